@@ -1,0 +1,135 @@
+"""The design schema (`apiVersion: mvlab/v1`): what a design file may say, as typed data.
+
+Only the shape of each element is checked here (unknown keys, types, formats);
+rules that relate elements to each other live in `validate.py`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from agent.plan import MacvlanMode, check_ifname, check_name
+
+Name = Annotated[str, AfterValidator(check_name)]
+IfName = Annotated[str, AfterValidator(check_ifname)]
+
+
+def _ip(value: str) -> str:
+    return str(ipaddress.ip_address(value))
+
+
+def _cidr_host(value: str) -> str:
+    """An address with its prefix length, as a host or router holds it (172.16.10.1/24)."""
+    if "/" not in value:
+        raise ValueError(f"{value!r} needs a prefix length, like 172.16.10.1/24")
+    return str(ipaddress.ip_interface(value))
+
+
+def _network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a network address with a prefix ({err})") from None
+
+
+def _route_target(value: str) -> str:
+    return value if value == "default" else _network(value)
+
+
+IpAddress = Annotated[str, AfterValidator(_ip)]
+HostInterface = Annotated[str, AfterValidator(_cidr_host)]
+Network = Annotated[str, AfterValidator(_network)]
+RouteTarget = Annotated[str, AfterValidator(_route_target)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RouteSpec(Strict):
+    """An extra static route: `to` a network (or `default`) `via` a next hop."""
+
+    to: RouteTarget
+    via: IpAddress
+
+
+class Shim(Strict):
+    """A bridge-mode macvlan of the host itself on `network`, so the host reaches its own children."""
+
+    network: Name
+    ip: IpAddress
+
+
+class Host(Strict):
+    nics: list[IfName] = Field(min_length=1)
+    forwarding: bool = False
+    addresses: dict[IfName, HostInterface] = {}
+    shim: Shim | None = None
+    routes: list[RouteSpec] = []
+
+
+class Segment(Strict):
+    """The wire or switch between NICs (`host.nic`); `vlans` are the tags it carries."""
+
+    ports: list[str] = Field(min_length=1)
+    vlans: list[Annotated[int, Field(ge=1, le=4094)]] = []
+    hairpin: bool = False
+
+
+class MacvlanNetwork(Strict):
+    """A Docker-style macvlan network: `parent` is a NIC or `NIC.VID`."""
+
+    parent: IfName
+    mode: MacvlanMode = "bridge"
+    subnet: Network
+    gateway: IpAddress | None = None
+    ip_range: Network | None = None
+    aux_addresses: dict[str, IpAddress] = {}
+    ipv6_subnet: Network | None = None
+    ipv6_gateway: IpAddress | None = None
+
+
+class Attachment(Strict):
+    """An endpoint's leg on a network; addresses left out come from IPAM."""
+
+    ip: IpAddress | None = None
+    mac: str | None = None
+    ipv6: IpAddress | None = None
+
+
+class Container(Strict):
+    host: Name
+    networks: dict[Name, Attachment] = Field(min_length=1)
+    routes: list[RouteSpec] = []
+
+
+class Router(Strict):
+    """A namespace with legs on several networks and forwarding on."""
+
+    host: Name
+    networks: dict[Name, Attachment] = Field(min_length=2)
+    routes: list[RouteSpec] = []
+    masquerade: Name | None = None  # the network whose leg traffic leaves through, NATed
+
+
+class Position(Strict):
+    x: float
+    y: float
+
+
+class Design(Strict):
+    api_version: Literal["mvlab/v1"] = Field(alias="apiVersion")
+    kind: Literal["Design"]
+    name: Name
+    description: str = ""
+    hosts: dict[Name, Host] = Field(min_length=1)
+    segments: dict[Name, Segment] = {}
+    networks: dict[Name, MacvlanNetwork] = {}
+    containers: dict[Name, Container] = {}
+    routers: dict[Name, Router] = {}
+    layout: dict[str, Position] = {}
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)

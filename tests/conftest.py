@@ -1,0 +1,49 @@
+"""Suite-wide guards.
+
+`machine_namespace_untouched` records the links, addresses, routes and forwarding
+sysctls of the machine's own network namespace before the suite and fails the run,
+loudly, if anything differs afterwards. Tests must build everything inside
+namespaces they made themselves.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SYSCTLS = ("ipv4/ip_forward", "ipv6/conf/all/forwarding")
+
+
+def _ip_json(*args: str) -> list[dict]:
+    out = subprocess.run(["ip", "-j", *args], check=True, capture_output=True, text=True).stdout
+    return json.loads(out or "[]")
+
+
+def machine_namespace_state() -> dict:
+    """What a test must never change in the namespace the test process runs in."""
+    links = sorted(
+        (link["ifname"], link.get("address"), link.get("link_type"), tuple(sorted(link.get("flags", []))))
+        for link in _ip_json("link", "show")
+    )
+    addresses = sorted(
+        (entry["ifname"], a["local"], a["prefixlen"])
+        for entry in _ip_json("addr", "show")
+        for a in entry.get("addr_info", [])
+    )
+    routes = sorted(json.dumps(r, sort_keys=True) for r in _ip_json("route", "show", "table", "all"))
+    sysctls = {name: Path("/proc/sys/net", name).read_text().strip() for name in SYSCTLS}
+    return {"links": links, "addresses": addresses, "routes": routes, "sysctls": sysctls}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def machine_namespace_untouched():
+    before = machine_namespace_state()
+    yield
+    after = machine_namespace_state()
+    changed = {key: {"before": before[key], "after": after[key]} for key in before if before[key] != after[key]}
+    if changed:
+        pytest.fail(
+            "THE SUITE CHANGED THE MACHINE'S OWN NETWORK NAMESPACE:\n" + json.dumps(changed, indent=2, default=str),
+            pytrace=False,
+        )
