@@ -1,0 +1,297 @@
+"""Probe every pair at once: raw ICMP echo from inside each source namespace.
+
+Each source namespace gets one raw ICMP socket (ICMPv6 too when a probe needs
+it), made by a short-lived thread that has entered that namespace: a socket keeps
+the namespace it was made in, so one selector loop in the calling thread then
+sends every echo request and matches every reply. Raw sockets are used because
+new namespaces refuse unprivileged ICMP ("ping") sockets.
+
+A probe is tried `tries` times inside its `timeout`; it is observed when an echo
+reply from its destination address answers any try, with the round-trip time
+measured from the kernel's receive timestamp and the reply's IP TTL (hop limit
+for IPv6). Probes that get no reply all time out together, so a matrix full of
+dead pairs costs about one timeout, not one per pair.
+"""
+
+from __future__ import annotations
+
+import heapq
+import ipaddress
+import itertools
+import random
+import selectors
+import socket
+import struct
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from agent import netns
+from agent.plan import Probe, ProbeEvent
+
+Emit = Callable[[ProbeEvent], None]
+Job = tuple[str, Probe]  # (namespace as agent.netns names it, probe)
+
+ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST = 0, 8
+ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY = 128, 129
+SOL_RAW = 255
+ICMP_FILTER = 1  # <linux/icmp.h>: bitmask of ICMP types a raw socket drops
+ICMP6_FILTER = 1  # <linux/icmpv6.h>: 256-bit mask of ICMPv6 types a raw socket drops
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # <asm-generic/socket.h>: struct timespec per packet
+RECEIVE_BUFFER = 8 << 20
+SENDS_PER_ROUND = 256  # interleave sending with draining replies so queues never overflow
+PAYLOAD = b"mvlab-probe-0123"
+
+
+class ProbeSetupError(RuntimeError):
+    """A source namespace could not be entered or a socket could not be made in it."""
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """One echo request as it left: which job, which try, when (time.monotonic())."""
+
+    job: int
+    attempt: int
+    at: float
+
+
+def _raw_socket(family: int) -> socket.socket:
+    if family == socket.AF_INET:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        sock.setsockopt(SOL_RAW, ICMP_FILTER, struct.pack("I", 0xFFFFFFFF ^ (1 << ICMP_ECHO_REPLY)))
+    else:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        words = [0xFFFFFFFF] * 8
+        words[ICMPV6_ECHO_REPLY >> 5] ^= 1 << (ICMPV6_ECHO_REPLY & 31)
+        sock.setsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER, struct.pack("8I", *words))
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
+    except PermissionError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+    sock.setblocking(False)
+    return sock
+
+
+def open_sockets(wanted: Iterable[tuple[str, int]]) -> dict[tuple[str, int], socket.socket]:
+    """Raw ICMP sockets, one per (namespace, address family), each made inside its namespace."""
+    made: dict[tuple[str, int], socket.socket] = {}
+    try:
+        for namespace, family in sorted(set(wanted)):
+            try:
+                made[(namespace, family)] = netns.run_in(namespace, _raw_socket, family)
+            except OSError as err:
+                raise ProbeSetupError(f"cannot probe from namespace {namespace!r}: {err}") from err
+    except BaseException:
+        for sock in made.values():
+            sock.close()
+        raise
+    return made
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+def _echo_request(family: int, ident: int, seq: int) -> bytes:
+    if family == socket.AF_INET6:  # the kernel fills in the ICMPv6 checksum
+        return struct.pack("!BBHHH", ICMPV6_ECHO_REQUEST, 0, 0, ident, seq) + PAYLOAD
+    header = struct.pack("!BBHHH", ICMP_ECHO_REQUEST, 0, 0, ident, seq)
+    checksum = _checksum(header + PAYLOAD)
+    return struct.pack("!BBHHH", ICMP_ECHO_REQUEST, 0, checksum, ident, seq) + PAYLOAD
+
+
+@dataclass(frozen=True)
+class _Reply:
+    source: str
+    ident: int
+    seq: int
+    ttl: int | None
+    received_ns: int | None  # kernel receive time, CLOCK_REALTIME
+
+
+def _parse_reply(family: int, data: bytes, ancdata: list, address: tuple) -> _Reply | None:
+    received_ns = hops = None
+    for level, kind, value in ancdata:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            seconds, nanos = struct.unpack("qq", value[:16])
+            received_ns = seconds * 1_000_000_000 + nanos
+        elif level == socket.IPPROTO_IPV6 and kind == socket.IPV6_HOPLIMIT:
+            hops = struct.unpack("i", value[:4])[0]
+    if family == socket.AF_INET:
+        if len(data) < 20 or data[0] >> 4 != 4:
+            return None
+        header = (data[0] & 0x0F) * 4
+        icmp = data[header:]
+        if len(icmp) < 8 or icmp[0] != ICMP_ECHO_REPLY:
+            return None
+        ident, seq = struct.unpack("!HH", icmp[4:8])
+        return _Reply(str(ipaddress.IPv4Address(data[12:16])), ident, seq, data[8], received_ns)
+    if len(data) < 8 or data[0] != ICMPV6_ECHO_REPLY:
+        return None
+    ident, seq = struct.unpack("!HH", data[4:8])
+    source = str(ipaddress.IPv6Address(address[0].split("%", 1)[0]))
+    return _Reply(source, ident, seq, hops, received_ns)
+
+
+@dataclass
+class _Pending:
+    probe: Probe
+    sock_key: tuple[str, int]
+    ident: int
+    sent_ns: dict[int, int] = field(default_factory=dict)  # attempt -> CLOCK_REALTIME at send
+    result: ProbeEvent | None = None
+
+
+_SEND, _DEADLINE = 0, 1
+
+
+def probe_all(
+    jobs: list[Job],
+    deployment: str,
+    host: str,
+    emit: Emit,
+    timeout: float = 1.0,
+    tries: int = 3,
+    sends: list[SendRecord] | None = None,
+) -> list[ProbeEvent]:
+    """Run every probe concurrently; emit each result as it is known; return them in job order.
+
+    `jobs` pairs the namespace each probe is sent from (a /run/netns name, or
+    `agent.netns.MACHINE`) with the probe.
+    Each probe gets `tries` echo requests spread over its `timeout`; if `sends` is
+    given, every echo request sent is recorded there.
+    """
+    if timeout <= 0 or tries < 1:
+        raise ValueError("probe timeout must be positive and tries at least 1")
+    if not jobs:
+        return []
+    families = {index: ipaddress.ip_address(probe.dst_ip).version for index, (_, probe) in enumerate(jobs)}
+    sockets = open_sockets(
+        (namespace, socket.AF_INET if families[i] == 4 else socket.AF_INET6)
+        for i, (namespace, _) in enumerate(jobs)
+    )
+    try:
+        return _ProbeLoop(jobs, families, sockets, deployment, host, emit, timeout, tries, sends).run()
+    finally:
+        for sock in sockets.values():
+            sock.close()
+
+
+class _ProbeLoop:
+    """One selector loop over every source socket: sends on a schedule, matches replies."""
+
+    def __init__(self, jobs, families, sockets, deployment, host, emit, timeout, tries, sends):
+        self.deployment, self.host, self.emit = deployment, host, emit
+        self.timeout, self.tries, self.sends = timeout, tries, sends
+        self.sockets = sockets
+        self.by_ident: dict[tuple[str, int], dict[int, int]] = {key: {} for key in sockets}
+        next_ident = {key: random.randrange(0x10000) for key in sockets}
+        self.pending: list[_Pending] = []
+        for index, (namespace, probe) in enumerate(jobs):
+            key = (namespace, socket.AF_INET if families[index] == 4 else socket.AF_INET6)
+            ident = next_ident[key]
+            if len(self.by_ident[key]) >= 0x10000:
+                raise ValueError(f"more than 65536 probes from namespace {namespace!r} at once")
+            self.by_ident[key][ident] = index
+            next_ident[key] = (ident + 1) & 0xFFFF
+            self.pending.append(_Pending(probe, key, ident))
+        self.unfinished = len(self.pending)
+        self.order = itertools.count()
+        now = time.monotonic()
+        self.schedule = [(now, next(self.order), _SEND, index, 0) for index in range(len(self.pending))]
+        heapq.heapify(self.schedule)
+
+    def run(self) -> list[ProbeEvent]:
+        with selectors.DefaultSelector() as selector:
+            for key, sock in self.sockets.items():
+                selector.register(sock, selectors.EVENT_READ, key)
+            while self.unfinished:
+                self._run_due()
+                wait = 0.0
+                if self.schedule and self.unfinished:
+                    wait = max(0.0, self.schedule[0][0] - time.monotonic())
+                for selected, _ in selector.select(wait):
+                    self._drain(selected.data)
+        return [p.result for p in self.pending]
+
+    def _run_due(self) -> None:
+        sent = 0
+        while self.schedule and self.schedule[0][0] <= time.monotonic():
+            if self.schedule[0][2] == _SEND and sent >= SENDS_PER_ROUND:
+                return
+            _, _, action, index, attempt = heapq.heappop(self.schedule)
+            pending = self.pending[index]
+            if pending.result is not None:
+                continue
+            if action == _DEADLINE:
+                self._finish(index, observed=False)
+            else:
+                self._send(index, attempt)
+                sent += 1
+
+    def _send(self, index: int, attempt: int) -> None:
+        pending = self.pending[index]
+        sock = self.sockets[pending.sock_key]
+        packet = _echo_request(sock.family, pending.ident, attempt)
+        now, sent_ns = time.monotonic(), time.time_ns()  # before sendto: a veth may answer inside it
+        try:
+            sock.sendto(packet, (pending.probe.dst_ip, 0))
+        except BlockingIOError:  # send queue full: try again in a moment
+            heapq.heappush(self.schedule, (now + 0.001, next(self.order), _SEND, index, attempt))
+            return
+        except OSError:  # no route, unreachable network: nothing to wait for
+            self._finish(index, observed=False)
+            return
+        pending.sent_ns[attempt] = sent_ns
+        if self.sends is not None:
+            self.sends.append(SendRecord(index, attempt, now))
+        if attempt == 0:
+            step = self.timeout / self.tries
+            for later in range(1, self.tries):
+                heapq.heappush(self.schedule, (now + later * step, next(self.order), _SEND, index, later))
+            heapq.heappush(self.schedule, (now + self.timeout, next(self.order), _DEADLINE, index, 0))
+
+    def _drain(self, key: tuple[str, int]) -> None:
+        sock = self.sockets[key]
+        table = self.by_ident[key]
+        while True:
+            try:
+                data, ancdata, _, address = sock.recvmsg(2048, 256)
+            except BlockingIOError:
+                return
+            reply = _parse_reply(sock.family, data, ancdata, address)
+            if reply is None or reply.ident not in table:
+                continue
+            index = table[reply.ident]
+            pending = self.pending[index]
+            sent_ns = pending.sent_ns.get(reply.seq)
+            if pending.result is not None or sent_ns is None or reply.source != pending.probe.dst_ip:
+                continue
+            received_ns = reply.received_ns or time.time_ns()
+            self._finish(index, observed=True, rtt_ms=max(0.0, (received_ns - sent_ns) / 1e6), ttl=reply.ttl)
+
+    def _finish(self, index: int, observed: bool, rtt_ms: float | None = None, ttl: int | None = None) -> None:
+        pending = self.pending[index]
+        probe = pending.probe
+        pending.result = ProbeEvent(
+            deployment=self.deployment,
+            host=self.host,
+            src=probe.src,
+            dst=probe.dst,
+            dst_ip=probe.dst_ip,
+            expected=probe.expected,
+            observed=observed,
+            rtt_ms=None if rtt_ms is None else round(rtt_ms, 3),
+            ttl=ttl,
+        )
+        self.unfinished -= 1
+        self.emit(pending.result)

@@ -1,0 +1,133 @@
+"""Concurrent raw-ICMP probing against namespaces this test builds itself.
+
+Topology (all inside `mvltest-<random>-*` namespaces, removed afterwards):
+
+    c (10.9.3.2, fd00:9:3::2) --- a (10.9.3.1 / 10.9.1.1) --- r (forwarding) --- b (10.9.2.1)
+
+`a`'s subnet 10.9.1.0/24 has nobody else on it, so 10.9.1.x (x != 1, 254) never answers.
+"""
+
+import secrets
+import subprocess
+
+import pytest
+
+from agent.plan import Probe
+from agent.probe import ProbeSetupError, probe_all
+
+pytestmark = pytest.mark.kernel
+
+TIMEOUT = 0.6
+
+
+def ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    prefix = f"mvltest-{secrets.token_hex(3)}"
+    names = {role: f"{prefix}-{role}" for role in "abcr"}
+    try:
+        for name in names.values():
+            ip("netns", "add", name)
+            ip("-n", name, "link", "set", "lo", "up")
+        a, b, c, r = names["a"], names["b"], names["c"], names["r"]
+        ip("-n", a, "link", "add", "a0", "type", "veth", "peer", "name", "r0", "netns", r)
+        ip("-n", b, "link", "add", "b0", "type", "veth", "peer", "name", "r1", "netns", r)
+        ip("-n", a, "link", "add", "a1", "type", "veth", "peer", "name", "c0", "netns", c)
+        for ns, dev, address in [
+            (a, "a0", "10.9.1.1/24"),
+            (r, "r0", "10.9.1.254/24"),
+            (r, "r1", "10.9.2.254/24"),
+            (b, "b0", "10.9.2.1/24"),
+            (a, "a1", "10.9.3.1/24"),
+            (c, "c0", "10.9.3.2/24"),
+        ]:
+            ip("-n", ns, "addr", "add", address, "dev", dev)
+            ip("-n", ns, "link", "set", dev, "up")
+        ip("-n", a, "-6", "addr", "add", "fd00:9:3::1/64", "dev", "a1", "nodad")
+        ip("-n", c, "-6", "addr", "add", "fd00:9:3::2/64", "dev", "c0", "nodad")
+        ip("-n", a, "route", "add", "10.9.2.0/24", "via", "10.9.1.254")
+        ip("-n", b, "route", "add", "default", "via", "10.9.2.254")
+        subprocess.run(
+            ["ip", "netns", "exec", r, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"], check=True
+        )
+        yield names
+    finally:
+        for name in names.values():
+            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def probe(src: str, dst: str, dst_ip: str, expected: bool = True) -> Probe:
+    return Probe(src=src, dst=dst, dst_ip=dst_ip, expected=expected)
+
+
+def run(jobs, **kwargs):
+    emitted = []
+    results = probe_all(jobs, "t1", "host1", emitted.append, timeout=TIMEOUT, **kwargs)
+    return results, emitted
+
+
+def test_reachable_neighbours_report_rtt_and_ttl_64(lab):
+    results, _ = run([(lab["a"], probe("a", "c", "10.9.3.2")), (lab["c"], probe("c", "a", "10.9.3.1"))])
+    for event in results:
+        assert event.observed is True
+        assert event.ttl == 64
+        assert 0 < event.rtt_ms < TIMEOUT * 1000
+        assert (event.deployment, event.host, event.expected) == ("t1", "host1", True)
+
+
+def test_routed_pair_reports_ttl_63(lab):
+    results, _ = run([(lab["a"], probe("a", "b", "10.9.2.1")), (lab["b"], probe("b", "a", "10.9.1.1"))])
+    assert [(e.observed, e.ttl) for e in results] == [(True, 63), (True, 63)]
+
+
+def test_unreachable_pair_is_observed_false(lab):
+    results, _ = run([(lab["a"], probe("a", "ghost", "10.9.1.77", expected=False))])
+    [event] = results
+    assert (event.observed, event.rtt_ms, event.ttl, event.expected) == (False, None, None, False)
+
+
+def test_no_route_is_observed_false(lab):
+    results, _ = run([(lab["c"], probe("c", "b", "10.9.2.1"))])
+    assert results[0].observed is False
+
+
+def test_ipv6_pair(lab):
+    results, _ = run([(lab["a"], probe("a", "c", "fd00:9:3::2")), (lab["a"], probe("a", "ghost", "fd00:9:3::99"))])
+    assert (results[0].observed, results[0].ttl) == (True, 64)
+    assert results[0].rtt_ms > 0
+    assert results[1].observed is False
+
+
+def test_dead_pairs_are_probed_concurrently_and_results_stream_as_they_arrive(lab):
+    dead = [(lab[src], probe(src, f"ghost{i}", f"10.9.1.{100 + i}")) for src in "ab" for i in range(40)]
+    alive = [(lab["c"], probe("c", "a", "10.9.3.1")), (lab["b"], probe("b", "a", "10.9.1.1"))]
+    sends = []
+    results, emitted = run(dead + alive, tries=3, sends=sends)
+
+    assert [e.observed for e in results] == [False] * len(dead) + [True] * len(alive)
+    first_sends = {record.job: record.at for record in sends if record.attempt == 0}
+    assert set(first_sends) == set(range(len(dead) + len(alive)))
+    # every dead probe was already out before the first of them could time out
+    assert max(first_sends.values()) - min(first_sends.values()) < TIMEOUT
+    # each dead probe was retried, within its own timeout
+    for job in range(len(dead)):
+        attempts = sorted((r.attempt, r.at) for r in sends if r.job == job)
+        assert [a for a, _ in attempts] == [0, 1, 2]
+        assert attempts[-1][1] - attempts[0][1] < TIMEOUT
+    # the live pairs were reported as soon as they answered, before any dead one
+    assert {e.dst_ip for e in emitted[: len(alive)]} == {"10.9.3.1", "10.9.1.1"}
+
+
+def test_answered_probe_is_not_retried(lab):
+    sends = []
+    run([(lab["a"], probe("a", "c", "10.9.3.2"))], sends=sends)
+    assert [r.attempt for r in sends] == [0]
+
+
+def test_missing_source_namespace_is_a_clear_error(lab):
+    missing = lab["a"] + "-missing"
+    with pytest.raises(ProbeSetupError, match=missing):
+        run([(missing, probe("x", "c", "10.9.3.2"))])
