@@ -1,0 +1,93 @@
+/**
+ * The reachability matrix: what the design predicts (`POST /api/predict`) merged with what the
+ * agents observe (probe events over the websocket, or a finished deployment's stored matrix).
+ */
+
+export interface MatrixEndpoint { name: string; host: string; addresses: string[] }
+export interface Pair {
+  src: string;
+  dst: string;
+  dst_ip: string;
+  expected: boolean;
+  observed: boolean | null;
+  rtt_ms: number | null;
+  ttl: number | null;
+}
+export interface MatrixJson { endpoints: MatrixEndpoint[]; pairs: Pair[] }
+export interface ProbeEvent {
+  kind: "probe"; src: string; dst: string; dst_ip: string;
+  expected: boolean; observed: boolean; rtt_ms?: number | null; ttl?: number | null;
+}
+
+export type CellState = "pending" | "reached" | "blocked" | "missing" | "unexpected";
+
+export const pairKey = (src: string, dst_ip: string) => `${src}>${dst_ip}`;
+
+export class Matrix {
+  readonly endpoints = new Map<string, MatrixEndpoint>();
+  readonly pairs = new Map<string, Pair>();
+
+  static fromJson(json: MatrixJson): Matrix {
+    const m = new Matrix();
+    m.merge(json);
+    return m;
+  }
+
+  /** Adds endpoints and pairs; an observation already made is kept unless `json` has one too. */
+  merge(json: MatrixJson): void {
+    for (const e of json.endpoints ?? []) this.endpoints.set(e.name, e);
+    for (const p of json.pairs ?? []) {
+      const key = pairKey(p.src, p.dst_ip);
+      const old = this.pairs.get(key);
+      this.pairs.set(key, old && p.observed === null
+        ? { ...p, observed: old.observed, rtt_ms: old.rtt_ms, ttl: old.ttl }
+        : { ...p });
+    }
+  }
+
+  /** Records one probe result; answers the pair it filled. */
+  applyProbe(ev: ProbeEvent): Pair {
+    const key = pairKey(ev.src, ev.dst_ip);
+    const pair: Pair = {
+      ...(this.pairs.get(key) ?? { src: ev.src, dst: ev.dst, dst_ip: ev.dst_ip, expected: ev.expected }),
+      observed: ev.observed, rtt_ms: ev.rtt_ms ?? null, ttl: ev.ttl ?? null,
+    } as Pair;
+    this.pairs.set(key, pair);
+    for (const name of [ev.src, ev.dst]) {
+      if (!this.endpoints.has(name)) this.endpoints.set(name, { name, host: "", addresses: [] });
+    }
+    const dst = this.endpoints.get(ev.dst)!;
+    if (!dst.addresses.includes(ev.dst_ip)) dst.addresses.push(ev.dst_ip);
+    return pair;
+  }
+
+  /** Forgets observations (a new deployment starts); the expectations stay. */
+  clearObserved(): void {
+    for (const p of this.pairs.values()) Object.assign(p, { observed: null, rtt_ms: null, ttl: null });
+  }
+
+  /** Columns: every address of every endpoint, in endpoint order. */
+  columns(): Array<{ dst: string; dst_ip: string }> {
+    return [...this.endpoints.values()].flatMap((e) => e.addresses.map((ip) => ({ dst: e.name, dst_ip: ip })));
+  }
+
+  get(src: string, dst_ip: string): Pair | undefined {
+    return this.pairs.get(pairKey(src, dst_ip));
+  }
+
+  counts(): Record<CellState, number> {
+    const c: Record<CellState, number> = { pending: 0, reached: 0, blocked: 0, missing: 0, unexpected: 0 };
+    for (const p of this.pairs.values()) c[cellState(p)]++;
+    return c;
+  }
+}
+
+/**
+ * reached / blocked: observed as the design predicts; missing: expected but not reached;
+ * unexpected: reached though the design says it must not be.
+ */
+export function cellState(p: Pair): CellState {
+  if (p.observed === null) return "pending";
+  if (p.observed === p.expected) return p.observed ? "reached" : "blocked";
+  return p.expected ? "missing" : "unexpected";
+}

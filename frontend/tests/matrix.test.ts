@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { Matrix, cellState } from "../src/matrix";
+import { explain, inSubnet } from "../src/explain";
+import { twoVlans } from "./fixtures";
+
+const prediction = () => ({
+  endpoints: [
+    { name: "d1", host: "host1", addresses: ["172.16.10.10"] },
+    { name: "d4", host: "host2", addresses: ["172.16.20.11"] },
+  ],
+  pairs: [
+    { src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: null, rtt_ms: null, ttl: null },
+    { src: "d4", dst: "d1", dst_ip: "172.16.10.10", expected: false, observed: null, rtt_ms: null, ttl: null },
+  ],
+});
+
+describe("matrix merging", () => {
+  it("fills predicted pairs with probe results as they stream in", () => {
+    const m = Matrix.fromJson(prediction());
+    expect(m.counts().pending).toBe(2);
+    m.applyProbe({ kind: "probe", src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: true, rtt_ms: 0.2, ttl: 63 });
+    expect(m.get("d1", "172.16.20.11")).toMatchObject({ observed: true, ttl: 63, rtt_ms: 0.2 });
+    expect(cellState(m.get("d1", "172.16.20.11")!)).toBe("reached");
+    m.applyProbe({ kind: "probe", src: "d4", dst: "d1", dst_ip: "172.16.10.10", expected: false, observed: true });
+    expect(cellState(m.get("d4", "172.16.10.10")!)).toBe("unexpected");
+    expect(m.counts()).toMatchObject({ reached: 1, unexpected: 1, pending: 0 });
+  });
+  it("keeps observations when the prediction arrives after the probes", () => {
+    const m = new Matrix();
+    m.applyProbe({ kind: "probe", src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: false });
+    expect(m.columns()).toEqual([{ dst: "d4", dst_ip: "172.16.20.11" }]);
+    m.merge(prediction());
+    expect(cellState(m.get("d1", "172.16.20.11")!)).toBe("missing");
+    expect(m.endpoints.get("d4")?.host).toBe("host2");
+  });
+  it("takes a stored matrix's observations over older ones and clears them for a new deployment", () => {
+    const m = Matrix.fromJson(prediction());
+    const stored = prediction();
+    stored.pairs[1] = { ...stored.pairs[1], observed: false } as never;
+    m.merge(stored);
+    expect(cellState(m.get("d4", "172.16.10.10")!)).toBe("blocked");
+    m.clearObserved();
+    expect(m.counts().pending).toBe(2);
+  });
+});
+
+describe("explanations", () => {
+  const d = twoVlans();
+  it("knows subnets", () => {
+    expect(inSubnet("172.16.10.10", "172.16.10.0/24")).toBe(true);
+    expect(inSubnet("172.16.11.10/24", "172.16.10.0/24")).toBe(false);
+    expect(inSubnet("fe80::1", "172.16.10.0/24")).toBe(false);
+  });
+  it("says d1 reaches d4 through the forwarding host, one hop, TTL 63", () => {
+    const e = explain(d, { src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: null, rtt_ms: null, ttl: null });
+    expect(e).toEqual({ text: "mac10 → mac20 via host3: one hop, TTL 63", via: ["hosts.host3"], ttl: 63 });
+  });
+  it("says d1 and d3 share a network, TTL 64", () => {
+    const e = explain(d, { src: "d1", dst: "d3", dst_ip: "172.16.10.2", expected: true, observed: null, rtt_ms: null, ttl: null });
+    expect(e.ttl).toBe(64);
+    expect(e.text).toMatch(/same network mac10/);
+  });
+  it("blames private mode for siblings that must not talk", () => {
+    d.networks.mac10.mode = "private";
+    const e = explain(d, { src: "d1", dst: "d3", dst_ip: "172.16.10.2", expected: false, observed: null, rtt_ms: null, ttl: null });
+    expect(e.text).toMatch(/private mode/);
+  });
+});
