@@ -1,0 +1,186 @@
+"""What every network namespace of a design holds: interfaces, addresses, routes, forwarding.
+
+One place decides interface names, default routes, shims and masquerading, so the
+prediction (`predict.py`), the host plans (`compile.py`) and the exports describe the
+very same namespaces. Containers and routers get one macvlan leg per network, named
+`eth0`, `eth1`, ... in the order of their networks; a host's own namespace holds its
+addresses (on NICs or `NIC.VID` links) and its shim.
+
+Legs on networks the design does not define, and endpoints on unknown hosts, are
+skipped: the validator reports them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Literal
+
+from agent.plan import HOST_NS
+from designer.topology.ipam import Allocation, mac_from_ip
+from designer.topology.model import Container, Design, RouteSpec, Router
+
+Kind = Literal["container", "router", "host"]
+SHIM_PREFIX = "mvs-"
+IFNAME_MAX = 15
+
+
+@dataclass(frozen=True)
+class Interface:
+    """An interface of a namespace: a host link itself (`mode` None) or a macvlan on `parent`."""
+
+    name: str
+    parent: str
+    mode: str | None = None
+    network: str | None = None
+    addresses: tuple[str, ...] = ()  # with prefix length, IPv4 first
+    mac: str | None = None
+
+    @property
+    def ipv4(self) -> tuple[ipaddress.IPv4Interface, ...]:
+        return tuple(
+            i for i in (ipaddress.ip_interface(a) for a in self.addresses) if isinstance(i, ipaddress.IPv4Interface)
+        )
+
+
+@dataclass(frozen=True)
+class StaticRoute:
+    """A route of a namespace: `dst` a CIDR or `default` (IPv4) / `::/0`, `via` a next hop or `dev` a link."""
+
+    dst: str
+    via: str | None = None
+    dev: str | None = None
+
+
+@dataclass(frozen=True)
+class NamespaceSpec:
+    endpoint: str  # the container, router or host name
+    host: str
+    namespace: str  # HOST_NS for a host's own namespace
+    kind: Kind
+    interfaces: tuple[Interface, ...] = ()
+    routes: tuple[StaticRoute, ...] = ()
+    forwarding: bool = False
+    masquerade: tuple[tuple[str, str], ...] = ()  # (out link, source CIDR)
+
+    @property
+    def ipv4_addresses(self) -> list[str]:
+        return [str(i.ip) for iface in self.interfaces for i in iface.ipv4]
+
+
+def shim_name(network: str) -> str:
+    """The host-side link of a shim, `mvs-<network>` cut to the 15 bytes an interface name may have."""
+    return (SHIM_PREFIX + network)[:IFNAME_MAX]
+
+
+def split_link(link: str) -> tuple[str, int | None]:
+    """`enp0s8.100` -> (`enp0s8`, 100); `enp0s8` -> (`enp0s8`, None)."""
+    nic, dot, vid = link.rpartition(".")
+    if dot and nic and vid.isdigit():
+        return nic, int(vid)
+    return link, None
+
+
+def namespaces(design: Design, allocation: Allocation) -> list[NamespaceSpec]:
+    """Containers, then routers, then every host's own namespace, each in design order."""
+    specs = [
+        _endpoint_namespace(design, allocation, name, container, "container")
+        for name, container in design.containers.items()
+        if container.host in design.hosts
+    ]
+    specs += [
+        _endpoint_namespace(design, allocation, name, router, "router")
+        for name, router in design.routers.items()
+        if router.host in design.hosts
+    ]
+    specs += [_host_namespace(design, name) for name in design.hosts]
+    return specs
+
+
+def _endpoint_namespace(
+    design: Design, allocation: Allocation, name: str, endpoint: Container | Router, kind: Kind
+) -> NamespaceSpec:
+    interfaces: list[Interface] = []
+    for network in endpoint.networks:
+        net = design.networks.get(network)
+        leg = allocation.get(name, network)
+        if net is None or leg is None:
+            continue
+        addresses = tuple(a for a in (leg.ip, leg.ipv6) if a is not None)
+        interfaces.append(
+            Interface(f"eth{len(interfaces)}", net.parent, net.mode, network, addresses, leg.mac)
+        )
+    routes = _default_routes(design, interfaces, endpoint.routes) + _static_routes(endpoint.routes)
+    masquerade: tuple[tuple[str, str], ...] = ()
+    if isinstance(endpoint, Router) and endpoint.masquerade is not None:
+        out = next((i for i in interfaces if i.network == endpoint.masquerade), None)
+        if out is not None:
+            masquerade = tuple(
+                (out.name, design.networks[i.network].subnet) for i in interfaces if i is not out
+            )
+    return NamespaceSpec(
+        endpoint=name,
+        host=endpoint.host,
+        namespace=name,
+        kind=kind,
+        interfaces=tuple(interfaces),
+        routes=tuple(routes),
+        forwarding=kind == "router",
+        masquerade=masquerade,
+    )
+
+
+def _default_routes(design: Design, interfaces: list[Interface], given: list[RouteSpec]) -> list[StaticRoute]:
+    """Default routes via the gateway of the first network that has one (IPv4 and IPv6 apart).
+
+    Skipped when the routes already name a default, or the gateway is the endpoint's own
+    address (a router that is its network's gateway): the kernel refuses both.
+    """
+    routes = []
+    for family, field, default in ((4, "gateway", "default"), (6, "ipv6_gateway", "::/0")):
+        if any(_is_default(r.to, family) for r in given):
+            continue
+        for iface in interfaces:
+            gateway = getattr(design.networks[iface.network], field)
+            own = {str(ipaddress.ip_interface(a).ip) for a in iface.addresses}
+            if gateway is not None and gateway not in own and _has_family(iface, family):
+                routes.append(StaticRoute(default, via=gateway))
+                break
+    return routes
+
+
+def _is_default(to: str, family: int) -> bool:
+    return (to == "default" and family == 4) or (to in {"0.0.0.0/0", "::/0"} and ipaddress.ip_network(to).version == family)
+
+
+def _has_family(iface: Interface, family: int) -> bool:
+    return any(ipaddress.ip_interface(a).version == family for a in iface.addresses)
+
+
+def _static_routes(given: list[RouteSpec]) -> list[StaticRoute]:
+    return [StaticRoute(r.to, via=r.via) for r in given]
+
+
+def _host_namespace(design: Design, name: str) -> NamespaceSpec:
+    host = design.hosts[name]
+    interfaces = [Interface(link, link, addresses=(address,)) for link, address in host.addresses.items()]
+    routes: list[StaticRoute] = []
+    shim = host.shim
+    net = design.networks.get(shim.network) if shim is not None else None
+    if shim is not None and net is not None:
+        link = shim_name(shim.network)
+        v4 = ipaddress.ip_address(shim.ip).version == 4
+        address = f"{shim.ip}/{32 if v4 else 128}"
+        mac = mac_from_ip(shim.ip) if v4 else None
+        interfaces.append(Interface(link, net.parent, "bridge", shim.network, (address,), mac))
+        routes.append(StaticRoute(net.ip_range or net.subnet, dev=link))
+    routes += _static_routes(host.routes)
+    return NamespaceSpec(
+        endpoint=name,
+        host=name,
+        namespace=HOST_NS,
+        kind="host",
+        interfaces=tuple(interfaces),
+        routes=tuple(routes),
+        forwarding=host.forwarding,
+    )

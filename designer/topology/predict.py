@@ -1,0 +1,248 @@
+"""Which pings of a design will succeed, and with which reply TTL, as the Linux kernel decides.
+
+The model, step by step:
+
+* **L2 domains.** A host link `NIC` or `NIC.VID` sits in the domain (segment, VID or
+  untagged) of the segment that has `host.NIC` as a port; a NIC on no segment, or a VID
+  the segment does not carry, is a domain of its own on that host.
+* **Macvlan rules** between two interfaces of one host on the SAME parent link: two
+  bridge-mode children talk inside the host; a private child never talks to anything
+  else on its parent; a passthru child is alone on its parent; every other pair (vepa,
+  source, bridge with vepa, and the parent itself with one of its children) talks only
+  when the segment sends frames back (`hairpin: true`). So a host cannot reach its own
+  children through the parent on an ordinary switch; its bridge-mode `shim` can.
+  Source mode is treated like vepa (the design cannot list the source MACs a real
+  source-mode macvlan would accept). Interfaces on different parents, or on different
+  hosts, talk when they share an L2 domain.
+* **Routing** in every namespace: the connected subnets of its addresses, its static
+  routes (a `via` must be on a connected subnet, as the kernel demands), the default
+  route of `namespaces.py`. Longest prefix wins; connected routes before static ones.
+* **Neighbours** answer ARP for any address they hold on any interface (the kernel's
+  weak host model, `arp_ignore=0`), as long as the request reaches one of their
+  interfaces at L2.
+* **Forwarding.** Routers and hosts with `forwarding: true` forward, each forward
+  taking one off the TTL; others drop what is not theirs. A router's masquerade rewrites
+  the source of what it forwards out of its masquerade leg, and undoes it on the reply.
+* **A ping** needs the request to reach the node holding `dst_ip` and the reply (from
+  `dst_ip` to the request's source as it arrived) to come back to the source. Its reply
+  TTL is 64 minus the forwards on the reply path.
+
+Only IPv4 is predicted; IPv6 addresses are assigned and configured but not probed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from designer.topology.ipam import Allocation
+from designer.topology.matrix import Endpoint, Matrix, Pair
+from designer.topology.model import Design
+from designer.topology.namespaces import Interface, NamespaceSpec, namespaces, split_link
+
+INITIAL_TTL = 64
+IPv4 = ipaddress.IPv4Address
+IPv4Net = ipaddress.IPv4Network
+
+
+@dataclass(frozen=True)
+class Port:
+    """An interface as the wire sees it."""
+
+    node: str
+    iface: Interface
+    host: str
+    domain: tuple
+    hairpin: bool
+
+    def reaches(self, other: Port) -> bool:
+        """Whether a frame from this interface arrives at `other` (and back)."""
+        if self.domain != other.domain:
+            return False
+        if self.host != other.host or self.iface.parent != other.iface.parent:
+            return True
+        modes = {self.iface.mode, other.iface.mode}
+        if modes & {"private", "passthru"}:
+            return False
+        if modes == {"bridge"}:
+            return True
+        return self.hairpin
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    dst: IPv4Net
+    port: Port
+    via: IPv4 | None
+
+
+@dataclass
+class Node:
+    spec: NamespaceSpec
+    ports: list[Port]
+    routes: list[RouteEntry] = field(default_factory=list)
+    local: set[IPv4] = field(default_factory=set)
+
+    def lookup(self, dst: IPv4) -> RouteEntry | None:
+        best: RouteEntry | None = None
+        for route in self.routes:
+            if dst in route.dst and (best is None or route.dst.prefixlen > best.dst.prefixlen):
+                best = route
+        return best
+
+    def source_for(self, route: RouteEntry, dst: IPv4) -> IPv4 | None:
+        """The source address the kernel picks for a packet leaving through `route`."""
+        target = route.via or dst
+        own = route.port.iface.ipv4
+        for address in own:
+            if target in address.network:
+                return address.ip
+        if own:
+            return own[0].ip
+        return min(self.local) if self.local else None
+
+    def masquerades(self, port: Port, src: IPv4) -> IPv4 | None:
+        """The address `src` is rewritten to when a forwarded packet leaves through `port`."""
+        for out_link, source in self.spec.masquerade:
+            if out_link == port.iface.name and src in ipaddress.ip_network(source) and port.iface.ipv4:
+                return port.iface.ipv4[0].ip
+        return None
+
+
+@dataclass(frozen=True)
+class Nat:
+    node: str
+    private: IPv4
+    public: IPv4
+
+
+@dataclass(frozen=True)
+class Arrival:
+    node: str
+    forwards: int
+    src: IPv4
+    nats: tuple[Nat, ...]
+
+
+class Fabric:
+    """Every namespace of a design with its ports and routes; answers `ping`."""
+
+    def __init__(self, design: Design, specs: list[NamespaceSpec]):
+        self.nodes: dict[str, Node] = {}
+        for spec in specs:
+            ports = [_port(design, spec, iface) for iface in spec.interfaces]
+            node = Node(spec, ports)
+            node.local = {a.ip for p in ports for a in p.iface.ipv4}
+            node.routes = _routes(node)
+            self.nodes[spec.endpoint] = node
+
+    def ping(self, src: str, dst_ip: str) -> int | None:
+        """The reply TTL of a ping from endpoint `src` to `dst_ip`, or None when it fails."""
+        dst = ipaddress.IPv4Address(dst_ip)
+        node = self.nodes[src]
+        route = node.lookup(dst)
+        source = None if route is None else node.source_for(route, dst)
+        if dst in node.local:
+            return INITIAL_TTL
+        if source is None:
+            return None
+        request = self._walk(src, source, dst, ())
+        if request is None:
+            return None
+        reply = self._walk(request.node, dst, request.src, request.nats)
+        if reply is None or reply.node != src:
+            return None
+        return INITIAL_TTL - reply.forwards
+
+    def _walk(self, start: str, src: IPv4, dst: IPv4, undo: tuple[Nat, ...]) -> Arrival | None:
+        """Where a packet from `start` ends up; `undo` are the NATs its replies pass back through."""
+        pending = list(undo)
+        done: list[Nat] = []
+        name, forwards = start, 0
+        while forwards < INITIAL_TTL:
+            node = self.nodes[name]
+            if pending and pending[-1].node == name and dst == pending[-1].public:
+                dst = pending.pop().private
+            elif dst in node.local:
+                return Arrival(name, forwards, src, tuple(done))
+            if name != start:
+                if not node.spec.forwarding:
+                    return None
+                forwards += 1
+            route = node.lookup(dst)
+            if route is None:
+                return None
+            if name != start and (public := node.masquerades(route.port, src)) is not None:
+                done.append(Nat(name, src, public))
+                src = public
+            neighbour = self._neighbour(route.port, route.via or dst)
+            if neighbour is None:
+                return None
+            name = neighbour
+        return None
+
+    def _neighbour(self, out: Port, address: IPv4) -> str | None:
+        """The node that answers ARP for `address` on the wire of `out`."""
+        holders = [n for n in self.nodes.values() if address in n.local and n.spec.endpoint != out.node]
+        for node in holders:
+            if any(out.reaches(p) and address in {a.ip for a in p.iface.ipv4} for p in node.ports):
+                return node.spec.endpoint
+        for node in holders:
+            if any(out.reaches(p) for p in node.ports):
+                return node.spec.endpoint
+        return None
+
+
+def _port(design: Design, spec: NamespaceSpec, iface: Interface) -> Port:
+    nic, vid = split_link(iface.parent)
+    port_name = f"{spec.host}.{nic}"
+    for name in sorted(design.segments):
+        segment = design.segments[name]
+        if port_name in segment.ports and (vid is None or vid in segment.vlans):
+            return Port(spec.endpoint, iface, spec.host, (name, vid), segment.hairpin)
+    return Port(spec.endpoint, iface, spec.host, ("", spec.host, nic, vid), False)
+
+
+def _routes(node: Node) -> list[RouteEntry]:
+    routes = [RouteEntry(a.network, port, None) for port in node.ports for a in port.iface.ipv4]
+    by_name = {port.iface.name: port for port in node.ports}
+    for route in node.spec.routes:
+        if route.dst == "default":
+            dst = ipaddress.IPv4Network("0.0.0.0/0")
+        else:
+            network = ipaddress.ip_network(route.dst)
+            if network.version != 4:
+                continue
+            dst = network
+        if route.dev is not None:
+            if route.dev in by_name:
+                routes.append(RouteEntry(dst, by_name[route.dev], None))
+            continue
+        via = ipaddress.ip_address(route.via)
+        connected = next((r for r in routes if r.via is None and via in r.dst), None)
+        if via.version == 4 and connected is not None:
+            routes.append(RouteEntry(dst, connected.port, via))
+    return routes
+
+
+def endpoints(specs: list[NamespaceSpec]) -> list[Endpoint]:
+    """Containers, routers and hosts that hold at least one IPv4 address."""
+    return [Endpoint(name=s.endpoint, host=s.host, addresses=s.ipv4_addresses) for s in specs if s.ipv4_addresses]
+
+
+def predict(design: Design, allocation: Allocation) -> Matrix:
+    """Every source endpoint against every address of every other endpoint."""
+    specs = namespaces(design, allocation)
+    fabric = Fabric(design, specs)
+    listed = endpoints(specs)
+    pairs = []
+    for src in listed:
+        for dst in listed:
+            if dst.name == src.name:
+                continue
+            for address in dst.addresses:
+                ttl = fabric.ping(src.name, address)
+                pairs.append(
+                    Pair(src=src.name, dst=dst.name, dst_ip=address, expected=ttl is not None, expected_ttl=ttl)
+                )
+    return Matrix(endpoints=listed, pairs=pairs)
