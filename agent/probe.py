@@ -144,6 +144,7 @@ def _parse_reply(family: int, data: bytes, ancdata: list, address: tuple) -> _Re
 
 @dataclass
 class _Pending:
+    host: str
     probe: Probe
     sock_key: tuple[str, int]
     ident: int
@@ -163,47 +164,64 @@ def probe_all(
     tries: int = 3,
     sends: list[SendRecord] | None = None,
 ) -> list[ProbeEvent]:
-    """Run every probe concurrently; emit each result as it is known; return them in job order.
+    """Run every probe of one host concurrently; emit each result as it is known; return them in job order.
 
     `jobs` pairs the namespace each probe is sent from (a /run/netns name, or
-    `agent.netns.MACHINE`) with the probe.
-    Each probe gets `tries` echo requests spread over its `timeout`; if `sends` is
-    given, every echo request sent is recorded there.
+    `agent.netns.MACHINE`) with the probe. Each probe gets `tries` echo requests
+    spread over its `timeout`; if `sends` is given, every echo request sent is
+    recorded there (`SendRecord.job` is the index in `jobs`).
     """
+    return probe_hosts({host: jobs}, deployment, emit, timeout, tries, sends)[host]
+
+
+def probe_hosts(
+    jobs_by_host: dict[str, list[Job]],
+    deployment: str,
+    emit: Emit,
+    timeout: float = 1.0,
+    tries: int = 3,
+    sends: list[SendRecord] | None = None,
+) -> dict[str, list[ProbeEvent]]:
+    """`probe_all` for several hosts in one loop (a sandbox emulates them all on one machine)."""
     if timeout <= 0 or tries < 1:
         raise ValueError("probe timeout must be positive and tries at least 1")
+    jobs = [(host, namespace, probe) for host, host_jobs in jobs_by_host.items() for namespace, probe in host_jobs]
+    results: dict[str, list[ProbeEvent]] = {host: [] for host in jobs_by_host}
     if not jobs:
-        return []
-    families = {index: ipaddress.ip_address(probe.dst_ip).version for index, (_, probe) in enumerate(jobs)}
-    sockets = open_sockets(
-        (namespace, socket.AF_INET if families[i] == 4 else socket.AF_INET6)
-        for i, (namespace, _) in enumerate(jobs)
-    )
+        return results
+    sockets = open_sockets((namespace, _family(probe)) for _, namespace, probe in jobs)
     try:
-        return _ProbeLoop(jobs, families, sockets, deployment, host, emit, timeout, tries, sends).run()
+        events = _ProbeLoop(jobs, sockets, deployment, emit, timeout, tries, sends).run()
     finally:
         for sock in sockets.values():
             sock.close()
+    for (host, _, _), event in zip(jobs, events):
+        results[host].append(event)
+    return results
+
+
+def _family(probe: Probe) -> int:
+    return socket.AF_INET if ipaddress.ip_address(probe.dst_ip).version == 4 else socket.AF_INET6
 
 
 class _ProbeLoop:
     """One selector loop over every source socket: sends on a schedule, matches replies."""
 
-    def __init__(self, jobs, families, sockets, deployment, host, emit, timeout, tries, sends):
-        self.deployment, self.host, self.emit = deployment, host, emit
+    def __init__(self, jobs, sockets, deployment, emit, timeout, tries, sends):
+        self.deployment, self.emit = deployment, emit
         self.timeout, self.tries, self.sends = timeout, tries, sends
         self.sockets = sockets
         self.by_ident: dict[tuple[str, int], dict[int, int]] = {key: {} for key in sockets}
         next_ident = {key: random.randrange(0x10000) for key in sockets}
         self.pending: list[_Pending] = []
-        for index, (namespace, probe) in enumerate(jobs):
-            key = (namespace, socket.AF_INET if families[index] == 4 else socket.AF_INET6)
+        for index, (host, namespace, probe) in enumerate(jobs):
+            key = (namespace, _family(probe))
             ident = next_ident[key]
             if len(self.by_ident[key]) >= 0x10000:
                 raise ValueError(f"more than 65536 probes from namespace {namespace!r} at once")
             self.by_ident[key][ident] = index
             next_ident[key] = (ident + 1) & 0xFFFF
-            self.pending.append(_Pending(probe, key, ident))
+            self.pending.append(_Pending(host, probe, key, ident))
         self.unfinished = len(self.pending)
         self.order = itertools.count()
         now = time.monotonic()
@@ -284,7 +302,7 @@ class _ProbeLoop:
         probe = pending.probe
         pending.result = ProbeEvent(
             deployment=self.deployment,
-            host=self.host,
+            host=pending.host,
             src=probe.src,
             dst=probe.dst,
             dst_ip=probe.dst_ip,

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from agent.plan import Probe
-from agent.probe import ProbeSetupError, probe_all
+from agent.probe import ProbeSetupError, probe_all, probe_hosts
 
 pytestmark = pytest.mark.kernel
 
@@ -131,3 +131,15 @@ def test_missing_source_namespace_is_a_clear_error(lab):
     missing = lab["a"] + "-missing"
     with pytest.raises(ProbeSetupError, match=missing):
         run([(missing, probe("x", "c", "10.9.3.2"))])
+
+
+def test_probes_of_several_hosts_run_in_one_pass_and_name_their_host(lab):
+    emitted = []
+    results = probe_hosts(
+        {"h1": [(lab["a"], probe("a", "c", "10.9.3.2"))], "h2": [(lab["b"], probe("b", "ghost", "10.9.2.77"))]},
+        "t1",
+        emitted.append,
+        timeout=TIMEOUT,
+    )
+    assert [(e.host, e.observed) for e in results["h1"] + results["h2"]] == [("h1", True), ("h2", False)]
+    assert sorted(e.host for e in emitted) == ["h1", "h2"]
