@@ -1,0 +1,224 @@
+"""Each test is one scenario of the classic macvlan tutorials, predicted as the kernel behaves."""
+
+from __future__ import annotations
+
+from tests.topology.factory import make_design, matrix_of, reach
+
+NET10 = {"parent": "eth1", "subnet": "10.0.0.0/24"}
+
+
+def one_host(mode: str = "bridge", hairpin: bool = False, **host) -> dict:
+    """host1 with eth1 on a switch, two containers on one macvlan network of eth1."""
+    return dict(
+        hosts={"host1": {"nics": ["eth1"], **host}},
+        segments={"sw": {"ports": ["host1.eth1"], "hairpin": hairpin}},
+        networks={"n": {**NET10, "mode": mode}},
+        containers={
+            "a": {"host": "host1", "networks": {"n": {"ip": "10.0.0.10"}}},
+            "b": {"host": "host1", "networks": {"n": {"ip": "10.0.0.11"}}},
+        },
+    )
+
+
+def test_bridge_siblings_talk_inside_the_host():
+    m = matrix_of(make_design(**one_host("bridge")))
+    assert reach(m, "a", "10.0.0.11") == 64
+    assert reach(m, "b", "10.0.0.10") == 64
+
+
+def test_host_cannot_reach_its_own_children_through_the_parent():
+    m = matrix_of(make_design(**one_host("bridge", addresses={"eth1": "10.0.0.1/24"})))
+    assert reach(m, "host1", "10.0.0.10") is None
+    assert reach(m, "a", "10.0.0.1") is None
+
+
+def test_a_shim_lets_the_host_reach_its_children_both_ways():
+    m = matrix_of(make_design(**one_host("bridge", shim={"network": "n", "ip": "10.0.0.250"})))
+    assert reach(m, "host1", "10.0.0.10") == 64
+    assert reach(m, "a", "10.0.0.250") == 64
+
+
+def test_with_a_shim_the_parent_address_answers_through_the_shim():
+    """Weak host model: the shim receives the ARP for the parent's address and the host answers."""
+    parts = one_host("bridge", addresses={"eth1": "10.0.0.1/24"}, shim={"network": "n", "ip": "10.0.0.250"})
+    parts["networks"]["n"]["ip_range"] = "10.0.0.0/25"  # the shim's route must beat the parent's /24
+    m = matrix_of(make_design(**parts))
+    assert reach(m, "a", "10.0.0.1") == 64
+    assert reach(m, "host1", "10.0.0.10") == 64
+
+
+def test_a_hairpin_switch_brings_parent_and_child_together():
+    m = matrix_of(make_design(**one_host("bridge", hairpin=True, addresses={"eth1": "10.0.0.1/24"})))
+    assert reach(m, "host1", "10.0.0.10") == 64
+    assert reach(m, "a", "10.0.0.1") == 64
+
+
+def test_private_siblings_never_talk_even_through_a_hairpin_switch():
+    for hairpin in (False, True):
+        m = matrix_of(make_design(**one_host("private", hairpin=hairpin)))
+        assert reach(m, "a", "10.0.0.11") is None
+        assert reach(m, "b", "10.0.0.10") is None
+
+
+def test_vepa_siblings_talk_only_through_a_hairpin_switch():
+    assert reach(matrix_of(make_design(**one_host("vepa", hairpin=False))), "a", "10.0.0.11") is None
+    assert reach(matrix_of(make_design(**one_host("vepa", hairpin=True))), "a", "10.0.0.11") == 64
+
+
+def test_source_mode_siblings_are_treated_like_vepa():
+    assert reach(matrix_of(make_design(**one_host("source", hairpin=False))), "a", "10.0.0.11") is None
+    assert reach(matrix_of(make_design(**one_host("source", hairpin=True))), "a", "10.0.0.11") == 64
+
+
+def test_bridge_and_vepa_siblings_on_one_parent_need_the_hairpin():
+    def design(hairpin: bool):
+        parts = one_host("bridge", hairpin=hairpin)
+        parts["networks"]["v"] = {**NET10, "mode": "vepa"}
+        parts["containers"]["b"]["networks"] = {"v": {"ip": "10.0.0.11"}}
+        return make_design(**parts)
+
+    assert reach(matrix_of(design(False)), "a", "10.0.0.11") is None
+    assert reach(matrix_of(design(True)), "a", "10.0.0.11") == 64
+
+
+def two_hosts(mode: str, vlans=(), parent="eth1", **segment) -> dict:
+    return dict(
+        hosts={"host1": {"nics": ["eth1"]}, "host2": {"nics": ["eth1"]}},
+        segments={"sw": {"ports": ["host1.eth1", "host2.eth1"], "vlans": list(vlans), **segment}},
+        networks={"n": {"parent": parent, "subnet": "10.0.0.0/24", "mode": mode}},
+        containers={
+            "a": {"host": "host1", "networks": {"n": {"ip": "10.0.0.10"}}},
+            "b": {"host": "host2", "networks": {"n": {"ip": "10.0.0.11"}}},
+        },
+    )
+
+
+def test_legs_on_different_hosts_talk_over_the_wire_in_every_mode():
+    for mode in ("bridge", "private", "vepa", "passthru"):
+        m = matrix_of(make_design(**two_hosts(mode)))
+        assert reach(m, "a", "10.0.0.11") == 64, mode
+
+
+def test_a_vlan_the_segment_does_not_carry_isolates_the_hosts():
+    assert reach(matrix_of(make_design(**two_hosts("bridge", vlans=[100], parent="eth1.100"))), "a", "10.0.0.11") == 64
+    assert reach(matrix_of(make_design(**two_hosts("bridge", vlans=[200], parent="eth1.100"))), "a", "10.0.0.11") is None
+
+
+def test_nics_on_no_segment_do_not_reach_other_hosts():
+    parts = two_hosts("bridge")
+    parts["segments"] = {}
+    assert reach(matrix_of(make_design(**parts)), "a", "10.0.0.11") is None
+
+
+def vlans_and_router_host(forwarding: bool, gateways: bool = True) -> dict:
+    """Two VLANs on one wire; host3 holds an address on each and maybe forwards."""
+    gw10 = {"gateway": "172.16.10.1"} if gateways else {}
+    gw20 = {"gateway": "172.16.20.1"} if gateways else {}
+    return dict(
+        hosts={
+            "host1": {"nics": ["enp0s8"]},
+            "host2": {"nics": ["enp0s8"]},
+            "host3": {
+                "nics": ["enp0s8"],
+                "forwarding": forwarding,
+                "addresses": {"enp0s8.100": "172.16.10.1/24", "enp0s8.200": "172.16.20.1/24"},
+            },
+        },
+        segments={"lan": {"ports": ["host1.enp0s8", "host2.enp0s8", "host3.enp0s8"], "vlans": [100, 200]}},
+        networks={
+            "mac10": {"parent": "enp0s8.100", "subnet": "172.16.10.0/24", **gw10},
+            "mac20": {"parent": "enp0s8.200", "subnet": "172.16.20.0/24", **gw20},
+        },
+        containers={
+            "d1": {"host": "host1", "networks": {"mac10": {"ip": "172.16.10.10"}}},
+            "d2": {"host": "host1", "networks": {"mac20": {"ip": "172.16.20.10"}}},
+            "d4": {"host": "host2", "networks": {"mac20": {"ip": "172.16.20.11"}}},
+        },
+    )
+
+
+def test_two_vlans_are_isolated_without_forwarding():
+    m = matrix_of(make_design(**vlans_and_router_host(forwarding=False)))
+    assert reach(m, "d1", "172.16.20.11") is None
+    assert reach(m, "d1", "172.16.20.10") is None
+    assert reach(m, "d2", "172.16.20.11") == 64
+
+
+def test_a_forwarding_host_joins_the_vlans_and_the_reply_ttl_shows_the_hop():
+    m = matrix_of(make_design(**vlans_and_router_host(forwarding=True)))
+    assert reach(m, "d1", "172.16.20.11") == 63
+    assert reach(m, "d4", "172.16.10.10") == 63
+    assert reach(m, "d1", "172.16.20.10") == 63  # same host, other VLAN: still through host3
+
+
+def test_the_gateway_host_answers_on_its_other_vlan_address_without_forwarding_it():
+    m = matrix_of(make_design(**vlans_and_router_host(forwarding=True)))
+    assert reach(m, "d1", "172.16.20.1") == 64
+
+
+def test_without_gateway_there_is_no_cross_subnet_reach():
+    m = matrix_of(make_design(**vlans_and_router_host(forwarding=True, gateways=False)))
+    assert reach(m, "d1", "172.16.20.11") is None
+    assert reach(m, "d1", "172.16.10.1") == 64  # its own subnet still works
+
+
+def test_a_static_route_replaces_the_missing_gateway():
+    parts = vlans_and_router_host(forwarding=True, gateways=False)
+    parts["containers"]["d1"]["routes"] = [{"to": "172.16.20.0/24", "via": "172.16.10.1"}]
+    m = matrix_of(make_design(**parts))
+    assert reach(m, "d1", "172.16.20.11") is None  # the reply has no way back: d4 has no route
+    parts["containers"]["d4"]["routes"] = [{"to": "172.16.10.0/24", "via": "172.16.20.1"}]
+    m = matrix_of(make_design(**parts))
+    assert reach(m, "d1", "172.16.20.11") == 63
+
+
+def test_a_route_via_an_unreachable_next_hop_is_not_installed():
+    parts = vlans_and_router_host(forwarding=True, gateways=False)
+    parts["containers"]["d1"]["routes"] = [{"to": "172.16.20.0/24", "via": "192.168.1.1"}]
+    assert reach(matrix_of(make_design(**parts)), "d1", "172.16.20.11") is None
+
+
+def router_design(masquerade: str | None, server_gateway: bool = False) -> dict:
+    uplink = {"parent": "eth2", "subnet": "10.2.0.0/24"}
+    if server_gateway:
+        uplink["gateway"] = "10.2.0.1"
+    router = {"host": "host1", "networks": {"inside": {"ip": "10.1.0.1"}, "uplink": {"ip": "10.2.0.1"}}}
+    if masquerade:
+        router["masquerade"] = masquerade
+    return dict(
+        hosts={"host1": {"nics": ["eth1", "eth2"]}},
+        networks={"inside": {"parent": "eth1", "subnet": "10.1.0.0/24", "gateway": "10.1.0.1"}, "uplink": uplink},
+        containers={
+            "client": {"host": "host1", "networks": {"inside": {"ip": "10.1.0.10"}}},
+            "server": {"host": "host1", "networks": {"uplink": {"ip": "10.2.0.20"}}},
+        },
+        routers={"r1": router},
+    )
+
+
+def test_a_router_without_masquerade_needs_a_route_back():
+    m = matrix_of(make_design(**router_design(None)))
+    assert reach(m, "client", "10.2.0.20") is None
+    m = matrix_of(make_design(**router_design(None, server_gateway=True)))
+    assert reach(m, "client", "10.2.0.20") == 63
+    assert reach(m, "server", "10.1.0.10") == 63
+
+
+def test_masquerade_lets_the_reply_come_back_to_the_router_only():
+    m = matrix_of(make_design(**router_design("uplink")))
+    assert reach(m, "client", "10.2.0.20") == 63
+    assert reach(m, "server", "10.1.0.10") is None  # no route from the server into the inside
+
+
+def test_the_router_reaches_both_sides_directly():
+    m = matrix_of(make_design(**router_design("uplink")))
+    assert reach(m, "r1", "10.1.0.10") == 64
+    assert reach(m, "r1", "10.2.0.20") == 64
+
+
+def test_a_host_with_an_address_in_another_subnet_and_no_route_is_unreachable():
+    parts = two_hosts("bridge")
+    parts["hosts"]["host2"]["addresses"] = {"eth1": "192.168.7.2/24"}
+    m = matrix_of(make_design(**parts))
+    assert reach(m, "a", "192.168.7.2") is None
+    assert reach(m, "host2", "10.0.0.10") is None
