@@ -69,6 +69,7 @@ def _wires(fabric: SandboxFabric, plans: Iterable[HostPlan]) -> tuple[dict[str, 
     wires = []
     for plan in plans:
         nics = set(plan.nics) | {link.parent for link in plan.links if link.kind == "vlan"}
+        nics |= {nic for host, nic in segment_of if host == plan.host}
         for nic in sorted(nics):
             seg = segment_of.get((plan.host, nic))
             bridge = _short("s", seg.name) if seg else None
