@@ -289,7 +289,10 @@ export function rename(d: Design, ref: Ref, to: string): Ref {
       for (const h of Object.values(d.hosts)) if (h.shim?.network === ref.name) h.shim.network = to;
       break;
     default:
-      (d as unknown as Record<string, Record<string, unknown>>)[ref.kind] = renameKey(d[ref.kind], ref.name, to);
+      {
+      const maps = d as unknown as Record<string, Record<string, unknown>>;
+      maps[ref.kind] = renameKey(maps[ref.kind], ref.name, to);
+    }
   }
   moveLayout(d, oldId, refId(next));
   return next;

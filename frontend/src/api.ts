@@ -1,0 +1,82 @@
+/** The site's HTTP API (docs/api.md), with the session's CSRF token on every change. */
+import type { Design } from "./model";
+import type { Issue } from "./issues";
+import type { MatrixJson } from "./matrix";
+
+export interface Session { user: string | null; csrf_token: string; roles?: string[] }
+export interface DesignSummary { id: number; name: string; version: number; updated: string }
+export interface DesignOut { id: number; name: string; version: number; design: Design; yaml: string; issues: Issue[] }
+export interface Allocation { [endpoint: string]: { [network: string]: { ip?: string | null; mac?: string | null; ipv6?: string | null } } }
+export interface Validation { ok: boolean; issues: Issue[]; allocation: Allocation }
+export interface NicFacts { name: string; state: string; mac: string | null; promiscuous: boolean; addresses: string[] }
+export interface HostFacts {
+  agent: string; kernel: string; macvlan: boolean; vlan_8021q: boolean; bridge: boolean; veth: boolean;
+  ipvlan: boolean; nics: NicFacts[];
+}
+export interface Agent { name: string; alive: boolean; last_seen: string | null; facts: HostFacts | null }
+export interface DeployOut { id: number | string; state: string; websocket: string }
+export interface DeploymentOut {
+  id: number | string; design: number; version: number; state: string;
+  hosts: Record<string, unknown>; matrix: MatrixJson | null; started: string | null; finished: string | null;
+}
+
+/** A refused request: `detail` and the issues the site gave, for the user to read. */
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly issues: Issue[] = []) {
+    super(message);
+  }
+}
+
+let csrf = "";
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  let payload: BodyInit | undefined;
+  if (body instanceof FormData) payload = body;
+  else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  if (method !== "GET") headers["X-CSRFToken"] = csrf;
+  const res = await fetch(path, { method, headers, body: payload, credentials: "same-origin" });
+  const text = await res.text();
+  const type = res.headers.get("Content-Type") ?? "";
+  const data = type.includes("json") && text ? JSON.parse(text) : text;
+  if (!res.ok) {
+    const detail = typeof data === "object" && data ? (data.detail ?? JSON.stringify(data)) : text;
+    throw new ApiError(res.status, `${method} ${path}: ${res.status} ${typeof detail === "string" ? detail : JSON.stringify(detail)}`,
+      (typeof data === "object" && data?.errors) || []);
+  }
+  return data as T;
+}
+
+export const api = {
+  async session(): Promise<Session> {
+    const s = await call<Session>("GET", "/api/session");
+    csrf = s.csrf_token;
+    return s;
+  },
+  async signIn(username: string, password: string): Promise<Session> {
+    const s = await call<Session>("POST", "/api/session", { username, password });
+    csrf = s.csrf_token;
+    return s;
+  },
+  signOut: () => call<void>("DELETE", "/api/session"),
+  designs: () => call<DesignSummary[]>("GET", "/api/designs"),
+  design: (id: number) => call<DesignOut>("GET", `/api/designs/${id}`),
+  create: (design: Design) => call<DesignOut>("POST", "/api/designs", { design }),
+  update: (id: number, design: Design) => call<DesignOut>("PUT", `/api/designs/${id}`, { design }),
+  import(file: File): Promise<DesignOut> {
+    const form = new FormData();
+    form.append("file", file);
+    return call<DesignOut>("POST", "/api/designs/import", form);
+  },
+  export: (id: number, to: "yaml" | "sh" | "docker") => call<string>("GET", `/api/designs/${id}/export?to=${to}`),
+  validate: (design: Design) => call<Validation>("POST", "/api/validate", { design }),
+  predict: (design: Design) => call<MatrixJson>("POST", "/api/predict", { design }),
+  agents: () => call<Agent[]>("GET", "/api/agents"),
+  deploy: (id: number, target: { sandbox: true } | { agents: Record<string, string> }) =>
+    call<DeployOut>("POST", `/api/designs/${id}/deploy`, target),
+  deployment: (id: number | string) => call<DeploymentOut>("GET", `/api/deployments/${id}`),
+  teardown: (id: number | string) => call<DeploymentOut>("POST", `/api/deployments/${id}/teardown`),
+};

@@ -1,0 +1,154 @@
+/** The Cytoscape drawing: keeps it in step with the design and reports clicks and moves. */
+import cytoscape from "cytoscape";
+import type { ElementDef } from "./graph";
+import type { Issue } from "./issues";
+import type { Position } from "./model";
+
+export interface CanvasEvents {
+  tap(id: string | null, at: Position): void;
+  moved(positions: Record<string, Position>): void;
+}
+
+const STYLE: cytoscape.StylesheetJson = [
+  { selector: "node", style: {
+    label: "data(label)", "font-size": 10, "text-wrap": "wrap", "text-valign": "bottom", "text-margin-y": 3,
+    "font-family": "system-ui, sans-serif", color: "#1f2933", "border-width": 1, "border-color": "#52606d",
+  } },
+  { selector: "node.host", style: {
+    shape: "round-rectangle", "background-color": "#f0f4f8", "border-width": 2, "text-valign": "top",
+    "text-halign": "center", "font-size": 13, "font-weight": "bold", padding: "22px", "text-margin-y": -4,
+  } },
+  { selector: "node.host.forwarding", style: {
+    "background-color": "#fff3e0", "border-color": "#e8590c", "border-style": "dashed", "border-width": 3,
+  } },
+  { selector: "node.nic", style: {
+    shape: "round-rectangle", width: 34, height: 16, "background-color": "#9fb3c8", "font-size": 9,
+  } },
+  { selector: "node.container", style: {
+    shape: "round-rectangle", width: 46, height: 30, "background-color": "#d0ebff", "border-color": "#1c7ed6",
+  } },
+  { selector: "node.router", style: {
+    shape: "diamond", width: 46, height: 46, "background-color": "#ffc078", "border-color": "#e8590c", "border-width": 2,
+  } },
+  { selector: "node.segment", style: {
+    shape: "rectangle", width: 180, height: 14, "background-color": "#334e68", "text-valign": "top", "text-margin-y": -3,
+    "font-weight": "bold",
+  } },
+  { selector: "node.network", style: {
+    shape: "round-rectangle", width: 150, height: 56, "background-color": "#d3f9d8", "border-color": "#2b8a3e",
+    "text-valign": "center", "font-size": 10,
+  } },
+  { selector: "edge", style: { width: 2, "curve-style": "bezier", "line-color": "#829ab1", "font-size": 9, label: "data(label)",
+    "text-background-color": "#ffffff", "text-background-opacity": 0.8 } },
+  { selector: "edge.port", style: { width: 4, "line-color": "#334e68" } },
+  { selector: "edge.attach", style: { "line-color": "#40c057" } },
+  { selector: "edge.parent", style: { "line-style": "dashed", "line-color": "#adb5bd", width: 1.5 } },
+  { selector: "edge.shim", style: { "line-style": "dotted", "line-color": "#7048e8", width: 2 } },
+  { selector: ".issue-warning", style: { "border-color": "#f59f00", "border-width": 4 } },
+  { selector: ".issue-error", style: { "border-color": "#e03131", "border-width": 4 } },
+  { selector: "edge.result-ok", style: { "line-color": "#2f9e44", width: 4 } },
+  { selector: "edge.result-bad", style: { "line-color": "#e03131", width: 5 } },
+  { selector: ".highlight", style: { "overlay-color": "#fab005", "overlay-opacity": 0.35, "overlay-padding": 6 } },
+  { selector: ".connect-from", style: { "overlay-color": "#7048e8", "overlay-opacity": 0.3, "overlay-padding": 6 } },
+  { selector: ":selected", style: { "overlay-color": "#1c7ed6", "overlay-opacity": 0.25, "overlay-padding": 5 } },
+];
+
+export class Canvas {
+  readonly cy: cytoscape.Core;
+
+  constructor(container: HTMLElement, events: CanvasEvents) {
+    this.cy = cytoscape({
+      container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4,
+      selectionType: "single", boxSelectionEnabled: false, textureOnViewport: true,
+    });
+    this.cy.on("tap", (ev) => {
+      const id = ev.target === this.cy ? null : (ev.target as cytoscape.SingularElementReturnValue).id();
+      events.tap(id, ev.position);
+    });
+    this.cy.on("dragfree", "node", (ev) => {
+      const node = ev.target as cytoscape.NodeSingular;
+      const moved = node.isParent() ? node.descendants().filter((n) => !n.isParent()) : node;
+      const positions: Record<string, Position> = {};
+      moved.forEach((n) => { positions[n.id()] = { ...n.position() }; });
+      if (node.isParent() && moved.empty()) positions[node.id()] = { ...node.position() };
+      events.moved(positions);
+    });
+  }
+
+  /** Brings the drawing in line with `defs`: adds, removes and updates without rebuilding. */
+  render(defs: ElementDef[], issues: Map<string, Issue[]>): void {
+    const cy = this.cy;
+    cy.batch(() => {
+      const wanted = new Set(defs.map((e) => e.data.id));
+      cy.elements().filter((e) => !wanted.has(e.id())).remove();
+      for (const def of defs) {
+        const severity = issues.get(def.data.id)?.some((i) => i.severity === "error") ? "issue-error"
+          : issues.has(def.data.id) ? "issue-warning" : "";
+        const classes = `${def.classes} ${severity}`.trim();
+        const existing = cy.getElementById(def.data.id);
+        if (existing.empty()) {
+          cy.add({ ...def, classes } as cytoscape.ElementDefinition);
+          continue;
+        }
+        if (existing.data("label") !== def.data.label) existing.data("label", def.data.label);
+        const keep = existing.classes().filter((c) => c.startsWith("result-") || c === "highlight" || c === "connect-from");
+        existing.classes([...classes.split(" "), ...keep].filter(Boolean));
+        if (def.group === "nodes") {
+          const parent = def.data.parent ?? null;
+          if ((existing.data("parent") ?? null) !== parent) (existing as cytoscape.NodeSingular).move({ parent });
+          const p = (existing as cytoscape.NodeSingular).position();
+          if (def.position && !existing.isParent() && (p.x !== def.position.x || p.y !== def.position.y)) {
+            (existing as cytoscape.NodeSingular).position(def.position);
+          }
+        }
+      }
+    });
+  }
+
+  select(id: string | null): void {
+    this.cy.$(":selected").unselect();
+    if (id) this.cy.getElementById(id).select();
+  }
+
+  /** Pans to an element and zooms in enough to read it. */
+  reveal(id: string): void {
+    const el = this.cy.getElementById(id);
+    if (el.empty()) return;
+    this.cy.animate({ center: { eles: el }, zoom: Math.max(this.cy.zoom(), 1) }, { duration: 200 });
+  }
+
+  fit(): void {
+    this.cy.fit(undefined, 40);
+  }
+
+  /** Marks the element a connection starts from (null clears it). */
+  connectFrom(id: string | null): void {
+    this.cy.$(".connect-from").removeClass("connect-from");
+    if (id) this.cy.getElementById(id).addClass("connect-from");
+  }
+
+  highlight(ids: string[]): void {
+    this.cy.$(".highlight").removeClass("highlight");
+    for (const id of ids) this.cy.getElementById(id).addClass("highlight");
+  }
+
+  /** Colours edges by deployment result: ids → "ok" / "bad"; everything else back to normal. */
+  results(states: Map<string, "ok" | "bad">): void {
+    this.cy.batch(() => {
+      this.cy.edges().removeClass("result-ok result-bad");
+      for (const [id, state] of states) this.cy.getElementById(id).addClass(`result-${state}`);
+    });
+  }
+
+  /** Element ids whose name contains `text`, in drawing order. */
+  find(text: string): string[] {
+    const q = text.trim().toLowerCase();
+    if (!q) return [];
+    return this.cy.nodes().filter((n) => n.id().toLowerCase().split(".").slice(1).join(".").includes(q)).map((n) => n.id());
+  }
+
+  viewportCenter(): Position {
+    const e = this.cy.extent();
+    return { x: (e.x1 + e.x2) / 2, y: (e.y1 + e.y2) / 2 };
+  }
+}

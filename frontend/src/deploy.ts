@@ -1,0 +1,312 @@
+/**
+ * Deploy and watch: pick the sandbox or an agent per host, deploy, follow each host's steps
+ * and the reachability matrix as events stream in over the websocket, tear down.
+ */
+import { type Agent, api } from "./api";
+import { clear, h } from "./dom";
+import { explain, networkOf } from "./explain";
+import { type CellState, Matrix, type Pair, type ProbeEvent, cellState, pairKey } from "./matrix";
+import type { Design } from "./model";
+
+export interface DeployHost {
+  design(): Design;
+  /** Saves the design if it changed and answers its id. */
+  saved(): Promise<number>;
+  highlight(ids: string[]): void;
+  results(states: Map<string, "ok" | "bad">): void;
+  status(message: string, error?: boolean): void;
+}
+
+interface StepEvent { kind: "step"; host: string; step: string; status: "started" | "done" | "failed"; detail?: string }
+interface FinishedEvent { kind: "finished"; host: string; ok: boolean; detail?: string }
+interface StateEvent { kind: "deployment"; state: string }
+type Event = StepEvent | ProbeEvent | FinishedEvent | StateEvent;
+
+const MAX_AXIS = 40;
+const ICON: Record<string, string> = { started: "…", done: "✓", failed: "✗" };
+const CELL_TEXT: Record<CellState, (p: Pair) => string> = {
+  pending: (p) => (p.expected ? "·" : ""),
+  reached: () => "✓",
+  blocked: () => "✗",
+  missing: () => "✗!",
+  unexpected: () => "✓!",
+};
+
+/** The drawn element of a matrix endpoint (a container, a router, or a host's own address). */
+export function endpointId(d: Design, name: string): string {
+  return name in d.containers ? `containers.${name}` : name in d.routers ? `routers.${name}` : `hosts.${name}`;
+}
+
+export class DeployPanel {
+  matrix = new Matrix();
+  private agents: Agent[] = [];
+  private deployment: string | number | null = null;
+  private state = "";
+  private socket: WebSocket | null = null;
+  private lastSeq = 0;
+  private steps = new Map<string, Map<string, StepEvent>>();
+  private finished = new Map<string, FinishedEvent>();
+  private cells = new Map<string, HTMLTableCellElement>();
+  private filter = "";
+  private redrawQueued = false;
+  private readonly targetBox = h("div", { class: "target" });
+  private readonly progressBox = h("div", { class: "progress" });
+  private readonly summary = h("div", { class: "summary" });
+  private readonly why = h("div", { class: "why" }, "Hover a cell to see why a pair is reachable or not.");
+  private readonly tableBox = h("div", { class: "matrix-box" });
+
+  constructor(root: HTMLElement, private readonly app: DeployHost) {
+    const filter = h("input", { type: "search", placeholder: "filter endpoints", class: "matrix-filter" });
+    filter.addEventListener("input", () => { this.filter = filter.value.trim(); this.drawMatrix(); });
+    root.append(
+      h("h2", {}, "Deploy"), this.targetBox,
+      h("div", { class: "buttons" },
+        h("button", { id: "deploy", onclick: () => void this.deploy() }, "Deploy"),
+        h("button", { id: "teardown", onclick: () => void this.teardown() }, "Tear down"),
+        h("button", { onclick: () => void this.predict() }, "Predict")),
+      this.progressBox,
+      h("h2", {}, "Reachability"), this.summary, filter, this.tableBox, this.why,
+    );
+    this.drawTarget();
+  }
+
+  // ---- target --------------------------------------------------------------------
+
+  async refreshAgents(): Promise<void> {
+    try {
+      this.agents = await api.agents();
+    } catch (err) {
+      this.app.status(`agents: ${(err as Error).message}`, true);
+    }
+    this.drawTarget();
+  }
+
+  private drawTarget(): void {
+    const d = this.app.design();
+    const sandbox = this.targetBox.querySelector<HTMLInputElement>("input[value=sandbox]")?.checked ?? true;
+    const chosen = new Map([...this.targetBox.querySelectorAll<HTMLSelectElement>("select[data-host]")].map((s) => [s.dataset.host!, s.value]));
+    clear(this.targetBox);
+    const radio = (value: string, label: string, checked: boolean) => h("label", {},
+      h("input", { type: "radio", name: "target", value, checked, onchange: () => this.drawTarget() }), ` ${label}`);
+    this.targetBox.append(radio("sandbox", "lab sandbox (namespaces on the site's machine)", sandbox),
+      radio("agents", "agents (one per real host)", !sandbox));
+    if (sandbox) return;
+    const describe = (a: Agent) => {
+      const f = a.facts;
+      const caps = f ? `kernel ${f.kernel}; macvlan ${f.macvlan ? "✓" : "✗"}; 802.1Q ${f.vlan_8021q ? "✓" : "✗"}; NICs ${f.nics.map((n) => n.name).join(", ")}` : "no facts yet";
+      return `${a.alive ? "●" : "○"} ${a.name} (${a.alive ? "alive" : "not seen"}) — ${caps}`;
+    };
+    const table = h("table", { class: "agents" });
+    for (const host of Object.keys(d.hosts)) {
+      const sel = h("select", { "data-host": host },
+        h("option", { value: "" }, "(choose an agent)"),
+        ...this.agents.map((a) => h("option", { value: a.name, selected: chosen.get(host) === a.name, disabled: !a.alive }, describe(a))));
+      table.append(h("tr", {}, h("td", {}, host), h("td", {}, sel)));
+    }
+    this.targetBox.append(table, h("button", { onclick: () => void this.refreshAgents() }, "Refresh agents"));
+    if (!this.agents.length) this.targetBox.append(h("p", { class: "help" }, "No agent has announced itself yet."));
+  }
+
+  private target(): { sandbox: true } | { agents: Record<string, string> } {
+    if (this.targetBox.querySelector<HTMLInputElement>("input[value=sandbox]")?.checked !== false) return { sandbox: true };
+    const agents: Record<string, string> = {};
+    for (const sel of this.targetBox.querySelectorAll<HTMLSelectElement>("select[data-host]")) {
+      if (!sel.value) throw new Error(`choose an agent for ${sel.dataset.host}`);
+      agents[sel.dataset.host!] = sel.value;
+    }
+    return { agents };
+  }
+
+  /** Called when the design changes: the host list of the picker follows it. */
+  designChanged(): void {
+    this.drawTarget();
+  }
+
+  // ---- deploy and watch ------------------------------------------------------------
+
+  async predict(): Promise<void> {
+    try {
+      this.matrix.merge(await api.predict(this.app.design()));
+      this.drawMatrix();
+    } catch (err) {
+      this.app.status(`predict: ${(err as Error).message}`, true);
+    }
+  }
+
+  async deploy(): Promise<void> {
+    try {
+      const target = this.target();
+      const id = await this.app.saved();
+      this.matrix = new Matrix();
+      await this.predict();
+      this.steps.clear();
+      this.finished.clear();
+      const out = await api.deploy(id, target);
+      this.deployment = out.id;
+      this.state = out.state;
+      this.app.status(`deployment ${out.id}: ${out.state}`);
+      this.listen(out.websocket, 0);
+      this.drawProgress();
+    } catch (err) {
+      this.app.status(`deploy: ${(err as Error).message}`, true);
+    }
+  }
+
+  async teardown(): Promise<void> {
+    if (this.deployment === null) return this.app.status("nothing deployed yet", true);
+    try {
+      const out = await api.teardown(this.deployment);
+      this.state = out.state;
+      this.drawProgress();
+    } catch (err) {
+      this.app.status(`tear down: ${(err as Error).message}`, true);
+    }
+  }
+
+  /** Follows the deployment's events; on a dropped connection, resumes after the last one seen. */
+  private listen(path: string, after: number): void {
+    this.socket?.close();
+    this.lastSeq = after;
+    const open = () => {
+      const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}?after=${this.lastSeq}`;
+      const socket = new WebSocket(url);
+      this.socket = socket;
+      socket.onmessage = (msg) => {
+        const { seq, event } = JSON.parse(msg.data) as { seq: number; event: Event };
+        if (seq <= this.lastSeq) return;
+        this.lastSeq = seq;
+        this.apply(event);
+      };
+      socket.onclose = () => {
+        if (this.socket === socket) setTimeout(() => { if (this.socket === socket) open(); }, 1000);
+      };
+    };
+    open();
+  }
+
+  private apply(ev: Event): void {
+    if (ev.kind === "step") {
+      if (!this.steps.has(ev.host)) this.steps.set(ev.host, new Map());
+      this.steps.get(ev.host)!.set(ev.step, ev);
+      this.drawProgress();
+    } else if (ev.kind === "finished") {
+      this.finished.set(ev.host, ev);
+      this.drawProgress();
+    } else if (ev.kind === "deployment") {
+      this.state = ev.state;
+      this.drawProgress();
+    } else if (ev.kind === "probe") {
+      const known = this.cells.has(pairKey(ev.src, ev.dst_ip));
+      this.paintCell(this.matrix.applyProbe(ev));
+      if (!known) this.queueRedraw();
+      else this.drawSummary();
+      this.colourDrawing();
+    }
+  }
+
+  private drawProgress(): void {
+    clear(this.progressBox);
+    if (this.deployment === null) return;
+    this.progressBox.append(h("div", { class: "state", id: "deploy-state" }, `deployment ${this.deployment}: ${this.state}`));
+    const hosts = new Set([...this.steps.keys(), ...this.finished.keys()]);
+    for (const host of hosts) {
+      const fin = this.finished.get(host);
+      const list = h("ol", {}, ...[...(this.steps.get(host)?.values() ?? [])].map((s) =>
+        h("li", { class: s.status }, `${ICON[s.status]} ${s.step}`, s.detail ? h("small", {}, ` ${s.detail}`) : null)));
+      this.progressBox.append(h("details", { open: !fin || !fin.ok, class: "host-steps" },
+        h("summary", { class: fin ? (fin.ok ? "done" : "failed") : "started" },
+          `${host}: ${fin ? (fin.ok ? "finished" : `failed ${fin.detail ?? ""}`) : "working…"}`), list));
+    }
+  }
+
+  // ---- matrix --------------------------------------------------------------------
+
+  private queueRedraw(): void {
+    if (this.redrawQueued) return;
+    this.redrawQueued = true;
+    requestAnimationFrame(() => { this.redrawQueued = false; this.drawMatrix(); });
+  }
+
+  private drawSummary(): void {
+    const c = this.matrix.counts();
+    const bad = c.missing + c.unexpected;
+    this.summary.className = `summary ${bad ? "bad" : ""}`;
+    this.summary.textContent = this.matrix.pairs.size
+      ? `${c.reached} reached and ${c.blocked} blocked as predicted · ${bad} mismatch${bad === 1 ? "" : "es"} · ${c.pending} pending`
+      : "Predict or deploy to fill the matrix.";
+  }
+
+  drawMatrix(): void {
+    this.drawSummary();
+    this.cells.clear();
+    clear(this.tableBox);
+    const match = (name: string) => !this.filter || name.includes(this.filter);
+    const rows = [...this.matrix.endpoints.keys()].filter(match);
+    const cols = this.matrix.columns().filter((c) => match(c.dst));
+    if (!rows.length) return;
+    const table = h("table", { class: "matrix", id: "matrix" });
+    table.append(h("tr", {}, h("th", {}, "from \\ to"), ...cols.slice(0, MAX_AXIS).map((c) =>
+      h("th", { class: "col", title: c.dst_ip }, h("span", {}, `${c.dst} ${c.dst_ip}`)))));
+    for (const src of rows.slice(0, MAX_AXIS)) {
+      const tr = h("tr", {}, h("th", {}, src));
+      for (const c of cols.slice(0, MAX_AXIS)) {
+        const td = h("td", { "data-src": src, "data-dst-ip": c.dst_ip });
+        const pair = this.matrix.get(src, c.dst_ip);
+        if (pair) {
+          this.cells.set(pairKey(src, c.dst_ip), td);
+          this.paintCell(pair);
+          td.addEventListener("mouseenter", () => this.showWhy(this.matrix.get(src, c.dst_ip)!));
+          td.addEventListener("mouseleave", () => this.app.highlight([]));
+        } else td.className = "none";
+        tr.append(td);
+      }
+      table.append(tr);
+    }
+    this.tableBox.append(table);
+    if (rows.length > MAX_AXIS || cols.length > MAX_AXIS) {
+      this.tableBox.append(h("p", { class: "help" }, `Showing ${Math.min(rows.length, MAX_AXIS)} of ${rows.length} sources and ` +
+        `${Math.min(cols.length, MAX_AXIS)} of ${cols.length} addresses: type a name to filter.`));
+    }
+    this.colourDrawing();
+  }
+
+  private paintCell(pair: Pair): void {
+    const td = this.cells.get(pairKey(pair.src, pair.dst_ip));
+    if (!td) return;
+    const state = cellState(pair);
+    td.className = `cell ${state} ${pair.expected ? "expect-reach" : "expect-block"}`;
+    td.dataset.state = state;
+    td.textContent = CELL_TEXT[state](pair);
+    const observed = pair.observed === null ? "not yet probed" : pair.observed
+      ? `reached${pair.rtt_ms != null ? `, rtt ${pair.rtt_ms.toFixed(2)} ms` : ""}${pair.ttl != null ? `, TTL ${pair.ttl}` : ""}`
+      : "not reached";
+    td.title = `${pair.src} → ${pair.dst} ${pair.dst_ip}\nexpected: ${pair.expected ? "reachable" : "unreachable"}\n` +
+      `observed: ${observed}\n${explain(this.app.design(), pair).text}`;
+  }
+
+  private showWhy(pair: Pair): void {
+    const d = this.app.design();
+    const e = explain(d, pair);
+    const observed = pair.observed === null ? "" : pair.observed
+      ? ` — observed: reached${pair.ttl != null ? `, TTL ${pair.ttl}` : ""}${pair.rtt_ms != null ? `, ${pair.rtt_ms.toFixed(2)} ms` : ""}`
+      : " — observed: not reached";
+    this.why.textContent = `${pair.src} → ${pair.dst} (${pair.dst_ip}): ${pair.expected ? "expected reachable" : "expected unreachable"}; ${e.text}${observed}`;
+    this.app.highlight([endpointId(d, pair.src), endpointId(d, pair.dst), ...e.via]);
+  }
+
+  /** Each attachment is coloured by the probes to its address: green as predicted, red if not. */
+  private colourDrawing(): void {
+    const d = this.app.design();
+    const states = new Map<string, "ok" | "bad">();
+    for (const p of this.matrix.pairs.values()) {
+      const state = cellState(p);
+      if (state === "pending") continue;
+      const net = networkOf(d, p.dst_ip);
+      if (!net) continue;
+      const edge = `attach:${endpointId(d, p.dst)}|networks.${net}`;
+      if (state === "missing" || state === "unexpected") states.set(edge, "bad");
+      else if (!states.has(edge)) states.set(edge, "ok");
+    }
+    this.app.results(states);
+  }
+}

@@ -1,0 +1,434 @@
+/** The editor: wires the drawing, the panels, the toolbar and the keyboard to the design. */
+import "./style.css";
+import { type Allocation, ApiError, type DesignOut, api } from "./api";
+import { Canvas } from "./canvas";
+import { DeployPanel } from "./deploy";
+import { clear, h } from "./dom";
+import { acceptDrops, download, pickDesign } from "./files";
+import { elements } from "./graph";
+import { History } from "./history";
+import { type Issue, issuesByElement } from "./issues";
+import {
+  type Design, type Kind, type Position, type Ref, addEndpoint, addHost, addNetwork, addNic, addSegment, connect,
+  disconnect, emptyDesign, exists, move, normalize, parseId, refId, remove, setField,
+} from "./model";
+import { PropertiesPanel } from "./panel";
+
+type Mode = { kind: "idle" } | { kind: "place"; what: Kind } | { kind: "connect"; from: string | null };
+type Tab = "properties" | "issues" | "deploy-panel";
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const VALIDATE_DELAY_MS = 350;
+
+class Editor {
+  private history = new History(emptyDesign());
+  private designId: number | null = null;
+  private savedText = JSON.stringify(this.history.design);
+  private selected: string | null = null;
+  private issues: Issue[] = [];
+  private byElement = new Map<string, Issue[]>();
+  private alloc: Allocation = {};
+  private mode: Mode = { kind: "idle" };
+  private validateTimer = 0;
+  private validateSeq = 0;
+  private searchHits: string[] = [];
+  private searchIndex = 0;
+  private tab: Tab = "properties";
+  private readonly canvas: Canvas;
+  private readonly panel: PropertiesPanel;
+  private readonly deploy: DeployPanel;
+  private readonly buttons = new Map<string, HTMLButtonElement>();
+
+  constructor(private readonly user: string) {
+    this.canvas = new Canvas($("canvas"), {
+      tap: (id, at) => this.tap(id, at),
+      moved: (positions) => this.edit((d) => { for (const [id, p] of Object.entries(positions)) move(d, id, p); }),
+    });
+    this.panel = new PropertiesPanel($("properties"), {
+      edit: (change, select) => this.edit(change, select),
+      select: (id) => this.select(id),
+    });
+    this.deploy = new DeployPanel($("deploy-panel"), {
+      design: () => this.history.design,
+      saved: () => this.save(),
+      highlight: (ids) => this.canvas.highlight(ids),
+      results: (states) => this.canvas.results(states),
+      status: (m, e) => this.status(m, e),
+    });
+    this.toolbar();
+    this.tabs();
+    document.addEventListener("keydown", (ev) => this.key(ev));
+    acceptDrops(document.body, (file) => void this.importFile(file));
+    window.addEventListener("beforeunload", (ev) => { if (this.dirty) ev.preventDefault(); });
+    this.changed();
+  }
+
+  get design(): Design { return this.history.design; }
+  private get dirty(): boolean { return JSON.stringify(this.history.design) !== this.savedText; }
+
+  // ---- editing ---------------------------------------------------------------------
+
+  /** One undoable change; a change that throws is reported and leaves the design as it was. */
+  edit(change: (d: Design) => void, select?: string | null): void {
+    try {
+      this.history.edit(change);
+      if (select !== undefined) this.selected = select;
+      this.changed();
+    } catch (err) {
+      this.status((err as Error).message, true);
+      this.refreshPanel(true);
+    }
+  }
+
+  private changed(): void {
+    const d = this.design;
+    if (this.selected && !exists(d, parseId(this.selected))) this.selected = null;
+    this.byElement = issuesByElement(this.issues, d);
+    this.canvas.render(elements(d, this.alloc), this.byElement);
+    this.canvas.select(this.selected);
+    this.refreshPanel(true);
+    this.drawIssues();
+    this.deploy.designChanged();
+    this.buttons.get("undo")!.disabled = !this.history.canUndo;
+    this.buttons.get("redo")!.disabled = !this.history.canRedo;
+    document.title = `${d.name}${this.dirty ? " •" : ""} — mvlab`;
+    $("design-name").textContent = `${d.name}${this.designId ? ` (#${this.designId})` : " (not saved)"}${this.dirty ? " — unsaved changes" : ""}`;
+    clearTimeout(this.validateTimer);
+    this.validateTimer = window.setTimeout(() => void this.validate(), VALIDATE_DELAY_MS);
+  }
+
+  private refreshPanel(force = false): void {
+    const ref = this.selected ? parseId(this.selected) : null;
+    this.panel.show(this.design, ref, this.byElement.get(this.selected ?? "") ?? [], this.alloc, force);
+  }
+
+  select(id: string | null): void {
+    this.selected = id;
+    this.canvas.select(id);
+    this.refreshPanel(true);
+  }
+
+  private hostOf(id: string | null): string | null {
+    if (!id || id.includes(":")) return null;
+    const ref = parseId(id);
+    if (ref.kind === "hosts") return ref.name;
+    if (ref.kind === "nics") return ref.host!;
+    if (ref.kind === "containers" || ref.kind === "routers") return this.design[ref.kind][ref.name]?.host ?? null;
+    return null;
+  }
+
+  private tap(id: string | null, at: Position): void {
+    const mode = this.mode;
+    if (mode.kind === "place") {
+      const kind = mode.what;
+      const host = this.hostOf(id) ?? this.hostOf(this.selected);
+      const pos = { x: Math.round(at.x), y: Math.round(at.y) };
+      this.setMode({ kind: "idle" });
+      let made: Ref | null = null;
+      this.edit((d) => {
+        if (kind === "hosts") made = addHost(d, pos);
+        else if (kind === "segments") made = addSegment(d, pos);
+        else if (kind === "networks") made = addNetwork(d, pos);
+        else if (!host) throw new Error(`click inside a host to place the ${kind.slice(0, -1)}`);
+        else if (kind === "nics") { made = addNic(d, host); move(d, `nics.${host}.${made.name}`, pos); }
+        else made = addEndpoint(d, kind as "containers" | "routers", host, pos);
+      });
+      if (made) { this.select(refId(made)); this.status(`added ${(made as Ref).kind.slice(0, -1)} ${(made as Ref).name}`); }
+      return;
+    }
+    if (mode.kind === "connect" && id && !id.includes(":")) {
+      if (!mode.from) { this.mode = { kind: "connect", from: id }; this.canvas.connectFrom(id); return; }
+      const from = mode.from;
+      this.mode = { kind: "connect", from: null };
+      this.canvas.connectFrom(null);
+      let said = "";
+      this.edit((d) => { said = connect(d, parseId(from), parseId(id)); });
+      if (said) this.status(said);
+      return;
+    }
+    this.select(id);
+  }
+
+  private setMode(mode: Mode): void {
+    this.mode = mode;
+    this.canvas.connectFrom(null);
+    for (const [name, b] of this.buttons) {
+      b.classList.toggle("active", (mode.kind === "place" && name === `add-${mode.what}`) || (mode.kind === "connect" && name === "connect"));
+    }
+    $("canvas").dataset.mode = mode.kind;
+    if (mode.kind === "place") {
+      const inside = ["nics", "containers", "routers"].includes(mode.what) ? " inside a host" : "";
+      this.status(`click on the drawing${inside} to place the ${mode.what.slice(0, -1)} (Esc cancels)`);
+    } else if (mode.kind === "connect") {
+      this.status("connect: click a NIC then a segment, a container or router then a network, or a network then its parent NIC (Esc ends)");
+    }
+  }
+
+  private deleteSelected(): void {
+    const id = this.selected;
+    if (!id) return;
+    if (id.includes(":")) {
+      const [kind, rest] = id.split(":");
+      const [a, b] = rest.split("|");
+      if (kind === "shim") this.edit((d) => setField(d, parseId(a), ["shim"], null), null);
+      else if (kind === "parent") this.status("a network's parent is a field: change it in the network's properties", true);
+      else this.edit((d) => disconnect(d, parseId(a), parseId(b)), null);
+      return;
+    }
+    this.edit((d) => remove(d, parseId(id)), null);
+  }
+
+  private nudge(dx: number, dy: number): void {
+    const id = this.selected;
+    if (!id || id.includes(":")) return;
+    const node = this.canvas.cy.getElementById(id);
+    const leaves = node.isParent() ? node.descendants().filter((n) => !n.isParent()) : node;
+    this.edit((d) => leaves.forEach((n) => { const p = n.position(); move(d, n.id(), { x: p.x + dx, y: p.y + dy }); }));
+  }
+
+  // ---- validation ------------------------------------------------------------------
+
+  private async validate(): Promise<void> {
+    const seq = ++this.validateSeq;
+    const d = this.design;
+    try {
+      const out = await api.validate(d);
+      if (seq !== this.validateSeq) return;
+      this.issues = out.issues;
+      this.alloc = out.allocation ?? {};
+      if (out.ok && this.tab === "deploy-panel") void this.deploy.predict();
+    } catch (err) {
+      if (seq !== this.validateSeq) return;
+      if (err instanceof ApiError && err.issues.length) this.issues = err.issues;
+      else return this.status(`validate: ${(err as Error).message}`, true);
+    }
+    this.byElement = issuesByElement(this.issues, d);
+    this.canvas.render(elements(d, this.alloc), this.byElement);
+    this.refreshPanel();
+    this.drawIssues();
+  }
+
+  private drawIssues(): void {
+    const root = $("issues");
+    clear(root);
+    const errors = this.issues.filter((i) => i.severity === "error").length;
+    const tab = this.buttons.get("tab-issues");
+    if (tab) tab.textContent = `Issues (${this.issues.length})`;
+    tab?.classList.toggle("bad", errors > 0);
+    root.append(h("h2", {}, errors ? `${errors} error${errors === 1 ? "" : "s"}` : "No errors"));
+    if (!this.issues.length) root.append(h("p", { class: "help" }, "The design is valid."));
+    const d = this.design;
+    root.append(h("ul", { class: "issues", id: "issue-list" }, ...this.issues.map((issue) => {
+      const target = [...this.byElement.entries()].find(([, list]) => list.includes(issue))?.[0] || null;
+      return h("li", { class: `${issue.severity} ${target ? "clickable" : ""}`, "data-path": issue.path, onclick: () => {
+        if (!target || !exists(d, parseId(target))) return;
+        this.select(target);
+        this.canvas.reveal(target);
+      } }, h("b", {}, `${issue.path}${issue.line ? ` (line ${issue.line})` : ""}: `), issue.message,
+      issue.hint ? h("div", { class: "hint" }, issue.hint) : null);
+    })));
+  }
+
+  // ---- files -----------------------------------------------------------------------
+
+  async save(): Promise<number> {
+    const d = this.design;
+    const out = this.designId === null ? await api.create(d) : await api.update(this.designId, d);
+    this.designId = out.id;
+    this.savedText = JSON.stringify(d);
+    window.history.replaceState(null, "", `#design=${out.id}`);
+    this.status(`saved ${out.name}, version ${out.version}`);
+    this.changed();
+    return out.id;
+  }
+
+  private async trySave(): Promise<void> {
+    try { await this.save(); } catch (err) { this.status(`save: ${(err as Error).message}`, true); }
+  }
+
+  load(out: DesignOut): void {
+    this.designId = out.id;
+    const d = normalize(out.design as unknown as Record<string, unknown>);
+    this.history.reset(d);
+    this.savedText = JSON.stringify(d);
+    this.issues = out.issues ?? [];
+    this.selected = null;
+    window.history.replaceState(null, "", `#design=${out.id}`);
+    this.changed();
+    this.canvas.fit();
+  }
+
+  private async open(): Promise<void> {
+    try {
+      const out = await pickDesign($("dialog"));
+      if (out) { this.load(out); this.status(`opened ${out.name}, version ${out.version}`); }
+    } catch (err) { this.status(`open: ${(err as Error).message}`, true); }
+  }
+
+  async openId(id: number): Promise<void> {
+    try { this.load(await api.design(id)); } catch (err) { this.status(`open #${id}: ${(err as Error).message}`, true); }
+  }
+
+  private async importFile(file: File): Promise<void> {
+    try {
+      const out = await api.import(file);
+      this.load(out);
+      this.status(`imported ${file.name} as ${out.name}, version ${out.version}`);
+    } catch (err) {
+      const issues = err instanceof ApiError ? err.issues.map((i) => `${i.path}: ${i.message}`).join("; ") : "";
+      this.status(`import ${file.name}: ${(err as Error).message}${issues ? ` — ${issues}` : ""}`, true);
+    }
+  }
+
+  private async exportAs(to: "yaml" | "sh" | "docker"): Promise<void> {
+    try {
+      const id = this.dirty || this.designId === null ? await this.save() : this.designId;
+      await download(id, this.design.name, to);
+    } catch (err) { this.status(`export: ${(err as Error).message}`, true); }
+  }
+
+  // ---- chrome ----------------------------------------------------------------------
+
+  status(message: string, error = false): void {
+    const bar = $("status");
+    bar.textContent = message;
+    bar.className = error ? "error" : "";
+  }
+
+  private toolbar(): void {
+    const bar = $("toolbar");
+    const button = (name: string, label: string, action: () => void, title = "") => {
+      const b = h("button", { id: name, title: title || label, type: "button", onclick: action }, label);
+      this.buttons.set(name, b);
+      return b;
+    };
+    const place = (what: Kind) => () => this.setMode(this.mode.kind === "place" && this.mode.what === what ? { kind: "idle" } : { kind: "place", what });
+    const fileInput = h("input", { type: "file", accept: ".yaml,.yml,text/yaml", id: "import-file", hidden: true });
+    fileInput.addEventListener("change", () => { const f = fileInput.files?.[0]; if (f) void this.importFile(f); fileInput.value = ""; });
+    const search = h("input", { type: "search", id: "search", placeholder: "find by name (Ctrl-F)" });
+    search.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Enter") return;
+      const hits = this.canvas.find(search.value);
+      if (!hits.length) return this.status(`nothing named like "${search.value}"`, true);
+      this.searchIndex = hits.join() === this.searchHits.join() ? (this.searchIndex + 1) % hits.length : 0;
+      this.searchHits = hits;
+      const id = hits[this.searchIndex];
+      this.select(id);
+      this.canvas.reveal(id);
+      this.status(`${this.searchIndex + 1} of ${hits.length}: ${id}`);
+    });
+    bar.append(
+      h("strong", { class: "brand" }, "mvlab"),
+      h("span", { class: "group" },
+        button("new", "New", () => { this.history.reset(emptyDesign()); this.designId = null; this.issues = []; window.history.replaceState(null, "", "#"); this.changed(); }),
+        button("open", "Open…", () => void this.open()),
+        button("save", "Save", () => void this.trySave(), "Save a new version (Ctrl-S)"),
+        button("import", "Import…", () => fileInput.click(), "Import a YAML file (or drop it on the page)"), fileInput,
+        button("export-yaml", "YAML", () => void this.exportAs("yaml"), "Export as YAML"),
+        button("export-sh", "Shell", () => void this.exportAs("sh"), "Export as a shell script of ip commands"),
+        button("export-docker", "Docker", () => void this.exportAs("docker"), "Export as docker commands")),
+      h("span", { class: "group" },
+        button("add-hosts", "+ Host", place("hosts")),
+        button("add-nics", "+ NIC", place("nics")),
+        button("add-segments", "+ Segment", place("segments")),
+        button("add-networks", "+ Network", place("networks")),
+        button("add-containers", "+ Container", place("containers")),
+        button("add-routers", "+ Router", place("routers")),
+        button("connect", "Connect", () => this.setMode(this.mode.kind === "connect" ? { kind: "idle" } : { kind: "connect", from: null }),
+          "Connect two elements with the mouse"),
+        button("delete", "Delete", () => this.deleteSelected(), "Delete the selection (Delete)")),
+      h("span", { class: "group" },
+        button("undo", "Undo", () => { if (this.history.undo()) this.changed(); }, "Ctrl-Z"),
+        button("redo", "Redo", () => { if (this.history.redo()) this.changed(); }, "Ctrl-Shift-Z")),
+      h("span", { class: "group" },
+        button("fit", "Fit", () => this.canvas.fit()),
+        button("relayout", "Tidy", () => { this.edit((d) => { d.layout = {}; }); this.canvas.fit(); }, "Forget positions and lay everything out again"),
+        search),
+      h("span", { id: "design-name" }),
+      h("span", { class: "user" }, `${this.user} `, button("signout", "Sign out", async () => { await api.signOut(); location.reload(); })),
+    );
+  }
+
+  private tabs(): void {
+    const nav = $("tabs");
+    const tab = (id: Tab, label: string) => {
+      const b = h("button", { id: `tab-${id === "deploy-panel" ? "deploy" : id}`, type: "button", onclick: () => this.showTab(id) }, label);
+      this.buttons.set(`tab-${id === "deploy-panel" ? "deploy" : id}`, b);
+      return b;
+    };
+    nav.append(tab("properties", "Properties"), tab("issues", "Issues"), tab("deploy-panel", "Deploy"));
+    this.showTab("properties");
+  }
+
+  private showTab(id: Tab): void {
+    this.tab = id;
+    for (const section of document.querySelectorAll<HTMLElement>("section.tab")) section.hidden = section.id !== id;
+    for (const [name, b] of this.buttons) if (name.startsWith("tab-")) b.classList.toggle("active", name === `tab-${id === "deploy-panel" ? "deploy" : id}`);
+    if (id === "deploy-panel") { void this.deploy.refreshAgents(); void this.deploy.predict(); }
+  }
+
+  private key(ev: KeyboardEvent): void {
+    const typing = ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement || ev.target instanceof HTMLSelectElement;
+    const ctrl = ev.ctrlKey || ev.metaKey;
+    const k = ev.key.toLowerCase();
+    if (ctrl && k === "s") { ev.preventDefault(); (document.activeElement as HTMLElement | null)?.blur?.(); void this.trySave(); return; }
+    if (ctrl && k === "f") { ev.preventDefault(); $("search").focus(); return; }
+    if (ev.key === "Escape") { this.setMode({ kind: "idle" }); if (typing) (ev.target as HTMLElement).blur(); return; }
+    if (typing) return;
+    if (ctrl && k === "z" && !ev.shiftKey) { ev.preventDefault(); if (this.history.undo()) this.changed(); }
+    else if (ctrl && ((k === "z" && ev.shiftKey) || k === "y")) { ev.preventDefault(); if (this.history.redo()) this.changed(); }
+    else if (ev.key === "Delete" || ev.key === "Backspace") { ev.preventDefault(); this.deleteSelected(); }
+    else if (ev.key === "F2") { ev.preventDefault(); this.showTab("properties"); this.panel.focusName(); }
+    else if (ev.key.startsWith("Arrow") && this.selected) {
+      ev.preventDefault();
+      const step = ev.shiftKey ? 50 : 10;
+      const [dx, dy] = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[ev.key] ?? [0, 0];
+      this.nudge(dx, dy);
+    }
+  }
+}
+
+/** Asks for a user name and password until the site accepts them. */
+function signIn(): Promise<string> {
+  const box = $("signin");
+  box.hidden = false;
+  return new Promise((resolve) => {
+    const user = h("input", { name: "username", autocomplete: "username", required: true });
+    const pass = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+    const error = h("p", { class: "error" });
+    const form = h("form", { id: "signin-form" }, h("h1", {}, "mvlab"), h("p", {}, "Sign in to design and deploy macvlan labs."),
+      h("label", {}, "User name ", user), h("label", {}, "Password ", pass), error, h("button", { type: "submit" }, "Sign in"));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const s = await api.signIn(user.value, pass.value);
+        if (!s.user) throw new Error("the site did not accept the sign-in");
+        box.hidden = true;
+        resolve(s.user);
+      } catch (err) {
+        error.textContent = err instanceof ApiError && (err.status === 401 || err.status === 403 || err.status === 400)
+          ? "Wrong user name or password." : (err as Error).message;
+      }
+    });
+    box.append(form);
+    user.focus();
+  });
+}
+
+async function main(): Promise<void> {
+  let session;
+  try {
+    session = await api.session();
+  } catch (err) {
+    document.body.textContent = `The site does not answer: ${(err as Error).message}`;
+    return;
+  }
+  const user = session.user ?? (await signIn());
+  const editor = new Editor(user);
+  const id = /design=(\d+)/.exec(location.hash)?.[1];
+  if (id) await editor.openId(Number(id));
+  else editor.status("Add hosts, segments and networks with the toolbar; import a YAML file by dropping it here.");
+  (window as unknown as { mvlab: Editor }).mvlab = editor;
+}
+
+void main();
