@@ -12,8 +12,9 @@ forks a helper and creates a missing namespace by default. Here instead:
 - a missing namespace is always an error; only `create` makes one.
 
 Namespaces are named like iproute2's (`/run/netns/<name>`, a bind mount), so
-`ip netns exec` sees them. `MACHINE` names the namespace of PID 1 explicitly,
-for an agent that manages a real host.
+`ip netns exec` sees them. `MACHINE` names, explicitly, the namespace the agent
+process runs in (that of its main thread, which nothing here ever moves): the
+machine's own on a real host. (/proc/1/ns/net is not readable in every container.)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import TypeVar
 from pyroute2 import IPRoute
 
 RUN_NETNS = Path("/run/netns")
-MACHINE = "/proc/1/ns/net"
+MACHINE = "/proc/self/ns/net"
 NS_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 CLONE_NEWNET = 0x40000000
 NETLINK_ROUTE = 0
