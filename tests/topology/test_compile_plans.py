@@ -6,35 +6,7 @@ from agent.plan import HOST_NS, HostAddress, HostPlan, Link, Masquerade, Route, 
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.predict import predict
-from tests.topology.factory import make_design
-
-TWO_VLANS = dict(
-    hosts={
-        "host1": {"nics": ["enp0s8"], "shim": {"network": "mac10", "ip": "172.16.10.250"}},
-        "host2": {"nics": ["enp0s8", "enp0s9"]},
-        "host3": {
-            "nics": ["enp0s8"],
-            "forwarding": True,
-            "addresses": {"enp0s8.100": "172.16.10.1/24", "enp0s8.200": "172.16.20.1/24"},
-        },
-    },
-    segments={"lan": {"ports": ["host1.enp0s8", "host2.enp0s8", "host3.enp0s8"], "vlans": [100, 200]}},
-    networks={
-        "mac10": {
-            "parent": "enp0s8.100",
-            "subnet": "172.16.10.0/24",
-            "gateway": "172.16.10.1",
-            "ip_range": "172.16.10.0/25",
-        },
-        "mac20": {"parent": "enp0s8.200", "subnet": "172.16.20.0/24", "gateway": "172.16.20.1"},
-    },
-    containers={
-        "d1": {"host": "host1", "networks": {"mac10": {"ip": "172.16.10.10"}}},
-        "d2": {"host": "host1", "networks": {"mac20": {"ip": "172.16.20.10"}}},
-        "d3": {"host": "host2", "networks": {"mac10": {}}},
-        "d4": {"host": "host2", "networks": {"mac20": {"ip": "172.16.20.11", "mac": "02:00:00:00:20:0b"}}},
-    },
-)
+from tests.topology.factory import TWO_VLANS, make_design
 
 
 def plans_of(parts: dict, deployment: str = "dep1") -> dict[str, HostPlan]:
