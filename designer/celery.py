@@ -8,3 +8,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "designer.settings")
 
 app = Celery("mvlab")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

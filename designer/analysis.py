@@ -1,0 +1,35 @@
+"""What the editor asks of a design it has not stored: its issues, addresses and matrix."""
+
+from __future__ import annotations
+
+from designer.errors import Refused
+from designer.designs import Parsed, errors_of
+from designer.topology.ipam import Allocation, allocate
+from designer.topology.predict import predict
+
+
+def allocation_json(allocation: Allocation) -> dict[str, dict[str, dict]]:
+    """endpoint -> network -> {ip (with prefix length), mac, ipv6}."""
+    found: dict[str, dict[str, dict]] = {}
+    for (endpoint, network), leg in sorted(allocation.legs.items()):
+        found.setdefault(endpoint, {})[network] = {"ip": leg.ip, "mac": leg.mac, "ipv6": leg.ipv6}
+    return found
+
+
+def validation(parsed: Parsed) -> dict:
+    """Issues (validation and address exhaustion) and the addresses IPAM hands out."""
+    allocation = allocate(parsed.design)
+    issues = [*parsed.issues, *(i for i in allocation.issues if i not in parsed.issues)]
+    return {
+        "ok": not errors_of(issues),
+        "issues": [issue.to_dict() for issue in issues],
+        "allocation": allocation_json(allocation),
+    }
+
+
+def prediction(parsed: Parsed) -> dict:
+    """The predicted matrix; a design with errors is refused with its issues."""
+    errors = errors_of(parsed.issues)
+    if errors:
+        raise Refused(400, "the design has errors; fix them before predicting", errors)
+    return predict(parsed.design, allocate(parsed.design)).model_dump(mode="json")

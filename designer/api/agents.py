@@ -1,0 +1,16 @@
+"""Agents: who is alive (heartbeat present) and what their machines can do."""
+
+from dataclasses import asdict
+
+from django.http import HttpRequest
+from ninja import Router
+
+from designer import agents
+from designer.api.schemas import AgentOut
+
+router = Router(tags=["agents"])
+
+
+@router.get("/agents", response=list[AgentOut])
+def list_agents(request: HttpRequest):
+    return [asdict(status) for status in agents.refresh()]

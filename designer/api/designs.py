@@ -1,0 +1,118 @@
+"""Designs: create, import, read, save a new version, list versions, export, delete, deploy."""
+
+from typing import Literal
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Router, Status
+from ninja.files import UploadedFile
+
+from designer import deploy, designs, exports
+from designer.api.common import own_design
+from designer.api.schemas import (
+    DeployIn,
+    DeployStarted,
+    DesignIn,
+    DesignOut,
+    DesignSummary,
+    ErrorOut,
+    VersionOut,
+)
+from designer.models import Design, DesignVersion
+
+router = Router(tags=["designs"])
+MAX_IMPORT_BYTES = 1_000_000
+
+
+def _parsed(body: DesignIn) -> designs.Parsed:
+    return designs.parse(yaml_text=body.yaml, design=body.design)
+
+
+def _out(version: DesignVersion, parsed: designs.Parsed) -> dict:
+    return {
+        "id": version.design_id,
+        "name": version.design.name,
+        "version": version.number,
+        "design": version.data,
+        "yaml": version.yaml,
+        "issues": [issue.to_dict() for issue in parsed.issues],
+    }
+
+
+def _version(design: Design, number: int | None) -> DesignVersion:
+    if number is None:
+        return design.latest()
+    return get_object_or_404(DesignVersion, design=design, number=number)
+
+
+@router.get("/designs", response=list[DesignSummary])
+def list_designs(request: HttpRequest):
+    return [
+        {"id": d.id, "name": d.name, "version": d.latest().number, "updated": d.updated}
+        for d in Design.objects.filter(owner=request.auth).prefetch_related("versions")
+    ]
+
+
+@router.post("/designs", response={201: DesignOut, 400: ErrorOut})
+def create_design(request: HttpRequest, body: DesignIn):
+    parsed = _parsed(body)
+    return Status(201, _out(designs.create(request.auth, parsed), parsed))
+
+
+@router.post("/designs/import", response={201: DesignOut, 400: ErrorOut})
+def import_design(request: HttpRequest, file: File[UploadedFile]):
+    if file.size > MAX_IMPORT_BYTES:
+        return Status(400, {"detail": f"the file is larger than {MAX_IMPORT_BYTES} bytes", "errors": []})
+    try:
+        text = file.read().decode("utf-8")
+    except UnicodeDecodeError:
+        return Status(400, {"detail": "the file is not UTF-8 text (a YAML design file is)", "errors": []})
+    parsed = designs.parse(yaml_text=text)
+    return Status(201, _out(designs.create(request.auth, parsed), parsed))
+
+
+@router.get("/designs/{design_id}", response=DesignOut)
+def read_design(request: HttpRequest, design_id: int, version: int | None = None):
+    stored = _version(own_design(request, design_id), version)
+    return _out(stored, designs.parse_version(stored))
+
+
+@router.put("/designs/{design_id}", response={200: DesignOut, 400: ErrorOut})
+def save_design(request: HttpRequest, design_id: int, body: DesignIn):
+    design = own_design(request, design_id)
+    parsed = _parsed(body)
+    return _out(designs.save_version(design, parsed), parsed)
+
+
+@router.delete("/designs/{design_id}", response={204: None, 409: ErrorOut})
+def delete_design(request: HttpRequest, design_id: int):
+    design = own_design(request, design_id)
+    with transaction.atomic():
+        running = [d.id for d in design.deployments.all() if d.active]
+        if running:
+            return Status(409, {"detail": f"deployment(s) {', '.join(running)} still running; wait for them"})
+        design.delete()
+    return Status(204, None)
+
+
+@router.get("/designs/{design_id}/versions", response=list[VersionOut])
+def list_versions(request: HttpRequest, design_id: int):
+    design = own_design(request, design_id)
+    return [{"version": v.number, "created": v.created} for v in design.versions.order_by("number")]
+
+
+@router.get("/designs/{design_id}/export", response={200: str, 400: ErrorOut})
+def export_design(
+    request: HttpRequest, design_id: int, to: Literal["yaml", "sh", "docker"] = "yaml", version: int | None = None
+):
+    stored = _version(own_design(request, design_id), version)
+    text = exports.render(stored, to)
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@router.post("/designs/{design_id}/deploy", response={201: DeployStarted, 400: ErrorOut, 409: ErrorOut})
+def deploy_design(request: HttpRequest, design_id: int, body: DeployIn, version: int | None = None):
+    stored = _version(own_design(request, design_id), version)
+    started = deploy.start(stored, sandbox=body.sandbox, mapping=body.agents)
+    return Status(201, {"id": started.id, "state": started.state, "websocket": f"/ws/deployments/{started.id}/"})

@@ -1,0 +1,244 @@
+"""Deploying a stored design version to a lab sandbox or to per-host agents, and tearing it down.
+
+`start` checks and records a deployment and hands it to the site worker; `run` (in the
+site worker, task `designer.run_deployment`) compiles the plans, dispatches them through
+Celery to the agents' queues, watches every host until it answers, its agent stops
+sending heartbeats, or the time runs out, and then stores the results (`collect`).
+
+Two deployments of the same design, or two to the same agent, never run at once: the
+check and the insert happen under one Redis lock, and a conflicting request is refused
+with 409 and the deployment that holds it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from celery.result import AsyncResult
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from designer import agents, designs, results
+from designer.celery import app as celery_app
+from designer.errors import Refused
+from designer.events import publish_state
+from designer.models import Deployment, DesignVersion
+from designer.redis_client import sync_client
+from designer.topology.compile import compile_fabric, compile_plans
+from designer.topology.ipam import allocate
+
+State = Deployment.State
+LOCK_NAME = "mvlab:lock:deploy"
+POLL_SECONDS = 0.5
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Pending:
+    agent: str
+    result: AsyncResult
+    hosts: list[str] = field(default_factory=list)
+
+
+def _lock():
+    return sync_client().lock(LOCK_NAME, timeout=30, blocking_timeout=30)
+
+
+def _queue(agent: str) -> str:
+    return f"agent.{agent}"
+
+
+def _send(task: str, args: list, agent: str) -> AsyncResult:
+    return celery_app.send_task(task, args=args, queue=_queue(agent))
+
+
+def _set_state(deployment: Deployment, state: str, detail: str = "", **fields) -> None:
+    deployment.state, deployment.detail = state, detail
+    for name, value in fields.items():
+        setattr(deployment, name, value)
+    deployment.save(update_fields=["state", "detail", *fields])
+    publish_state(deployment.id, state, detail)
+
+
+def targets(deployment: Deployment) -> dict[str, str]:
+    """host -> the agent that makes it (the lab agent for every host of a sandbox)."""
+    if deployment.sandbox:
+        return {host: settings.MVLAB_LAB_AGENT for host in deployment.hosts}
+    return dict(deployment.agents)
+
+
+def _require_alive(names: set[str]) -> None:
+    seen = {status.name: status for status in agents.refresh()}
+    for name in sorted(names):
+        if name not in seen or not seen[name].alive:
+            why = "is not alive (no recent heartbeat)" if name in seen else "is unknown (it never sent a heartbeat)"
+            raise Refused(409, f"agent {name!r} {why}; start it or choose another agent")
+
+
+def _refuse_conflicts(version: DesignVersion, sandbox: bool, agent_names: set[str]) -> None:
+    for other in Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES):
+        if other.design_id == version.design_id:
+            raise Refused(409, f"deployment {other.id} of this design is still {other.state}; wait for it")
+        shared = set(other.agents.values()) & agent_names
+        if not sandbox and not other.sandbox and shared:
+            raise Refused(
+                409, f"deployment {other.id} is still {other.state} on agent {sorted(shared)[0]!r}; wait for it"
+            )
+
+
+def _host_mapping(hosts: set[str], sandbox: bool, mapping: dict[str, str] | None) -> dict[str, str]:
+    if sandbox:
+        if mapping:
+            raise Refused(400, "give either sandbox: true or agents, not both")
+        return {}
+    mapping = mapping or {}
+    if not mapping:
+        raise Refused(400, "give sandbox: true, or agents: one agent name for every host of the design")
+    unknown, missing = sorted(set(mapping) - hosts), sorted(hosts - set(mapping))
+    if unknown:
+        raise Refused(400, f"agents names hosts the design does not have: {', '.join(unknown)}")
+    if missing:
+        raise Refused(400, f"agents gives no agent for host(s): {', '.join(missing)}")
+    return mapping
+
+
+def _insert(version: DesignVersion, sandbox: bool, mapping: dict[str, str], hosts: list[str]) -> Deployment:
+    """Creates the row with a fresh short id (retrying in the rare case the id is taken)."""
+    for _ in range(10):
+        try:
+            with transaction.atomic():
+                return Deployment.objects.create(
+                    design=version.design,
+                    version=version,
+                    sandbox=sandbox,
+                    agents=mapping,
+                    hosts={h: results.empty_host(mapping.get(h, settings.MVLAB_LAB_AGENT)) for h in hosts},
+                )
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not find a free deployment id")
+
+
+def start(version: DesignVersion, *, sandbox: bool, mapping: dict[str, str] | None) -> Deployment:
+    """Checks a deploy request, records it as pending and hands it to the site worker."""
+    parsed = designs.parse_version(version)
+    errors = designs.errors_of(parsed.issues)
+    if errors:
+        raise Refused(400, "the design has errors; fix them before deploying", errors)
+    hosts = sorted(parsed.design.hosts)
+    mapping = _host_mapping(set(hosts), sandbox, mapping)
+    needed = {settings.MVLAB_LAB_AGENT} if sandbox else set(mapping.values())
+    _require_alive(needed)
+    with _lock():
+        _refuse_conflicts(version, sandbox, needed)
+        deployment = _insert(version, sandbox, mapping, hosts)
+    publish_state(deployment.id, deployment.state)
+    celery_app.send_task("designer.run_deployment", args=[deployment.id], queue=settings.MVLAB_SITE_QUEUE)
+    return deployment
+
+
+def wait(pending: dict[str, Pending], timeout: float) -> dict[str, Outcome]:
+    """Waits for every task; a host whose agent stops its heartbeat or does not answer in time fails."""
+    deadline = time.monotonic() + timeout
+    outcomes: dict[str, Outcome] = {}
+    while len(outcomes) < len(pending):
+        for key, task in pending.items():
+            if key in outcomes:
+                continue
+            if task.result.ready():
+                ok = task.result.successful()
+                outcomes[key] = Outcome(ok, "" if ok else f"agent {task.agent!r}: {task.result.result}")
+            elif not agents.is_alive(task.agent):
+                outcomes[key] = Outcome(False, f"agent {task.agent!r} stopped sending heartbeats")
+            elif time.monotonic() > deadline:
+                outcomes[key] = Outcome(False, f"no answer from agent {task.agent!r} within {timeout:.0f} s")
+        if len(outcomes) < len(pending):
+            time.sleep(POLL_SECONDS)
+    return outcomes
+
+
+def _per_host(outcomes: dict[str, Outcome], pending: dict[str, Pending]) -> dict[str, Outcome]:
+    return {host: outcomes[key] for key, task in pending.items() for host in task.hosts}
+
+
+def run(deployment_id: str) -> None:
+    """Compiles and dispatches a pending deployment, waits for every host, stores the results."""
+    deployment = Deployment.objects.select_related("version").get(pk=deployment_id)
+    try:
+        _run(deployment)
+    except Exception as err:
+        _set_state(deployment, State.FAILED, f"the site could not finish the deployment: {err}", finished=timezone.now())
+        raise
+
+
+def _run(deployment: Deployment) -> None:
+    design = designs.parse_version(deployment.version).design
+    plans = compile_plans(design, allocate(design), deployment.id)
+    plan_json = {host: plan.model_dump(mode="json") for host, plan in plans.items()}
+    timeout = settings.MVLAB_DEPLOY_TIMEOUT
+    _set_state(deployment, State.DEPLOYING, started=timezone.now())
+    if deployment.sandbox:
+        lab = settings.MVLAB_LAB_AGENT
+        fabric = compile_fabric(design, deployment.id).model_dump(mode="json")
+        sent = _send("mvlab.agent.sandbox_up", [fabric, plan_json], lab)
+        pending = {lab: Pending(lab, sent, sorted(plans))}
+        outcomes = _per_host(wait(pending, timeout), pending)
+    else:
+        applies = {
+            h: Pending(a, _send("mvlab.agent.apply", [plan_json[h]], a), [h]) for h, a in deployment.agents.items()
+        }
+        outcomes = _per_host(wait(applies, timeout), applies)
+        _set_state(deployment, State.PROBING)
+        probes = {
+            h: Pending(a, _send("mvlab.agent.probe", [plan_json[h]], a), [h])
+            for h, a in deployment.agents.items()
+            if outcomes[h].ok
+        }
+        outcomes.update(_per_host(wait(probes, timeout), probes))
+    finish(deployment, outcomes)
+
+
+def finish(deployment: Deployment, outcomes: dict[str, Outcome] | None = None) -> None:
+    """Stores the per-host summary, the probe results and the matrix; ends the deployment."""
+    summary = results.collect(deployment, {h: (o.ok, o.detail) for h, o in (outcomes or {}).items()})
+    failed = sorted(h for h, s in summary.items() if s["state"] != "done")
+    detail = f"failed on {', '.join(failed)}" if failed else ""
+    _set_state(deployment, State.FAILED if failed else State.DONE, detail, finished=timezone.now())
+
+
+def start_teardown(deployment: Deployment) -> Deployment:
+    """Checks a teardown request and hands it to the site worker."""
+    with _lock():
+        deployment.refresh_from_db()
+        if deployment.active:
+            raise Refused(409, f"deployment {deployment.id} is still {deployment.state}; wait until it ends")
+        if deployment.state == State.TORN_DOWN:
+            raise Refused(409, f"deployment {deployment.id} is already torn down")
+        _require_alive(set(targets(deployment).values()))
+        _set_state(deployment, State.TEARING_DOWN)
+    celery_app.send_task("designer.run_teardown", args=[deployment.id], queue=settings.MVLAB_SITE_QUEUE)
+    return deployment
+
+
+def run_teardown(deployment_id: str) -> None:
+    deployment = Deployment.objects.get(pk=deployment_id)
+    by_agent: dict[str, list[str]] = {}
+    for host, agent in targets(deployment).items():
+        by_agent.setdefault(agent, []).append(host)
+    task = "mvlab.agent.sandbox_down" if deployment.sandbox else "mvlab.agent.teardown"
+    pending = {a: Pending(a, _send(task, [deployment.id], a), hosts) for a, hosts in by_agent.items()}
+    outcomes = wait(pending, settings.MVLAB_DEPLOY_TIMEOUT)
+    failed = {a: o.detail for a, o in outcomes.items() if not o.ok}
+    if failed:
+        detail = "; ".join(f"teardown on {a}: {why}" for a, why in sorted(failed.items()))
+        _set_state(deployment, State.FAILED, detail, finished=timezone.now())
+    else:
+        _set_state(deployment, State.TORN_DOWN, finished=timezone.now())
+

@@ -1,0 +1,88 @@
+"""The results of a deployment, read back from its event stream and stored with it.
+
+Per host: which steps were applied, which failed, and why the host ended as it did.
+The matrix: every pair the design predicts, with what the probes observed beside it.
+"""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter, ValidationError
+
+from agent.plan import Event, FinishedEvent, ProbeEvent, StepEvent
+from designer import designs
+from designer.events import read_all
+from designer.models import Deployment, ProbeResult
+from designer.topology.ipam import allocate
+from designer.topology.matrix import merge_observed
+from designer.topology.predict import predict
+
+_EVENT = TypeAdapter(Event)
+
+
+def empty_host(agent: str) -> dict:
+    return {"agent": agent, "state": "pending", "applied": [], "failed": [], "detail": ""}
+
+
+def agent_events(deployment_id: str) -> list[StepEvent | ProbeEvent | FinishedEvent]:
+    """The agents' events of a deployment (the site's own state entries and unreadable ones left out)."""
+    found = []
+    for _seq, raw in read_all(deployment_id):
+        try:
+            found.append(_EVENT.validate_python(raw))
+        except ValidationError:
+            continue
+    return found
+
+
+def summarize_host(host: dict, events: list, outcome: tuple[bool, str] | None) -> dict:
+    """What one host applied and what not, from its events and the answer of its task."""
+    steps = [e for e in events if isinstance(e, StepEvent)]
+    applied = [e.step for e in steps if e.status == "done"]
+    failed = [f"{e.step}: {e.detail}" if e.detail else e.step for e in steps if e.status == "failed"]
+    finished = [e for e in events if isinstance(e, FinishedEvent)]
+    ok, detail = outcome if outcome is not None else (bool(finished), "" if finished else "no answer")
+    if finished and not finished[-1].ok:
+        ok, detail = False, detail or finished[-1].detail or "the agent reported failure"
+    ok = ok and not failed
+    if not ok and not detail:
+        detail = "a step failed"
+    return {**host, "state": "done" if ok else "failed", "applied": applied, "failed": failed, "detail": detail}
+
+
+def final_matrix(deployment: Deployment, probes: list[ProbeEvent]) -> dict:
+    """The predicted matrix of the deployed version with what the probes observed filled in."""
+    design = designs.parse_version(deployment.version).design
+    return merge_observed(predict(design, allocate(design)), probes).model_dump(mode="json")
+
+
+def _store_probes(deployment: Deployment, probes: list[ProbeEvent]) -> None:
+    deployment.probes.all().delete()
+    latest = {(p.src, p.dst, p.dst_ip): p for p in probes}
+    ProbeResult.objects.bulk_create(
+        ProbeResult(
+            deployment=deployment,
+            host=p.host,
+            src=p.src,
+            dst=p.dst,
+            dst_ip=p.dst_ip,
+            expected=p.expected,
+            observed=p.observed,
+            rtt_ms=p.rtt_ms,
+            ttl=p.ttl,
+        )
+        for p in latest.values()
+    )
+
+
+def collect(deployment: Deployment, outcomes: dict[str, tuple[bool, str]]) -> dict:
+    """Stores the host summaries, probe results and final matrix; answers the host summaries."""
+    events = agent_events(deployment.id)
+    probes = [e for e in events if isinstance(e, ProbeEvent)]
+    deployment.hosts = {
+        name: summarize_host(host, [e for e in events if e.host == name], outcomes.get(name))
+        for name, host in deployment.hosts.items()
+    }
+    deployment.matrix = final_matrix(deployment, probes)
+    deployment.save(update_fields=["hosts", "matrix"])
+    _store_probes(deployment, probes)
+    return deployment.hosts

@@ -1,0 +1,214 @@
+"""`live_stack`: the real mvlab running as subprocesses, for integration and browser tests.
+
+    from tests.live import live_stack  # noqa: F401  (re-export the fixture in your conftest)
+
+    def test_something(live_stack):
+        alice = live_stack.user("alice")            # a signed-in requests.Session (CSRF header set)
+        alice.post(live_stack.url + "/api/designs", json={...})
+        live_stack.ws_url + "/ws/deployments/<id>/"  # for a websocket client (send live_stack.origin)
+
+What runs (started once per test session, stopped at its end, also on failure):
+- daphne serving designer.asgi on a free port of 127.0.0.1 (HTTP, websockets, frontend/dist),
+- a Celery worker for the site's tasks (queue `site`),
+- a lab agent `python -m agent --name lab-<random> --sandbox` on its own queue,
+all on a temporary SQLite database and a Redis database number nobody else uses (picked
+empty among 1..13 of 127.0.0.1:6379, flushed when the session ends). Each process writes
+its log to `<tmp>/<name>.log`; a process that does not come up fails the fixture with the
+end of its log. Processes run in their own process groups and are stopped by group id.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+REDIS_HOST = "redis://127.0.0.1:6379"
+START_TIMEOUT = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _claim_redis_db() -> int:
+    """An empty Redis database number, marked as taken so a parallel run picks another."""
+    for number in secrets.SystemRandom().sample(range(1, 14), 13):
+        client = redis.Redis.from_url(f"{REDIS_HOST}/{number}")
+        if client.set("mvltest:live-stack", str(os.getpid()), nx=True) and client.dbsize() == 1:
+            return number
+    raise RuntimeError("no empty Redis database among 1..13 for the live stack")
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    log: Path
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.popen.poll() is not None:
+            return
+        os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=5)
+
+
+@dataclass
+class LiveStack:
+    url: str
+    ws_url: str
+    origin: str
+    redis_url: str
+    lab_agent: str
+    env: dict[str, str]
+    workdir: Path
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    def manage(self, *args: str) -> str:
+        """Runs `manage.py ARGS` against the stack's database; answers its stdout."""
+        done = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
+                              text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
+        return done.stdout
+
+    def create_user(self, username: str, password: str | None = None) -> str:
+        password = password or secrets.token_urlsafe(12)
+        code = ("from django.contrib.auth import get_user_model as g; import sys; "
+                "g().objects.create_user(username=sys.argv[1], password=sys.argv[2])")
+        self.manage("shell", "-c", f"import sys; sys.argv=['', {username!r}, {password!r}]; {code}")
+        return password
+
+    def sign_in(self, username: str, password: str) -> requests.Session:
+        """A session signed in through POST /api/session, sending X-CSRFToken on every request."""
+        session = requests.Session()
+        token = session.get(f"{self.url}/api/session", timeout=10).json()["csrf_token"]
+        session.headers.update({"X-CSRFToken": token, "Referer": self.url + "/"})
+        answer = session.post(f"{self.url}/api/session", json={"username": username, "password": password},
+                              timeout=10)
+        answer.raise_for_status()
+        session.headers["X-CSRFToken"] = answer.json()["csrf_token"]
+        return session
+
+    def user(self, username: str) -> requests.Session:
+        """A new user, signed in."""
+        return self.sign_in(username, self.create_user(username))
+
+    def cookie_header(self, session: requests.Session) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.redis_url, decode_responses=True)
+
+    def logs(self) -> str:
+        return "\n\n".join(f"== {p.name}\n{p.tail()}" for p in self.processes.values())
+
+
+def _start(stack: LiveStack, name: str, args: list[str]) -> Process:
+    log = stack.workdir / f"{name}.log"
+    handle = log.open("w")
+    popen = subprocess.Popen(args, cwd=ROOT, env=stack.env, stdout=handle, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    handle.close()
+    stack.processes[name] = Process(name, popen, log)
+    return stack.processes[name]
+
+
+def _wait_for(what: str, ready, stack: LiveStack) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        dead = [p for p in stack.processes.values() if p.popen.poll() is not None]
+        if dead:
+            raise RuntimeError(f"{dead[0].name} ended while waiting for {what}:\n{dead[0].tail()}")
+        try:
+            if ready():
+                return
+        except (requests.RequestException, redis.RedisError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the live stack did not get {what} within {START_TIMEOUT:.0f} s:\n{stack.logs()}")
+
+
+def start_stack() -> LiveStack:
+    workdir = Path(tempfile.mkdtemp(prefix="mvltest-stack-"))
+    redis_url = f"{REDIS_HOST}/{_claim_redis_db()}"
+    port = _free_port()
+    lab = f"lab-{secrets.token_hex(4)}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "designer.settings",
+        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+        "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": redis_url,
+        "CELERY_RESULT_BACKEND": redis_url,
+        "MVLAB_BROKER_URL": redis_url,
+        "MVLAB_LAB_AGENT": lab,
+        "MVLAB_DEPLOY_TIMEOUT": "120",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port}",
+        "DEBUG": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    url = f"http://127.0.0.1:{port}"
+    stack = LiveStack(url, f"ws://127.0.0.1:{port}", url, redis_url, lab, env, workdir)
+    try:
+        _launch(stack, port)
+    except BaseException:
+        stop_stack(stack)
+        raise
+    return stack
+
+
+def _launch(stack: LiveStack, port: int) -> None:
+    lab, url = stack.lab_agent, stack.url
+    stack.manage("migrate", "--noinput")
+    _start(stack, "web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "designer.asgi:application"])
+    _start(stack, "worker", [str(BIN / "celery"), "-A", "designer.celery", "worker", "-Q", "site",
+                             "-n", f"site-{lab}@%h", "-c", "2", "--without-gossip", "--without-mingle",
+                             "--loglevel", "INFO"])
+    _start(stack, "agent", [PYTHON, "-m", "agent", "--name", lab, "--sandbox"])
+    client = stack.redis()
+    _wait_for("HTTP answers", lambda: requests.get(f"{url}/api/session", timeout=2).ok, stack)
+    _wait_for("the lab agent's heartbeat", lambda: client.exists(f"mvlab:agent:{lab}"), stack)
+    _wait_for("the site worker", lambda: "ready." in stack.processes["worker"].log.read_text(), stack)
+
+
+def stop_stack(stack: LiveStack) -> None:
+    for process in reversed(list(stack.processes.values())):
+        process.stop()
+    stack.redis().flushdb()
+    shutil.rmtree(stack.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_stack():
+    stack = start_stack()
+    try:
+        yield stack
+    finally:
+        stop_stack(stack)

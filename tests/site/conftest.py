@@ -1,0 +1,116 @@
+"""Fixtures for the site's tests: three people (owner, another user, a stranger), a JSON client
+that behaves like the editor (session cookie, CSRF header), and the real local Redis on a
+database number of its own so no running mvlab sees these tests' keys and queues.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.test import Client
+
+from designer.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+SITE_REDIS_URL = os.environ.get("MVLAB_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def example(name: str) -> str:
+    return (EXAMPLES / f"{name}.yaml").read_text()
+
+
+class Api:
+    """Talks to /api as the editor does: JSON bodies, and the CSRF token in X-CSRFToken."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def csrf(self) -> str:
+        return self.client.get("/api/session").json()["csrf_token"]
+
+    def get(self, path: str, **params):
+        return self.client.get(f"/api{path}", params)
+
+    def send(self, method: str, path: str, body=None, csrf: bool = True):
+        headers = {"X-CSRFToken": self.csrf()} if csrf else {}
+        data = json.dumps(body) if body is not None else ""
+        call = getattr(self.client, method)
+        return call(f"/api{path}", data=data, content_type="application/json", headers=headers)
+
+    def post(self, path: str, body=None, csrf: bool = True):
+        return self.send("post", path, body, csrf)
+
+    def put(self, path: str, body=None, csrf: bool = True):
+        return self.send("put", path, body, csrf)
+
+    def delete(self, path: str, csrf: bool = True):
+        return self.send("delete", path, None, csrf)
+
+
+def _signed_in(django_user_model, name: str) -> Api:
+    user = django_user_model.objects.create_user(username=name, password=f"{name}-password")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    api = Api(client)
+    api.user = user
+    return api
+
+
+@pytest.fixture
+def owner(django_user_model) -> Api:
+    return _signed_in(django_user_model, "owner")
+
+
+@pytest.fixture
+def other(django_user_model) -> Api:
+    return _signed_in(django_user_model, "other")
+
+
+@pytest.fixture
+def stranger() -> Api:
+    return Api(Client(enforce_csrf_checks=True))
+
+
+@pytest.fixture(autouse=True)
+def site_redis(settings):
+    """Points the site (events, heartbeats, Celery broker) at the test Redis database."""
+    settings.REDIS_URL = SITE_REDIS_URL
+    celery_app.conf.broker_url = SITE_REDIS_URL
+    celery_app.conf.result_backend = SITE_REDIS_URL
+    client = redis.Redis.from_url(SITE_REDIS_URL, decode_responses=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def heartbeat(site_redis):
+    """Makes an agent look alive by writing its heartbeat key (what a running agent does)."""
+    made: list[str] = []
+
+    def beat(name: str | None = None, sandbox: bool = False, ttl: int = 15) -> str:
+        name = name or f"test-{uuid.uuid4().hex[:8]}"
+        facts = {"agent": name, "kernel": "6.1.0", "macvlan": True, "vlan_8021q": False, "bridge": True,
+                 "veth": True, "ipvlan": False, "nics": []}
+        value = {"name": name, "time": time.time(), "facts": facts, "sandbox": sandbox}
+        site_redis.set(f"mvlab:agent:{name}", json.dumps(value), ex=ttl)
+        made.append(name)
+        return name
+
+    yield beat
+    for name in made:
+        site_redis.delete(f"mvlab:agent:{name}", f"agent.{name}")
+
+
+@pytest.fixture
+def stored(owner) -> dict:
+    """The owner's two-VLAN design, stored once (version 1)."""
+    response = owner.post("/designs", {"yaml": example("two-vlans-routed")})
+    assert response.status_code == 201, response.content
+    return response.json()

@@ -1,0 +1,157 @@
+"""Deploy and teardown over HTTP: what is refused and why, who may, and what gets queued."""
+
+import json
+
+import pytest
+
+from designer.models import Deployment
+from tests.site.conftest import example
+
+pytestmark = pytest.mark.django_db
+
+
+def _queued(site_redis, queue: str) -> list[dict]:
+    """The Celery messages waiting on `queue` in the broker (kombu keeps a Redis list per queue)."""
+    return [json.loads(raw) for raw in site_redis.lrange(queue, 0, -1)]
+
+
+@pytest.fixture
+def lab(heartbeat, settings):
+    settings.MVLAB_LAB_AGENT = heartbeat(sandbox=True)
+    return settings.MVLAB_LAB_AGENT
+
+
+@pytest.fixture
+def clean_site_queue(site_redis):
+    site_redis.delete("site")
+    yield
+    site_redis.delete("site")
+
+
+def test_sandbox_deploy_is_recorded_and_handed_to_the_site_worker(owner, stored, lab, site_redis, clean_site_queue):
+    response = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    deployment = Deployment.objects.get(pk=body["id"])
+    assert body["websocket"] == f"/ws/deployments/{deployment.id}/"
+    assert deployment.state == "pending" and deployment.sandbox
+    assert sorted(deployment.hosts) == ["host1", "host2", "host3"]
+    messages = _queued(site_redis, "site")
+    assert [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in messages] == [
+        ("designer.run_deployment", repr([deployment.id]))
+    ]
+
+
+def test_deployment_ids_are_short_unique_plan_names(owner, stored, lab, clean_site_queue):
+    ids = set()
+    for _ in range(3):
+        response = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True})
+        Deployment.objects.filter(pk=response.json()["id"]).update(state="done")
+        ids.add(response.json()["id"])
+    assert len(ids) == 3
+    assert all(len(i) <= 12 and i.isalnum() and i.islower() for i in ids)
+
+
+def test_a_second_deploy_of_the_same_design_waits_for_the_first(owner, stored, lab, clean_site_queue):
+    first = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()
+    second = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True})
+    assert second.status_code == 409
+    assert first["id"] in second.json()["detail"]
+    assert Deployment.objects.count() == 1
+
+
+def test_two_designs_never_deploy_to_the_same_agent_at_once(owner, stored, heartbeat, clean_site_queue):
+    agent = heartbeat()
+    hosts = {"host1": agent, "host2": agent, "host3": agent}
+    assert owner.post(f"/designs/{stored['id']}/deploy", {"agents": hosts}).status_code == 201
+    other_design = owner.post("/designs", {"yaml": example("bridge-one-host")}).json()
+    host = next(iter(other_design["design"]["hosts"]))
+    response = owner.post(f"/designs/{other_design['id']}/deploy", {"agents": {host: agent}})
+    assert response.status_code == 409 and agent in response.json()["detail"]
+    assert Deployment.objects.count() == 1
+
+
+def test_deploy_to_an_unknown_agent_is_refused(owner, stored):
+    response = owner.post(f"/designs/{stored['id']}/deploy",
+                          {"agents": {"host1": "nobody-a", "host2": "nobody-a", "host3": "nobody-a"}})
+    assert response.status_code == 409
+    assert "'nobody-a' is unknown" in response.json()["detail"]
+    assert Deployment.objects.count() == 0
+
+
+def test_deploy_to_a_dead_agent_is_refused(owner, stored, heartbeat, site_redis):
+    agent = heartbeat()
+    owner.get("/agents")
+    site_redis.delete(f"mvlab:agent:{agent}")
+    response = owner.post(f"/designs/{stored['id']}/deploy", {"agents": {h: agent for h in ("host1", "host2", "host3")}})
+    assert response.status_code == 409
+    assert "is not alive" in response.json()["detail"]
+    assert Deployment.objects.count() == 0
+
+
+def test_sandbox_deploy_without_a_lab_agent_is_refused(owner, stored, settings):
+    settings.MVLAB_LAB_AGENT = "no-lab-here"
+    response = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True})
+    assert response.status_code == 409 and "no-lab-here" in response.json()["detail"]
+
+
+def test_agents_must_cover_exactly_the_design_hosts(owner, stored, heartbeat):
+    agent = heartbeat()
+    missing = owner.post(f"/designs/{stored['id']}/deploy", {"agents": {"host1": agent}})
+    assert missing.status_code == 400 and "host2, host3" in missing.json()["detail"]
+    extra = owner.post(f"/designs/{stored['id']}/deploy",
+                       {"agents": {"host1": agent, "host2": agent, "host3": agent, "host7": agent}})
+    assert extra.status_code == 400 and "host7" in extra.json()["detail"]
+    neither = owner.post(f"/designs/{stored['id']}/deploy", {})
+    assert neither.status_code == 400
+    assert Deployment.objects.count() == 0
+
+
+def test_a_design_with_errors_is_not_deployed(owner, lab):
+    text = example("two-vlans-routed").replace("d3: {host: host2,", "d3: {host: host9,")
+    design = owner.post("/designs", {"yaml": text}).json()
+    response = owner.post(f"/designs/{design['id']}/deploy", {"sandbox": True})
+    assert response.status_code == 400
+    assert any(e["path"].startswith("containers.d3") for e in response.json()["errors"])
+    assert Deployment.objects.count() == 0
+
+
+def test_another_user_cannot_deploy_read_or_tear_down(owner, other, stranger, stored, lab, clean_site_queue):
+    assert other.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).status_code == 404
+    assert Deployment.objects.count() == 0
+    mine = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()["id"]
+    Deployment.objects.filter(pk=mine).update(state="done")
+    assert other.get(f"/deployments/{mine}").status_code == 404
+    assert other.get("/deployments").json() == []
+    assert other.post(f"/deployments/{mine}/teardown").status_code == 404
+    assert stranger.get(f"/deployments/{mine}").status_code == 401
+    assert Deployment.objects.get(pk=mine).state == "done"
+    assert [d["id"] for d in owner.get("/deployments").json()] == [mine]
+
+
+def test_deploy_and_teardown_need_csrf(owner, stored, lab, clean_site_queue):
+    assert owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}, csrf=False).status_code == 403
+    assert Deployment.objects.count() == 0
+    mine = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()["id"]
+    Deployment.objects.filter(pk=mine).update(state="done")
+    assert owner.post(f"/deployments/{mine}/teardown", csrf=False).status_code == 403
+    assert Deployment.objects.get(pk=mine).state == "done"
+
+
+def test_teardown_waits_for_a_running_deployment_then_is_queued(owner, stored, lab, site_redis, clean_site_queue):
+    mine = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()["id"]
+    busy = owner.post(f"/deployments/{mine}/teardown")
+    assert busy.status_code == 409 and "still pending" in busy.json()["detail"]
+    Deployment.objects.filter(pk=mine).update(state="done")
+    response = owner.post(f"/deployments/{mine}/teardown")
+    assert response.status_code == 202 and response.json()["state"] == "tearing_down"
+    assert Deployment.objects.get(pk=mine).state == "tearing_down"
+    queued = [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in _queued(site_redis, "site")]
+    assert ("designer.run_teardown", repr([mine])) in queued
+
+
+def test_deleting_a_design_waits_for_its_running_deployment(owner, stored, lab, clean_site_queue):
+    owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True})
+    response = owner.delete(f"/designs/{stored['id']}")
+    assert response.status_code == 409
+    assert Deployment.objects.count() == 1
