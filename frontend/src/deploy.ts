@@ -19,10 +19,13 @@ export interface DeployHost {
 
 interface StepEvent { kind: "step"; host: string; step: string; status: "started" | "done" | "failed"; detail?: string }
 interface FinishedEvent { kind: "finished"; host: string; ok: boolean; detail?: string }
-interface StateEvent { kind: "deployment"; state: string }
+interface StateEvent { kind: "deployment"; state: string; detail?: string }
 type Event = StepEvent | ProbeEvent | FinishedEvent | StateEvent;
 
 const MAX_AXIS = 40;
+/** Close codes of the deployment websocket that retrying cannot cure. */
+const REFUSED = 4403;
+const BAD_REQUEST = 4400;
 const ICON: Record<string, string> = { started: "…", done: "✓", failed: "✗" };
 const CELL_TEXT: Record<CellState, (p: Pair) => string> = {
   pending: (p) => (p.expected ? "·" : ""),
@@ -177,8 +180,13 @@ export class DeployPanel {
         this.lastSeq = seq;
         this.apply(event);
       };
-      socket.onclose = () => {
-        if (this.socket === socket) setTimeout(() => { if (this.socket === socket) open(); }, 1000);
+      socket.onclose = (ev) => {
+        if (this.socket !== socket) return;
+        if (ev.code === REFUSED || ev.code === BAD_REQUEST) {
+          this.app.status(`the site refused the event stream of deployment ${this.deployment} (${ev.code})`, true);
+          return;
+        }
+        setTimeout(() => { if (this.socket === socket) open(); }, 1000);
       };
     };
     open();
@@ -193,8 +201,15 @@ export class DeployPanel {
       this.finished.set(ev.host, ev);
       this.drawProgress();
     } else if (ev.kind === "deployment") {
-      this.state = ev.state;
+      this.state = ev.detail ? `${ev.state} — ${ev.detail}` : ev.state;
       this.drawProgress();
+      if (ev.state === "torn_down") {
+        const socket = this.socket;
+        this.socket = null;
+        socket?.close();
+        this.matrix.clearObserved();
+        this.drawMatrix();
+      }
     } else if (ev.kind === "probe") {
       const known = this.cells.has(pairKey(ev.src, ev.dst_ip));
       this.paintCell(this.matrix.applyProbe(ev));

@@ -31,6 +31,8 @@ class Editor {
   private mode: Mode = { kind: "idle" };
   private validateTimer = 0;
   private validateSeq = 0;
+  /** The design text the shown issues belong to (tests wait for it). */
+  lastValidated = "";
   private searchHits: string[] = [];
   private searchIndex = 0;
   private tab: Tab = "properties";
@@ -202,6 +204,7 @@ class Editor {
       if (err instanceof ApiError && err.issues.length) this.issues = err.issues;
       else return this.status(`validate: ${(err as Error).message}`, true);
     }
+    this.lastValidated = JSON.stringify(d);
     this.byElement = issuesByElement(this.issues, d);
     this.canvas.render(elements(d, this.alloc), this.byElement);
     this.refreshPanel();
