@@ -6,11 +6,15 @@ The model, step by step:
   untagged) of the segment that has `host.NIC` as a port; a NIC on no segment, or a VID
   the segment does not carry, is a domain of its own on that host.
 * **Macvlan rules** between two interfaces of one host on the SAME parent link: two
-  bridge-mode children talk inside the host; a private child never talks to anything
-  else on its parent; a passthru child is alone on its parent; every other pair (vepa,
-  source, bridge with vepa, and the parent itself with one of its children) talks only
-  when the segment sends frames back (`hairpin: true`). So a host cannot reach its own
-  children through the parent on an ordinary switch; its bridge-mode `shim` can.
+  bridge-mode children talk inside the host; private children never talk to their
+  siblings; a passthru child is alone on its parent; every other pair (vepa, source,
+  bridge with vepa, and the parent itself with any of its children, private ones too)
+  talks only when the segment sends frames back (`hairpin: true`). So a host cannot
+  reach its own children through the parent on an ordinary switch; its bridge-mode
+  `shim` can. (A private child's own broadcasts come back only to itself, so its ARP
+  for the parent's address goes unanswered; it still reaches the parent because the
+  parent's ARP request, which every matrix sends, leaves the neighbour entry behind.
+  The sandbox tests observe exactly that.)
   Source mode is treated like vepa (the design cannot list the source MACs a real
   source-mode macvlan would accept). Interfaces on different parents, or on different
   hosts, talk when they share an L2 domain.
@@ -62,7 +66,7 @@ class Port:
         if self.host != other.host or self.iface.parent != other.iface.parent:
             return True
         modes = {self.iface.mode, other.iface.mode}
-        if modes & {"private", "passthru"}:
+        if "passthru" in modes or ("private" in modes and None not in modes):
             return False
         if modes == {"bridge"}:
             return True

@@ -3,22 +3,7 @@
 from __future__ import annotations
 
 from tests.topology.factory import make_design, matrix_of, reach
-
-NET10 = {"parent": "eth1", "subnet": "10.0.0.0/24"}
-
-
-def one_host(mode: str = "bridge", hairpin: bool = False, **host) -> dict:
-    """host1 with eth1 on a switch, two containers on one macvlan network of eth1."""
-    return dict(
-        hosts={"host1": {"nics": ["eth1"], **host}},
-        segments={"sw": {"ports": ["host1.eth1"], "hairpin": hairpin}},
-        networks={"n": {**NET10, "mode": mode}},
-        containers={
-            "a": {"host": "host1", "networks": {"n": {"ip": "10.0.0.10"}}},
-            "b": {"host": "host1", "networks": {"n": {"ip": "10.0.0.11"}}},
-        },
-    )
-
+from tests.topology.scenarios import NET10, one_host, router_design, two_hosts, vlans_and_router_host
 
 def test_bridge_siblings_talk_inside_the_host():
     m = matrix_of(make_design(**one_host("bridge")))
@@ -60,6 +45,13 @@ def test_private_siblings_never_talk_even_through_a_hairpin_switch():
         assert reach(m, "b", "10.0.0.10") is None
 
 
+def test_a_hairpin_switch_joins_the_parent_even_with_private_children():
+    m = matrix_of(make_design(**one_host("private", hairpin=True, addresses={"eth1": "10.0.0.1/24"})))
+    assert reach(m, "host1", "10.0.0.10") == 64
+    assert reach(m, "a", "10.0.0.1") == 64
+    assert reach(m, "a", "10.0.0.11") is None
+
+
 def test_vepa_siblings_talk_only_through_a_hairpin_switch():
     assert reach(matrix_of(make_design(**one_host("vepa", hairpin=False))), "a", "10.0.0.11") is None
     assert reach(matrix_of(make_design(**one_host("vepa", hairpin=True))), "a", "10.0.0.11") == 64
@@ -81,18 +73,6 @@ def test_bridge_and_vepa_siblings_on_one_parent_need_the_hairpin():
     assert reach(matrix_of(design(True)), "a", "10.0.0.11") == 64
 
 
-def two_hosts(mode: str, vlans=(), parent="eth1", **segment) -> dict:
-    return dict(
-        hosts={"host1": {"nics": ["eth1"]}, "host2": {"nics": ["eth1"]}},
-        segments={"sw": {"ports": ["host1.eth1", "host2.eth1"], "vlans": list(vlans), **segment}},
-        networks={"n": {"parent": parent, "subnet": "10.0.0.0/24", "mode": mode}},
-        containers={
-            "a": {"host": "host1", "networks": {"n": {"ip": "10.0.0.10"}}},
-            "b": {"host": "host2", "networks": {"n": {"ip": "10.0.0.11"}}},
-        },
-    )
-
-
 def test_legs_on_different_hosts_talk_over_the_wire_in_every_mode():
     for mode in ("bridge", "private", "vepa", "passthru"):
         m = matrix_of(make_design(**two_hosts(mode)))
@@ -108,33 +88,6 @@ def test_nics_on_no_segment_do_not_reach_other_hosts():
     parts = two_hosts("bridge")
     parts["segments"] = {}
     assert reach(matrix_of(make_design(**parts)), "a", "10.0.0.11") is None
-
-
-def vlans_and_router_host(forwarding: bool, gateways: bool = True) -> dict:
-    """Two VLANs on one wire; host3 holds an address on each and maybe forwards."""
-    gw10 = {"gateway": "172.16.10.1"} if gateways else {}
-    gw20 = {"gateway": "172.16.20.1"} if gateways else {}
-    return dict(
-        hosts={
-            "host1": {"nics": ["enp0s8"]},
-            "host2": {"nics": ["enp0s8"]},
-            "host3": {
-                "nics": ["enp0s8"],
-                "forwarding": forwarding,
-                "addresses": {"enp0s8.100": "172.16.10.1/24", "enp0s8.200": "172.16.20.1/24"},
-            },
-        },
-        segments={"lan": {"ports": ["host1.enp0s8", "host2.enp0s8", "host3.enp0s8"], "vlans": [100, 200]}},
-        networks={
-            "mac10": {"parent": "enp0s8.100", "subnet": "172.16.10.0/24", **gw10},
-            "mac20": {"parent": "enp0s8.200", "subnet": "172.16.20.0/24", **gw20},
-        },
-        containers={
-            "d1": {"host": "host1", "networks": {"mac10": {"ip": "172.16.10.10"}}},
-            "d2": {"host": "host1", "networks": {"mac20": {"ip": "172.16.20.10"}}},
-            "d4": {"host": "host2", "networks": {"mac20": {"ip": "172.16.20.11"}}},
-        },
-    )
 
 
 def test_two_vlans_are_isolated_without_forwarding():
@@ -176,24 +129,6 @@ def test_a_route_via_an_unreachable_next_hop_is_not_installed():
     parts = vlans_and_router_host(forwarding=True, gateways=False)
     parts["containers"]["d1"]["routes"] = [{"to": "172.16.20.0/24", "via": "192.168.1.1"}]
     assert reach(matrix_of(make_design(**parts)), "d1", "172.16.20.11") is None
-
-
-def router_design(masquerade: str | None, server_gateway: bool = False) -> dict:
-    uplink = {"parent": "eth2", "subnet": "10.2.0.0/24"}
-    if server_gateway:
-        uplink["gateway"] = "10.2.0.1"
-    router = {"host": "host1", "networks": {"inside": {"ip": "10.1.0.1"}, "uplink": {"ip": "10.2.0.1"}}}
-    if masquerade:
-        router["masquerade"] = masquerade
-    return dict(
-        hosts={"host1": {"nics": ["eth1", "eth2"]}},
-        networks={"inside": {"parent": "eth1", "subnet": "10.1.0.0/24", "gateway": "10.1.0.1"}, "uplink": uplink},
-        containers={
-            "client": {"host": "host1", "networks": {"inside": {"ip": "10.1.0.10"}}},
-            "server": {"host": "host1", "networks": {"uplink": {"ip": "10.2.0.20"}}},
-        },
-        routers={"r1": router},
-    )
 
 
 def test_a_router_without_masquerade_needs_a_route_back():

@@ -1,0 +1,75 @@
+"""Designs of the classic macvlan tutorial scenarios, as dicts `make_design` takes, with knobs to turn."""
+
+from __future__ import annotations
+
+NET10 = {"parent": "eth1", "subnet": "10.0.0.0/24"}
+
+
+def one_host(mode: str = "bridge", hairpin: bool = False, **host) -> dict:
+    """host1 with eth1 on a switch, two containers on one macvlan network of eth1."""
+    return dict(
+        hosts={"host1": {"nics": ["eth1"], **host}},
+        segments={"sw": {"ports": ["host1.eth1"], "hairpin": hairpin}},
+        networks={"n": {**NET10, "mode": mode}},
+        containers={
+            "a": {"host": "host1", "networks": {"n": {"ip": "10.0.0.10"}}},
+            "b": {"host": "host1", "networks": {"n": {"ip": "10.0.0.11"}}},
+        },
+    )
+
+
+def two_hosts(mode: str, vlans=(), parent="eth1", **segment) -> dict:
+    return dict(
+        hosts={"host1": {"nics": ["eth1"]}, "host2": {"nics": ["eth1"]}},
+        segments={"sw": {"ports": ["host1.eth1", "host2.eth1"], "vlans": list(vlans), **segment}},
+        networks={"n": {"parent": parent, "subnet": "10.0.0.0/24", "mode": mode}},
+        containers={
+            "a": {"host": "host1", "networks": {"n": {"ip": "10.0.0.10"}}},
+            "b": {"host": "host2", "networks": {"n": {"ip": "10.0.0.11"}}},
+        },
+    )
+
+
+def vlans_and_router_host(forwarding: bool, gateways: bool = True) -> dict:
+    """Two VLANs on one wire; host3 holds an address on each and maybe forwards."""
+    gw10 = {"gateway": "172.16.10.1"} if gateways else {}
+    gw20 = {"gateway": "172.16.20.1"} if gateways else {}
+    return dict(
+        hosts={
+            "host1": {"nics": ["enp0s8"]},
+            "host2": {"nics": ["enp0s8"]},
+            "host3": {
+                "nics": ["enp0s8"],
+                "forwarding": forwarding,
+                "addresses": {"enp0s8.100": "172.16.10.1/24", "enp0s8.200": "172.16.20.1/24"},
+            },
+        },
+        segments={"lan": {"ports": ["host1.enp0s8", "host2.enp0s8", "host3.enp0s8"], "vlans": [100, 200]}},
+        networks={
+            "mac10": {"parent": "enp0s8.100", "subnet": "172.16.10.0/24", **gw10},
+            "mac20": {"parent": "enp0s8.200", "subnet": "172.16.20.0/24", **gw20},
+        },
+        containers={
+            "d1": {"host": "host1", "networks": {"mac10": {"ip": "172.16.10.10"}}},
+            "d2": {"host": "host1", "networks": {"mac20": {"ip": "172.16.20.10"}}},
+            "d4": {"host": "host2", "networks": {"mac20": {"ip": "172.16.20.11"}}},
+        },
+    )
+
+
+def router_design(masquerade: str | None, server_gateway: bool = False) -> dict:
+    uplink = {"parent": "eth2", "subnet": "10.2.0.0/24"}
+    if server_gateway:
+        uplink["gateway"] = "10.2.0.1"
+    router = {"host": "host1", "networks": {"inside": {"ip": "10.1.0.1"}, "uplink": {"ip": "10.2.0.1"}}}
+    if masquerade:
+        router["masquerade"] = masquerade
+    return dict(
+        hosts={"host1": {"nics": ["eth1", "eth2"]}},
+        networks={"inside": {"parent": "eth1", "subnet": "10.1.0.0/24", "gateway": "10.1.0.1"}, "uplink": uplink},
+        containers={
+            "client": {"host": "host1", "networks": {"inside": {"ip": "10.1.0.10"}}},
+            "server": {"host": "host1", "networks": {"uplink": {"ip": "10.2.0.20"}}},
+        },
+        routers={"r1": router},
+    )

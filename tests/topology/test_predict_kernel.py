@@ -1,0 +1,74 @@
+"""The prediction against the real kernel: each tutorial scenario deployed in a lab sandbox.
+
+Every pair is probed with real ICMP inside namespaces the sandbox made (and removes);
+the observed outcome must equal the predicted one, and the observed reply TTL the
+predicted TTL. This is what keeps the model in `predict.py` honest about macvlan modes,
+hairpin switches, shims, the weak host model, forwarding and masquerade.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.plan import HOST_NS, netns_name
+from agent.probe import probe_hosts
+from agent.sandbox import deploy_sandbox, sandbox_targets
+from designer.topology.compile import compile_fabric, compile_plans
+from designer.topology.ipam import allocate
+from tests.kernel.lab import deployment_id
+from tests.topology.factory import make_design
+from tests.topology.scenarios import NET10, one_host, router_design, two_hosts, vlans_and_router_host
+
+pytestmark = pytest.mark.kernel
+
+
+def mixed_bridge_vepa(hairpin: bool) -> dict:
+    parts = one_host("bridge", hairpin=hairpin, addresses={"eth1": "10.0.0.1/24"})
+    parts["networks"]["v"] = {**NET10, "mode": "vepa"}
+    parts["containers"]["b"]["networks"] = {"v": {"ip": "10.0.0.11"}}
+    return parts
+
+
+def shim_and_parent_address() -> dict:
+    parts = one_host("bridge", addresses={"eth1": "10.0.0.1/24"}, shim={"network": "n", "ip": "10.0.0.250"})
+    parts["networks"]["n"]["ip_range"] = "10.0.0.0/25"
+    return parts
+
+
+SCENARIOS = {
+    "bridge-parent-address": one_host("bridge", addresses={"eth1": "10.0.0.1/24"}),
+    "bridge-hairpin-parent-address": one_host("bridge", hairpin=True, addresses={"eth1": "10.0.0.1/24"}),
+    "shim-and-parent-address": shim_and_parent_address(),
+    "private-hairpin": one_host("private", hairpin=True, addresses={"eth1": "10.0.0.1/24"}),
+    "vepa": one_host("vepa"),
+    "vepa-hairpin": one_host("vepa", hairpin=True, addresses={"eth1": "10.0.0.1/24"}),
+    "bridge-and-vepa": mixed_bridge_vepa(False),
+    "bridge-and-vepa-hairpin": mixed_bridge_vepa(True),
+    "two-hosts-private": two_hosts("private"),
+    "vlan-not-carried": two_hosts("bridge", vlans=[200], parent="eth1.100"),
+    "forwarding-host": vlans_and_router_host(forwarding=True),
+    "no-gateways": vlans_and_router_host(forwarding=True, gateways=False),
+    "router-no-masquerade": router_design(None),
+    "router-masquerade": router_design("uplink"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_the_kernel_does_what_the_design_predicts(name):
+    design = make_design(**SCENARIOS[name])
+    with deployment_id() as dep:
+        fabric = compile_fabric(design, dep)
+        plans = list(compile_plans(design, allocate(design), dep).values())
+        deploy_sandbox(fabric, plans)
+        targets = sandbox_targets(fabric, plans)
+        jobs = {
+            plan.host: [
+                (targets[plan.host].host_ns if p.namespace == HOST_NS else netns_name(dep, p.namespace), p)
+                for p in plan.probes
+            ]
+            for plan in plans
+        }
+        results = probe_hosts(jobs, dep, lambda e: None, timeout=0.5, tries=2)
+    predicted = {(p.src, p.dst_ip): p.expected_ttl for plan in plans for p in plan.probes}
+    observed = {(e.src, e.dst_ip): e.ttl if e.observed else None for events in results.values() for e in events}
+    assert observed == predicted
