@@ -1,0 +1,44 @@
+"""`python -m agent --name NAME [--sandbox] [--allowed-nics enp0s8,...]`: run this host's agent."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from agent.plan import check_ifname, check_name
+
+
+def _name(value: str) -> str:
+    try:
+        return check_name(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _nics(value: str) -> frozenset[str]:
+    try:
+        return frozenset(check_ifname(nic.strip()) for nic in value.split(",") if nic.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m agent", description="The mvlab agent of one host.")
+    parser.add_argument("--name", required=True, type=_name, help="agent name; it consumes queue agent.NAME")
+    parser.add_argument("--sandbox", action="store_true", help="run lab sandboxes (every host emulated here)")
+    parser.add_argument(
+        "--allowed-nics", type=_nics, default=frozenset(), metavar="NIC,...",
+        help="the only NICs plans may use as parents on this (real) host",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from agent.worker import configure, run_worker  # after argument errors, which need no Celery
+
+    run_worker(configure(args.name, args.sandbox, args.allowed_nics))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""The agent as a Celery worker: its own app (no Django), JSON only, one queue `agent.<name>`.
+
+The site sends these tasks by name with `send_task`; each one emits its events to
+the Redis stream of its deployment (`agent.events`):
+
+    mvlab.agent.apply(plan) -> {"host", "ok", "detail", "report", "probes": []}
+    mvlab.agent.probe(plan) -> [ProbeEvent, ...]
+    mvlab.agent.teardown(deployment) -> {"deployment", "removed": [...]}
+    mvlab.agent.facts() -> HostFacts
+    mvlab.agent.sandbox_up(fabric, {host: plan}) -> {"deployment", "hosts": {host: result}}
+    mvlab.agent.sandbox_down(deployment) -> {"deployment", "removed": [...]}
+
+A host is changed by one task at a time: the worker runs one task at a time
+(solo pool) and every changing task holds the Redis lock `mvlab:lock:agent:<name>`,
+so even two workers started under one name never interleave two deploys. A
+heartbeat thread keeps `mvlab:agent:<name>` alive while the worker runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import redis
+from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
+from pydantic import BaseModel, ValidationError
+
+from agent.apply import Target, teardown
+from agent.events import RedisEventSink
+from agent.facts import host_facts
+from agent.plan import DEPLOYMENT_RE, FinishedEvent, HostPlan, SandboxFabric, StepEvent
+from agent.run import HostResult, apply_host, probe_applied, run_sandbox
+from agent.sandbox import sandbox_down as remove_sandbox
+
+BROKER_ENV = "MVLAB_BROKER_URL"
+DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
+HEARTBEAT_PREFIX = "mvlab:agent:"
+HEARTBEAT_TTL = 15
+HEARTBEAT_EVERY = 5
+LOCK_TIMEOUT = 900  # seconds a crashed holder keeps the host locked
+LOCK_WAIT = 900
+
+log = logging.getLogger("mvlab.agent")
+
+
+def broker_url() -> str:
+    return os.environ.get(BROKER_ENV, DEFAULT_BROKER)
+
+
+app = Celery("mvlab-agent", fixups=[])  # no Django fixup, even when DJANGO_SETTINGS_MODULE is set
+app.conf.update(
+    broker_url=broker_url(),
+    result_backend=broker_url(),
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+)
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    name: str
+    sandbox: bool
+    allowed_nics: frozenset[str]
+
+    @property
+    def queue(self) -> str:
+        return f"agent.{self.name}"
+
+
+_config: AgentConfig | None = None
+
+
+def configure(name: str, sandbox: bool, allowed_nics: frozenset[str]) -> AgentConfig:
+    global _config
+    _config = AgentConfig(name, sandbox, allowed_nics)
+    return _config
+
+
+def config() -> AgentConfig:
+    if _config is None:
+        raise RuntimeError("the agent is not configured: start it with `python -m agent --name NAME`")
+    return _config
+
+
+def redis_client() -> redis.Redis:
+    return redis.Redis.from_url(broker_url())
+
+
+def heartbeat_key(name: str) -> str:
+    return f"{HEARTBEAT_PREFIX}{name}"
+
+
+@contextmanager
+def host_lock() -> Iterator[None]:
+    """Hold this agent's host: one deploy or teardown at a time, across workers."""
+    name = config().name
+    lock = redis_client().lock(f"mvlab:lock:agent:{name}", timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
+    if not lock.acquire():
+        raise RuntimeError(f"agent {name}: host stayed busy with another deploy for {LOCK_WAIT} s")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+class PlanRejected(ValueError):
+    """A plan or fabric that does not validate on the agent side."""
+
+
+def validated(model: type[BaseModel], data: object, what: str) -> BaseModel:
+    """`data` as `model`, or a failed `validate` step (when the deployment is known) and PlanRejected."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        name = config().name
+        detail = f"agent {name} rejected the {what}: {exc}"
+        deployment = data.get("deployment") if isinstance(data, dict) else None
+        if isinstance(deployment, str) and DEPLOYMENT_RE.match(deployment):
+            host = data.get("host") if isinstance(data.get("host"), str) else name
+            sink = RedisEventSink(broker_url(), deployment, redis_client())
+            sink(StepEvent(deployment=deployment, host=host, step="validate", status="failed", detail=detail))
+            sink(FinishedEvent(deployment=deployment, host=host, ok=False, detail=detail))
+        raise PlanRejected(detail) from None
+
+
+def machine_target() -> Target:
+    cfg = config()
+    if cfg.sandbox:
+        raise RuntimeError(f"agent {cfg.name} runs lab sandboxes; send it sandbox_up, not a host plan")
+    return Target.machine(cfg.allowed_nics)
+
+
+def sink_for(deployment: str) -> RedisEventSink:
+    return RedisEventSink(broker_url(), deployment, redis_client())
+
+
+@app.task(name="mvlab.agent.apply")
+def apply_task(plan: dict) -> dict:
+    host_plan = validated(HostPlan, plan, "host plan")
+    with host_lock():
+        result = apply_host(host_plan, machine_target(), sink_for(host_plan.deployment))
+    if not result.ok:
+        raise RuntimeError(result.detail)
+    return result.to_json()
+
+
+@app.task(name="mvlab.agent.probe")
+def probe_task(plan: dict) -> list[dict]:
+    host_plan = validated(HostPlan, plan, "host plan")
+    results = {host_plan.host: HostResult(host_plan.host, ok=True)}
+    with host_lock():
+        probe_applied(
+            {host_plan.host: host_plan}, {host_plan.host: machine_target()}, results, sink_for(host_plan.deployment)
+        )
+    result = results[host_plan.host]
+    if not result.ok:
+        raise RuntimeError(result.detail)
+    return [event.model_dump(mode="json") for event in result.probes]
+
+
+@app.task(name="mvlab.agent.teardown")
+def teardown_task(deployment: str) -> dict:
+    check_deployment(deployment)
+    with host_lock():
+        report = teardown(deployment, machine_target(), sink_for(deployment), host=config().name)
+    return {"deployment": deployment, "removed": report.actions}
+
+
+@app.task(name="mvlab.agent.facts")
+def facts_task() -> dict:
+    cfg = config()
+    return host_facts(cfg.name, cfg.allowed_nics).model_dump(mode="json")
+
+
+@app.task(name="mvlab.agent.sandbox_up")
+def sandbox_up_task(fabric: dict, plans: dict) -> dict:
+    sandbox_fabric = validated(SandboxFabric, fabric, "sandbox fabric")
+    if not isinstance(plans, dict):
+        raise PlanRejected(f"agent {config().name}: plans must map host names to plans, not {type(plans).__name__}")
+    host_plans = {host: validated(HostPlan, plan, f"host plan of {host}") for host, plan in plans.items()}
+    with host_lock():
+        results = run_sandbox(sandbox_fabric, host_plans, sink_for(sandbox_fabric.deployment))
+    return {
+        "deployment": sandbox_fabric.deployment,
+        "hosts": {host: result.to_json() for host, result in results.items()},
+    }
+
+
+@app.task(name="mvlab.agent.sandbox_down")
+def sandbox_down_task(deployment: str) -> dict:
+    check_deployment(deployment)
+    sink = sink_for(deployment)
+    sink(StepEvent(deployment=deployment, host="sandbox", step="sandbox_down", status="started"))
+    with host_lock():
+        removed = remove_sandbox(deployment)
+    sink(StepEvent(deployment=deployment, host="sandbox", step="sandbox_down", status="done",
+                   detail=", ".join(removed)))
+    return {"deployment": deployment, "removed": removed}
+
+
+def check_deployment(deployment: object) -> str:
+    if not isinstance(deployment, str) or not DEPLOYMENT_RE.match(deployment):
+        raise PlanRejected(f"agent {config().name}: {deployment!r} is not a deployment id (1-12 of a-z, 0-9)")
+    return deployment
+
+
+class Heartbeat(threading.Thread):
+    """Writes `mvlab:agent:<name>` with a short TTL every few seconds while the agent runs."""
+
+    def __init__(self, cfg: AgentConfig):
+        super().__init__(name="mvlab-heartbeat", daemon=True)
+        self.cfg = cfg
+        self.stopped = threading.Event()
+        self.client = redis_client()
+
+    def beat(self) -> None:
+        facts = host_facts(self.cfg.name, self.cfg.allowed_nics).model_dump(mode="json")
+        value = {"name": self.cfg.name, "time": time.time(), "facts": facts, "sandbox": self.cfg.sandbox}
+        self.client.set(heartbeat_key(self.cfg.name), json.dumps(value), ex=HEARTBEAT_TTL)
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.beat()
+            except Exception:  # a missed beat must not kill the thread; the next one retries
+                log.exception("heartbeat of agent %s failed", self.cfg.name)
+            self.stopped.wait(HEARTBEAT_EVERY)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=HEARTBEAT_EVERY)
+        self.client.delete(heartbeat_key(self.cfg.name))
+
+
+def run_worker(cfg: AgentConfig) -> None:
+    """Run the worker in this process until it is stopped (SIGTERM / SIGINT)."""
+    heartbeat = Heartbeat(cfg)
+
+    @worker_ready.connect(weak=False)
+    def _start_heartbeat(**_):
+        heartbeat.start()
+
+    @worker_shutdown.connect(weak=False)
+    def _stop_heartbeat(**_):
+        if heartbeat.is_alive():
+            heartbeat.stop()
+
+    app.worker_main(
+        [
+            "worker",
+            "--queues", cfg.queue,
+            "--pool", "solo",
+            "--concurrency", "1",
+            "--hostname", f"{cfg.name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel", "INFO",
+        ]
+    )
+

@@ -1,0 +1,132 @@
+"""The agent as a real Celery worker process, on its own queue, against the real local Redis."""
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+import yaml
+from celery import Celery
+
+from agent import netns
+from agent.events import parse_event, stream_key
+from agent.plan import FinishedEvent, HostFacts, ProbeEvent, StepEvent, netns_name
+from designer.topology.compile import compile_fabric, compile_plans
+from designer.topology.ipam import allocate
+from designer.topology.shape import parse_design
+
+pytestmark = [pytest.mark.integration, pytest.mark.kernel]
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKER = "redis://127.0.0.1:6379/7"  # a database of its own: the site's agents list never sees these
+STARTUP = 30
+
+
+@pytest.fixture(scope="module")
+def agent_name():
+    name = f"test-{secrets.token_hex(4)}"
+    env = {**os.environ, "MVLAB_BROKER_URL": BROKER, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent", "--name", name, "--sandbox"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    client = redis.Redis.from_url(BROKER)
+    try:
+        deadline = time.monotonic() + STARTUP
+        while not client.exists(f"mvlab:agent:{name}"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"agent did not start:\n{process.stdout.read().decode()}")
+            time.sleep(0.2)
+        yield name
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert not client.exists(f"mvlab:agent:{name}"), "a stopped agent must not look alive"
+
+
+@pytest.fixture(scope="module")
+def site():
+    app = Celery("test-site", broker=BROKER, backend=BROKER)
+    app.conf.update(task_serializer="json", result_serializer="json", accept_content=["json"])
+    return app
+
+
+@pytest.fixture
+def deployment():
+    dep = "t" + secrets.token_hex(5)
+    yield dep
+    redis.Redis.from_url(BROKER).delete(stream_key(dep))
+    for name in netns.list_namespaces(netns_name(dep, "")):
+        netns.remove(name)
+
+
+def send(site, agent_name, task, *args, timeout=90):
+    return site.send_task(task, args=list(args), queue=f"agent.{agent_name}").get(timeout=timeout)
+
+
+def stream(dep):
+    return [parse_event(fields[b"event"]) for _, fields in redis.Redis.from_url(BROKER).xrange(stream_key(dep))]
+
+
+def small_design(dep):
+    design = parse_design(yaml.safe_load((ROOT / "examples" / "two-hosts-same-network.yaml").read_text()))
+    plans = compile_plans(design, allocate(design), dep)
+    return compile_fabric(design, dep).model_dump(mode="json"), {h: p.model_dump(mode="json") for h, p in plans.items()}
+
+
+def test_heartbeat_announces_the_agent_with_its_facts(agent_name):
+    client = redis.Redis.from_url(BROKER)
+    beat = json.loads(client.get(f"mvlab:agent:{agent_name}"))
+    assert beat["name"] == agent_name and beat["sandbox"] is True
+    assert abs(beat["time"] - time.time()) < 30
+    facts = HostFacts.model_validate(beat["facts"])
+    assert facts.agent == agent_name and facts.macvlan
+    assert 0 < client.ttl(f"mvlab:agent:{agent_name}") <= 15
+
+
+def test_facts_task_answers_host_facts(site, agent_name):
+    facts = HostFacts.model_validate(send(site, agent_name, "mvlab.agent.facts"))
+    assert facts.agent == agent_name and facts.veth
+
+
+def test_sandbox_up_streams_steps_probes_and_one_finish_per_host_then_down_removes_all(site, agent_name, deployment):
+    fabric, plans = small_design(deployment)
+    answer = send(site, agent_name, "mvlab.agent.sandbox_up", fabric, plans)
+    assert {h: r["ok"] for h, r in answer["hosts"].items()} == {"host1": True, "host2": True}
+
+    events = stream(deployment)
+    steps = [e for e in events if isinstance(e, StepEvent)]
+    probes = [e for e in events if isinstance(e, ProbeEvent)]
+    finished = [e for e in events if isinstance(e, FinishedEvent)]
+    assert {(e.step, e.status) for e in steps} >= {("sandbox", "done"), ("links", "done"), ("probe", "done")}
+    assert not [e for e in steps if e.status == "failed"]
+    assert len(probes) == sum(len(p["probes"]) for p in plans.values())
+    assert all(p.observed == p.expected for p in probes)
+    assert sorted((e.host, e.ok) for e in finished) == [("host1", True), ("host2", True)]
+    assert isinstance(events[-1], FinishedEvent)
+    assert netns.list_namespaces(netns_name(deployment, ""))
+
+    removed = send(site, agent_name, "mvlab.agent.sandbox_down", deployment)
+    assert netns_name(deployment, "a1") in removed["removed"]
+    assert netns.list_namespaces(netns_name(deployment, "")) == []
+
+
+def test_a_plan_that_does_not_validate_is_refused_with_a_failed_step(site, agent_name, deployment):
+    fabric, plans = small_design(deployment)
+    plans["host1"]["links"][0]["mode"] = "sideways"
+    with pytest.raises(Exception, match="sideways"):
+        send(site, agent_name, "mvlab.agent.sandbox_up", fabric, plans)
+    [failed] = [e for e in stream(deployment) if isinstance(e, StepEvent)]
+    assert (failed.host, failed.step, failed.status) == ("host1", "validate", "failed")
+    assert "host plan of host1" in failed.detail and "sideways" in failed.detail
+    assert netns.list_namespaces(netns_name(deployment, "")) == []
