@@ -165,7 +165,14 @@ def wait(pending: dict[str, Pending], timeout: float) -> dict[str, Outcome]:
 
 
 def _per_host(outcomes: dict[str, Outcome], pending: dict[str, Pending]) -> dict[str, Outcome]:
-    return {host: outcomes[key] for key, task in pending.items() for host in task.hosts}
+    """Each host's outcome: its task's, refined by the per-host answer of a sandbox task."""
+    found = {}
+    for key, task in pending.items():
+        answer = task.result.result if outcomes[key].ok and isinstance(task.result.result, dict) else {}
+        for host in task.hosts:
+            one = (answer.get("hosts") or {}).get(host)
+            found[host] = Outcome(bool(one["ok"]), one.get("detail", "")) if isinstance(one, dict) else outcomes[key]
+    return found
 
 
 def run(deployment_id: str) -> None:
