@@ -139,6 +139,10 @@ class Fabric:
             node.local = {a.ip for p in ports for a in p.iface.ipv4}
             node.routes = _routes(node)
             self.nodes[spec.endpoint] = node
+        self.holders: dict[IPv4, list[Node]] = {}
+        for node in self.nodes.values():
+            for address in sorted(node.local):
+                self.holders.setdefault(address, []).append(node)
 
     def ping(self, src: str, dst_ip: str) -> int | None:
         """The reply TTL of a ping from endpoint `src` to `dst_ip`, or None when it fails."""
@@ -187,7 +191,7 @@ class Fabric:
 
     def _neighbour(self, out: Port, address: IPv4) -> str | None:
         """The node that answers ARP for `address` on the wire of `out`."""
-        holders = [n for n in self.nodes.values() if address in n.local and n.spec.endpoint != out.node]
+        holders = [n for n in self.holders.get(address, ()) if n.spec.endpoint != out.node]
         for node in holders:
             if any(out.reaches(p) and address in {a.ip for a in p.iface.ipv4} for p in node.ports):
                 return node.spec.endpoint
