@@ -23,10 +23,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from agent import netns
+from agent import netns, rtnl
 from agent.masquerade import sync_masquerade
 from agent.plan import (
     HOST_NS,
@@ -40,11 +39,9 @@ from agent.plan import (
 )
 
 MVLAB_ROUTE_PROTO = 251  # unassigned in iproute2 rt_protos
-IFF_UP = 0x1
-IFF_PROMISC = 0x100
-IFA_F_NODAD = 0x02
 MAIN_TABLE = 254
 TRANSIENT = frozenset({errno.EBUSY, errno.EAGAIN, errno.ENOBUFS, errno.EINTR})
+GONE = frozenset({errno.ENODEV, errno.ESRCH, errno.EADDRNOTAVAIL, errno.ENOENT})
 RETRIES = 5
 
 Emit = Callable[[StepEvent], None]
@@ -96,6 +93,10 @@ class ApplyReport:
         self.actions.append(f"{kind} {what}")
 
 
+def _fail(host: str, what: str, code: int) -> ApplyError:
+    return ApplyError(f"host {host}: {what}: kernel said {os.strerror(code)} (errno {code})")
+
+
 def retry(what: str, host: str, fn: Callable, *args, **kwargs):
     """Run one netlink call, retrying transient kernel errors with backoff."""
     for attempt in range(RETRIES):
@@ -105,19 +106,31 @@ def retry(what: str, host: str, fn: Callable, *args, **kwargs):
             if exc.code in TRANSIENT and attempt < RETRIES - 1:
                 time.sleep(0.005 * 2**attempt)
                 continue
-            raise ApplyError(f"host {host}: {what}: kernel said {os.strerror(exc.code)} (errno {exc.code})") from exc
+            raise _fail(host, what, exc.code) from exc
         except OSError as exc:
             raise ApplyError(f"host {host}: {what}: {exc}") from exc
 
 
-def _linkinfo(msg, name):
-    info = msg.get_attr("IFLA_LINKINFO")
-    if info is None:
-        return None
-    if name == "kind":
-        return info.get_attr("IFLA_INFO_KIND")
-    data = info.get_attr("IFLA_INFO_DATA")
-    return None if data is None or isinstance(data, (str, bytes)) else data.get_attr(name)
+def do_requests(rt: rtnl.Rtnl, host: str, where: str, requests) -> None:
+    """Send a batch; resend only what failed transiently; a removal of something already gone and
+    a creation that meets its object after a retry (a race with ourselves) count as done."""
+    for attempt in range(RETRIES):
+        try:
+            rt.do(*requests)
+            return
+        except rtnl.RequestError as exc:
+            again = []
+            for request, code in exc.failures:
+                if request.removal and code in GONE or (attempt and request.creation and code == errno.EEXIST):
+                    continue
+                if code in TRANSIENT and attempt < RETRIES - 1:
+                    again.append(request)
+                    continue
+                raise _fail(host, f"{request.what} in {where}", code) from exc
+            if not again:
+                return
+            requests = again
+            time.sleep(0.005 * 2**attempt)
 
 
 def _ns_mark(deployment: str, host: str) -> str:
@@ -129,20 +142,20 @@ def _is_link_local(address: str) -> bool:
 
 
 class _Namespace:
-    """One namespace being reconciled: its handle and a snapshot of its links."""
+    """One namespace being reconciled: its netlink client and a snapshot of its links."""
 
-    def __init__(self, kernel_name: str, ipr: IPRoute, owned_whole: bool):
+    def __init__(self, kernel_name: str, rt: rtnl.Rtnl, owned_whole: bool):
         self.kernel_name = kernel_name
-        self.ipr = ipr
+        self.rt = rt
         self.owned_whole = owned_whole  # a container namespace: everything in it is the deployment's
-        self.links: dict[str, object] = {}
+        self.links: dict[str, rtnl.LinkState] = {}
 
     def refresh(self) -> None:
-        self.links = {link.get_attr("IFLA_IFNAME"): link for link in self.ipr.get_links()}
+        self.links = {link.name: link for link in self.rt.links()}
 
     def index(self, name: str) -> int | None:
         link = self.links.get(name)
-        return None if link is None else link["index"]
+        return None if link is None else link.index
 
 
 class _Reconciler:
@@ -151,6 +164,7 @@ class _Reconciler:
         self.target = target
         self.emit = emit
         self.mark = owner_mark(plan.deployment)
+        self.ns_mark = _ns_mark(plan.deployment, plan.host)
         self.report = ApplyReport(plan.deployment, plan.host)
         self.spaces: dict[str, _Namespace] = {}
 
@@ -174,6 +188,9 @@ class _Reconciler:
     def call(self, what: str, fn: Callable, *args, **kwargs):
         return retry(what, self.plan.host, fn, *args, **kwargs)
 
+    def do(self, space: _Namespace, *requests: rtnl.Request) -> None:
+        do_requests(space.rt, self.plan.host, space.kernel_name, requests)
+
     def kernel_ns(self, logical: str) -> str:
         return self.target.host_ns if logical == HOST_NS else netns_name(self.plan.deployment, logical)
 
@@ -181,16 +198,24 @@ class _Reconciler:
         return self.spaces[self.kernel_ns(logical)]
 
     def open_space(self, kernel_name: str, owned_whole: bool) -> _Namespace:
-        ipr = self.call(f"open namespace {kernel_name}", netns.handle, kernel_name)
-        space = _Namespace(kernel_name, ipr, owned_whole)
+        rt = self.call(f"open namespace {kernel_name}", netns.rtnl, kernel_name)
+        space = _Namespace(kernel_name, rt, owned_whole)
         self.spaces[kernel_name] = space
-        space.refresh()
+        self.call(f"list links of {kernel_name}", space.refresh)
         return space
 
     def close(self) -> None:
         for space in self.spaces.values():
-            space.ipr.close()
+            space.rt.close()
         self.spaces.clear()
+
+    def marked(self, link: rtnl.LinkState) -> bool:
+        """Carries this deployment's mark: exactly (made by apply) or with a suffix (made by the sandbox)."""
+        alias = link.alias or ""
+        return alias == self.mark or alias.startswith(self.mark + ":")
+
+    def may_change(self, space: _Namespace, name: str) -> bool:
+        return space.owned_whole or self.marked(space.links[name])
 
     # ---- phases ------------------------------------------------------------------
 
@@ -219,44 +244,48 @@ class _Reconciler:
                 raise ApplyError(f"host {self.plan.host}: NIC {nic} does not exist in {self.target.host_ns}")
 
     def sync_namespaces(self) -> None:
-        dep, mine = self.plan.deployment, _ns_mark(self.plan.deployment, self.plan.host)
+        dep = self.plan.deployment
         wanted = {netns_name(dep, ns.name) for ns in self.plan.namespaces}
         for name in _container_namespaces(dep):
-            mark = _namespace_host_mark(name)
-            if name in wanted and mark not in (None, mine):
+            if name in wanted:
+                space = self.open_space(name, owned_whole=True)
+                mark = space.links["lo"].alias
+                if mark in (None, self.ns_mark):
+                    continue
+                space.rt.close()
+                del self.spaces[name]
                 netns.remove(name)  # the container moved here from another host of the sandbox
                 self.report.note("removed", f"namespace {name} (held by {mark})")
-            elif name not in wanted and name not in self.target.claimed_elsewhere and mark in (None, mine):
+            elif name not in self.target.claimed_elsewhere and _namespace_host_mark(name) in (None, self.ns_mark):
                 netns.remove(name)
                 self.report.note("removed", f"namespace {name}")
-        for name in sorted(wanted):
+        for name in sorted(wanted - set(self.spaces)):
             if self.call(f"create namespace {name}", netns.create, name):
                 self.report.note("created", f"namespace {name}")
-            self.ensure_loopback(self.open_space(name, owned_whole=True))
+            self.open_space(name, owned_whole=True)
+        for name in sorted(wanted):
+            self.ensure_loopback(self.spaces[name])
 
     def ensure_loopback(self, space: _Namespace) -> None:
         lo = space.links["lo"]
-        mark = _ns_mark(self.plan.deployment, self.plan.host)
-        fixes = {}
-        if lo.get_attr("IFLA_IFALIAS") != mark:
-            fixes["ifalias"] = mark
-        if not lo["flags"] & IFF_UP:
-            fixes["state"] = "up"
-        if fixes:
-            self.call(f"set lo of {space.kernel_name}", space.ipr.link, "set", index=lo["index"], **fixes)
+        if lo.alias != self.ns_mark or not lo.up:
+            self.do(space, rtnl.link_set(index=lo.index, alias=self.ns_mark, up=True))
 
     def sync_links(self) -> None:
         wanted: dict[str, set[str]] = {}
         for link in self.plan.links:
             wanted.setdefault(self.kernel_ns(link.namespace), set()).add(link.name)
         for space in self.spaces.values():
-            for name, msg in list(space.links.items()):
-                if name == "lo" or name in wanted.get(space.kernel_name, set()):
-                    continue
-                if space.owned_whole or msg.get_attr("IFLA_IFALIAS") == self.mark:
-                    self.call(f"remove link {name} in {space.kernel_name}", space.ipr.link, "del", index=msg["index"])
-                    self.report.note("removed", f"link {name} in {space.kernel_name}")
-            space.refresh()
+            stale = [
+                link for name, link in space.links.items()
+                if name != "lo" and name not in wanted.get(space.kernel_name, set())
+                and (space.owned_whole or link.alias == self.mark)
+            ]
+            if stale:
+                self.do(space, *(rtnl.link_del(link.index, link.name) for link in stale))
+                for link in stale:
+                    self.report.note("removed", f"link {link.name} in {space.kernel_name}")
+                self.call(f"list links of {space.kernel_name}", space.refresh)
         # vlans before macvlans: a macvlan's parent may be a vlan
         for link in sorted(self.plan.links, key=lambda l: (l.kind != "vlan", l.namespace != HOST_NS)):
             self.sync_link(link)
@@ -271,20 +300,19 @@ class _Reconciler:
             return
         parent = self.parent_index(link, where)
         current = space.links.get(link.name)
-        if current is not None:
-            alias = current.get_attr("IFLA_IFALIAS")
-            if not space.owned_whole and alias != self.mark:
-                raise ApplyError(f"host {self.plan.host}: {where}: exists and is not mvlab's (ifalias {alias!r})")
-            if self.matches(current, link, parent):
-                self.fix_link(space, current, link, where)
-                return
-            self.call(f"remove {where}", space.ipr.link, "del", index=current["index"])
-            space.refresh()
+        if current is None:
+            self.create_link(link, parent, host, space, where)
+            self.report.note("created", where)
+        elif not space.owned_whole and current.alias != self.mark:
+            raise ApplyError(f"host {self.plan.host}: {where}: exists and is not mvlab's (ifalias {current.alias!r})")
+        elif self.matches(current, link, parent):
+            self.fix_link(space, current, link, where)
+        else:
+            self.do(space, rtnl.link_del(current.index, link.name))
             self.create_link(link, parent, host, space, where)
             self.report.note("changed", f"{where} (recreated)")
-            return
-        self.create_link(link, parent, host, space, where)
-        self.report.note("created", where)
+        if link.kind == "macvlan" and link.mode != "passthru":
+            self.ensure_promiscuous(link.parent)
 
     def parent_index(self, link: Link, where: str) -> int:
         host = self.space(HOST_NS)
@@ -297,66 +325,50 @@ class _Reconciler:
             raise ApplyError(f"host {self.plan.host}: {where}: parent {link.parent} does not exist")
         return index
 
-    def matches(self, msg, link: Link, parent: int) -> bool:
-        if _linkinfo(msg, "kind") != link.kind or msg.get_attr("IFLA_LINK") != parent:
+    @staticmethod
+    def matches(current: rtnl.LinkState, link: Link, parent: int) -> bool:
+        if current.kind != link.kind or current.parent != parent:
             return False
         if link.kind == "vlan":
-            return _linkinfo(msg, "IFLA_VLAN_ID") == link.vid
-        return _linkinfo(msg, "IFLA_MACVLAN_MODE") == link.mode
+            return current.vlan_id == link.vid
+        return current.macvlan_mode == link.mode
 
     def create_link(self, link: Link, parent: int, host: _Namespace, space: _Namespace, where: str) -> None:
-        spec = {"ifname": link.name, "kind": link.kind, "link": parent, "state": "up"}
-        if link.kind == "vlan":
-            spec["vlan_id"] = link.vid
-        else:
-            spec["macvlan_mode"] = link.mode
-        if link.mac:
-            spec["address"] = link.mac
-        if space is not host:
-            fd = os.open(netns.ns_path(space.kernel_name), os.O_RDONLY | os.O_CLOEXEC)
-            spec["net_ns_fd"] = fd
+        fd = None if space is host else os.open(netns.ns_path(space.kernel_name), os.O_RDONLY | os.O_CLOEXEC)
         try:
-            self.call(f"create {where}", host.ipr.link, "add", **spec)
+            # made straight inside its namespace (IFLA_NET_NS_FD), so a name never meets the host's links
+            request = rtnl.link_add(link.name, link.kind, parent=parent, mac=link.mac, netns_fd=fd, up=True,
+                                    macvlan_mode=link.mode, vlan_id=link.vid)
+            do_requests(host.rt, self.plan.host, space.kernel_name, [request])
         finally:
-            if space is not host:
+            if fd is not None:
                 os.close(fd)
-        # the kernel ignores IFLA_IFALIAS on creation: mark right after
-        index = space.ipr.link_lookup(ifname=link.name)
-        if not index:
-            raise ApplyError(f"host {self.plan.host}: {where}: vanished right after creation")
-        self.call(f"mark {where}", space.ipr.link, "set", index=index[0], ifalias=self.mark)
-        space.refresh()
-        if link.kind == "macvlan" and link.mode != "passthru":
-            self.ensure_promiscuous(link.parent)
+        # the kernel ignores IFLA_IFALIAS on creation: mark right after (by name: one round trip)
+        self.do(space, rtnl.link_set(name=link.name, alias=self.mark))
+        self.call(f"list links of {space.kernel_name}", space.refresh)
 
-    def fix_link(self, space: _Namespace, msg, link: Link, where: str) -> None:
+    def fix_link(self, space: _Namespace, current: rtnl.LinkState, link: Link, where: str) -> None:
         fixes = {}
-        if msg.get_attr("IFLA_IFALIAS") != self.mark:
-            fixes["ifalias"] = self.mark
-        if link.mac and msg.get_attr("IFLA_ADDRESS") != link.mac:
-            fixes["address"] = link.mac
-        if not msg["flags"] & IFF_UP:
-            fixes["state"] = "up"
+        if current.alias != self.mark:
+            fixes["alias"] = self.mark
+        if link.mac and current.address != link.mac:
+            fixes["mac"] = link.mac
+        if not current.up:
+            fixes["up"] = True
         if fixes:
-            self.call(f"fix {where}", space.ipr.link, "set", index=msg["index"], **fixes)
+            self.do(space, rtnl.link_set(index=current.index, **fixes))
             self.report.note("changed", f"{where} ({', '.join(sorted(fixes))})")
-            space.refresh()
-        if link.kind == "macvlan" and link.mode != "passthru":
-            self.ensure_promiscuous(link.parent)
+            self.call(f"list links of {space.kernel_name}", space.refresh)
 
     def ensure_promiscuous(self, parent: str) -> None:
         """Parents of macvlans receive frames for many MACs; set promisc where mvlab may change the link."""
         host = self.space(HOST_NS)
-        msg = host.links[parent]
-        if msg["flags"] & IFF_PROMISC or not self.marked(msg):
+        link = host.links[parent]
+        if link.flags & rtnl.IFF_PROMISC or not self.marked(link):
             return
-        self.call(f"set {parent} promiscuous", host.ipr.link, "set", index=msg["index"],
-                  flags=IFF_PROMISC, change=IFF_PROMISC)
+        self.do(host, rtnl.link_set(index=link.index, promisc=True))
         self.report.note("changed", f"link {parent} promiscuous")
-        host.refresh()
-
-    def may_change(self, space: _Namespace, name: str) -> bool:
-        return space.owned_whole or self.marked(space.links[name])
+        self.call(f"list links of {host.kernel_name}", host.refresh)
 
     def sync_addresses(self) -> None:
         wanted: dict[tuple[str, str], set[str]] = {}
@@ -364,40 +376,32 @@ class _Reconciler:
             wanted.setdefault((self.kernel_ns(link.namespace), link.name), set()).update(link.addresses)
         for entry in self.plan.host_addresses:
             wanted.setdefault((self.target.host_ns, entry.link), set()).add(entry.address)
-        for space in self.spaces.values():
-            for name in space.links:
-                if name != "lo" and self.may_change(space, name):
-                    wanted.setdefault((space.kernel_name, name), set())
-        for (kernel_name, name), addresses in sorted(wanted.items()):
+        for (kernel_name, name) in wanted:
             space = self.spaces[kernel_name]
             if name not in space.links:
                 raise ApplyError(f"host {self.plan.host}: address on {name} in {kernel_name}: no such link")
             if not self.may_change(space, name):
                 raise ApplyError(f"host {self.plan.host}: address on {name} in {kernel_name}: "
                                  f"the link is not mvlab's, so mvlab does not change it")
-            self.sync_link_addresses(space, name, addresses)
-
-    def sync_link_addresses(self, space: _Namespace, name: str, wanted: set[str]) -> None:
-        index = space.index(name)
-        have = {}
-        for msg in space.ipr.get_addr(index=index):
-            address = f"{msg.get_attr('IFA_ADDRESS')}/{msg['prefixlen']}"
-            if msg["family"] == 2 and msg.get_attr("IFA_LOCAL"):
-                address = f"{msg.get_attr('IFA_LOCAL')}/{msg['prefixlen']}"
-            address = str(ipaddress.ip_interface(address))
-            if not _is_link_local(address):
-                have[address] = msg
-        for address in sorted(set(have) - wanted):
-            iface = ipaddress.ip_interface(address)
-            self.call(f"remove address {address} from {name} in {space.kernel_name}", space.ipr.addr, "del",
-                      index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen)
-            self.report.note("removed", f"address {address} on {name} in {space.kernel_name}")
-        for address in sorted(wanted - set(have)):
-            iface = ipaddress.ip_interface(address)
-            extra = {"flags": IFA_F_NODAD} if iface.version == 6 else {}
-            self.call(f"add address {address} to {name} in {space.kernel_name}", space.ipr.addr, "add",
-                      index=index, address=str(iface.ip), prefixlen=iface.network.prefixlen, **extra)
-            self.report.note("created", f"address {address} on {name} in {space.kernel_name}")
+        for space in self.spaces.values():
+            mine = {link.index: name for name, link in space.links.items()
+                    if name != "lo" and self.may_change(space, name)}
+            have: dict[int, set[str]] = {index: set() for index in mine}
+            for entry in self.call(f"list addresses of {space.kernel_name}", space.rt.addresses):
+                if entry.index in have and not _is_link_local(entry.address):
+                    have[entry.index].add(str(ipaddress.ip_interface(entry.address)))
+            requests, notes = [], []
+            for index, name in mine.items():
+                goal = wanted.get((space.kernel_name, name), set())
+                for address in sorted(have[index] - goal):
+                    requests.append(rtnl.addr(False, index, address))
+                    notes.append(("removed", f"address {address} on {name} in {space.kernel_name}"))
+                for address in sorted(goal - have[index]):
+                    requests.append(rtnl.addr(True, index, address))
+                    notes.append(("created", f"address {address} on {name} in {space.kernel_name}"))
+            self.do(space, *requests)
+            for kind, what in notes:
+                self.report.note(kind, what)
 
     def sync_routes(self) -> None:
         wanted: dict[str, list[tuple]] = {name: [] for name in self.spaces}
@@ -406,26 +410,23 @@ class _Reconciler:
             wanted[space.kernel_name].append(self.route_key(space, route))
         for kernel_name, space in self.spaces.items():
             missing = list(wanted[kernel_name])
-            for family in (2, 10):
-                for msg in space.ipr.get_routes(family=family, table=MAIN_TABLE):
-                    if msg["proto"] != MVLAB_ROUTE_PROTO or not self.route_is_ours(space, msg):
-                        continue
-                    spec = _route_spec(msg)
-                    found = next((key for key in missing if _route_satisfies(spec, key)), None)
-                    if found is not None:
-                        missing.remove(found)
-                        continue
-                    self.call(f"remove route {spec} in {kernel_name}", space.ipr.route, "del", **spec)
-                    self.report.note("removed", f"route {spec['dst']} in {kernel_name}")
-            for key in missing:
-                family, dst, via, oif = key
-                spec = {"dst": dst, "proto": MVLAB_ROUTE_PROTO, "table": MAIN_TABLE, "family": family}
-                if via:
-                    spec["gateway"] = via
-                if oif is not None:
-                    spec["oif"] = oif
-                self.call(f"add route {_show_route(key)} in {kernel_name}", space.ipr.route, "add", **spec)
-                self.report.note("created", f"route {_show_route(key)} in {kernel_name}")
+            requests, notes = [], []
+            for entry in self.call(f"list routes of {kernel_name}", space.rt.routes):
+                if entry.proto != MVLAB_ROUTE_PROTO or entry.table != MAIN_TABLE or not self.route_is_ours(space, entry):
+                    continue
+                found = next((key for key in missing if _route_satisfies(entry, key)), None)
+                if found is not None:
+                    missing.remove(found)
+                    continue
+                requests.append(rtnl.route(False, entry.dst, gateway=entry.gateway, oif=entry.oif,
+                                           proto=MVLAB_ROUTE_PROTO))
+                notes.append(("removed", f"route {_show_route(entry.dst, entry.gateway, entry.oif)} in {kernel_name}"))
+            for family, dst, via, oif in missing:
+                requests.append(rtnl.route(True, dst, gateway=via, oif=oif, proto=MVLAB_ROUTE_PROTO))
+                notes.append(("created", f"route {_show_route(dst, via, oif)} in {kernel_name}"))
+            self.do(space, *requests)
+            for kind, what in notes:
+                self.report.note(kind, what)
 
     def route_key(self, space: _Namespace, route: Route) -> tuple:
         if route.dst == "default":
@@ -442,16 +443,10 @@ class _Reconciler:
                                  f"in {space.kernel_name}")
         return (family, dst, route.via, oif)
 
-    def route_is_ours(self, space: _Namespace, msg) -> bool:
+    def route_is_ours(self, space: _Namespace, entry: rtnl.RouteState) -> bool:
         if space.owned_whole:
             return True
-        oif = msg.get_attr("RTA_OIF")
-        return any(link["index"] == oif and self.marked(link) for link in space.links.values())
-
-    def marked(self, msg) -> bool:
-        """Carries this deployment's mark: exactly (made by apply) or with a suffix (made by the sandbox)."""
-        alias = msg.get_attr("IFLA_IFALIAS") or ""
-        return alias == self.mark or alias.startswith(self.mark + ":")
+        return any(link.index == entry.oif and self.marked(link) for link in space.links.values())
 
     def sync_sysctls(self) -> None:
         wanted: dict[str, dict[str, str]] = {}
@@ -498,27 +493,13 @@ def _write_sysctls(values: dict[str, str]) -> list[str]:
     return changed
 
 
-def _route_satisfies(spec: dict, key: tuple) -> bool:
-    """Does the kernel's route `spec` hold plan route `key`? (the kernel always names a device)"""
+def _route_satisfies(entry: rtnl.RouteState, key: tuple) -> bool:
+    """Does the kernel's route hold plan route `key`? (the kernel always names a device)"""
     family, dst, via, oif = key
-    return (spec["family"], spec["dst"], spec.get("gateway")) == (family, dst, via) and (
-        oif is None or spec.get("oif") == oif
-    )
+    return (entry.family, entry.dst, entry.gateway) == (family, dst, via) and (oif is None or entry.oif == oif)
 
 
-def _route_spec(msg) -> dict:
-    family = msg["family"]
-    dst = msg.get_attr("RTA_DST") or ("0.0.0.0" if family == 2 else "::")
-    spec = {"dst": f"{dst}/{msg['dst_len']}", "family": family, "table": MAIN_TABLE, "proto": MVLAB_ROUTE_PROTO}
-    if msg.get_attr("RTA_GATEWAY"):
-        spec["gateway"] = msg.get_attr("RTA_GATEWAY")
-    if msg.get_attr("RTA_OIF"):
-        spec["oif"] = msg.get_attr("RTA_OIF")
-    return spec
-
-
-def _show_route(key: tuple) -> str:  # for messages
-    _, dst, via, oif = key
+def _show_route(dst: str, via: str | None, oif: int | None) -> str:
     return dst + (f" via {via}" if via else "") + (f" oif {oif}" if oif is not None else "")
 
 
@@ -530,12 +511,8 @@ def _container_namespaces(deployment: str) -> list[str]:
 
 def _namespace_host_mark(name: str) -> str | None:
     """The `mvlab:<dep>@<host>` on lo of namespace `name`, or None if unmarked (half-made)."""
-    ipr = netns.handle(name)
-    try:
-        lo = ipr.get_links(ipr.link_lookup(ifname="lo")[0])[0]
-        return lo.get_attr("IFLA_IFALIAS")
-    finally:
-        ipr.close()
+    with netns.rtnl(name) as rt:
+        return next((link.alias for link in rt.links() if link.name == "lo"), None)
 
 
 def apply_plan(plan: HostPlan, target: Target, emit: Emit | None = None) -> ApplyReport:
@@ -560,14 +537,11 @@ def teardown(deployment: str, target: Target, emit: Emit | None = None, host: st
                 continue
             netns.remove(name)
             report.note("removed", f"namespace {name}")
-        ipr = netns.handle(target.host_ns)
-        try:
-            for link in ipr.get_links():
-                if link.get_attr("IFLA_IFALIAS") == mark:
-                    retry(f"remove link {link.get_attr('IFLA_IFNAME')}", host, ipr.link, "del", index=link["index"])
-                    report.note("removed", f"link {link.get_attr('IFLA_IFNAME')} in {target.host_ns}")
-        finally:
-            ipr.close()
+        with netns.rtnl(target.host_ns) as rt:
+            owned = [link for link in rt.links() if link.alias == mark]
+            do_requests(rt, host, target.host_ns, [rtnl.link_del(link.index, link.name) for link in owned])
+            for link in owned:
+                report.note("removed", f"link {link.name} in {target.host_ns}")
     except (ApplyError, OSError) as exc:
         event("failed", str(exc))
         raise

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import queue
 import re
 import socket
 import threading
@@ -30,6 +31,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from pyroute2 import IPRoute
+
+from agent.rtnl import Rtnl
 
 RUN_NETNS = Path("/run/netns")
 MACHINE = "/proc/self/ns/net"
@@ -100,19 +103,42 @@ def _open(ns: str) -> int:
     return fd
 
 
+class _Worker(threading.Thread):
+    """A dedicated thread that runs one job at a time; every job first enters (setns) or makes
+    (unshare) the namespace it is for, so whatever namespace the last job left it in is irrelevant."""
+
+    def __init__(self) -> None:
+        super().__init__(name="mvlab-netns", daemon=True)
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.start()
+
+    def run(self) -> None:
+        while True:
+            fn, box, done = self.jobs.get()
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # handed to the caller
+                box["error"] = exc
+            done.set()
+
+
+_idle: list[_Worker] = []
+_idle_lock = threading.Lock()
+os.register_at_fork(after_in_child=_idle.clear)  # a forked child has none of these threads
+
+
 def _in_thread(fn: Callable[[], T]) -> T:
-    """Run `fn` in a fresh thread and return its result or raise its exception."""
+    """Run `fn` in an idle dedicated thread (never the caller's) and return its result or raise."""
+    with _idle_lock:
+        worker = _idle.pop() if _idle else None
+    if worker is None:
+        worker = _Worker()
     box: dict[str, object] = {}
-
-    def body() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # handed to the caller below
-            box["error"] = exc
-
-    thread = threading.Thread(target=body, name="mvlab-netns", daemon=True)
-    thread.start()
-    thread.join()
+    done = threading.Event()
+    worker.jobs.put((fn, box, done))
+    done.wait()
+    with _idle_lock:
+        _idle.append(worker)
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["value"]  # type: ignore[return-value]
@@ -145,6 +171,11 @@ def sysctl_path(key: str) -> str:
 def netlink_socket(ns: str, proto: int = NETLINK_ROUTE) -> socket.socket:
     """A netlink socket that lives in namespace `ns` for its whole life."""
     return run_in(ns, socket.socket, socket.AF_NETLINK, socket.SOCK_DGRAM, proto)
+
+
+def rtnl(ns: str) -> Rtnl:
+    """A fast rtnetlink client (agent.rtnl) bound to namespace `ns`; usable from any thread."""
+    return Rtnl(netlink_socket(ns))
 
 
 def handle(ns: str) -> IPRoute:
