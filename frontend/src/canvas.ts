@@ -58,7 +58,7 @@ export class Canvas {
 
   constructor(container: HTMLElement, events: CanvasEvents) {
     this.cy = cytoscape({
-      container, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4,
+      container, style: STYLE, minZoom: 0.05, maxZoom: 4,
       selectionType: "single", boxSelectionEnabled: false, textureOnViewport: true,
     });
     this.cy.on("tap", (ev) => {
@@ -81,7 +81,8 @@ export class Canvas {
     cy.batch(() => {
       const wanted = new Set(defs.map((e) => e.data.id));
       cy.elements().filter((e) => !wanted.has(e.id())).remove();
-      for (const def of defs) {
+      const ordered = [...defs.filter((e) => e.group === "nodes"), ...defs.filter((e) => e.group === "edges")];
+      for (const def of ordered) {
         const severity = issues.get(def.data.id)?.some((i) => i.severity === "error") ? "issue-error"
           : issues.has(def.data.id) ? "issue-warning" : "";
         const classes = `${def.classes} ${severity}`.trim();

@@ -33,7 +33,7 @@ export function autoLayout(d: Design): Record<string, Position> {
   const nicCols = Math.max(1, ...hosts.map((h) => d.hosts[h].nics.length));
   const cellW = (Math.max(inner, nicCols) + 1) * GAP;
   const cellH = (Math.ceil(Math.max(1, ...[...members.values()].map((m) => m.length)) / inner) + 2) * GAP;
-  const cols = Math.max(1, Math.ceil(Math.sqrt(hosts.length)));
+  const cols = hosts.length <= 4 ? Math.max(1, hosts.length) : Math.ceil(Math.sqrt(hosts.length));
   hosts.forEach((h, i) => {
     const x0 = (i % cols) * cellW;
     const y0 = Math.floor(i / cols) * cellH;

@@ -168,7 +168,7 @@ export function addNetwork(d: Design, at?: Position): Ref {
   let n = 10;
   while (used.has(`172.16.${n}.0/24`)) n += 10;
   const parent = Object.values(d.hosts)[0]?.nics[0] ?? "eth0";
-  d.networks[name] = { parent, mode: "bridge", subnet: `172.16.${n}.0/24` };
+  d.networks[name] = { parent, subnet: `172.16.${n}.0/24` };  // mode: bridge, the default
   if (at) d.layout[`networks.${name}`] = at;
   return { kind: "networks", name };
 }

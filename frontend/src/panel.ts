@@ -192,7 +192,7 @@ export class PropertiesPanel {
     this.nameField(form, ref);
     this.input(form, "parent", net.parent, (x, v) => setField(x, ref, ["parent"], v),
       { help: "a NIC, or NIC.VID for an 802.1Q sub-interface" });
-    this.select(form, "mode", net.mode ?? "bridge", MODES, (x, v) => setField(x, ref, ["mode"], v));
+    this.select(form, "mode", net.mode ?? "bridge", MODES, (x, v) => setField(x, ref, ["mode"], v === "bridge" ? null : v));
     this.input(form, "subnet", net.subnet, (x, v) => setField(x, ref, ["subnet"], v));
     this.input(form, "gateway", net.gateway ?? "", (x, v) => setField(x, ref, ["gateway"], v), { help: "none: no default route" });
     this.input(form, "ip_range", net.ip_range ?? "", (x, v) => setField(x, ref, ["ip_range"], v),

@@ -40,7 +40,7 @@ def draw_two_vlans(page: Page) -> None:
             ("containers.d3", "networks.mac10"), ("containers.d4", "networks.mac20"))
 
 
-def test_draw_save_reload(editor_page: Page):
+def test_draw_save_reload(editor_page: Page, artifacts):
     page = editor_page
     draw_two_vlans(page)
     drawn = design(page)
@@ -57,7 +57,7 @@ def test_draw_save_reload(editor_page: Page):
     click_element(page, "containers.d3")
     placeholder = page.locator("#properties [name='mac10.ip']").get_attribute("placeholder")
     chosen = placeholder.split()[0]
-    assert ipaddress.ip_address(chosen) in ipaddress.ip_network("172.16.10.0/24"), placeholder
+    assert ipaddress.ip_interface(chosen).ip in ipaddress.ip_network("172.16.10.0/24"), placeholder
 
     page.keyboard.press("Control+s")
     expect(page.locator("#status")).to_contain_text("saved two-vlans, version 1")
@@ -66,6 +66,7 @@ def test_draw_save_reload(editor_page: Page):
     assert design(page) == drawn
     assert {"hosts.host1", "hosts.host2", "segments.lan", "networks.mac10", "networks.mac20",
             "containers.d1", "containers.d4", "nics.host1.eth0"} <= node_ids(page)
+    page.screenshot(path=str(artifacts / "drawn-two-vlans-after-reload.png"))
 
 
 def test_keyboard_delete_undo_redo_and_issue_list(editor_page: Page):
