@@ -66,9 +66,31 @@ function networkHosts(d: Design, net: string): string[] {
   return on.size ? [...on] : Object.keys(d.hosts);
 }
 
-export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
+/**
+ * Positions for drawing: the design's own, and for a host's unplaced children the automatic
+ * place shifted by as much as the user moved a placed sibling, so they land in the same box.
+ */
+export function positions(d: Design): Record<string, Position> {
   const auto = autoLayout(d);
-  const at = (id: string) => d.layout[id] ?? auto[id];
+  const out: Record<string, Position> = { ...auto, ...d.layout };
+  const children = new Map<string, string[]>();
+  for (const [h, host] of Object.entries(d.hosts)) children.set(h, host.nics.map((n) => refId({ kind: "nics", host: h, name: n })));
+  for (const kind of ["containers", "routers"] as const) {
+    for (const [name, e] of Object.entries(d[kind])) children.get(e.host)?.push(`${kind}.${name}`);
+  }
+  for (const ids of children.values()) {
+    const anchor = ids.find((id) => d.layout[id] && auto[id]);
+    if (!anchor) continue;
+    const dx = d.layout[anchor].x - auto[anchor].x;
+    const dy = d.layout[anchor].y - auto[anchor].y;
+    for (const id of ids) if (!d.layout[id] && auto[id]) out[id] = { x: auto[id].x + dx, y: auto[id].y + dy };
+  }
+  return out;
+}
+
+export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
+  const placed = positions(d);
+  const at = (id: string) => placed[id];
   const out: ElementDef[] = [];
   const node = (id: string, kind: string, label: string, classes: string, parent?: string, placed = true) => {
     out.push({ group: "nodes", data: { id, label, kind, ...(parent ? { parent } : {}) }, classes: `${kind} ${classes}`.trim(),

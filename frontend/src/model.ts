@@ -141,7 +141,7 @@ function renameIf(ifname: string, from: string, to: string): string {
 export function addHost(d: Design, at?: Position): Ref {
   const name = freeName(Object.keys(d.hosts), "host");
   d.hosts[name] = { nics: ["eth0"] };
-  if (at) d.layout[`hosts.${name}`] = at;
+  if (at) d.layout[`nics.${name}.eth0`] = at;  // a host's box is drawn around its NICs and endpoints
   return { kind: "hosts", name };
 }
 

@@ -36,7 +36,7 @@ describe("drawing a design from nothing", () => {
     const c = addEndpoint(d, "containers", "host2");
     expect(connect(d, c, n1)).toMatch(/attached/);
     expect(d.containers.c1).toEqual({ host: "host2", networks: { net1: {} } });
-    expect(d.layout["hosts.host1"]).toEqual({ x: 0, y: 0 });
+    expect(d.layout["nics.host1.eth0"]).toEqual({ x: 0, y: 0 });
   });
 
   it("says why two elements cannot be connected, and refuses a second identical link", () => {
