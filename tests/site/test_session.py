@@ -1,5 +1,7 @@
 """Signing in and out: the JSON session endpoint, the plain login page, the editor page, admin."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -67,3 +69,14 @@ def test_openapi_is_served(stranger):
     schema = stranger.client.get("/api/openapi.json").json()
     assert "/api/designs/{design_id}/deploy" in schema["paths"]
     assert stranger.client.get("/api/docs").status_code == 200
+
+
+def test_signed_in_user_gets_the_built_editor_and_its_assets(owner, settings):
+    index = settings.FRONTEND_DIST / "index.html"
+    page = owner.client.get("/")
+    assert page.status_code == 200
+    assert page.content.decode() == index.read_text()
+    asset = re.search(r'(?:src|href)="(/static/[^"]+\.js)"', page.content.decode()).group(1)
+    served = owner.client.get(asset)
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content) == (settings.FRONTEND_DIST / asset.removeprefix("/static/")).read_bytes()
