@@ -68,7 +68,7 @@ export class DeployPanel {
         h("button", { id: "teardown", onclick: () => void this.teardown() }, "Tear down"),
         h("button", { onclick: () => void this.predict() }, "Predict")),
       this.progressBox,
-      h("h2", {}, "Reachability"), this.summary, filter, this.tableBox, this.why,
+      h("h2", {}, "Reachability"), this.summary, this.why, filter, this.tableBox,
     );
     this.drawTarget();
   }
@@ -202,6 +202,7 @@ export class DeployPanel {
       this.drawProgress();
     } else if (ev.kind === "deployment") {
       this.state = ev.detail ? `${ev.state} — ${ev.detail}` : ev.state;
+      this.app.status(`deployment ${this.deployment}: ${this.state}`, ev.state === "failed");
       this.drawProgress();
       if (ev.state === "torn_down") {
         const socket = this.socket;
@@ -226,11 +227,16 @@ export class DeployPanel {
     const hosts = new Set([...this.steps.keys(), ...this.finished.keys()]);
     for (const host of hosts) {
       const fin = this.finished.get(host);
-      const list = h("ol", {}, ...[...(this.steps.get(host)?.values() ?? [])].map((s) =>
-        h("li", { class: s.status }, `${ICON[s.status]} ${s.step}`, s.detail ? h("small", {}, ` ${s.detail}`) : null)));
-      this.progressBox.append(h("details", { open: !fin || !fin.ok, class: "host-steps" },
-        h("summary", { class: fin ? (fin.ok ? "done" : "failed") : "started" },
-          `${host}: ${fin ? (fin.ok ? "finished" : `failed ${fin.detail ?? ""}`) : "working…"}`), list));
+      const steps = [...(this.steps.get(host)?.values() ?? [])];
+      const list = h("ol", {}, ...steps.map((s) =>
+        h("li", { class: s.status, title: s.detail ?? "" }, `${ICON[s.status]} ${s.step}`,
+          s.detail ? h("small", {}, ` ${s.detail.length > 140 ? `${s.detail.slice(0, 140)}…` : s.detail}`) : null)));
+      const failed = steps.some((s) => s.status === "failed");
+      const busy = steps.some((s) => s.status === "started");
+      const outcome = fin ? (fin.ok ? "done" : "failed") : failed ? "failed" : busy ? "started" : "done";
+      const text = fin ? (fin.ok ? "finished" : `failed ${fin.detail ?? ""}`) : failed ? "a step failed" : busy ? "working…" : "steps done";
+      this.progressBox.append(h("details", { open: outcome !== "done", class: "host-steps" },
+        h("summary", { class: outcome }, `${host}: ${text}`), list));
     }
   }
 

@@ -66,6 +66,7 @@ def test_draw_save_reload(editor_page: Page, artifacts):
     assert design(page) == drawn
     assert {"hosts.host1", "hosts.host2", "segments.lan", "networks.mac10", "networks.mac20",
             "containers.d1", "containers.d4", "nics.host1.eth0"} <= node_ids(page)
+    wait_validated(page)
     page.screenshot(path=str(artifacts / "drawn-two-vlans-after-reload.png"))
 
 
