@@ -39,9 +39,9 @@ def _parse(raw: str | None) -> dict | None:
 
 def _beat_time(beat: dict) -> dt.datetime:
     try:
-        return dt.datetime.fromtimestamp(float(beat["time"]), tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(float(beat["time"]), tz=dt.UTC)
     except (KeyError, TypeError, ValueError, OverflowError):
-        return dt.datetime.now(tz=dt.timezone.utc)
+        return dt.datetime.now(tz=dt.UTC)
 
 
 def _mirror(name: str, beat: dict) -> Agent:

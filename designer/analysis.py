@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from designer.errors import Refused
 from designer.designs import Parsed, errors_of
+from designer.errors import Refused
 from designer.topology.ipam import Allocation, allocate
 from designer.topology.predict import predict
 

@@ -78,7 +78,11 @@ def _require_alive(names: set[str]) -> None:
     seen = {status.name: status for status in agents.refresh()}
     for name in sorted(names):
         if name not in seen or not seen[name].alive:
-            why = "is not alive (no recent heartbeat)" if name in seen else "is unknown (it never sent a heartbeat)"
+            why = (
+                "is not alive (no recent heartbeat)"
+                if name in seen
+                else "is unknown (it never sent a heartbeat)"
+            )
             raise Refused(409, f"agent {name!r} {why}; start it or choose another agent")
 
 
@@ -89,7 +93,8 @@ def _refuse_conflicts(version: DesignVersion, sandbox: bool, agent_names: set[st
         shared = set(other.agents.values()) & agent_names
         if not sandbox and not other.sandbox and shared:
             raise Refused(
-                409, f"deployment {other.id} is still {other.state} on agent {sorted(shared)[0]!r}; wait for it"
+                409,
+                f"deployment {other.id} is still {other.state} on agent {sorted(shared)[0]!r}; wait for it",
             )
 
 
@@ -171,7 +176,9 @@ def _per_host(outcomes: dict[str, Outcome], pending: dict[str, Pending]) -> dict
         answer = task.result.result if outcomes[key].ok and isinstance(task.result.result, dict) else {}
         for host in task.hosts:
             one = (answer.get("hosts") or {}).get(host)
-            found[host] = Outcome(bool(one["ok"]), one.get("detail", "")) if isinstance(one, dict) else outcomes[key]
+            found[host] = (
+                Outcome(bool(one["ok"]), one.get("detail", "")) if isinstance(one, dict) else outcomes[key]
+            )
     return found
 
 
@@ -181,7 +188,12 @@ def run(deployment_id: str) -> None:
     try:
         _run(deployment)
     except Exception as err:
-        _set_state(deployment, State.FAILED, f"the site could not finish the deployment: {err}", finished=timezone.now())
+        _set_state(
+            deployment,
+            State.FAILED,
+            f"the site could not finish the deployment: {err}",
+            finished=timezone.now(),
+        )
         raise
 
 
@@ -199,7 +211,8 @@ def _run(deployment: Deployment) -> None:
         outcomes = _per_host(wait(pending, timeout), pending)
     else:
         applies = {
-            h: Pending(a, _send("mvlab.agent.apply", [plan_json[h]], a), [h]) for h, a in deployment.agents.items()
+            h: Pending(a, _send("mvlab.agent.apply", [plan_json[h]], a), [h])
+            for h, a in deployment.agents.items()
         }
         outcomes = _per_host(wait(applies, timeout), applies)
         _set_state(deployment, State.PROBING)
@@ -248,4 +261,3 @@ def run_teardown(deployment_id: str) -> None:
         _set_state(deployment, State.FAILED, detail, finished=timezone.now())
     else:
         _set_state(deployment, State.TORN_DOWN, finished=timezone.now())
-

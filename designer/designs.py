@@ -15,7 +15,7 @@ import yaml
 from django.db import transaction
 
 from designer.models import Design, DesignVersion
-from designer.topology.issues import DesignError, Issue
+from designer.topology.issues import Issue
 from designer.topology.model import Design as DesignModel
 from designer.topology.validate import validate
 from designer.topology.yamlio import LoadedDesign, dump_design, load_design
@@ -69,6 +69,3 @@ def save_version(design: Design, parsed: Parsed) -> DesignVersion:
     return DesignVersion.objects.create(
         design=design, number=latest.number + 1, yaml=parsed.yaml, data=parsed.as_json()
     )
-
-
-__all__ = ["DesignError", "Parsed", "create", "errors_of", "parse", "parse_version", "save_version"]

@@ -42,7 +42,7 @@ def read_all(deployment: str) -> Iterator[tuple[int, dict]]:
     seq, start = 0, "-"
     while True:
         entries = client.xrange(stream_key(deployment), min=start, max="+", count=REPLAY_CHUNK)
-        for entry_id, fields in entries:
+        for _entry_id, fields in entries:
             seq += 1
             yield seq, _decode(fields)
         if len(entries) < REPLAY_CHUNK:

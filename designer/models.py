@@ -117,7 +117,9 @@ class ProbeResult(models.Model):
     class Meta:
         ordering = ["deployment", "src", "dst", "dst_ip"]
         constraints = [
-            models.UniqueConstraint(fields=["deployment", "src", "dst", "dst_ip"], name="one_result_per_probe")
+            models.UniqueConstraint(
+                fields=["deployment", "src", "dst", "dst_ip"], name="one_result_per_probe"
+            )
         ]
 
     def __str__(self) -> str:

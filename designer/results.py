@@ -46,7 +46,13 @@ def summarize_host(host: dict, events: list, outcome: tuple[bool, str] | None) -
     ok = ok and not failed
     if not ok and not detail:
         detail = "a step failed"
-    return {**host, "state": "done" if ok else "failed", "applied": applied, "failed": failed, "detail": detail}
+    return {
+        **host,
+        "state": "done" if ok else "failed",
+        "applied": applied,
+        "failed": failed,
+        "detail": detail,
+    }
 
 
 def final_matrix(deployment: Deployment, probes: list[ProbeEvent]) -> dict:

@@ -90,16 +90,19 @@ class LiveStack:
 
     def manage(self, *args: str) -> str:
         """Runs `manage.py ARGS` against the stack's database; answers its stdout."""
-        done = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60
+        )
         if done.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
         return done.stdout
 
     def create_user(self, username: str, password: str | None = None) -> str:
         password = password or secrets.token_urlsafe(12)
-        code = ("from django.contrib.auth import get_user_model as g; import sys; "
-                "g().objects.create_user(username=sys.argv[1], password=sys.argv[2])")
+        code = (
+            "from django.contrib.auth import get_user_model as g; import sys; "
+            "g().objects.create_user(username=sys.argv[1], password=sys.argv[2])"
+        )
         self.manage("shell", "-c", f"import sys; sys.argv=['', {username!r}, {password!r}]; {code}")
         return password
 
@@ -108,8 +111,9 @@ class LiveStack:
         session = requests.Session()
         token = session.get(f"{self.url}/api/session", timeout=10).json()["csrf_token"]
         session.headers.update({"X-CSRFToken": token, "Referer": self.url + "/"})
-        answer = session.post(f"{self.url}/api/session", json={"username": username, "password": password},
-                              timeout=10)
+        answer = session.post(
+            f"{self.url}/api/session", json={"username": username, "password": password}, timeout=10
+        )
         answer.raise_for_status()
         session.headers["X-CSRFToken"] = answer.json()["csrf_token"]
         return session
@@ -131,8 +135,9 @@ class LiveStack:
 def _start(stack: LiveStack, name: str, args: list[str]) -> Process:
     log = stack.workdir / f"{name}.log"
     handle = log.open("w")
-    popen = subprocess.Popen(args, cwd=ROOT, env=stack.env, stdout=handle, stderr=subprocess.STDOUT,
-                             start_new_session=True)
+    popen = subprocess.Popen(
+        args, cwd=ROOT, env=stack.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
     handle.close()
     stack.processes[name] = Process(name, popen, log)
     return stack.processes[name]
@@ -187,10 +192,29 @@ def start_stack() -> LiveStack:
 def _launch(stack: LiveStack, port: int) -> None:
     lab, url = stack.lab_agent, stack.url
     stack.manage("migrate", "--noinput")
-    _start(stack, "web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "designer.asgi:application"])
-    _start(stack, "worker", [str(BIN / "celery"), "-A", "designer.celery", "worker", "-Q", "site",
-                             "-n", f"site-{lab}@%h", "-c", "2", "--without-gossip", "--without-mingle",
-                             "--loglevel", "INFO"])
+    _start(
+        stack, "web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "designer.asgi:application"]
+    )
+    _start(
+        stack,
+        "worker",
+        [
+            str(BIN / "celery"),
+            "-A",
+            "designer.celery",
+            "worker",
+            "-Q",
+            "site",
+            "-n",
+            f"site-{lab}@%h",
+            "-c",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ],
+    )
     _start(stack, "agent", [PYTHON, "-m", "agent", "--name", lab, "--sandbox"])
     client = stack.redis()
     _wait_for("HTTP answers", lambda: requests.get(f"{url}/api/session", timeout=2).ok, stack)

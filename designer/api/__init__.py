@@ -56,4 +56,6 @@ def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def signed_out(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(request, {"detail": "sign in first (POST /api/session)", "errors": []}, status=401)
+    return api.create_response(
+        request, {"detail": "sign in first (POST /api/session)", "errors": []}, status=401
+    )

@@ -12,4 +12,6 @@ def own_design(request: HttpRequest, design_id: int) -> Design:
 
 
 def own_deployment(request: HttpRequest, deployment_id: str) -> Deployment:
-    return get_object_or_404(Deployment.objects.select_related("version"), pk=deployment_id, design__owner=request.auth)
+    return get_object_or_404(
+        Deployment.objects.select_related("version"), pk=deployment_id, design__owner=request.auth
+    )

@@ -3,6 +3,7 @@
 from typing import Literal
 
 from django.db import transaction
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Status
@@ -48,10 +49,8 @@ def _version(design: Design, number: int | None) -> DesignVersion:
 
 @router.get("/designs", response=list[DesignSummary])
 def list_designs(request: HttpRequest):
-    return [
-        {"id": d.id, "name": d.name, "version": d.latest().number, "updated": d.updated}
-        for d in Design.objects.filter(owner=request.auth).prefetch_related("versions")
-    ]
+    found = Design.objects.filter(owner=request.auth).annotate(version=Max("versions__number"))
+    return [{"id": d.id, "name": d.name, "version": d.version, "updated": d.updated} for d in found]
 
 
 @router.post("/designs", response={201: DesignOut, 400: ErrorOut})
@@ -104,7 +103,10 @@ def list_versions(request: HttpRequest, design_id: int):
 
 @router.get("/designs/{design_id}/export", response={200: str, 400: ErrorOut})
 def export_design(
-    request: HttpRequest, design_id: int, to: Literal["yaml", "sh", "docker"] = "yaml", version: int | None = None
+    request: HttpRequest,
+    design_id: int,
+    to: Literal["yaml", "sh", "docker"] = "yaml",
+    version: int | None = None,
 ):
     stored = _version(own_design(request, design_id), version)
     text = exports.render(stored, to)
@@ -115,4 +117,6 @@ def export_design(
 def deploy_design(request: HttpRequest, design_id: int, body: DeployIn, version: int | None = None):
     stored = _version(own_design(request, design_id), version)
     started = deploy.start(stored, sandbox=body.sandbox, mapping=body.agents)
-    return Status(201, {"id": started.id, "state": started.state, "websocket": f"/ws/deployments/{started.id}/"})
+    return Status(
+        201, {"id": started.id, "state": started.state, "websocket": f"/ws/deployments/{started.id}/"}
+    )

@@ -20,18 +20,30 @@ def _row(status: agents.AgentStatus) -> str:
     can = ",".join(c for c in CAPABILITIES if facts.get(c)) or "-"
     seen = status.last_seen.strftime("%Y-%m-%d %H:%M:%S") if status.last_seen else "never"
     kind = "sandbox" if status.sandbox else "host"
-    return f"{status.name:<20} {'alive' if status.alive else 'dead':<6} {kind:<8} {seen:<20} " \
-           f"{facts.get('kernel', '?'):<16} {can}"
+    return (
+        f"{status.name:<20} {'alive' if status.alive else 'dead':<6} {kind:<8} {seen:<20} "
+        f"{facts.get('kernel', '?'):<16} {can}"
+    )
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     statuses = agents.refresh()
     if args.json:
-        stdout.write(json.dumps([
-            {"name": s.name, "alive": s.alive, "sandbox": s.sandbox,
-             "last_seen": s.last_seen.isoformat() if s.last_seen else None, "facts": s.facts}
-            for s in statuses
-        ]) + "\n")
+        stdout.write(
+            json.dumps(
+                [
+                    {
+                        "name": s.name,
+                        "alive": s.alive,
+                        "sandbox": s.sandbox,
+                        "last_seen": s.last_seen.isoformat() if s.last_seen else None,
+                        "facts": s.facts,
+                    }
+                    for s in statuses
+                ]
+            )
+            + "\n"
+        )
         return 0
     if not statuses:
         stderr.write("no agent has sent a heartbeat yet; start one with: python -m agent --name NAME\n")

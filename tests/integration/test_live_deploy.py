@@ -32,8 +32,11 @@ async def _read_until(stack, session, deployment: str, after: int, stop) -> list
 
 
 def _ended(messages: list[dict]) -> bool:
-    return bool(messages) and messages[-1]["event"].get("kind") == "deployment" and \
-        messages[-1]["event"]["state"] in TERMINAL
+    return (
+        bool(messages)
+        and messages[-1]["event"].get("kind") == "deployment"
+        and messages[-1]["event"]["state"] in TERMINAL
+    )
 
 
 def _wait_state(stack, session, deployment: str, states: set[str], timeout: float = 120) -> dict:
@@ -56,8 +59,9 @@ def deployed(live_stack, alice):
     """The two-VLAN design deployed into a sandbox; its events read with one reconnect in the middle."""
     design = alice.post(f"{live_stack.url}/api/designs", json={"yaml": _design_yaml()}, timeout=10)
     assert design.status_code == 201, design.text
-    started = alice.post(f"{live_stack.url}/api/designs/{design.json()['id']}/deploy", json={"sandbox": True},
-                         timeout=10)
+    started = alice.post(
+        f"{live_stack.url}/api/designs/{design.json()['id']}/deploy", json={"sandbox": True}, timeout=10
+    )
     assert started.status_code == 201, started.text
     deployment = started.json()["id"]
     first = asyncio.run(_read_until(live_stack, alice, deployment, 0, lambda m: len(m) >= 3 or _ended(m)))
@@ -72,17 +76,25 @@ def test_every_event_arrives_once_in_order_across_a_reconnect(deployed):
     seen, everything = deployed["seen"], deployed["all"]
     assert [m["seq"] for m in everything] == list(range(1, len(everything) + 1))
     assert seen == everything
-    assert everything[0]["event"] == {"kind": "deployment", "deployment": deployed["id"], "state": "pending",
-                                      "detail": ""}
+    assert everything[0]["event"] == {
+        "kind": "deployment",
+        "deployment": deployed["id"],
+        "state": "pending",
+        "detail": "",
+    }
 
 
 def test_every_predicted_pair_was_probed_and_the_matrix_is_stored(live_stack, alice, deployed):
     body = _wait_state(live_stack, alice, deployed["id"], TERMINAL)
     assert body["state"] == "done", body
-    probed = {(m["event"]["src"], m["event"]["dst_ip"]) for m in deployed["all"] if m["event"]["kind"] == "probe"}
+    probed = {
+        (m["event"]["src"], m["event"]["dst_ip"]) for m in deployed["all"] if m["event"]["kind"] == "probe"
+    }
     pairs = body["matrix"]["pairs"]
     assert probed == {(p["src"], p["dst_ip"]) for p in pairs}
-    assert all(p["observed"] == p["expected"] for p in pairs), [p for p in pairs if p["observed"] != p["expected"]]
+    assert all(p["observed"] == p["expected"] for p in pairs), [
+        p for p in pairs if p["observed"] != p["expected"]
+    ]
     assert sorted(body["hosts"]) == ["host1", "host2", "host3"]
     assert all(h["state"] == "done" and h["applied"] for h in body["hosts"].values())
 
@@ -90,8 +102,12 @@ def test_every_predicted_pair_was_probed_and_the_matrix_is_stored(live_stack, al
 def test_another_user_is_refused_over_http_and_websocket(live_stack, deployed):
     mallory = live_stack.user("mallory")
     assert mallory.get(f"{live_stack.url}/api/deployments/{deployed['id']}", timeout=10).status_code == 404
-    assert mallory.post(f"{live_stack.url}/api/designs/{deployed['design']}/deploy", json={"sandbox": True},
-                        timeout=10).status_code == 404
+    assert (
+        mallory.post(
+            f"{live_stack.url}/api/designs/{deployed['design']}/deploy", json={"sandbox": True}, timeout=10
+        ).status_code
+        == 404
+    )
     with pytest.raises(websockets.InvalidStatus) as refused:
         asyncio.run(_read_until(live_stack, mallory, deployed["id"], 0, _ended))
     assert refused.value.response.status_code == 403
@@ -103,8 +119,10 @@ def test_agents_are_listed_and_a_dead_one_is_reported(live_stack, alice, deploye
     agents = {a["name"]: a for a in alice.get(f"{live_stack.url}/api/agents", timeout=10).json()}
     lab = agents[live_stack.lab_agent]
     assert lab["alive"] is True and lab["sandbox"] is True and lab["facts"]["macvlan"] is True
-    refused = alice.post(f"{live_stack.url}/api/designs/{deployed['design']}/deploy",
-                         json={"agents": {"host1": "gone-away", "host2": "gone-away", "host3": "gone-away"}},
-                         timeout=10)
+    refused = alice.post(
+        f"{live_stack.url}/api/designs/{deployed['design']}/deploy",
+        json={"agents": {"host1": "gone-away", "host2": "gone-away", "host3": "gone-away"}},
+        timeout=10,
+    )
     assert refused.status_code == 409
     assert "'gone-away' is unknown" in refused.json()["detail"]

@@ -22,8 +22,12 @@ def test_no_operation_answers_a_server_error(live_stack):
             continue
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def call(case):
             case.call_and_validate(base_url=live_stack.url, session=session, checks=[not_a_server_error])
 

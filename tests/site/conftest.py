@@ -96,8 +96,16 @@ def heartbeat(site_redis):
 
     def beat(name: str | None = None, sandbox: bool = False, ttl: int = 15) -> str:
         name = name or f"test-{uuid.uuid4().hex[:8]}"
-        facts = {"agent": name, "kernel": "6.1.0", "macvlan": True, "vlan_8021q": False, "bridge": True,
-                 "veth": True, "ipvlan": False, "nics": []}
+        facts = {
+            "agent": name,
+            "kernel": "6.1.0",
+            "macvlan": True,
+            "vlan_8021q": False,
+            "bridge": True,
+            "veth": True,
+            "ipvlan": False,
+            "nics": [],
+        }
         value = {"name": name, "time": time.time(), "facts": facts, "sandbox": sandbox}
         site_redis.set(f"mvlab:agent:{name}", json.dumps(value), ex=ttl)
         made.append(name)

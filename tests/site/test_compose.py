@@ -11,16 +11,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _compose() -> list[str]:
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+    if (
+        shutil.which("docker")
+        and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+    ):
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
-    pytest.fail("neither `docker compose` nor `docker-compose` is installed (bin/setup installs docker-compose)")
+    pytest.fail(
+        "neither `docker compose` nor `docker-compose` is installed (bin/setup installs docker-compose)"
+    )
 
 
 def test_compose_accepts_the_file_and_it_has_every_service():
-    done = subprocess.run([*_compose(), "config"], cwd=ROOT, capture_output=True, text=True,
-                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", "REDIS_PASSWORD": "s3cret"})
+    done = subprocess.run(
+        [*_compose(), "config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "REDIS_PASSWORD": "s3cret"},
+    )
     assert done.returncode == 0, done.stderr
     config = yaml.safe_load(done.stdout)
     assert {"redis", "postgres", "web", "worker", "agent", "lab-agent"} <= set(config["services"])

@@ -28,7 +28,9 @@ def clean_site_queue(site_redis):
     site_redis.delete("site")
 
 
-def test_sandbox_deploy_is_recorded_and_handed_to_the_site_worker(owner, stored, lab, site_redis, clean_site_queue):
+def test_sandbox_deploy_is_recorded_and_handed_to_the_site_worker(
+    owner, stored, lab, site_redis, clean_site_queue
+):
     response = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True})
     assert response.status_code == 201, response.content
     body = response.json()
@@ -72,8 +74,10 @@ def test_two_designs_never_deploy_to_the_same_agent_at_once(owner, stored, heart
 
 
 def test_deploy_to_an_unknown_agent_is_refused(owner, stored):
-    response = owner.post(f"/designs/{stored['id']}/deploy",
-                          {"agents": {"host1": "nobody-a", "host2": "nobody-a", "host3": "nobody-a"}})
+    response = owner.post(
+        f"/designs/{stored['id']}/deploy",
+        {"agents": {"host1": "nobody-a", "host2": "nobody-a", "host3": "nobody-a"}},
+    )
     assert response.status_code == 409
     assert "'nobody-a' is unknown" in response.json()["detail"]
     assert Deployment.objects.count() == 0
@@ -83,7 +87,9 @@ def test_deploy_to_a_dead_agent_is_refused(owner, stored, heartbeat, site_redis)
     agent = heartbeat()
     owner.get("/agents")
     site_redis.delete(f"mvlab:agent:{agent}")
-    response = owner.post(f"/designs/{stored['id']}/deploy", {"agents": {h: agent for h in ("host1", "host2", "host3")}})
+    response = owner.post(
+        f"/designs/{stored['id']}/deploy", {"agents": {h: agent for h in ("host1", "host2", "host3")}}
+    )
     assert response.status_code == 409
     assert "is not alive" in response.json()["detail"]
     assert Deployment.objects.count() == 0
@@ -99,8 +105,10 @@ def test_agents_must_cover_exactly_the_design_hosts(owner, stored, heartbeat):
     agent = heartbeat()
     missing = owner.post(f"/designs/{stored['id']}/deploy", {"agents": {"host1": agent}})
     assert missing.status_code == 400 and "host2, host3" in missing.json()["detail"]
-    extra = owner.post(f"/designs/{stored['id']}/deploy",
-                       {"agents": {"host1": agent, "host2": agent, "host3": agent, "host7": agent}})
+    extra = owner.post(
+        f"/designs/{stored['id']}/deploy",
+        {"agents": {"host1": agent, "host2": agent, "host3": agent, "host7": agent}},
+    )
     assert extra.status_code == 400 and "host7" in extra.json()["detail"]
     neither = owner.post(f"/designs/{stored['id']}/deploy", {})
     assert neither.status_code == 400
@@ -138,7 +146,9 @@ def test_deploy_and_teardown_need_csrf(owner, stored, lab, clean_site_queue):
     assert Deployment.objects.get(pk=mine).state == "done"
 
 
-def test_teardown_waits_for_a_running_deployment_then_is_queued(owner, stored, lab, site_redis, clean_site_queue):
+def test_teardown_waits_for_a_running_deployment_then_is_queued(
+    owner, stored, lab, site_redis, clean_site_queue
+):
     mine = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()["id"]
     busy = owner.post(f"/deployments/{mine}/teardown")
     assert busy.status_code == 409 and "still pending" in busy.json()["detail"]

@@ -57,7 +57,9 @@ def test_bad_yaml_is_refused_with_its_line_and_keeps_the_stored_version(owner, s
 
 
 def test_schema_error_names_the_path(owner, stored):
-    bad = example("two-vlans-routed").replace("mode: bridge, subnet: 172.16.20.0/24", "mode: bridgy, subnet: 172.16.20.0/24")
+    bad = example("two-vlans-routed").replace(
+        "mode: bridge, subnet: 172.16.20.0/24", "mode: bridgy, subnet: 172.16.20.0/24"
+    )
     response = owner.put(f"/designs/{stored['id']}", {"yaml": bad})
     assert response.status_code == 400
     assert any(e["path"].startswith("networks.mac20.mode") for e in response.json()["errors"])
@@ -109,7 +111,10 @@ def test_a_stranger_is_asked_to_sign_in(stranger, stored):
 
 def test_state_changes_without_csrf_token_are_refused(owner, stored):
     assert owner.post("/designs", {"yaml": example("bridge-one-host")}, csrf=False).status_code == 403
-    assert owner.put(f"/designs/{stored['id']}", {"yaml": example("bridge-one-host")}, csrf=False).status_code == 403
+    assert (
+        owner.put(f"/designs/{stored['id']}", {"yaml": example("bridge-one-host")}, csrf=False).status_code
+        == 403
+    )
     assert owner.delete(f"/designs/{stored['id']}", csrf=False).status_code == 403
     assert Design.objects.count() == 1
     assert DesignVersion.objects.filter(design_id=stored["id"]).count() == 1

@@ -43,12 +43,31 @@ def test_finish_stores_per_host_summary_matrix_and_probe_results(deployment_of, 
     deployment = deployment_of(sandbox=True)
     for host in HOSTS:
         _emit(site_redis, deployment, kind="step", host=host, step="links", status="done")
-    _emit(site_redis, deployment, kind="step", host="host2", step="routes", status="failed", detail="File exists")
+    _emit(
+        site_redis,
+        deployment,
+        kind="step",
+        host="host2",
+        step="routes",
+        status="failed",
+        detail="File exists",
+    )
     design = parse(yaml_text=example("two-vlans-routed")).design
     d1_pairs = [p for p in predict(design, allocate(design)).pairs if p.src == "d1"]
     for pair in d1_pairs:
-        _emit(site_redis, deployment, kind="probe", host="host1", src="d1", dst=pair.dst, dst_ip=pair.dst_ip,
-              expected=pair.expected, observed=pair.expected, rtt_ms=0.05 if pair.expected else None, ttl=None)
+        _emit(
+            site_redis,
+            deployment,
+            kind="probe",
+            host="host1",
+            src="d1",
+            dst=pair.dst,
+            dst_ip=pair.dst_ip,
+            expected=pair.expected,
+            observed=pair.expected,
+            rtt_ms=0.05 if pair.expected else None,
+            ttl=None,
+        )
     for host in HOSTS:
         _emit(site_redis, deployment, kind="finished", host=host, ok=host != "host2")
 

@@ -48,8 +48,9 @@ def test_login_page_signs_in_and_leads_to_the_editor(person):
     page = browser.get("/accounts/login/")
     assert page.status_code == 200 and b"Sign in" in page.content
     token = page.cookies["csrftoken"].value
-    answer = browser.post("/accounts/login/", {"username": "ada", "password": "correct horse",
-                                               "csrfmiddlewaretoken": token})
+    answer = browser.post(
+        "/accounts/login/", {"username": "ada", "password": "correct horse", "csrfmiddlewaretoken": token}
+    )
     assert answer.status_code == 302 and answer["Location"] == "/"
     editor = browser.get("/")
     assert editor.status_code == 200 and b"mvlab" in editor.content
@@ -60,8 +61,14 @@ def test_admin_works_for_a_superuser(django_user_model):
     boss = django_user_model.objects.create_superuser(username="boss", password="pw-boss-123")
     browser = Client()
     browser.force_login(boss)
-    for page in ("/admin/", "/admin/designer/design/", "/admin/designer/deployment/", "/admin/designer/agent/",
-                 "/admin/designer/designversion/", "/admin/designer/proberesult/"):
+    for page in (
+        "/admin/",
+        "/admin/designer/design/",
+        "/admin/designer/deployment/",
+        "/admin/designer/agent/",
+        "/admin/designer/designversion/",
+        "/admin/designer/proberesult/",
+    ):
         assert browser.get(page).status_code == 200, page
 
 
@@ -79,4 +86,7 @@ def test_signed_in_user_gets_the_built_editor_and_its_assets(owner, settings):
     asset = re.search(r'(?:src|href)="(/static/[^"]+\.js)"', page.content.decode()).group(1)
     served = owner.client.get(asset)
     assert served.status_code == 200
-    assert b"".join(served.streaming_content) == (settings.FRONTEND_DIST / asset.removeprefix("/static/")).read_bytes()
+    assert (
+        b"".join(served.streaming_content)
+        == (settings.FRONTEND_DIST / asset.removeprefix("/static/")).read_bytes()
+    )

@@ -20,8 +20,10 @@ def test_valid_design_is_ok_with_the_addresses_ipam_hands_out(owner):
 
 
 def test_errors_carry_path_and_line(owner):
-    text = example("two-vlans-routed").replace("d1: {host: host1, networks: {mac10: {ip: 172.16.10.10}}}",
-                                               "d1: {host: host1, networks: {mac10: {ip: 172.16.20.10}}}")
+    text = example("two-vlans-routed").replace(
+        "d1: {host: host1, networks: {mac10: {ip: 172.16.10.10}}}",
+        "d1: {host: host1, networks: {mac10: {ip: 172.16.20.10}}}",
+    )
     body = owner.post("/validate", {"yaml": text}).json()
     assert body["ok"] is False
     errors = [i for i in body["issues"] if i["severity"] == "error"]
@@ -49,7 +51,10 @@ def test_predict_refuses_a_design_with_errors(owner):
 
 def test_json_form_is_checked_like_yaml(owner, stored):
     design = dict(stored["design"])
-    design["networks"] = {**design["networks"], "mac20": {**design["networks"]["mac20"], "subnet": "300.1.1.0/24"}}
+    design["networks"] = {
+        **design["networks"],
+        "mac20": {**design["networks"]["mac20"], "subnet": "300.1.1.0/24"},
+    }
     response = owner.post("/validate", {"design": design})
     assert response.status_code == 400
     assert [e["path"] for e in response.json()["errors"]] == ["networks.mac20.subnet"]

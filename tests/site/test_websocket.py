@@ -24,7 +24,9 @@ def _session_cookie(user) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-def _communicator(deployment_id: str, cookie: bytes | None, after: str | None = None) -> WebsocketCommunicator:
+def _communicator(
+    deployment_id: str, cookie: bytes | None, after: str | None = None
+) -> WebsocketCommunicator:
     path = f"/ws/deployments/{deployment_id}/" + (f"?after={after}" if after is not None else "")
     headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
     if cookie:
@@ -42,8 +44,18 @@ def deployment(owner, site_redis):
 
 
 def _probe(deployment_id: str, n: int) -> dict:
-    return {"kind": "probe", "deployment": deployment_id, "host": "host1", "src": "d1", "dst": f"d{n}",
-            "dst_ip": f"172.16.10.{n}", "expected": True, "observed": True, "rtt_ms": 0.1, "ttl": 64}
+    return {
+        "kind": "probe",
+        "deployment": deployment_id,
+        "host": "host1",
+        "src": "d1",
+        "dst": f"d{n}",
+        "dst_ip": f"172.16.10.{n}",
+        "expected": True,
+        "observed": True,
+        "rtt_ms": 0.1,
+        "ttl": 64,
+    }
 
 
 def _add(site_redis, deployment_id: str, event: dict) -> None:
@@ -75,11 +87,16 @@ def test_owner_gets_kept_events_then_live_ones_and_resumes_after_a_reconnect(own
         return kept, live, rest
 
     kept, live, rest = asyncio.run(scenario())
-    assert kept[0] == {"seq": 1, "event": {"kind": "deployment", "deployment": deployment.id,
-                                           "state": "deploying", "detail": ""}}
+    assert kept[0] == {
+        "seq": 1,
+        "event": {"kind": "deployment", "deployment": deployment.id, "state": "deploying", "detail": ""},
+    }
     assert kept[1] == {"seq": 2, "event": _probe(deployment.id, 2)}
     assert live == [{"seq": 3, "event": _probe(deployment.id, 3)}]
-    assert rest == [{"seq": 3, "event": _probe(deployment.id, 3)}, {"seq": 4, "event": _probe(deployment.id, 4)}]
+    assert rest == [
+        {"seq": 3, "event": _probe(deployment.id, 3)},
+        {"seq": 4, "event": _probe(deployment.id, 4)},
+    ]
 
 
 def test_another_user_and_a_stranger_are_refused(other, deployment, site_redis):

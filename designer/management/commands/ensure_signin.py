@@ -15,7 +15,9 @@ class Command(BaseCommand):
     def handle(self, *args, username: str, **options):
         users = get_user_model()
         if users.objects.exists():
-            self.stdout.write("sign in with your existing user (manage.py changepassword NAME resets a password)")
+            self.stdout.write(
+                "sign in with your existing user (manage.py changepassword NAME resets a password)"
+            )
             return
         password = secrets.token_urlsafe(12)
         users.objects.create_superuser(username=username, email="", password=password)
