@@ -7,14 +7,27 @@ rules that relate elements to each other live in `validate.py`.
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Callable, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from agent.plan import MacvlanMode, check_ifname, check_name
 
-Name = Annotated[str, AfterValidator(check_name)]
-IfName = Annotated[str, AfterValidator(check_ifname)]
+MAC_TEXT_RE = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+
+
+def _rule(check: Callable[[str], str], hint: str) -> AfterValidator:
+    """`check` as a field validator whose error also says what to do (`ctx["hint"]`)."""
+
+    def validate(value: str) -> str:
+        try:
+            return check(value)
+        except ValueError as err:
+            raise PydanticCustomError("invalid_value", "{reason}", {"reason": str(err), "hint": hint}) from None
+
+    return AfterValidator(validate)
 
 
 def _ip(value: str) -> str:
@@ -39,10 +52,21 @@ def _route_target(value: str) -> str:
     return value if value == "default" else _network(value)
 
 
-IpAddress = Annotated[str, AfterValidator(_ip)]
-HostInterface = Annotated[str, AfterValidator(_cidr_host)]
-Network = Annotated[str, AfterValidator(_network)]
-RouteTarget = Annotated[str, AfterValidator(_route_target)]
+def _mac(value: str) -> str:
+    if not MAC_TEXT_RE.match(value):
+        raise ValueError(f"{value!r} is not a MAC address")
+    return value.lower()
+
+
+Name = Annotated[str, _rule(check_name, "use lowercase letters, digits, '_' and '-', like host1 or mac10")]
+IfName = Annotated[str, _rule(check_ifname, "use at most 15 letters, digits, '_', '.' or '-', like enp0s8 or enp0s8.100")]
+IpAddress = Annotated[str, _rule(_ip, "write one address, like 172.16.10.10")]
+HostInterface = Annotated[str, _rule(_cidr_host, "write the address with its prefix length, like 172.16.10.1/24")]
+Network = Annotated[str, _rule(_network, "write the network address with its prefix length, like 172.16.10.0/24")]
+RouteTarget = Annotated[str, _rule(_route_target, "write a network like 10.0.0.0/8, or default")]
+MacAddress = Annotated[
+    str, _rule(_mac, "write six two-digit hex octets separated by ':', in quotes, like \"02:00:00:00:20:0b\"")
+]
 
 
 class Strict(BaseModel):
@@ -96,7 +120,7 @@ class Attachment(Strict):
     """An endpoint's leg on a network; addresses left out come from IPAM."""
 
     ip: IpAddress | None = None
-    mac: str | None = None
+    mac: MacAddress | None = None
     ipv6: IpAddress | None = None
 
 
