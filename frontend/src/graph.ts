@@ -20,6 +20,7 @@ export interface EdgeDef {
 export type ElementDef = NodeDef | EdgeDef;
 
 const GAP = 110;
+const MAX_HOSTS_WITH_PARENT_LINES = 12;
 
 /** A readable default place for every element: segments on top, hosts in a grid, networks below. */
 export function autoLayout(d: Design): Record<string, Position> {
@@ -129,10 +130,12 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
       if (d.hosts[h]?.nics.includes(nic)) edge("port", refId({ kind: "nics", host: h, name: nic }), id);
     }
   }
+  // With many hosts the dashed parent lines would hide everything else; the label still says the parent.
+  const drawParents = Object.keys(d.hosts).length <= MAX_HOSTS_WITH_PARENT_LINES;
   for (const [name, net] of Object.entries(d.networks)) {
     const id = `networks.${name}`;
     node(id, "network", `${name}\n${net.parent} · ${net.mode ?? "bridge"}\n${net.subnet}`, "");
-    for (const h of networkHosts(d, name)) {
+    for (const h of drawParents ? networkHosts(d, name) : []) {
       const nic = baseNic(net.parent, d.hosts[h]?.nics ?? []);
       if (nic) edge("parent", id, refId({ kind: "nics", host: h, name: nic }), net.parent.includes(".") ? net.parent.slice(nic.length) : "");
     }
