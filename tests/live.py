@@ -128,6 +128,13 @@ class LiveStack:
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url, decode_responses=True)
 
+    def start_agent(self, name: str) -> Process:
+        """Another sandbox agent `name` on the stack's broker, alive once its heartbeat is there."""
+        process = _start(self, f"agent-{name}", [PYTHON, "-m", "agent", "--name", name, "--sandbox"])
+        client = self.redis()
+        _wait_for(f"the heartbeat of agent {name}", lambda: client.exists(f"mvlab:agent:{name}"), self)
+        return process
+
     def logs(self) -> str:
         return "\n\n".join(f"== {p.name}\n{p.tail()}" for p in self.processes.values())
 

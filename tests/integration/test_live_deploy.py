@@ -115,14 +115,28 @@ def test_another_user_is_refused_over_http_and_websocket(live_stack, deployed):
         asyncio.run(_read_until(live_stack, requests.Session(), deployed["id"], 0, _ended))
 
 
-def test_agents_are_listed_and_a_dead_one_is_reported(live_stack, alice, deployed):
+def test_agents_are_listed_and_a_stopped_one_is_reported_dead(live_stack, alice, deployed):
     agents = {a["name"]: a for a in alice.get(f"{live_stack.url}/api/agents", timeout=10).json()}
     lab = agents[live_stack.lab_agent]
     assert lab["alive"] is True and lab["sandbox"] is True and lab["facts"]["macvlan"] is True
+
+    name = f"short-lived-{live_stack.lab_agent[4:]}"
+    agent = live_stack.start_agent(name)
+    agents = {a["name"]: a for a in alice.get(f"{live_stack.url}/api/agents", timeout=10).json()}
+    assert agents[name]["alive"] is True
+    agent.stop()
+    agents = {a["name"]: a for a in alice.get(f"{live_stack.url}/api/agents", timeout=10).json()}
+    assert agents[name]["alive"] is False and agents[name]["facts"]["agent"] == name
     refused = alice.post(
+        f"{live_stack.url}/api/designs/{deployed['design']}/deploy",
+        json={"agents": {"host1": name, "host2": name, "host3": name}},
+        timeout=10,
+    )
+    assert refused.status_code == 409
+    assert f"agent '{name}' is not alive" in refused.json()["detail"]
+    unknown = alice.post(
         f"{live_stack.url}/api/designs/{deployed['design']}/deploy",
         json={"agents": {"host1": "gone-away", "host2": "gone-away", "host3": "gone-away"}},
         timeout=10,
     )
-    assert refused.status_code == 409
-    assert "'gone-away' is unknown" in refused.json()["detail"]
+    assert unknown.status_code == 409 and "'gone-away' is unknown" in unknown.json()["detail"]
