@@ -17,6 +17,10 @@ import { PropertiesPanel } from "./panel";
 type Mode = { kind: "idle" } | { kind: "place"; what: Kind } | { kind: "connect"; from: string | null };
 type Tab = "properties" | "issues" | "deploy-panel";
 
+/** Keys that start adding an element (then click where it goes, or press Enter to put it beside the selection). */
+const ADD_KEYS: Record<string, Kind> = {
+  h: "hosts", i: "nics", s: "segments", n: "networks", c: "containers", r: "routers",
+};
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const VALIDATE_DELAY_MS = 350;
 
@@ -160,10 +164,32 @@ class Editor {
     $("canvas").dataset.mode = mode.kind;
     if (mode.kind === "place") {
       const inside = ["nics", "containers", "routers"].includes(mode.what) ? " inside a host" : "";
-      this.status(`click on the drawing${inside} to place the ${mode.what.slice(0, -1)} (Esc cancels)`);
+      this.status(`click on the drawing${inside} to place the ${mode.what.slice(0, -1)}, or press Enter to put it beside the selection (Esc cancels)`);
     } else if (mode.kind === "connect") {
       this.status("connect: click a NIC then a segment, a container or router then a network, or a network then its parent NIC (Esc ends)");
     }
+  }
+
+  /** Keyboard connecting: L on one element, select another (search), L again. */
+  private connectSelected(): void {
+    const id = this.selected;
+    if (!id || id.includes(":")) return this.status("select an element first, then press L", true);
+    if (this.mode.kind === "connect" && this.mode.from && this.mode.from !== id) {
+      this.tap(id, { x: 0, y: 0 });
+      this.setMode({ kind: "idle" });
+      return;
+    }
+    this.setMode({ kind: "connect", from: id });
+    this.canvas.connectFrom(id);
+    this.status(`connecting ${id}: select the other element (Ctrl-F to find it), then press L`);
+  }
+
+  /** Where a keyboard-added element goes: beside the selected node, else the middle of the view. */
+  private besideSelection(): Position {
+    const node = this.selected && !this.selected.includes(":") ? this.canvas.cy.getElementById(this.selected) : null;
+    if (!node || node.empty()) return this.canvas.viewportCenter();
+    const box = node.boundingBox({});
+    return { x: box.x2 + 60, y: (box.y1 + box.y2) / 2 };
   }
 
   private deleteSelected(): void {
@@ -331,14 +357,14 @@ class Editor {
         button("export-sh", "Shell", () => void this.exportAs("sh"), "Export as a shell script of ip commands"),
         button("export-docker", "Docker", () => void this.exportAs("docker"), "Export as docker commands")),
       h("span", { class: "group" },
-        button("add-hosts", "+ Host", place("hosts")),
-        button("add-nics", "+ NIC", place("nics")),
-        button("add-segments", "+ Segment", place("segments")),
-        button("add-networks", "+ Network", place("networks")),
-        button("add-containers", "+ Container", place("containers")),
-        button("add-routers", "+ Router", place("routers")),
+        button("add-hosts", "+ Host", place("hosts"), "Add: click the button or press H, then click where it goes (or Enter)"),
+        button("add-nics", "+ NIC", place("nics"), "Add: click the button or press I, then click where it goes (or Enter)"),
+        button("add-segments", "+ Segment", place("segments"), "Add: click the button or press S, then click where it goes (or Enter)"),
+        button("add-networks", "+ Network", place("networks"), "Add: click the button or press N, then click where it goes (or Enter)"),
+        button("add-containers", "+ Container", place("containers"), "Add: click the button or press C, then click where it goes (or Enter)"),
+        button("add-routers", "+ Router", place("routers"), "Add: click the button or press R, then click where it goes (or Enter)"),
         button("connect", "Connect", () => this.setMode(this.mode.kind === "connect" ? { kind: "idle" } : { kind: "connect", from: null }),
-          "Connect two elements with the mouse"),
+          "Connect two elements: click one then the other; or L on one, L on the other"),
         button("delete", "Delete", () => this.deleteSelected(), "Delete the selection (Delete)")),
       h("span", { class: "group" },
         button("undo", "Undo", () => { if (this.history.undo()) this.changed(); }, "Ctrl-Z"),
@@ -376,8 +402,15 @@ class Editor {
     const k = ev.key.toLowerCase();
     if (ctrl && k === "s") { ev.preventDefault(); (document.activeElement as HTMLElement | null)?.blur?.(); void this.trySave(); return; }
     if (ctrl && k === "f") { ev.preventDefault(); $("search").focus(); return; }
-    if (ev.key === "Escape") { this.setMode({ kind: "idle" }); if (typing) (ev.target as HTMLElement).blur(); return; }
+    if (ev.key === "Escape") {
+      if (typing) (ev.target as HTMLElement).blur();
+      else this.setMode({ kind: "idle" });
+      return;
+    }
     if (typing) return;
+    if (!ctrl && !ev.altKey && ADD_KEYS[k]) { ev.preventDefault(); this.setMode({ kind: "place", what: ADD_KEYS[k] }); return; }
+    if (!ctrl && k === "l") { ev.preventDefault(); this.connectSelected(); return; }
+    if (ev.key === "Enter" && this.mode.kind === "place") { ev.preventDefault(); this.tap(null, this.besideSelection()); return; }
     if (ctrl && k === "z" && !ev.shiftKey) { ev.preventDefault(); if (this.history.undo()) this.changed(); }
     else if (ctrl && ((k === "z" && ev.shiftKey) || k === "y")) { ev.preventDefault(); if (this.history.redo()) this.changed(); }
     else if (ev.key === "Delete" || ev.key === "Backspace") { ev.preventDefault(); this.deleteSelected(); }

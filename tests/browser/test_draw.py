@@ -53,7 +53,7 @@ def test_draw_save_reload(editor_page: Page, artifacts):
 
     # The design is valid, and IPAM shows the address it chose for d3 where the user left it empty.
     wait_validated(page)
-    expect(page.locator("#tab-issues")).to_have_text("Issues (0)")
+    expect(page.locator("#issues h2")).to_have_text("No errors")
     click_element(page, "containers.d3")
     placeholder = page.locator("#properties [name='mac10.ip']").get_attribute("placeholder")
     chosen = placeholder.split()[0]
@@ -68,6 +68,14 @@ def test_draw_save_reload(editor_page: Page, artifacts):
             "containers.d1", "containers.d4", "nics.host1.eth0"} <= node_ids(page)
     wait_validated(page)
     page.screenshot(path=str(artifacts / "drawn-two-vlans-after-reload.png"))
+
+    # Open lists the user's designs and brings this one back after starting a new one.
+    page.click("#new")
+    assert design(page)["hosts"] == {}
+    page.click("#open")
+    page.locator("#dialog button.link", has_text="two-vlans").click()
+    page.wait_for_function("Object.keys(window.mvlab.design.containers).length === 4")
+    assert design(page) == drawn
 
 
 def test_keyboard_delete_undo_redo_and_issue_list(editor_page: Page):
@@ -97,3 +105,38 @@ def test_keyboard_delete_undo_redo_and_issue_list(editor_page: Page):
     assert "c1" not in design(page)["containers"]
     page.keyboard.press("Control+z")
     assert "containers.c1" in node_ids(page)
+
+
+def test_keyboard_only(editor_page: Page):
+    """Add, connect, rename, move and delete without the mouse."""
+    page = editor_page
+    page.locator("#canvas").focus()
+    for key in ("h", "Enter", "c", "Enter", "n", "Enter"):  # a host, a container in it, a network
+        page.keyboard.press(key)
+    d = design(page)
+    assert list(d["hosts"]) == ["host1"] and d["containers"] == {"c1": {"host": "host1", "networks": {}}}
+    assert list(d["networks"]) == ["net1"]
+
+    def find(name: str) -> None:
+        page.keyboard.press("Control+f")
+        page.keyboard.type(name)
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+
+    find("c1")
+    page.keyboard.press("l")
+    find("net1")
+    page.keyboard.press("l")
+    assert design(page)["containers"]["c1"]["networks"] == {"net1": {}}
+
+    find("c1")
+    page.keyboard.press("F2")
+    page.keyboard.type("web")
+    page.keyboard.press("Enter")
+    assert list(design(page)["containers"]) == ["web"]
+    page.keyboard.press("Escape")
+    before = design(page)["layout"]["containers.web"]
+    page.keyboard.press("ArrowRight")
+    assert design(page)["layout"]["containers.web"] == {"x": before["x"] + 10, "y": before["y"]}
+    page.keyboard.press("Delete")
+    assert design(page)["containers"] == {}
