@@ -1,0 +1,33 @@
+"""Validation of a design beyond its shape: every rule runs, every issue is collected.
+
+`validate` returns errors and warnings together; a design is usable when none of them is
+an error. Each rule lives in `designer/topology/checks/` and reports what it finds into
+one `Report`, so one run lists everything that is wrong, as netlab does. Address
+exhaustion is found by allocating the addresses (IPAM) itself.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from designer.topology.checks.addresses import check_addresses
+from designer.topology.checks.context import Facts, Report
+from designer.topology.checks.macs import check_macs
+from designer.topology.checks.names import check_names
+from designer.topology.checks.references import check_references
+from designer.topology.checks.wiring import check_wiring
+from designer.topology.ipam import allocate
+from designer.topology.issues import Issue
+from designer.topology.model import Design
+
+RULES = (check_references, check_names, check_wiring, check_addresses, check_macs)
+
+
+def validate(design: Design, lines: Mapping[str, int] | None = None) -> list[Issue]:
+    """Every issue of `design`, errors and warnings, with lines from `lines` (path -> line) when given."""
+    facts = Facts(design)
+    report = Report(lines)
+    for rule in RULES:
+        rule(design, facts, report)
+    report.issues += allocate(design, lines).issues
+    return report.issues
