@@ -49,7 +49,11 @@ class Issue:
         if self.line is not None or not lines:
             return self
         line = line_of(lines, self.path)
-        return self if line is None else Issue(self.severity, self.path, self.message, self.hint, line, self.code)
+        return (
+            self
+            if line is None
+            else Issue(self.severity, self.path, self.message, self.hint, line, self.code)
+        )
 
 
 def line_of(lines: Mapping[str, int], path: str) -> int | None:

@@ -25,7 +25,9 @@ def _rule(check: Callable[[str], str], hint: str) -> AfterValidator:
         try:
             return check(value)
         except ValueError as err:
-            raise PydanticCustomError("invalid_value", "{reason}", {"reason": str(err), "hint": hint}) from None
+            raise PydanticCustomError(
+                "invalid_value", "{reason}", {"reason": str(err), "hint": hint}
+            ) from None
 
     return AfterValidator(validate)
 
@@ -59,10 +61,16 @@ def _mac(value: str) -> str:
 
 
 Name = Annotated[str, _rule(check_name, "use lowercase letters, digits, '_' and '-', like host1 or mac10")]
-IfName = Annotated[str, _rule(check_ifname, "use at most 15 letters, digits, '_', '.' or '-', like enp0s8 or enp0s8.100")]
+IfName = Annotated[
+    str, _rule(check_ifname, "use at most 15 letters, digits, '_', '.' or '-', like enp0s8 or enp0s8.100")
+]
 IpAddress = Annotated[str, _rule(_ip, "write one address, like 172.16.10.10")]
-HostInterface = Annotated[str, _rule(_cidr_host, "write the address with its prefix length, like 172.16.10.1/24")]
-Network = Annotated[str, _rule(_network, "write the network address with its prefix length, like 172.16.10.0/24")]
+HostInterface = Annotated[
+    str, _rule(_cidr_host, "write the address with its prefix length, like 172.16.10.1/24")
+]
+Network = Annotated[
+    str, _rule(_network, "write the network address with its prefix length, like 172.16.10.0/24")
+]
 RouteTarget = Annotated[str, _rule(_route_target, "write a network like 10.0.0.0/8, or default")]
 MacAddress = Annotated[
     str, _rule(_mac, "write six two-digit hex octets separated by ':', in quotes, like \"02:00:00:00:20:0b\"")

@@ -63,12 +63,18 @@ def issue_from_error(error: Mapping[str, Any]) -> Issue:
     elif kind == "string_type":
         message, hint = f"expected text, got {_kind(value)} {_show(value)}", "put the value in quotes"
     elif kind.startswith(("int_", "float_")):
-        message, hint = f"expected a number, got {_kind(value)} {_show(value)}", "write a whole number, like 100"
+        message, hint = (
+            f"expected a number, got {_kind(value)} {_show(value)}",
+            "write a whole number, like 100",
+        )
     elif kind.startswith("bool_"):
         message, hint = f"expected true or false, got {_show(value)}", "write true or false"
     elif kind == "too_short":
         count = ctx.get("min_length", 1)
-        message, hint = f"needs at least {count} entr{'y' if count == 1 else 'ies'}", "add the missing entries"
+        message, hint = (
+            f"needs at least {count} entr{'y' if count == 1 else 'ies'}",
+            "add the missing entries",
+        )
     elif kind in ("greater_than_equal", "less_than_equal"):
         message, hint = f"{_show(value)} is out of range", "use a VLAN ID from 1 to 4094"
     else:

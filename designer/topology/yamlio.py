@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -75,8 +75,11 @@ def read_yaml(text: str) -> tuple[Any, dict[str, int], list[Issue]]:
     Problems that stop reading (syntax, size, depth, tags, aliases) raise `DesignError`.
     """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise DesignError([_fatal("yaml-too-large", f"the file is larger than {MAX_BYTES // 1024} KiB",
-                                  "a design is far smaller; check that this is the right file")])
+        _stop(
+            "yaml-too-large",
+            f"the file is larger than {MAX_BYTES // 1024} KiB",
+            "a design is far smaller; check that this is the right file",
+        )
     reader = _Reader()
     try:
         for event in YAML(typ="safe", pure=True).parse(text):
@@ -86,14 +89,22 @@ def read_yaml(text: str) -> tuple[Any, dict[str, int], list[Issue]]:
         problem = getattr(err, "problem", None) or str(err)
         context = getattr(err, "context", None)
         message = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
-        raise DesignError([_fatal("yaml-syntax", message,
-                                  "check indentation, ':' after keys, and matching quotes and brackets",
-                                  mark.line + 1 if mark else None)]) from None
+        _stop(
+            "yaml-syntax",
+            message,
+            "check indentation, ':' after keys, and matching quotes and brackets",
+            mark.line + 1 if mark else None,
+        )
     return reader.root, reader.lines, reader.issues
 
 
-def _fatal(code: str, message: str, hint: str, line: int | None = None) -> Issue:
-    return Issue("error", "", message, hint, line, code)
+def _refuse_tag(tag: str, line: int) -> NoReturn:
+    _stop("yaml-tag", f"the tag {tag} is not allowed", "remove the tag: design files use plain YAML only", line)
+
+
+def _stop(code: str, message: str, hint: str, line: int | None = None) -> NoReturn:
+    """Reading cannot go on: raise the one issue that says why."""
+    raise DesignError([Issue("error", "", message, hint, line, code)])
 
 
 @dataclass
@@ -126,8 +137,12 @@ class _Reader:
         if isinstance(event, DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
-                raise DesignError([_fatal("yaml-documents", "the file holds more than one YAML document",
-                                          "keep one design per file (remove the second '---')", line)])
+                _stop(
+                    "yaml-documents",
+                    "the file holds more than one YAML document",
+                    "keep one design per file (remove the second '---')",
+                    line,
+                )
         elif isinstance(event, CollectionStartEvent):
             self._start(event, line)
         elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
@@ -151,14 +166,21 @@ class _Reader:
 
     def _start(self, event: Any, line: int) -> None:
         if self._expects_key():
-            raise DesignError([_fatal("yaml-key", "a key must be a plain name, not a list or mapping",
-                                      "write the key as text", line)])
+            _stop(
+                "yaml-key",
+                "a key must be a plain name, not a list or mapping",
+                "write the key as text",
+                line,
+            )
         if event.tag is not None and event.tag not in COLLECTION_TAGS:
-            raise DesignError([_fatal("yaml-tag", f"the tag {event.tag} is not allowed",
-                                      "remove the tag: design files use plain YAML values only", line)])
+            _refuse_tag(event.tag, line)
         if len(self.stack) >= MAX_DEPTH:
-            raise DesignError([_fatal("yaml-too-deep", f"values are nested more than {MAX_DEPTH} levels deep",
-                                      "a design nests a few levels; check the brackets and indentation", line)])
+            _stop(
+                "yaml-too-deep",
+                f"values are nested more than {MAX_DEPTH} levels deep",
+                "a design nests a few levels; check the brackets and indentation",
+                line,
+            )
         self._count(1, line)
         path = self._child_path() if self.stack else ""
         if not self.stack or isinstance(self.stack[-1].value, list):
@@ -177,8 +199,7 @@ class _Reader:
     def _key(self, event: Any, line: int) -> None:
         top = self.stack[-1]
         if event.tag is not None and event.tag not in SCALAR_TAGS and event.tag != "!":
-            raise DesignError([_fatal("yaml-tag", f"the tag {event.tag} is not allowed",
-                                      "remove the tag: design files use plain YAML values only", line)])
+            _refuse_tag(event.tag, line)
         key = str(event.value)
         top.key, top.key_line, top.skip_value = key, line, False
         if key == MERGE_KEY and event.style is None:
@@ -186,9 +207,16 @@ class _Reader:
         path = self._child_path()
         if key in top.value:
             first = self.lines.get(path)
-            self.issues.append(Issue("error", path, f"duplicate key {key!r} (also on line {first})",
-                                     "keep one of them: YAML would silently drop the other", line,
-                                     "yaml-duplicate-key"))
+            self.issues.append(
+                Issue(
+                    "error",
+                    path,
+                    f"duplicate key {key!r} (also on line {first})",
+                    "keep one of them: YAML would silently drop the other",
+                    line,
+                    "yaml-duplicate-key",
+                )
+            )
             top.skip_value = True
         else:
             self.lines[path] = line
@@ -202,20 +230,27 @@ class _Reader:
             if tag not in SCALAR_TAGS:  # timestamps and the like stay as written
                 return event.value
         elif tag not in SCALAR_TAGS:
-            raise DesignError([_fatal("yaml-tag", f"the tag {tag} is not allowed",
-                                      "remove the tag: design files use plain YAML values only", line)])
+            _refuse_tag(tag, line)
         try:
             return self.resolver.constructor.construct_object(ScalarNode(tag, event.value))
         except (YAMLError, ValueError):
-            raise DesignError([_fatal("yaml-syntax", f"{event.value!r} is not a valid {tag[len(CORE):]}",
-                                      "fix the value or remove its tag", line)]) from None
+            _stop(
+                "yaml-syntax",
+                f"{event.value!r} is not a valid {tag[len(CORE) :]}",
+                "fix the value or remove its tag",
+                line,
+            )
 
     def _alias(self, event: Any, line: int) -> None:
         if self._expects_key():
-            raise DesignError([_fatal("yaml-key", "an alias cannot be a key", "write the key as text", line)])
+            _stop("yaml-key", "an alias cannot be a key", "write the key as text", line)
         if event.anchor not in self.anchors:
-            raise DesignError([_fatal("yaml-syntax", f"the alias *{event.anchor} has no anchor before it",
-                                      f"define &{event.anchor} before using it", line)])
+            _stop(
+                "yaml-syntax",
+                f"the alias *{event.anchor} has no anchor before it",
+                f"define &{event.anchor} before using it",
+                line,
+            )
         value, size = self.anchors[event.anchor]
         self._count(size, line)
         self._value(value, line, None, size)
@@ -223,9 +258,12 @@ class _Reader:
     def _count(self, size: int, line: int) -> None:
         self.values += size
         if self.values > MAX_VALUES:
-            raise DesignError([_fatal("yaml-too-many-values",
-                                      f"the file expands to more than {MAX_VALUES} values (counting aliases)",
-                                      "write the design out without nested aliases", line)])
+            _stop(
+                "yaml-too-many-values",
+                f"the file expands to more than {MAX_VALUES} values (counting aliases)",
+                "write the design out without nested aliases",
+                line,
+            )
 
     def _value(self, value: Any, line: int, anchor: str | None, size: int) -> None:
         """Put a finished value where it belongs: the root, a list, or the pending key of a mapping."""
@@ -273,7 +311,8 @@ def _styled(value: Any, depth: int) -> Any:
     elif isinstance(value, list):
         styled = CommentedSeq(_styled(item, depth + 1) for item in value)
     elif isinstance(value, str) and MAC_TEXT_RE.match(value):
-        return DoubleQuotedScalarString(value)  # as DESIGN.md writes them; YAML 1.1 could read some as numbers
+        # quoted as DESIGN.md writes them: a YAML 1.1 reader would take some for numbers
+        return DoubleQuotedScalarString(value)
     else:
         return value
     items = value.values() if isinstance(value, dict) else value
