@@ -7,17 +7,18 @@ The model, step by step:
   the segment does not carry, is a domain of its own on that host.
 * **Macvlan rules** between two interfaces of one host on the SAME parent link: two
   bridge-mode children talk inside the host; private children never talk to their
-  siblings; a passthru child is alone on its parent; every other pair (vepa, source,
-  bridge with vepa, and the parent itself with any of its children, private ones too)
-  talks only when the segment sends frames back (`hairpin: true`). So a host cannot
-  reach its own children through the parent on an ordinary switch; its bridge-mode
-  `shim` can. (A private child's own broadcasts come back only to itself, so its ARP
-  for the parent's address goes unanswered; it still reaches the parent because the
-  parent's ARP request, which every matrix sends, leaves the neighbour entry behind.
-  The sandbox tests observe exactly that.)
-  Source mode is treated like vepa (the design cannot list the source MACs a real
-  source-mode macvlan would accept). Interfaces on different parents, or on different
-  hosts, talk when they share an L2 domain.
+  siblings; a passthru child is alone on its parent; every other pair (vepa, bridge
+  with vepa, and the parent itself with any of its children, private ones too) talks
+  only when the segment sends frames back (`hairpin: true`). So a host cannot reach
+  its own children through the parent on an ordinary switch; its bridge-mode `shim`
+  can. A private child's own broadcasts come back only to itself, so its ARP for the
+  parent goes unanswered; it still reaches the parent through a hairpin switch because
+  the parent's ARP request (every matrix has the parent probe its children) leaves the
+  neighbour entry behind. Interfaces on different parents, or on different hosts, talk
+  when they share an L2 domain.
+* **Source mode.** The kernel hands a source-mode child only frames from the source
+  MACs it lists, and a design cannot list any, so a source-mode leg talks to nothing,
+  siblings or not. (The issue first guessed "like vepa"; the sandbox shows otherwise.)
 * **Routing** in every namespace: the connected subnets of its addresses, its static
   routes (a `via` must be on a connected subnet, as the kernel demands), the default
   route of `namespaces.py`. Longest prefix wins; connected routes before static ones.
@@ -61,7 +62,7 @@ class Port:
 
     def reaches(self, other: Port) -> bool:
         """Whether a frame from this interface arrives at `other` (and back)."""
-        if self.domain != other.domain:
+        if self.domain != other.domain or "source" in (self.iface.mode, other.iface.mode):
             return False
         if self.host != other.host or self.iface.parent != other.iface.parent:
             return True
@@ -235,7 +236,9 @@ def _routes(node: Node) -> list[RouteEntry]:
 
 def endpoints(specs: list[NamespaceSpec]) -> list[Endpoint]:
     """Containers, routers and hosts that hold at least one IPv4 address."""
-    return [Endpoint(name=s.endpoint, host=s.host, addresses=s.ipv4_addresses) for s in specs if s.ipv4_addresses]
+    return [
+        Endpoint(name=s.endpoint, host=s.host, addresses=s.ipv4_addresses) for s in specs if s.ipv4_addresses
+    ]
 
 
 def predict(design: Design, allocation: Allocation) -> Matrix:
@@ -251,6 +254,8 @@ def predict(design: Design, allocation: Allocation) -> Matrix:
             for address in dst.addresses:
                 ttl = fabric.ping(src.name, address)
                 pairs.append(
-                    Pair(src=src.name, dst=dst.name, dst_ip=address, expected=ttl is not None, expected_ttl=ttl)
+                    Pair(
+                        src=src.name, dst=dst.name, dst_ip=address, expected=ttl is not None, expected_ttl=ttl
+                    )
                 )
     return Matrix(endpoints=listed, pairs=pairs)
