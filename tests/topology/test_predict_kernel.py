@@ -45,6 +45,9 @@ SCENARIOS = {
     "bridge-and-vepa": mixed_bridge_vepa(False),
     "bridge-and-vepa-hairpin": mixed_bridge_vepa(True),
     "two-hosts-private": two_hosts("private"),
+    "two-hosts-passthru": two_hosts("passthru"),
+    "source-hairpin": one_host("source", hairpin=True, addresses={"eth1": "10.0.0.1/24"}),
+    "two-hosts-source": two_hosts("source"),
     "vlan-not-carried": two_hosts("bridge", vlans=[200], parent="eth1.100"),
     "forwarding-host": vlans_and_router_host(forwarding=True),
     "no-gateways": vlans_and_router_host(forwarding=True, gateways=False),
@@ -68,7 +71,7 @@ def test_the_kernel_does_what_the_design_predicts(name):
             ]
             for plan in plans
         }
-        results = probe_hosts(jobs, dep, lambda e: None, timeout=0.5, tries=2)
+        results = probe_hosts(jobs, dep, lambda e: None, timeout=1.0, tries=2)
     predicted = {(p.src, p.dst_ip): p.expected_ttl for plan in plans for p in plan.probes}
     observed = {(e.src, e.dst_ip): e.ttl if e.observed else None for events in results.values() for e in events}
     assert observed == predicted
