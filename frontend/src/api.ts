@@ -18,6 +18,7 @@ export interface DeployOut { id: number | string; state: string; websocket: stri
 export interface DeploymentOut {
   id: number | string; design: number; version: number; state: string;
   hosts: Record<string, unknown>; matrix: MatrixJson | null; started: string | null; finished: string | null;
+  websocket: string; detail?: string;
 }
 
 /** A refused request: `detail` and the issues the site gave, for the user to read. */
@@ -77,6 +78,7 @@ export const api = {
   agents: () => call<Agent[]>("GET", "/api/agents"),
   deploy: (id: number, target: { sandbox: true } | { agents: Record<string, string> }) =>
     call<DeployOut>("POST", `/api/designs/${id}/deploy`, target),
+  deployments: (design: number) => call<DeploymentOut[]>("GET", `/api/deployments?design=${design}`),
   deployment: (id: number | string) => call<DeploymentOut>("GET", `/api/deployments/${id}`),
   teardown: (id: number | string) => call<DeploymentOut>("POST", `/api/deployments/${id}/teardown`),
 };

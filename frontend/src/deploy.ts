@@ -155,6 +155,35 @@ export class DeployPanel {
     }
   }
 
+  /** Forgets the deployment shown (another design was opened). */
+  reset(): void {
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
+    this.deployment = null;
+    this.matrix = new Matrix();
+    this.steps.clear();
+    this.finished.clear();
+    this.drawProgress();
+    this.drawMatrix();
+  }
+
+  /** Shows the design's latest deployment that still stands, replaying its events from the start. */
+  async resume(designId: number): Promise<void> {
+    this.reset();
+    try {
+      const latest = (await api.deployments(designId))[0];
+      if (!latest || latest.state === "torn_down") return;
+      this.deployment = latest.id;
+      this.state = latest.state;
+      await this.predict();
+      this.listen(latest.websocket, 0);
+      this.drawProgress();
+    } catch (err) {
+      this.app.status(`deployments: ${(err as Error).message}`, true);
+    }
+  }
+
   async teardown(): Promise<void> {
     if (this.deployment === null) return this.app.status("nothing deployed yet", true);
     try {

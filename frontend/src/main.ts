@@ -285,6 +285,7 @@ class Editor {
     window.history.replaceState(null, "", `#design=${out.id}`);
     this.changed();
     this.canvas.fit();
+    void this.deploy.resume(out.id);
   }
 
   private async open(): Promise<void> {
@@ -349,7 +350,14 @@ class Editor {
     bar.append(
       h("strong", { class: "brand" }, "mvlab"),
       h("span", { class: "group" },
-        button("new", "New", () => { this.history.reset(emptyDesign()); this.designId = null; this.issues = []; window.history.replaceState(null, "", "#"); this.changed(); }),
+        button("new", "New", () => {
+          this.history.reset(emptyDesign());
+          this.designId = null;
+          this.issues = [];
+          this.deploy.reset();
+          window.history.replaceState(null, "", "#");
+          this.changed();
+        }),
         button("open", "Open…", () => void this.open()),
         button("save", "Save", () => void this.trySave(), "Save a new version (Ctrl-S)"),
         button("import", "Import…", () => fileInput.click(), "Import a YAML file (or drop it on the page)"), fileInput,

@@ -61,5 +61,18 @@ def test_deploy_to_sandbox_and_watch_the_matrix(editor_page: Page, artifacts: Pa
     page.locator("#canvas").screenshot(path=str(artifacts / "deployed-two-vlans-routed-drawing.png"))
     page.screenshot(path=str(artifacts / "deployed-two-vlans-routed.png"))
 
+    # A reload replays the deployment's kept events: the same matrix, every step once.
+    steps_before = page.locator(".host-steps li").all_inner_texts()
+    page.reload()
+    page.click("#tab-deploy")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#matrix td.cell').length > 0"
+        " && document.querySelectorAll('#matrix td.pending').length === 0",
+        timeout=DEPLOY_TIMEOUT_MS,
+    )
+    assert sorted(map(repr, cell_states(page))) == sorted(map(repr, cells))
+    expect(page.locator(".host-steps li")).to_have_count(len(steps_before))
+    assert page.locator(".host-steps li").all_inner_texts() == steps_before
+
     page.click("#teardown")
     expect(page.locator("#deploy-state")).to_contain_text("torn_down", timeout=DEPLOY_TIMEOUT_MS)
