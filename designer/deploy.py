@@ -12,6 +12,7 @@ with 409 and the deployment that holds it.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 
@@ -63,7 +64,7 @@ def _set_state(deployment: Deployment, state: str, detail: str = "", **fields) -
     deployment.state, deployment.detail = state, detail
     for name, value in fields.items():
         setattr(deployment, name, value)
-    deployment.save(update_fields=["state", "detail", *fields])
+    deployment.save(update_fields=["state", "detail", "changed", *fields])
     publish_state(deployment.id, state, detail)
 
 
@@ -86,7 +87,22 @@ def _require_alive(names: set[str]) -> None:
             raise Refused(409, f"agent {name!r} {why}; start it or choose another agent")
 
 
+def _expire_abandoned() -> None:
+    """Fails deployments no site worker has touched for longer than any step may take.
+
+    The site worker that watches a deployment ends it within two task timeouts (apply,
+    then probe); one still active much later lost its worker, and must not hold its
+    design or agents forever.
+    """
+    limit = timezone.now() - dt.timedelta(seconds=2 * settings.MVLAB_DEPLOY_TIMEOUT + 60)
+    for stale in Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES, changed__lt=limit):
+        _set_state(
+            stale, State.FAILED, "abandoned: no site worker finished it in time", finished=timezone.now()
+        )
+
+
 def _refuse_conflicts(version: DesignVersion, sandbox: bool, agent_names: set[str]) -> None:
+    _expire_abandoned()
     for other in Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES):
         if other.design_id == version.design_id:
             raise Refused(409, f"deployment {other.id} of this design is still {other.state}; wait for it")

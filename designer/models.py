@@ -61,10 +61,11 @@ class Deployment(models.Model):
         TORN_DOWN = "torn_down"
 
     ACTIVE_STATES = (State.PENDING, State.DEPLOYING, State.PROBING, State.TEARING_DOWN)
+    HOLDING_STATES = (*ACTIVE_STATES, State.DONE)  # something may be deployed: tear it down first
 
     id = models.CharField(primary_key=True, max_length=12, default=new_deployment_id, editable=False)
     design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="deployments")
-    version = models.ForeignKey(DesignVersion, on_delete=models.PROTECT, related_name="deployments")
+    version = models.ForeignKey(DesignVersion, on_delete=models.CASCADE, related_name="deployments")
     sandbox = models.BooleanField(default=False)
     agents = models.JSONField(default=dict, blank=True, help_text="host -> agent name (empty for a sandbox)")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
@@ -72,6 +73,7 @@ class Deployment(models.Model):
     hosts = models.JSONField(default=dict, blank=True, help_text="host -> {state, applied, failed, detail}")
     matrix = models.JSONField(null=True, blank=True, help_text="expected and observed reachability")
     created = models.DateTimeField(auto_now_add=True)
+    changed = models.DateTimeField(auto_now=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
 

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from designer import deploy
+from designer import deploy, results
 from designer.models import Deployment
 
 
@@ -18,5 +18,5 @@ def run_teardown(deployment_id: str) -> None:
 
 @shared_task(name="designer.collect")
 def collect(deployment_id: str) -> None:
-    """Reads the stored events again and recomputes a deployment's results (e.g. after late events)."""
-    deploy.finish(Deployment.objects.get(pk=deployment_id))
+    """Reads the kept events again and stores a deployment's host summaries, probes and matrix anew."""
+    results.collect(Deployment.objects.get(pk=deployment_id), {})

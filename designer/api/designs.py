@@ -20,7 +20,7 @@ from designer.api.schemas import (
     ErrorOut,
     VersionOut,
 )
-from designer.models import Design, DesignVersion
+from designer.models import Deployment, Design, DesignVersion
 
 router = Router(tags=["designs"])
 MAX_IMPORT_BYTES = 1_000_000
@@ -88,9 +88,12 @@ def save_design(request: HttpRequest, design_id: int, body: DesignIn):
 def delete_design(request: HttpRequest, design_id: int):
     design = own_design(request, design_id)
     with transaction.atomic():
-        running = [d.id for d in design.deployments.all() if d.active]
-        if running:
-            return Status(409, {"detail": f"deployment(s) {', '.join(running)} still running; wait for them"})
+        holding = list(design.deployments.filter(state__in=Deployment.HOLDING_STATES))
+        if holding:
+            names = ", ".join(f"{d.id} ({d.state})" for d in holding)
+            return Status(
+                409, {"detail": f"deployment(s) {names} may still hold hosts; tear them down first"}
+            )
         design.delete()
     return Status(204, None)
 

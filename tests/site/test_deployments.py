@@ -1,8 +1,10 @@
 """Deploy and teardown over HTTP: what is refused and why, who may, and what gets queued."""
 
+import datetime as dt
 import json
 
 import pytest
+from django.utils import timezone
 
 from designer.models import Deployment
 from tests.site.conftest import example
@@ -160,8 +162,25 @@ def test_teardown_waits_for_a_running_deployment_then_is_queued(
     assert ("designer.run_teardown", repr([mine])) in queued
 
 
-def test_deleting_a_design_waits_for_its_running_deployment(owner, stored, lab, clean_site_queue):
-    owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True})
-    response = owner.delete(f"/designs/{stored['id']}")
-    assert response.status_code == 409
-    assert Deployment.objects.count() == 1
+def test_deleting_a_design_waits_until_its_deployments_are_torn_down(owner, stored, lab, clean_site_queue):
+    mine = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()["id"]
+    for state in ("pending", "done"):
+        Deployment.objects.filter(pk=mine).update(state=state)
+        response = owner.delete(f"/designs/{stored['id']}")
+        assert response.status_code == 409 and f"{mine} ({state})" in response.json()["detail"]
+        assert Deployment.objects.filter(pk=mine).exists()
+    Deployment.objects.filter(pk=mine).update(state="torn_down")
+    assert owner.delete(f"/designs/{stored['id']}").status_code == 204
+    assert not Deployment.objects.exists()
+
+
+def test_a_deployment_its_worker_abandoned_does_not_hold_the_design(
+    owner, stored, lab, settings, clean_site_queue
+):
+    first = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()["id"]
+    quiet_since = timezone.now() - dt.timedelta(seconds=2 * settings.MVLAB_DEPLOY_TIMEOUT + 61)
+    Deployment.objects.filter(pk=first).update(state="deploying", changed=quiet_since)
+    second = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True})
+    assert second.status_code == 201
+    abandoned = Deployment.objects.get(pk=first)
+    assert abandoned.state == "failed" and "abandoned" in abandoned.detail
