@@ -108,26 +108,20 @@ class Facts:
 
     @cached_property
     def holders(self) -> list[Holder]:
+        """Every address held, in the order of the file's sections: hosts, then containers and routers."""
         held = []
-        for leg in self.legs:
-            who = f"{leg.kind[:-1]} {leg.endpoint}"
-            for key in ("ip", "ipv6"):
-                value = getattr(leg.attachment, key)
-                if value is not None:
-                    held.append(
-                        Holder(ipaddress.ip_address(value), f"{leg.path}.{key}", who, leg.kind == "routers")
-                    )
         for name, host in self.design.hosts.items():
             for link, value in host.addresses.items():
                 address = ipaddress.ip_interface(value).ip
                 held.append(Holder(address, f"hosts.{name}.addresses.{link}", f"host {name}", True))
             if host.shim is not None:
-                held.append(
-                    Holder(
-                        ipaddress.ip_address(host.shim.ip),
-                        f"hosts.{name}.shim.ip",
-                        f"the shim of {name}",
-                        True,
-                    )
-                )
+                address = ipaddress.ip_address(host.shim.ip)
+                held.append(Holder(address, f"hosts.{name}.shim.ip", f"the shim of {name}", True))
+        for leg in self.legs:
+            who = f"{leg.kind[:-1]} {leg.endpoint}"
+            for key in ("ip", "ipv6"):
+                value = getattr(leg.attachment, key)
+                if value is not None:
+                    address = ipaddress.ip_address(value)
+                    held.append(Holder(address, f"{leg.path}.{key}", who, leg.kind == "routers"))
         return held
