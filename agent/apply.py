@@ -148,6 +148,7 @@ class _Namespace:
         self.kernel_name = kernel_name
         self.rt = rt
         self.owned_whole = owned_whole  # a container namespace: everything in it is the deployment's
+        self.fresh = False  # made by this apply: holds no address or route mvlab has not just added
         self.links: dict[str, rtnl.LinkState] = {}
 
     def refresh(self) -> None:
@@ -247,6 +248,10 @@ class _Reconciler:
         dep = self.plan.deployment
         wanted = {netns_name(dep, ns.name) for ns in self.plan.namespaces}
         for name in _container_namespaces(dep):
+            if not netns.exists(name):  # left by a create that died halfway
+                if name not in wanted:
+                    netns.remove(name)
+                continue
             if name in wanted:
                 space = self.open_space(name, owned_whole=True)
                 mark = space.links["lo"].alias
@@ -260,9 +265,14 @@ class _Reconciler:
                 netns.remove(name)
                 self.report.note("removed", f"namespace {name}")
         for name in sorted(wanted - set(self.spaces)):
-            if self.call(f"create namespace {name}", netns.create, name):
+            created, rt = self.call(f"create namespace {name}", netns.create_rtnl, name)
+            space = self.spaces[name] = _Namespace(name, rt, owned_whole=True)
+            if created:
                 self.report.note("created", f"namespace {name}")
-            self.open_space(name, owned_whole=True)
+                space.fresh = True  # nothing but lo in it: no need to list what it holds
+                space.links = {"lo": rtnl.fresh_loopback()}
+            else:
+                self.call(f"list links of {name}", space.refresh)
         for name in sorted(wanted):
             self.ensure_loopback(self.spaces[name])
 
@@ -387,7 +397,8 @@ class _Reconciler:
             mine = {link.index: name for name, link in space.links.items()
                     if name != "lo" and self.may_change(space, name)}
             have: dict[int, set[str]] = {index: set() for index in mine}
-            for entry in self.call(f"list addresses of {space.kernel_name}", space.rt.addresses):
+            existing = [] if space.fresh else self.call(f"list addresses of {space.kernel_name}", space.rt.addresses)
+            for entry in existing:
                 if entry.index in have and not _is_link_local(entry.address):
                     have[entry.index].add(str(ipaddress.ip_interface(entry.address)))
             requests, notes = [], []
@@ -411,7 +422,8 @@ class _Reconciler:
         for kernel_name, space in self.spaces.items():
             missing = list(wanted[kernel_name])
             requests, notes = [], []
-            for entry in self.call(f"list routes of {kernel_name}", space.rt.routes):
+            existing = [] if space.fresh else self.call(f"list routes of {kernel_name}", space.rt.routes)
+            for entry in existing:
                 if entry.proto != MVLAB_ROUTE_PROTO or entry.table != MAIN_TABLE or not self.route_is_ours(space, entry):
                     continue
                 found = next((key for key in missing if _route_satisfies(entry, key)), None)

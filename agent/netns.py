@@ -4,8 +4,9 @@ pyroute2 0.9 has traps (see DESIGN.md): an `IPRoute()` opens its socket lazily
 per thread, in whatever namespace that thread is in, and `IPRoute(netns=...)`
 forks a helper and creates a missing namespace by default. Here instead:
 
-- a namespace is entered only by a short-lived dedicated thread (`run_in`), so
-  the namespace of the process and of its other threads never changes;
+- a namespace is entered only by a dedicated worker thread (`run_in`), which goes
+  back home afterwards, so the namespace of the process and of its other threads
+  never changes and no removed namespace is kept alive;
 - a handle's netlink socket is made inside that thread, then given to
   `IPRoute(use_socket=...)`; pyroute2 refuses to use such a socket from another
   thread (RuntimeError) instead of quietly opening one in the caller's namespace;
@@ -73,7 +74,9 @@ def ns_path(ns: str) -> str:
 
 
 def exists(ns: str) -> bool:
-    return os.path.exists(ns_path(ns))
+    """Is `ns` a namespace? (A plain file left by a create that crashed halfway is not.)"""
+    path = ns_path(ns)
+    return os.path.exists(path) and (ns == MACHINE or os.path.ismount(path))
 
 
 def list_namespaces(prefix: str = "") -> list[str]:
@@ -104,12 +107,14 @@ def _open(ns: str) -> int:
 
 
 class _Worker(threading.Thread):
-    """A dedicated thread that runs one job at a time; every job first enters (setns) or makes
-    (unshare) the namespace it is for, so whatever namespace the last job left it in is irrelevant."""
+    """A dedicated thread that runs one job at a time. A job enters (setns) or makes (unshare) the
+    namespace it is for; afterwards the worker goes back to the namespace it started in, so it never
+    keeps a removed namespace alive, and a worker that cannot go back is never used again."""
 
     def __init__(self) -> None:
         super().__init__(name="mvlab-netns", daemon=True)
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.home = os.open(MACHINE, os.O_RDONLY | os.O_CLOEXEC)  # the process (main thread) namespace
         self.start()
 
     def run(self) -> None:
@@ -119,7 +124,10 @@ class _Worker(threading.Thread):
                 box["value"] = fn()
             except BaseException as exc:  # handed to the caller
                 box["error"] = exc
+            box["home"] = _libc.setns(self.home, CLONE_NEWNET) == 0
             done.set()
+            if not box["home"]:
+                return
 
 
 _idle: list[_Worker] = []
@@ -137,8 +145,9 @@ def _in_thread(fn: Callable[[], T]) -> T:
     done = threading.Event()
     worker.jobs.put((fn, box, done))
     done.wait()
-    with _idle_lock:
-        _idle.append(worker)
+    if box["home"]:
+        with _idle_lock:
+            _idle.append(worker)
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["value"]  # type: ignore[return-value]
@@ -203,6 +212,16 @@ def _share_run_dir() -> None:
 
 def create(ns: str) -> bool:
     """Create namespace `ns` (no fork). Returns False if it already existed."""
+    return _create(ns, connect=False)[0]
+
+
+def create_rtnl(ns: str) -> tuple[bool, Rtnl]:
+    """`create`, plus an `Rtnl` of the namespace made by the same thread (saves a thread handoff)."""
+    created, sock = _create(ns, connect=True)
+    return created, Rtnl(sock if sock is not None else netlink_socket(ns))
+
+
+def _create(ns: str, connect: bool) -> tuple[bool, socket.socket | None]:
     path = ns_path(ns)
     if ns == MACHINE:
         raise NamespaceError(errno.EINVAL, "the machine namespace cannot be created")
@@ -210,19 +229,22 @@ def create(ns: str) -> bool:
     try:
         os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
     except FileExistsError:
-        os.close(_open(ns))  # raises if a stale plain file sits there
-        return False
+        if exists(ns):
+            return False, None
+        os.unlink(path)  # the mount point of a create that died before binding: take it over
+        return _create(ns, connect)
 
-    def body() -> None:
+    def body() -> socket.socket | None:
         _check(_libc.unshare(CLONE_NEWNET), "unshare", ns)
         _check(_libc.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", _MS_BIND, None), "bind", ns)
+        return socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_ROUTE) if connect else None
 
     try:
-        _in_thread(body)
+        return True, _in_thread(body)
     except BaseException:
-        os.unlink(path)
+        if not os.path.ismount(path):
+            os.unlink(path)
         raise
-    return True
 
 
 def remove(ns: str) -> bool:

@@ -38,7 +38,7 @@ def observe(fabric, plans) -> list:
         ]
         for plan in plans
     }
-    results = probe_hosts(jobs, fabric.deployment, lambda e: None, timeout=0.5, tries=2)
+    results = probe_hosts(jobs, fabric.deployment, lambda e: None, timeout=1.5, tries=3)
     return [event for events in results.values() for event in events]
 
 
