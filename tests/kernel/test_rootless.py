@@ -1,0 +1,63 @@
+"""A whole sandbox run by an unprivileged user (nobody) inside its own user namespace."""
+
+import os
+import pwd
+
+import pytest
+
+from agent import netns
+from agent.plan import HostPlan, Link, Namespace, SandboxFabric, Segment, SegmentPort, netns_name
+from agent.rootless import RootlessError, run_rootless
+from agent.sandbox import deploy_sandbox, sandbox_down
+from tests.kernel.lab import new_deployment, reachable
+
+pytestmark = pytest.mark.kernel
+
+NOBODY = pwd.getpwnam("nobody").pw_uid
+
+
+def two_hosts_one_network(dep: str) -> dict:
+    """Inside the child: a two-host sandbox, one bridge network, a private pair; who reaches whom."""
+    fabric = SandboxFabric(deployment=dep, hosts=("h1", "h2"), segments=(
+        Segment(name="lan", ports=(SegmentPort(host="h1", nic="eth1"), SegmentPort(host="h2", nic="eth1"))),))
+
+    def host(name: str, containers: dict[str, tuple[str, str]]) -> HostPlan:
+        return HostPlan(
+            deployment=dep, host=name, nics=("eth1",),
+            namespaces=tuple(Namespace(name=c) for c in containers),
+            links=tuple(Link(name="eth0", namespace=c, kind="macvlan", parent="eth1", mode=mode, addresses=(ip,))
+                        for c, (ip, mode) in containers.items()),
+        )
+
+    plans = [host("h1", {"a": ("10.5.0.1/24", "bridge"), "p1": ("10.5.0.11/24", "private"),
+                         "p2": ("10.5.0.12/24", "private")}),
+             host("h2", {"b": ("10.5.0.2/24", "bridge")})]
+    deploy_sandbox(fabric, plans)
+    seen = {
+        "uid_map": open("/proc/self/uid_map").read().split(),
+        "a": reachable(netns_name(dep, "a"), "10.5.0.2"),
+        "p1": reachable(netns_name(dep, "p1"), "10.5.0.12", "10.5.0.2"),
+        "namespaces": netns.list_namespaces(netns_name(dep, "")),
+    }
+    sandbox_down(dep)
+    seen["after_down"] = netns.list_namespaces(netns_name(dep, ""))
+    return seen
+
+
+def test_an_unprivileged_user_runs_a_sandbox_in_a_user_namespace():
+    dep = new_deployment()
+    seen = run_rootless(two_hosts_one_network, dep, as_uid=NOBODY)
+    assert seen["uid_map"] == ["0", str(NOBODY), "1"]  # root inside is nobody outside
+    assert seen["a"] == {"10.5.0.2": True}  # across the emulated wire, between the two hosts
+    assert seen["p1"] == {"10.5.0.12": False, "10.5.0.2": True}  # private siblings never talk
+    assert len(seen["namespaces"]) == 7 and seen["after_down"] == []
+    assert netns.list_namespaces(netns_name(dep, "")) == []  # nothing ever showed in the machine's /run/netns
+
+
+def test_without_user_namespace_privilege_nothing_happens_on_the_machine():
+    def touch_machine_namespace():
+        return os.listdir("/run/netns")
+
+    assert run_rootless(touch_machine_namespace, as_uid=NOBODY) == []  # its own, empty /run/netns
+    with pytest.raises(RootlessError, match="ZeroDivisionError"):
+        run_rootless(lambda: 1 / 0, as_uid=NOBODY)
