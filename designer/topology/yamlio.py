@@ -226,7 +226,7 @@ class _Reader:
         if tag == "!" or (tag is None and event.style is not None):
             return event.value
         if tag is None:
-            tag = self.resolver.resolver.resolve(ScalarNode, event.value, event.implicit)
+            tag = str(self.resolver.resolver.resolve(ScalarNode, event.value, event.implicit))
             if tag not in SCALAR_TAGS:  # timestamps and the like stay as written
                 return event.value
         elif tag not in SCALAR_TAGS:
