@@ -173,7 +173,7 @@ def _host_namespace(design: Design, name: str) -> NamespaceSpec:
         address = f"{shim.ip}/{32 if v4 else 128}"
         mac = mac_from_ip(shim.ip) if v4 else None
         interfaces.append(Interface(link, net.parent, "bridge", shim.network, (address,), mac))
-        routes.append(StaticRoute(net.ip_range or net.subnet, dev=link))
+        routes += [StaticRoute(str(target), dev=link) for target in _shim_targets(net.ip_range or net.subnet, interfaces)]
     routes += _static_routes(host.routes)
     return NamespaceSpec(
         endpoint=name,
@@ -184,3 +184,14 @@ def _host_namespace(design: Design, name: str) -> NamespaceSpec:
         routes=tuple(routes),
         forwarding=host.forwarding,
     )
+
+
+def _shim_targets(target: str, interfaces: list[Interface]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Where the shim's route goes: the range, or its two halves when a host address already
+    has the very same connected route (the kernel refuses a second route to the same
+    prefix; the halves are more specific, so the shim wins, as it must)."""
+    network = ipaddress.ip_network(target)
+    connected = {ipaddress.ip_interface(a).network for i in interfaces if i.mode is None for a in i.addresses}
+    if network in connected and network.prefixlen < network.max_prefixlen:
+        return list(network.subnets(prefixlen_diff=1))
+    return [network]

@@ -53,6 +53,18 @@ def test_the_shim_is_a_bridge_macvlan_of_the_host_with_a_32_and_a_route_to_the_r
     assert Route(namespace=HOST_NS, dst="172.16.10.0/25", dev="mvs-mac10") in plan.routes
 
 
+def test_a_shim_route_that_would_clash_with_a_host_address_is_split_in_two():
+    parts = dict(
+        hosts={"host1": {"nics": ["eth1"], "addresses": {"eth1": "10.1.0.1/24"}, "shim": {"network": "n", "ip": "10.1.0.250"}}},
+        networks={"n": {"parent": "eth1", "subnet": "10.1.0.0/24"}},
+    )
+    routes = plans_of(parts)["host1"].routes
+    assert routes == (
+        Route(namespace=HOST_NS, dst="10.1.0.0/25", dev="mvs-n"),
+        Route(namespace=HOST_NS, dst="10.1.0.128/25", dev="mvs-n"),
+    )
+
+
 def test_a_forwarding_host_holds_its_addresses_and_the_forwarding_sysctl():
     plan = plans_of(TWO_VLANS)["host3"]
     assert plan.host_addresses == (

@@ -39,6 +39,9 @@ SCENARIOS = {
     "bridge-parent-address": one_host("bridge", addresses={"eth1": "10.0.0.1/24"}),
     "bridge-hairpin-parent-address": one_host("bridge", hairpin=True, addresses={"eth1": "10.0.0.1/24"}),
     "shim-and-parent-address": shim_and_parent_address(),
+    "shim-and-parent-address-same-prefix": one_host(
+        "bridge", addresses={"eth1": "10.0.0.1/24"}, shim={"network": "n", "ip": "10.0.0.250"}
+    ),
     "private-hairpin": one_host("private", hairpin=True, addresses={"eth1": "10.0.0.1/24"}),
     "vepa": one_host("vepa"),
     "vepa-hairpin": one_host("vepa", hairpin=True, addresses={"eth1": "10.0.0.1/24"}),

@@ -32,6 +32,13 @@ def test_with_a_shim_the_parent_address_answers_through_the_shim():
     assert reach(m, "host1", "10.0.0.10") == 64
 
 
+def test_a_shim_beside_a_parent_address_on_the_same_subnet_routes_through_halves():
+    """The kernel refuses a second route to the parent's own /24, so the shim's route is split in two /25."""
+    m = matrix_of(make_design(**one_host("bridge", addresses={"eth1": "10.0.0.1/24"}, shim={"network": "n", "ip": "10.0.0.250"})))
+    assert reach(m, "host1", "10.0.0.10") == 64
+    assert reach(m, "a", "10.0.0.1") == 64
+
+
 def test_a_hairpin_switch_brings_parent_and_child_together():
     m = matrix_of(make_design(**one_host("bridge", hairpin=True, addresses={"eth1": "10.0.0.1/24"})))
     assert reach(m, "host1", "10.0.0.10") == 64
