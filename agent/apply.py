@@ -21,6 +21,7 @@ import ipaddress
 import os
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pyroute2.netlink.exceptions import NetlinkError
@@ -29,7 +30,6 @@ from agent import netns, rtnl
 from agent.masquerade import sync_masquerade
 from agent.plan import (
     HOST_NS,
-    NETNS_PREFIX,
     HostPlan,
     Link,
     Route,
@@ -209,6 +209,7 @@ class _Reconciler:
         for space in self.spaces.values():
             space.rt.close()
         self.spaces.clear()
+        netns.remove(_staging_ns(self.plan.deployment, self.plan.host))
 
     def marked(self, link: rtnl.LinkState) -> bool:
         """Carries this deployment's mark: exactly (made by apply) or with a suffix (made by the sandbox)."""
@@ -344,18 +345,32 @@ class _Reconciler:
         return current.macvlan_mode == link.mode
 
     def create_link(self, link: Link, parent: int, host: _Namespace, space: _Namespace, where: str) -> None:
-        fd = None if space is host else os.open(netns.ns_path(space.kernel_name), os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            # made straight inside its namespace (IFLA_NET_NS_FD), so a name never meets the host's links
+        """Make `link` inside `space` (IFLA_NET_NS_FD: its name never meets the host's links), marked.
+
+        The kernel ignores IFLA_IFALIAS on creation, so a link meant for the host namespace is born in
+        the deployment's staging namespace, marked there, then moved: a crash never leaves an
+        unmarked link among the host's. A container namespace is the deployment's as a whole.
+        """
+        birth = self.staging() if space is host else space
+        with _ns_fd(birth.kernel_name) as fd:
             request = rtnl.link_add(link.name, link.kind, parent=parent, mac=link.mac, netns_fd=fd, up=True,
                                     macvlan_mode=link.mode, vlan_id=link.vid)
             do_requests(host.rt, self.plan.host, space.kernel_name, [request])
-        finally:
-            if fd is not None:
-                os.close(fd)
-        # the kernel ignores IFLA_IFALIAS on creation: mark right after (by name: one round trip)
-        self.do(space, rtnl.link_set(name=link.name, alias=self.mark))
+        self.do(birth, rtnl.link_set(name=link.name, alias=self.mark))
+        if birth is not space:
+            with _ns_fd(space.kernel_name) as fd:
+                self.do(birth, rtnl.link_set(name=link.name, netns_fd=fd))
+            self.do(space, rtnl.link_set(name=link.name, up=True))  # a move takes a link down
         self.call(f"list links of {space.kernel_name}", space.refresh)
+
+    def staging(self) -> _Namespace:
+        name = _staging_ns(self.plan.deployment, self.plan.host)
+        if name not in self.spaces:
+            netns.remove(name)  # whatever a crashed apply left half-made there
+            created, rt = self.call(f"create namespace {name}", netns.create_rtnl, name)
+            self.spaces[name] = _Namespace(name, rt, owned_whole=True)
+            self.spaces[name].links = {"lo": rtnl.fresh_loopback()}
+        return self.spaces[name]
 
     def fix_link(self, space: _Namespace, current: rtnl.LinkState, link: Link, where: str) -> None:
         fixes = {}
@@ -515,6 +530,20 @@ def _show_route(dst: str, via: str | None, oif: int | None) -> str:
     return dst + (f" via {via}" if via else "") + (f" oif {oif}" if oif is not None else "")
 
 
+@contextmanager
+def _ns_fd(name: str):
+    fd = os.open(netns.ns_path(name), os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _staging_ns(deployment: str, host: str) -> str:
+    """Where host-namespace links are born and marked (a dot: never a container's name)."""
+    return netns_name(deployment, f"{host}.staging")
+
+
 def _container_namespaces(deployment: str) -> list[str]:
     """The deployment's container/router namespaces here (sandbox host and fabric names hold a dot)."""
     prefix = netns_name(deployment, "")
@@ -549,6 +578,9 @@ def teardown(deployment: str, target: Target, emit: Emit | None = None, host: st
                 continue
             netns.remove(name)
             report.note("removed", f"namespace {name}")
+        for name in netns.list_namespaces(netns_name(deployment, "")):
+            if name.endswith(".staging"):
+                netns.remove(name)  # only ever holds links a crashed apply had not moved yet
         with netns.rtnl(target.host_ns) as rt:
             owned = [link for link in rt.links() if link.alias == mark]
             do_requests(rt, host, target.host_ns, [rtnl.link_del(link.index, link.name) for link in owned])
@@ -561,4 +593,4 @@ def teardown(deployment: str, target: Target, emit: Emit | None = None, host: st
     return report
 
 
-__all__ = ["ApplyError", "ApplyReport", "Target", "apply_plan", "teardown", "MVLAB_ROUTE_PROTO", "NETNS_PREFIX"]
+__all__ = ["ApplyError", "ApplyReport", "Target", "apply_plan", "teardown", "MVLAB_ROUTE_PROTO"]

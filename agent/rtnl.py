@@ -341,8 +341,9 @@ def link_set(
     promisc: bool | None = None,
     mac: str | None = None,
     master: int | None = None,
+    netns_fd: int | None = None,
 ) -> Request:
-    """RTM_SETLINK of the link `index` (or, with index 0, the link called `name`)."""
+    """RTM_SETLINK of the link `index` (or, with index 0, the link called `name`); `netns_fd` moves it."""
     flags = change = 0
     for flag, wanted in ((IFF_UP, up), (IFF_PROMISC, promisc)):
         if wanted is not None:
@@ -353,6 +354,7 @@ def link_set(
         (20, alias.encode()) if alias is not None else None,  # IFLA_IFALIAS
         (1, bytes.fromhex(mac.replace(":", ""))) if mac is not None else None,  # IFLA_ADDRESS
         (10, _pack_u32(master)) if master is not None else None,  # IFLA_MASTER
+        (28, _pack_u32(netns_fd)) if netns_fd is not None else None,  # IFLA_NET_NS_FD
     )
     return Request(RTM_SETLINK, _CHANGE, body, f"change link {name or index}")
 

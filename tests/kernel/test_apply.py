@@ -238,3 +238,19 @@ def test_plans_are_validated_again_on_the_agent_side(host):
     with pytest.raises(ValueError, match="deployment"):
         apply_plan(forged, target)
     assert json.loads(plan(dep).model_dump_json())["deployment"] == dep
+
+
+def test_host_links_are_born_marked_so_a_crash_leaves_nothing_unmarked_on_the_host(host):
+    dep, target = host
+    staging = netns_name(dep, "h1.staging")
+    netns.create(staging)  # as an apply killed between creating a shim and moving it would leave it
+    with netns.handle(staging) as ipr:
+        ipr.link("add", ifname="shim0", kind="veth", peer="half1")
+    shim = Link(name="shim0", kind="macvlan", parent="enp0s8", mode="bridge", addresses=("10.1.0.250/24",))
+    report = apply_plan(plan(dep, shim), target)
+    assert f"created macvlan link shim0 in {target.host_ns}" in report.actions
+    made = links(target.host_ns)["shim0"]
+    assert (made["kind"], made["alias"], made["up"], made["addresses"]) == ("macvlan", owner_mark(dep), True,
+                                                                           ["10.1.0.250/24"])
+    assert not netns.exists(staging)
+    assert apply_plan(plan(dep, shim), target).unchanged
