@@ -1,7 +1,9 @@
 from django.urls import path
 
+from designer.classroom.routing import websocket_urlpatterns as classroom_websockets
 from designer.consumers import DeploymentConsumer
 
 websocket_urlpatterns = [
     path("ws/deployments/<str:deployment_id>/", DeploymentConsumer.as_asgi()),
+    *classroom_websockets,
 ]

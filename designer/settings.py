@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "channels",
     "ninja",
     "designer",
+    "designer.classroom",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +118,9 @@ FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
 # WhiteNoise serves the built frontend; straight from frontend/dist when collectstatic has not run.
 WHITENOISE_USE_FINDERS = True
+
+# The student's class page shows the editor beside the checklist in a same-origin frame.
+X_FRAME_OPTIONS = "SAMEORIGIN"
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
