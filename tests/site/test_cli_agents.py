@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+from django.core.management import call_command
 
 from designer.cli import agents as agents_verb
 
@@ -35,3 +36,10 @@ def test_json_lists_every_agent(heartbeat):
     code, out, _ = _run("--json")
     listed = {a["name"]: a for a in json.loads(out)}
     assert code == 0 and listed[name]["alive"] is True and listed[name]["facts"]["kernel"] == "6.1.0"
+
+
+def test_lab_agents_through_manage_py(heartbeat):
+    name = heartbeat(sandbox=True)
+    out = io.StringIO()
+    call_command("lab", "agents", "--json", stdout=out)
+    assert {a["name"]: a["alive"] for a in json.loads(out.getvalue())}[name] is True
