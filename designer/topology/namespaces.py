@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from agent.plan import HOST_NS
@@ -36,7 +37,7 @@ class Interface:
     addresses: tuple[str, ...] = ()  # with prefix length, IPv4 first
     mac: str | None = None
 
-    @property
+    @cached_property
     def ipv4(self) -> tuple[ipaddress.IPv4Interface, ...]:
         return tuple(
             i for i in (ipaddress.ip_interface(a) for a in self.addresses) if isinstance(i, ipaddress.IPv4Interface)

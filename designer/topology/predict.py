@@ -194,7 +194,7 @@ class Fabric:
         """The node that answers ARP for `address` on the wire of `out`."""
         holders = [n for n in self.holders.get(address, ()) if n.spec.endpoint != out.node]
         for node in holders:
-            if any(out.reaches(p) and address in {a.ip for a in p.iface.ipv4} for p in node.ports):
+            if any(out.reaches(p) and any(a.ip == address for a in p.iface.ipv4) for p in node.ports):
                 return node.spec.endpoint
         for node in holders:
             if any(out.reaches(p) for p in node.ports):
