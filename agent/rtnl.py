@@ -64,6 +64,7 @@ class LinkState:
     kind: str | None
     macvlan_mode: str | None
     vlan_id: int | None
+    hairpin: bool | None = None  # a bridge port's hairpin mode; None: not a bridge port
 
     @property
     def up(self) -> bool:
@@ -127,10 +128,13 @@ def _ip(family: int, raw) -> str:
 def _link(data: bytes, offset: int, length: int) -> LinkState:
     _, _, _, index, flags, _ = struct.unpack_from("=BBHiII", data, offset + 16)
     a = _attrs(data, offset + 32, offset + length)
-    kind = mode = vid = None
+    kind = mode = vid = hairpin = None
     if 18 in a:  # IFLA_LINKINFO
         info = _attrs(a[18], 0, len(a[18]))
         kind = _str(info[1]) if 1 in info else None
+        if 5 in info and 4 in info and _str(info[4]) == "bridge":  # IFLA_INFO_SLAVE_DATA of a bridge port
+            port = _attrs(info[5], 0, len(info[5]))
+            hairpin = bool(port[4][0]) if 4 in port else None  # IFLA_BRPORT_MODE
         if 2 in info and kind in ("macvlan", "vlan"):
             sub = _attrs(info[2], 0, len(info[2]))
             if kind == "macvlan" and 1 in sub:
@@ -148,6 +152,7 @@ def _link(data: bytes, offset: int, length: int) -> LinkState:
         kind=kind,
         macvlan_mode=mode,
         vlan_id=vid,
+        hairpin=hairpin,
     )
 
 
@@ -357,6 +362,13 @@ def link_set(
         (28, _pack_u32(netns_fd)) if netns_fd is not None else None,  # IFLA_NET_NS_FD
     )
     return Request(RTM_SETLINK, _CHANGE, body, f"change link {name or index}")
+
+
+def bridge_port_set(index: int, *, hairpin: bool) -> Request:
+    """A bridge port's settings (`ip link set dev X type bridge_slave hairpin on|off`)."""
+    slave = _nlas((4, struct.pack("=B", int(hairpin))))  # IFLA_BRPORT_MODE
+    info = _nlas((4, _cstr("bridge")), (5, slave))  # IFLA_INFO_SLAVE_KIND, IFLA_INFO_SLAVE_DATA
+    return Request(RTM_NEWLINK, _CHANGE, _ifinfo(index) + _nlas((18, info)), f"set hairpin of port {index}")
 
 
 def link_del(index: int, name: str = "") -> Request:

@@ -21,12 +21,9 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agent import netns
-from agent.apply import ApplyError, ApplyReport, Emit, Target, apply_plan, retry
+from agent import netns, rtnl
+from agent.apply import ApplyError, ApplyReport, Emit, Target, apply_plan, do_requests
 from agent.plan import HostPlan, SandboxFabric, StepEvent, netns_name, owner_mark
-
-IFF_UP = 0x1
-BRPORT_HAIRPIN = 1
 
 
 def fabric_ns(deployment: str) -> str:
@@ -92,8 +89,8 @@ class _Fabric:
         self.emit = emit
         self.report = ApplyReport(self.dep, "sandbox")
 
-    def call(self, what: str, fn, *args, **kwargs):
-        return retry(what, "sandbox", fn, *args, **kwargs)
+    def do(self, rt: rtnl.Rtnl, where: str, *requests: rtnl.Request) -> None:
+        do_requests(rt, "sandbox", where, requests)
 
     def event(self, status: str, detail: str = "") -> None:
         if self.emit is not None:
@@ -106,93 +103,83 @@ class _Fabric:
             if name.endswith(".host") and name not in {host_ns(self.dep, h) for h in hosts}:
                 netns.remove(name)
                 self.report.note("removed", f"namespace {name}")
-        for name in [fabric_ns(self.dep), *(host_ns(self.dep, h) for h in sorted(hosts))]:
-            if netns.create(name):
-                self.report.note("created", f"namespace {name}")
-        fab = netns.handle(fabric_ns(self.dep))
+        clients: dict[str, rtnl.Rtnl] = {}
         try:
+            for name in [fabric_ns(self.dep), *(host_ns(self.dep, h) for h in sorted(hosts))]:
+                created, clients[name] = netns.create_rtnl(name)
+                if created:
+                    self.report.note("created", f"namespace {name}")
+            fab = clients[fabric_ns(self.dep)]
             self.sync_bridges(fab, bridges)
-            self.sync_wires(fab, wires, hosts)
+            self.sync_wires(fab, wires, {h: clients[host_ns(self.dep, h)] for h in hosts})
         finally:
-            fab.close()
+            for client in clients.values():
+                client.close()
 
-    def sync_bridges(self, fab, bridges: dict[str, bool]) -> None:
-        links = {link.get_attr("IFLA_IFNAME"): link for link in fab.get_links()}
-        for name, link in links.items():
-            if name.startswith("s") and name not in bridges and link.get_attr("IFLA_IFALIAS") == self.mark:
-                self.call(f"remove bridge {name}", fab.link, "del", index=link["index"])
-                self.report.note("removed", f"bridge {name}")
-        for name in bridges:
-            if name not in links:
-                self.call(f"create bridge {name}", fab.link, "add", ifname=name, kind="bridge", state="up")
-                index = fab.link_lookup(ifname=name)[0]
-                self.call(f"mark bridge {name}", fab.link, "set", index=index, ifalias=self.mark)
-                self.report.note("created", f"bridge {name}")
-            elif not links[name]["flags"] & IFF_UP:
-                self.call(f"bring bridge {name} up", fab.link, "set", index=links[name]["index"], state="up")
-                self.report.note("changed", f"bridge {name} up")
+    def sync_bridges(self, fab: rtnl.Rtnl, bridges: dict[str, bool]) -> None:
+        where = fabric_ns(self.dep)
+        links = {link.name: link for link in fab.links()}
+        stale = [l for n, l in links.items() if n.startswith("s") and n not in bridges and l.alias == self.mark]
+        self.do(fab, where, *(rtnl.link_del(link.index, link.name) for link in stale))
+        for link in stale:
+            self.report.note("removed", f"bridge {link.name}")
+        missing = [name for name in bridges if name not in links]
+        self.do(fab, where, *(rtnl.link_add(name, "bridge", up=True) for name in missing))
+        self.do(fab, where, *(rtnl.link_set(name=name, alias=self.mark) for name in missing))
+        for name in missing:
+            self.report.note("created", f"bridge {name}")
+        down = [links[name] for name in bridges if name in links and not links[name].up]
+        self.do(fab, where, *(rtnl.link_set(index=link.index, up=True) for link in down))
+        for link in down:
+            self.report.note("changed", f"bridge {link.name} up")
 
-    def sync_wires(self, fab, wires: list[_Wire], hosts: set[str]) -> None:
-        links = {link.get_attr("IFLA_IFNAME"): link for link in fab.get_links()}
+    def sync_wires(self, fab: rtnl.Rtnl, wires: list[_Wire], hosts: dict[str, rtnl.Rtnl]) -> None:
+        where = fabric_ns(self.dep)
+        links = {link.name: link for link in fab.links()}
         wanted = {wire.fabric_end for wire in wires}
-        for name, link in links.items():
-            if name.startswith("h") and name not in wanted and link.get_attr("IFLA_IFALIAS") == self.mark:
-                self.call(f"remove veth {name}", fab.link, "del", index=link["index"])
-                self.report.note("removed", f"veth {name}")
-        handles = {}
-        try:
-            for host in sorted(hosts):
-                handles[host] = netns.handle(host_ns(self.dep, host))
-            for wire in wires:
-                self.sync_wire(fab, links, handles[wire.host], wire)
-        finally:
-            for ipr in handles.values():
-                ipr.close()
+        stale = [l for n, l in links.items() if n.startswith("h") and n not in wanted and l.alias == self.mark]
+        self.do(fab, where, *(rtnl.link_del(link.index, link.name) for link in stale))
+        for link in stale:
+            self.report.note("removed", f"veth {link.name}")
+        host_links = {host: {link.name: link for link in rt.links()} for host, rt in hosts.items()}
+        made = False
+        for wire in wires:
+            if wire.fabric_end in links and wire.host_end in host_links[wire.host]:
+                continue
+            self.make_wire(fab, links, hosts[wire.host], host_links[wire.host], wire)
+            made = True
+        if made:
+            links = {link.name: link for link in fab.links()}
+            host_links = {host: {link.name: link for link in rt.links()} for host, rt in hosts.items()}
+        for wire in wires:
+            self.fix_wire(fab, links, hosts[wire.host], host_links[wire.host][wire.host_end], wire)
 
-    def sync_wire(self, fab, links: dict, hipr, wire: _Wire) -> None:
+    def make_wire(self, fab: rtnl.Rtnl, links: dict, host_rt: rtnl.Rtnl, host_links: dict, wire: _Wire) -> None:
+        """A veth between the fabric and a host; a half left by an interrupted run goes first."""
         where = f"veth {wire.host}:{wire.host_end} <-> {wire.fabric_end}"
-        host_links = {link.get_attr("IFLA_IFNAME"): link for link in hipr.get_links()}
-        if wire.fabric_end not in links or wire.host_end not in host_links:
-            for ipr, ls, name in ((fab, links, wire.fabric_end), (hipr, host_links, wire.host_end)):
-                if name in ls:
-                    if ls[name].get_attr("IFLA_IFALIAS") != self.mark:
-                        raise ApplyError(f"host sandbox: {where}: {name} exists and is not the sandbox's")
-                    self.call(f"remove half of {where}", ipr.link, "del", index=ls[name]["index"])
-            fd = os.open(netns.ns_path(host_ns(self.dep, wire.host)), os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                self.call(f"create {where}", fab.link, "add", ifname=wire.fabric_end, kind="veth",
-                          peer={"ifname": wire.host_end, "net_ns_fd": fd})
-            finally:
-                os.close(fd)
-            self.report.note("created", where)
-            host_links = {link.get_attr("IFLA_IFNAME"): link for link in hipr.get_links()}
-            links[wire.fabric_end] = fab.get_links(fab.link_lookup(ifname=wire.fabric_end)[0])[0]
-        self.fix_end(hipr, host_links[wire.host_end], {}, where)
-        master = None if wire.bridge is None else links[wire.bridge]["index"]
-        want = {"master": master or 0} if (links[wire.fabric_end].get_attr("IFLA_MASTER") or 0) != (master or 0) else {}
-        self.fix_end(fab, links[wire.fabric_end], want, where)
-        if master is not None:
-            self.sync_hairpin(fab, wire, where)
+        for rt, existing, name in ((fab, links, wire.fabric_end), (host_rt, host_links, wire.host_end)):
+            if name in existing:
+                if existing[name].alias not in (None, self.mark):
+                    raise ApplyError(f"host sandbox: {where}: {name} exists and is not the sandbox's")
+                self.do(rt, where, rtnl.link_del(existing[name].index, name))
+        fd = os.open(netns.ns_path(host_ns(self.dep, wire.host)), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            self.do(fab, where, rtnl.link_add(wire.fabric_end, "veth", peer=(wire.host_end, fd)))
+        finally:
+            os.close(fd)
+        self.report.note("created", where)
 
-    def fix_end(self, ipr, link, fixes: dict, where: str) -> None:
-        if link.get_attr("IFLA_IFALIAS") != self.mark:
-            fixes["ifalias"] = self.mark
-        if not link["flags"] & IFF_UP:
-            fixes["state"] = "up"
-        if fixes:
-            self.call(f"fix {where}", ipr.link, "set", index=link["index"], **fixes)
-
-    def sync_hairpin(self, fab, wire: _Wire, where: str) -> None:
-        index = fab.link_lookup(ifname=wire.fabric_end)[0]
-        port = fab.brport("show", index=index)
-        current = None
-        for msg in port:
-            protinfo = msg.get_attr("IFLA_PROTINFO")
-            if protinfo is not None:
-                current = bool(protinfo.get_attr("IFLA_BRPORT_MODE"))
-        if current != wire.hairpin:
-            self.call(f"hairpin on {where}", fab.brport, "set", index=index, mode=int(wire.hairpin))
-            if current is not None:
+    def fix_wire(self, fab: rtnl.Rtnl, links: dict, host_rt: rtnl.Rtnl, host_end, wire: _Wire) -> None:
+        where = f"veth {wire.host}:{wire.host_end} <-> {wire.fabric_end}"
+        if host_end.alias != self.mark or not host_end.up:
+            self.do(host_rt, where, rtnl.link_set(index=host_end.index, alias=self.mark, up=True))
+        end = links[wire.fabric_end]
+        master = links[wire.bridge].index if wire.bridge is not None else 0
+        if end.alias != self.mark or not end.up or (end.master or 0) != master:
+            self.do(fab, where, rtnl.link_set(index=end.index, alias=self.mark, up=True, master=master))
+        if master and end.hairpin is not wire.hairpin:
+            self.do(fab, where, rtnl.bridge_port_set(end.index, hairpin=wire.hairpin))
+            if end.hairpin is not None:
                 self.report.note("changed", f"hairpin of {where}")
 
 
