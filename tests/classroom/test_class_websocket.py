@@ -1,0 +1,126 @@
+"""The class websocket: the instructor sees every student live; a student only themself; others nobody.
+
+Real Channels routing with session sign-in, the real Redis channel layer and event streams.
+"""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from designer.asgi import application
+from designer.events import publish_state, stream_key
+from designer.models import Deployment, DesignVersion
+from tests.classroom.conftest import join
+from tests.site.conftest import _signed_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def _socket(path: str, cookie: bytes) -> WebsocketCommunicator:
+    """A websocket with a session cookie (made by `_cookie` before the event loop runs)."""
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver"), (b"cookie", cookie)]
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+def _probe(dep: str, src: str, dst: str, ip: str, observed: bool, ttl: int | None) -> dict:
+    return {"kind": "probe", "deployment": dep, "host": "host1", "src": src, "dst": dst, "dst_ip": ip,
+            "expected": True, "observed": observed, "rtt_ms": 0.2 if observed else None, "ttl": ttl}
+
+
+def _start_deployment(design_id: int) -> str:
+    """What the deploy API records for a sandbox deploy (the site worker is not running here)."""
+    version = DesignVersion.objects.filter(design_id=design_id).order_by("-number").first()
+    hosts = {h: {"state": "pending"} for h in ("host1", "host2", "host3")}
+    return Deployment.objects.create(design_id=design_id, version=version, sandbox=True, hosts=hosts).id
+
+
+async def _until(socket: WebsocketCommunicator, kind: str, **match) -> dict:
+    while True:
+        message = await socket.receive_json_from(timeout=5)
+        if message["kind"] == kind and all(message.get(k) == v for k, v in match.items()):
+            return message
+
+
+@pytest.fixture
+def clean_redis(site_redis):
+    made: list[str] = []
+    yield made
+    site_redis.delete("site", *[stream_key(d) for d in made])
+
+
+def test_instructor_sees_all_live_students_see_only_themselves(
+    instructor, alice, bob, room, site_redis, clean_redis, django_user_model
+):
+    a = join(alice, room)[0]
+    b = join(bob, room)[0]
+    path = f"/ws/classes/{room['id']}/"
+    cookies = [_cookie(u) for u in (instructor.user, alice.user, bob.user)]
+    dave = _signed_in(django_user_model, "dave")
+
+    async def scenario():
+        teacher, mine, theirs = (_socket(path, c) for c in cookies)
+        for socket in (teacher, mine, theirs):
+            assert (await socket.connect())[0] is True
+        boards = [await s.receive_json_from(timeout=5) for s in (teacher, mine, theirs)]
+
+        dep = await sync_to_async(_start_deployment)(a["design"])
+        clean_redis.append(dep)
+        await sync_to_async(publish_state)(dep, "deploying")
+        site_redis.xadd(stream_key(dep), {"event": json.dumps(_probe(dep, "d1", "d4", "172.16.20.11", True, 63))})
+        seen = {}
+        for name, socket in (("teacher", teacher), ("alice", mine)):
+            state = await _until(socket, "deploy", attempt=a["attempt"], state="deploying")
+            goals = await _until(socket, "goals", attempt=a["attempt"])
+            seen[name] = (state["deployment"], goals["goals"])
+        bob_heard = await theirs.receive_nothing(timeout=1)
+
+        await sync_to_async(join)(dave, room)
+        joined = await _until(teacher, "attempt")
+        alice_heard = await mine.receive_nothing(timeout=1)
+        for socket in (teacher, mine, theirs):
+            await socket.disconnect()
+        return boards, dep, seen, bob_heard, joined, alice_heard
+
+    boards, dep, seen, bob_heard, joined, alice_heard = asyncio.run(scenario())
+    assert [r["student"] for r in boards[0]["rows"]] == ["alice", "bob"] and boards[0]["role"] == "instructor"
+    assert [r["student"] for r in boards[1]["rows"]] == ["alice"]
+    assert [r["student"] for r in boards[2]["rows"]] == ["bob"] and boards[2]["rows"][0]["attempt"] == b["attempt"]
+    for name in ("teacher", "alice"):
+        deployment, goals = seen[name]
+        assert deployment == dep
+        first = goals["items"][0]
+        assert first == {"goal": "d1 reaches d4 with TTL 63", "status": "passed",
+                         "message": "d1 reaches d4 (172.16.20.11) through one router (TTL 63): passed"}
+        assert (goals["passed"], goals["pending"], goals["total"]) == (1, 2, 3)
+    assert bob_heard, "bob heard about alice's deployment"
+    assert joined["row"]["student"] == "dave"
+    assert alice_heard, "alice heard about dave joining"
+
+
+def test_strangers_and_other_students_are_refused(instructor, alice, bob, room, clean_redis):
+    a = join(alice, room)[0]
+    dep = _start_deployment(a["design"])
+    clean_redis.append(dep)
+
+    async def connect(path, cookie):
+        socket = _socket(path, cookie)
+        answer = await socket.connect()
+        await socket.disconnect()
+        return answer
+
+    not_joined = asyncio.run(connect(f"/ws/classes/{room['id']}/", _cookie(bob.user)))
+    assert not_joined == (False, 4403)
+    join(bob, room)
+    assert asyncio.run(connect(f"/ws/deployments/{dep}/", _cookie(bob.user))) == (False, 4403)
+    assert asyncio.run(connect(f"/ws/deployments/{dep}/", _cookie(alice.user)))[0] is True
+    assert asyncio.run(connect(f"/ws/classes/{room['id'] + 1000}/", _cookie(instructor.user))) == (False, 4403)
