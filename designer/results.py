@@ -20,7 +20,7 @@ _EVENT = TypeAdapter(Event)
 
 
 def empty_host(agent: str) -> dict:
-    return {"agent": agent, "state": "pending", "applied": [], "failed": [], "detail": ""}
+    return {"agent": agent, "state": "pending", "applied": [], "failed": [], "interrupted": [], "detail": ""}
 
 
 def agent_events(deployment_id: str) -> list[StepEvent | ProbeEvent | FinishedEvent]:
@@ -35,22 +35,31 @@ def agent_events(deployment_id: str) -> list[StepEvent | ProbeEvent | FinishedEv
 
 
 def summarize_host(host: dict, events: list, outcome: tuple[bool, str] | None) -> dict:
-    """What one host applied and what not, from its events and the answer of its task."""
+    """What one host applied and what not, from its events and the answer of its task.
+
+    `applied` are the steps the agent finished, `failed` those it reported failing,
+    `interrupted` those it started and never ended (its agent died or timed out there);
+    a failed host's `detail` says why and that the rest of its plan was not applied.
+    """
     steps = [e for e in events if isinstance(e, StepEvent)]
     applied = [e.step for e in steps if e.status == "done"]
     failed = [f"{e.step}: {e.detail}" if e.detail else e.step for e in steps if e.status == "failed"]
+    ended = {e.step for e in steps if e.status != "started"}
+    interrupted = [e.step for e in steps if e.status == "started" and e.step not in ended]
     finished = [e for e in events if isinstance(e, FinishedEvent)]
     ok, detail = outcome if outcome is not None else (bool(finished), "" if finished else "no answer")
     if finished and not finished[-1].ok:
         ok, detail = False, detail or finished[-1].detail or "the agent reported failure"
     ok = ok and not failed
-    if not ok and not detail:
-        detail = "a step failed"
+    if not ok:
+        done = ", ".join(applied) or "nothing"
+        detail = f"{detail or 'a step failed'}; applied: {done}; the rest of the plan was not applied"
     return {
         **host,
         "state": "done" if ok else "failed",
         "applied": applied,
         "failed": failed,
+        "interrupted": interrupted,
         "detail": detail,
     }
 

@@ -90,6 +90,7 @@ def test_a_host_whose_agent_dies_mid_deploy_fails_with_what_it_applied(deploymen
     agent = heartbeat()
     deployment = deployment_of(agents={h: agent for h in HOSTS})
     _emit(site_redis, deployment, kind="step", host="host1", step="links", status="done")
+    _emit(site_redis, deployment, kind="step", host="host1", step="addresses", status="started")
     dies = threading.Timer(1.0, site_redis.delete, [f"mvlab:agent:{agent}"])
     dies.start()
     try:
@@ -103,6 +104,9 @@ def test_a_host_whose_agent_dies_mid_deploy_fails_with_what_it_applied(deploymen
         assert deployment.hosts[host]["state"] == "failed"
         assert "stopped sending heartbeats" in deployment.hosts[host]["detail"]
     assert deployment.hosts["host1"]["applied"] == ["links"]
+    assert deployment.hosts["host1"]["interrupted"] == ["addresses"]
+    assert "applied: links; the rest of the plan was not applied" in deployment.hosts["host1"]["detail"]
     assert deployment.hosts["host2"]["applied"] == []
+    assert "applied: nothing" in deployment.hosts["host2"]["detail"]
     sent = [json.loads(raw) for raw in site_redis.lrange(f"agent.{agent}", 0, -1)]
     assert sorted(m["headers"]["task"] for m in sent) == ["mvlab.agent.apply"] * 3
