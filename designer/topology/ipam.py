@@ -5,7 +5,9 @@ leg on it, and no two endpoints anywhere get the same address. Addresses a desig
 gives are kept as they are (the validator reports conflicts among them); every other
 leg gets the lowest free address of its network's `ip_range` (or the whole subnet).
 Never handed out: network and broadcast addresses, the gateway, `aux_addresses`,
-host addresses, shim addresses and any address a leg was given.
+host addresses, shim addresses and any address a leg was given. A leg's MAC is the
+one given, else `02:42:` + its IPv4 octets (none for passthru: that child keeps the
+parent's MAC).
 
 Legs are allocated in sorted (network, endpoint) order, so the result depends on the
 design's content, never on the order its maps were written in. References that do not
@@ -148,9 +150,16 @@ def allocate(design: Design, lines: Mapping[str, int] | None = None) -> Allocati
         ipv6 = _address(net, attachment.ipv6, 6, pools, network, taken)
         if ipv6 is None and net.ipv6_subnet is not None:
             allocation.issues.append(_exhausted(path, network, net, 6).with_line(lines))
-        mac = attachment.mac.lower() if attachment.mac else (mac_from_ip(ip.split("/")[0]) if ip else None)
+        mac = attachment.mac.lower() if attachment.mac else _derived_mac(net, ip)
         allocation.legs[(endpoint, network)] = Leg(ip=ip, mac=mac, ipv6=ipv6)
     return allocation
+
+
+def _derived_mac(net: MacvlanNetwork, ip: str | None) -> str | None:
+    """Docker's MAC for a leg; none for passthru, whose child keeps the parent's MAC (DESIGN.md)."""
+    if ip is None or net.mode == "passthru":
+        return None
+    return mac_from_ip(ip.split("/")[0])
 
 
 def _address(

@@ -40,6 +40,13 @@ def test_a_given_mac_is_kept_lowercased():
     assert allocate(design)[("a", "n")].mac == "02:00:00:00:20:0b"
 
 
+def test_a_passthru_leg_keeps_the_parents_mac_unless_one_is_given():
+    design = design_with({"subnet": "10.0.0.0/24", "mode": "passthru"}, {"a": {}})
+    assert allocate(design)[("a", "n")].mac is None
+    design = design_with({"subnet": "10.0.0.0/24", "mode": "passthru"}, {"a": {"mac": "02:00:00:00:00:01"}})
+    assert allocate(design)[("a", "n")].mac == "02:00:00:00:00:01"
+
+
 def test_addresses_are_unique_across_networks_sharing_a_subnet_on_other_vlans():
     design = make_design(
         hosts={"host1": {"nics": ["eth1"]}, "host2": {"nics": ["eth1"]}},
