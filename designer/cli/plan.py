@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import TextIO
 
-from agent.plan import DEPLOYMENT_RE, HOST_NS, HostPlan
+from agent.plan import DEPLOYMENT_RE, HOST_NS, HostPlan, SandboxFabric
 from designer.cli.common import load_allocated
 from designer.topology.compile import compile_fabric, compile_plans
 
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         }
         stdout.write(json.dumps(document) + "\n")
     else:
-        stdout.write("\n".join(summary(plan) for plan in plans.values()))
+        stdout.write("\n".join([*(summary(plan) for plan in plans.values()), fabric_summary(fabric)]))
     return 0
 
 
@@ -81,4 +81,14 @@ def summary(plan: HostPlan) -> str:
     lines += [f"  masquerade {m.namespace}: {m.source} out of {m.out_link}" for m in plan.masquerade]
     answering = sum(p.expected for p in plan.probes)
     lines.append(f"  {len(plan.probes)} probes, {answering} expected to answer")
+    return "\n".join(lines) + "\n"
+
+
+def fabric_summary(fabric: SandboxFabric) -> str:
+    """The wires a sandbox would emulate."""
+    lines = [f"fabric (sandbox wires): hosts {', '.join(fabric.hosts)}"]
+    for segment in fabric.segments:
+        ports = " ".join(f"{p.host}.{p.nic}" for p in segment.ports) or "no ports"
+        vlans = ",".join(map(str, segment.vlans)) or "none"
+        lines.append(f"  segment {segment.name}: {ports}; vlans {vlans}{'; hairpin' if segment.hairpin else ''}")
     return "\n".join(lines) + "\n"

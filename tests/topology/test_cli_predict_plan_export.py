@@ -105,6 +105,7 @@ def test_the_plan_summary_says_what_each_host_holds():
     assert "  sysctl host: net.ipv4.ip_forward=1" in out
     assert "  macvlan host:mvs-mac10 on enp0s8.100 mode bridge 02:42:ac:10:0a:fa 172.16.10.250/32" in out
     assert "  route d1: default via 172.16.10.1" in out
+    assert "  segment lan: host1.enp0s8 host2.enp0s8 host3.enp0s8; vlans 100,200" in out
 
 
 @pytest.mark.parametrize("to", ["sh", "docker"])
