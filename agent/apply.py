@@ -353,7 +353,7 @@ class _Reconciler:
         """
         birth = self.staging() if space is host else space
         with _ns_fd(birth.kernel_name) as fd:
-            request = rtnl.link_add(link.name, link.kind, parent=parent, mac=link.mac, netns_fd=fd, up=True,
+            request = rtnl.link_add(link.name, link.kind, parent=parent, mac=_own_mac(link), netns_fd=fd, up=True,
                                     macvlan_mode=link.mode, vlan_id=link.vid)
             do_requests(host.rt, self.plan.host, space.kernel_name, [request])
         self.do(birth, rtnl.link_set(name=link.name, alias=self.mark))
@@ -376,7 +376,7 @@ class _Reconciler:
         fixes = {}
         if current.alias != self.mark:
             fixes["alias"] = self.mark
-        if link.mac and current.address != link.mac:
+        if _own_mac(link) and current.address != link.mac:
             fixes["mac"] = link.mac
         if not current.up:
             fixes["up"] = True
@@ -528,6 +528,11 @@ def _route_satisfies(entry: rtnl.RouteState, key: tuple) -> bool:
 
 def _show_route(dst: str, via: str | None, oif: int | None) -> str:
     return dst + (f" via {via}" if via else "") + (f" oif {oif}" if oif is not None else "")
+
+
+def _own_mac(link: Link) -> str | None:
+    """The MAC to give the link: a passthru macvlan wears its parent's (setting it would change the parent's)."""
+    return None if link.mode == "passthru" else link.mac
 
 
 @contextmanager

@@ -49,6 +49,7 @@ def links(ns: str) -> dict[str, dict]:
                 "alias": link.get_attr("IFLA_IFALIAS"),
                 "kind": info.get_attr("IFLA_INFO_KIND") if info else None,
                 "up": bool(link["flags"] & 1),
+                "mac": link.get_attr("IFLA_ADDRESS"),
                 "index": link["index"],
                 "addresses": addresses,
             }

@@ -134,3 +134,15 @@ def test_a_handle_made_in_one_thread_and_used_in_another_never_lands_in_the_own_
     assert seen["in_own"] is False
     assert (seen["other_thread"], seen["in_target"]) in {("refused", False), ("worked", True)}
     assert not netns.exists(name)
+
+
+def test_a_fast_rtnl_client_talks_to_its_namespace_from_any_thread(name):
+    netns.create(name)
+    with netns.rtnl(name) as rt:
+        seen = {}
+        thread = threading.Thread(target=lambda: seen.update(names={link.name for link in rt.links()}))
+        thread.start()
+        thread.join()
+    with netns.handle(name) as ipr:
+        assert seen["names"] == {link.get_attr("IFLA_IFNAME") for link in ipr.get_links()} == {"lo"}
+    assert netns.run_in(name, own_inode) == netns.inode(name)

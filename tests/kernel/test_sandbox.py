@@ -75,3 +75,24 @@ def test_a_second_up_repairs_a_cut_wire_a_downed_bridge_and_hairpin():
         assert len(ports) == 6 and all(port.hairpin for port in ports)
         sandbox_down(dep)
         assert netns.list_namespaces(netns_name(dep, "")) == []
+
+
+def test_passthru_takes_the_parent_nic_and_its_mac():
+    with deployment_id() as dep:
+        fabric = SandboxFabric(deployment=dep, hosts=("h1", "h2"), segments=(Segment(
+            name="lan", ports=(SegmentPort(host="h1", nic="eth1"), SegmentPort(host="h2", nic="eth1"))),))
+
+        def plan(host: str, container: str, mode: str, address: str) -> HostPlan:
+            return HostPlan(deployment=dep, host=host, nics=("eth1",), namespaces=(Namespace(name=container),),
+                            links=(Link(name="eth0", namespace=container, kind="macvlan", parent="eth1", mode=mode,
+                                        mac="02:42:0a:09:00:01", addresses=(address,)),))
+
+        plans = [plan("h1", "pt", "passthru", "10.9.0.1/24"), plan("h2", "br", "bridge", "10.9.0.2/24")]
+        reports = deploy_sandbox(fabric, plans)
+        assert reports["h1"].created == 3
+        parent_mac = links(host_ns(dep, "h1"))["eth1"]
+        child = links(netns_name(dep, "pt"))["eth0"]
+        assert (child["addresses"], child["mac"]) == (["10.9.0.1/24"], parent_mac["mac"])
+        assert reachable(netns_name(dep, "pt"), "10.9.0.2") == {"10.9.0.2": True}
+        assert all(report.unchanged for report in deploy_sandbox(fabric, plans).values())
+        assert links(host_ns(dep, "h1"))["eth1"] == parent_mac  # the parent NIC was not changed
