@@ -15,6 +15,7 @@ dead pairs costs about one timeout, not one per pair.
 
 from __future__ import annotations
 
+import errno
 import heapq
 import ipaddress
 import itertools
@@ -23,6 +24,7 @@ import selectors
 import socket
 import struct
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -40,8 +42,11 @@ ICMP6_FILTER = 1  # <linux/icmpv6.h>: 256-bit mask of ICMPv6 types a raw socket 
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # <asm-generic/socket.h>: struct timespec per packet
 RECEIVE_BUFFER = 8 << 20
-SENDS_PER_ROUND = 256  # interleave sending with draining replies so queues never overflow
+SENDS_PER_ROUND = 64  # then drain replies: a slow sender must never starve the receiver
 PAYLOAD = b"mvlab-probe-0123"
+# sendto errors that lose only this try: the socket's queue is full, typically of earlier
+# requests waiting for a neighbour (a gateway) that never answers
+LOST_SEND = frozenset({errno.EAGAIN, errno.ENOBUFS})
 
 
 class ProbeSetupError(RuntimeError):
@@ -92,26 +97,25 @@ def open_sockets(wanted: Iterable[tuple[str, int]]) -> dict[tuple[str, int], soc
     return made
 
 
-def _checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return ~total & 0xFFFF
+def _ones_complement_sum(data: bytes) -> int:
+    return sum(struct.unpack(f"!{len(data) // 2}H", data))
+
+
+_ECHO_SUM = (ICMP_ECHO_REQUEST << 8) + _ones_complement_sum(PAYLOAD)  # the header words that never change
 
 
 def _echo_request(family: int, ident: int, seq: int) -> bytes:
     if family == socket.AF_INET6:  # the kernel fills in the ICMPv6 checksum
         return struct.pack("!BBHHH", ICMPV6_ECHO_REQUEST, 0, 0, ident, seq) + PAYLOAD
-    header = struct.pack("!BBHHH", ICMP_ECHO_REQUEST, 0, 0, ident, seq)
-    checksum = _checksum(header + PAYLOAD)
-    return struct.pack("!BBHHH", ICMP_ECHO_REQUEST, 0, checksum, ident, seq) + PAYLOAD
+    total = _ECHO_SUM + ident + seq
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return struct.pack("!BBHHH", ICMP_ECHO_REQUEST, 0, ~total & 0xFFFF, ident, seq) + PAYLOAD
 
 
 @dataclass(frozen=True)
 class _Reply:
-    source: str
+    source: bytes  # packed address
     ident: int
     seq: int
     ttl: int | None
@@ -134,11 +138,11 @@ def _parse_reply(family: int, data: bytes, ancdata: list, address: tuple) -> _Re
         if len(icmp) < 8 or icmp[0] != ICMP_ECHO_REPLY:
             return None
         ident, seq = struct.unpack("!HH", icmp[4:8])
-        return _Reply(str(ipaddress.IPv4Address(data[12:16])), ident, seq, data[8], received_ns)
+        return _Reply(data[12:16], ident, seq, data[8], received_ns)
     if len(data) < 8 or data[0] != ICMPV6_ECHO_REPLY:
         return None
     ident, seq = struct.unpack("!HH", data[4:8])
-    source = str(ipaddress.IPv6Address(address[0].split("%", 1)[0]))
+    source = socket.inet_pton(socket.AF_INET6, address[0].split("%", 1)[0])
     return _Reply(source, ident, seq, hops, received_ns)
 
 
@@ -146,13 +150,11 @@ def _parse_reply(family: int, data: bytes, ancdata: list, address: tuple) -> _Re
 class _Pending:
     host: str
     probe: Probe
-    sock_key: tuple[str, int]
+    sock_key: tuple[str, int]  # (namespace, address family)
     ident: int
+    dst_packed: bytes
     sent_ns: dict[int, int] = field(default_factory=dict)  # attempt -> CLOCK_REALTIME at send
     result: ProbeEvent | None = None
-
-
-_SEND, _DEADLINE = 0, 1
 
 
 def probe_all(
@@ -189,7 +191,8 @@ def probe_hosts(
     results: dict[str, list[ProbeEvent]] = {host: [] for host in jobs_by_host}
     if not jobs:
         return results
-    sockets = open_sockets((namespace, _family(probe)) for _, namespace, probe in jobs)
+    jobs = [(host, (namespace, _family(probe)), probe) for host, namespace, probe in jobs]
+    sockets = open_sockets(key for _, key, _ in jobs)
     try:
         events = _ProbeLoop(jobs, sockets, deployment, emit, timeout, tries, sends).run()
     finally:
@@ -214,69 +217,71 @@ class _ProbeLoop:
         self.by_ident: dict[tuple[str, int], dict[int, int]] = {key: {} for key in sockets}
         next_ident = {key: random.randrange(0x10000) for key in sockets}
         self.pending: list[_Pending] = []
-        for index, (host, namespace, probe) in enumerate(jobs):
-            key = (namespace, _family(probe))
+        for index, (host, key, probe) in enumerate(jobs):
             ident = next_ident[key]
             if len(self.by_ident[key]) >= 0x10000:
-                raise ValueError(f"more than 65536 probes from namespace {namespace!r} at once")
+                raise ValueError(f"more than 65536 probes from namespace {key[0]!r} at once")
             self.by_ident[key][ident] = index
             next_ident[key] = (ident + 1) & 0xFFFF
-            self.pending.append(_Pending(host, probe, key, ident))
+            self.pending.append(_Pending(host, probe, key, ident, socket.inet_pton(key[1], probe.dst_ip)))
         self.unfinished = len(self.pending)
         self.order = itertools.count()
         now = time.monotonic()
-        self.schedule = [(now, next(self.order), _SEND, index, 0) for index in range(len(self.pending))]
-        heapq.heapify(self.schedule)
+        # (due, order, job, attempt): every first try is due at once, retries as scheduled
+        self.schedule = [(now, next(self.order), index, 0) for index in range(len(self.pending))]
+        self.deadlines: deque[tuple[float, int]] = deque()  # in first-send order, so in time order
 
     def run(self) -> list[ProbeEvent]:
         with selectors.DefaultSelector() as selector:
             for key, sock in self.sockets.items():
                 selector.register(sock, selectors.EVENT_READ, key)
             while self.unfinished:
-                self._run_due()
-                wait = 0.0
-                if self.schedule and self.unfinished:
-                    wait = max(0.0, self.schedule[0][0] - time.monotonic())
-                for selected, _ in selector.select(wait):
+                more_due = self._send_due()
+                for selected, _ in selector.select(0.0 if more_due else self._until_next_event()):
                     self._drain(selected.data)
+                self._expire_due()  # only after draining: a reply already received always counts
         return [p.result for p in self.pending]
 
-    def _run_due(self) -> None:
-        sent = 0
-        while self.schedule and self.schedule[0][0] <= time.monotonic():
-            if self.schedule[0][2] == _SEND and sent >= SENDS_PER_ROUND:
-                return
-            _, _, action, index, attempt = heapq.heappop(self.schedule)
-            pending = self.pending[index]
-            if pending.result is not None:
-                continue
-            if action == _DEADLINE:
-                self._finish(index, observed=False)
-            else:
+    def _send_due(self) -> bool:
+        """Send up to a round of due echo requests; True when more are due right now."""
+        for _ in range(SENDS_PER_ROUND):
+            if not self.schedule or self.schedule[0][0] > time.monotonic():
+                return False
+            _, _, index, attempt = heapq.heappop(self.schedule)
+            if self.pending[index].result is None:
                 self._send(index, attempt)
-                sent += 1
+        return bool(self.schedule) and self.schedule[0][0] <= time.monotonic()
+
+    def _until_next_event(self) -> float:
+        due = [queue[0][0] for queue in (self.schedule, self.deadlines) if queue]
+        return max(0.0, min(due) - time.monotonic()) if due else 0.0
+
+    def _expire_due(self) -> None:
+        now = time.monotonic()
+        while self.deadlines and self.deadlines[0][0] <= now:
+            _, index = self.deadlines.popleft()
+            if self.pending[index].result is None:
+                self._finish(index, observed=False)
 
     def _send(self, index: int, attempt: int) -> None:
         pending = self.pending[index]
         sock = self.sockets[pending.sock_key]
-        packet = _echo_request(sock.family, pending.ident, attempt)
+        packet = _echo_request(pending.sock_key[1], pending.ident, attempt)
         now, sent_ns = time.monotonic(), time.time_ns()  # before sendto: a veth may answer inside it
+        if attempt == 0:
+            step = self.timeout / self.tries
+            for later in range(1, self.tries):
+                heapq.heappush(self.schedule, (now + later * step, next(self.order), index, later))
+            self.deadlines.append((now + self.timeout, index))
         try:
             sock.sendto(packet, (pending.probe.dst_ip, 0))
-        except BlockingIOError:  # send queue full: try again in a moment
-            heapq.heappush(self.schedule, (now + 0.001, next(self.order), _SEND, index, attempt))
-            return
-        except OSError:  # no route, unreachable network: nothing to wait for
-            self._finish(index, observed=False)
+        except OSError as err:
+            if err.errno not in LOST_SEND:  # no route, unreachable network: nothing to wait for
+                self._finish(index, observed=False)
             return
         pending.sent_ns[attempt] = sent_ns
         if self.sends is not None:
             self.sends.append(SendRecord(index, attempt, now))
-        if attempt == 0:
-            step = self.timeout / self.tries
-            for later in range(1, self.tries):
-                heapq.heappush(self.schedule, (now + later * step, next(self.order), _SEND, index, later))
-            heapq.heappush(self.schedule, (now + self.timeout, next(self.order), _DEADLINE, index, 0))
 
     def _drain(self, key: tuple[str, int]) -> None:
         sock = self.sockets[key]
@@ -286,13 +291,13 @@ class _ProbeLoop:
                 data, ancdata, _, address = sock.recvmsg(2048, 256)
             except BlockingIOError:
                 return
-            reply = _parse_reply(sock.family, data, ancdata, address)
+            reply = _parse_reply(key[1], data, ancdata, address)
             if reply is None or reply.ident not in table:
                 continue
             index = table[reply.ident]
             pending = self.pending[index]
             sent_ns = pending.sent_ns.get(reply.seq)
-            if pending.result is not None or sent_ns is None or reply.source != pending.probe.dst_ip:
+            if pending.result is not None or sent_ns is None or reply.source != pending.dst_packed:
                 continue
             received_ns = reply.received_ns or time.time_ns()
             self._finish(index, observed=True, rtt_ms=max(0.0, (received_ns - sent_ns) / 1e6), ttl=reply.ttl)
@@ -300,7 +305,7 @@ class _ProbeLoop:
     def _finish(self, index: int, observed: bool, rtt_ms: float | None = None, ttl: int | None = None) -> None:
         pending = self.pending[index]
         probe = pending.probe
-        pending.result = ProbeEvent(
+        pending.result = ProbeEvent.model_construct(  # every field comes from a validated Probe
             deployment=self.deployment,
             host=pending.host,
             src=probe.src,
