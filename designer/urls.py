@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from designer.api import api
+from designer.classroom.views import class_page
 from designer.views import editor
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),
+    path("class/", class_page, name="class"),
     path("", editor, name="editor"),
 ]

@@ -1,0 +1,221 @@
+/**
+ * The class page (`/class/`): join or create classes; the instructor's live class view; a
+ * student's goal checklist beside the editor. Live updates come over `/ws/classes/<id>/`.
+ */
+import "./class.css";
+import { clear, h } from "../dom";
+import { Board, type Message, progressText, type Row } from "./board";
+import { RequestError, request, session } from "./http";
+
+interface Exercise { id: number; title: string; instructions: string; goals: string[]; locked: string[]; opened: string | null }
+interface ClassOut {
+  id: number; name: string; instructor: string; teaching: boolean; code?: string; students?: string[];
+  quotas: { hosts: number; containers: number; deploys: number }; exercises: Exercise[]; websocket: string;
+}
+interface Pair { src: string; dst: string; dst_ip: string; expected: boolean; observed: boolean | null; ttl: number | null }
+interface AttemptOut extends Row { yaml: string; instructions: string; matrix: { pairs: Pair[] } | null }
+
+const main = document.getElementById("class-main")!;
+const statusLine = document.getElementById("class-status")!;
+
+function status(text: string, error = false): void {
+  statusLine.textContent = text;
+  statusLine.classList.toggle("error", error);
+}
+
+async function attempt<T>(what: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await what();
+  } catch (err) {
+    status(err instanceof RequestError ? err.message : String(err), true);
+    return undefined;
+  }
+}
+
+function goalList(row: Row): HTMLElement {
+  const mark = { passed: "✔", failed: "✘", pending: "…" };
+  return h("ul", { class: "goals" }, ...row.goals.items.map((i) =>
+    h("li", { class: `goal ${i.status}`, title: i.message }, h("span", { class: "mark" }, mark[i.status]), ` ${i.message}`)));
+}
+
+function deployState(row: Row): string {
+  return row.deployment ? row.deployment.state : "not deployed";
+}
+
+/** Follows the class websocket, reconnecting; every message goes through `board`, then `changed`. */
+function follow(room: ClassOut, board: Board, changed: (attempt: number | null) => void): void {
+  const open = () => {
+    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${room.websocket}`);
+    ws.onmessage = (ev) => changed(board.apply(JSON.parse(ev.data) as Message));
+    ws.onclose = (ev) => {
+      if (ev.code === 4403) { status("You may not follow this class.", true); return; }
+      setTimeout(open, 2000);
+    };
+  };
+  open();
+}
+
+// ---- home: my classes, join, create -------------------------------------------------------
+
+async function home(): Promise<void> {
+  clear(main);
+  const classes = (await attempt(() => request<ClassOut[]>("GET", "/api/classes"))) ?? [];
+  const code = h("input", { id: "join-code", placeholder: "join code", autocomplete: "off", required: true });
+  const join = h("form", { id: "join-form" }, h("h2", {}, "Join a class"), code, h("button", { id: "join", type: "submit" }, "Join"));
+  join.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const room = await attempt(() => request<ClassOut>("POST", "/api/classes/join", { code: code.value }));
+    if (room) location.hash = `class=${room.id}`;
+  });
+  const name = h("input", { id: "new-class-name", placeholder: "class name", required: true });
+  const create = h("form", { id: "new-class-form" }, h("h2", {}, "New class (instructors)"), name,
+    h("button", { id: "new-class", type: "submit" }, "Create"));
+  create.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const room = await attempt(() => request<ClassOut>("POST", "/api/classes", { name: name.value }));
+    if (room) location.hash = `class=${room.id}`;
+  });
+  main.append(
+    h("section", { id: "my-classes" }, h("h2", {}, "My classes"),
+      classes.length ? h("ul", {}, ...classes.map((c) => h("li", {}, h("a", { href: `#class=${c.id}` }, c.name),
+        c.teaching ? ` — you teach it (code ${c.code})` : ` — taught by ${c.instructor}`))) : h("p", {}, "None yet.")),
+    join, create);
+}
+
+// ---- the instructor's class view ----------------------------------------------------------
+
+function exerciseForm(room: ClassOut, designs: { id: number; name: string; version: number }[], reload: () => void): HTMLElement {
+  const title = h("input", { id: "exercise-title", placeholder: "title", required: true });
+  const design = h("select", { id: "exercise-design" }, ...designs.map((d) => h("option", { value: String(d.id) }, `${d.name} (v${d.version})`)));
+  const goals = h("textarea", { id: "exercise-goals", rows: 4, placeholder: "one goal a line: d1 reaches d4 with TTL 63" });
+  const locked = h("textarea", { id: "exercise-locked", rows: 2, placeholder: "locked paths, one a line: containers.d1" });
+  const instructions = h("textarea", { id: "exercise-instructions", rows: 2, placeholder: "instructions for students" });
+  const form = h("form", { id: "exercise-form" }, h("h3", {}, "New exercise"), title, design, goals, locked, instructions,
+    h("button", { id: "add-exercise", type: "submit" }, "Add exercise"));
+  const lines = (t: HTMLTextAreaElement) => t.value.split("\n").map((l) => l.trim()).filter(Boolean);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const made = await attempt(() => request("POST", `/api/classes/${room.id}/exercises`, {
+      title: title.value, design: Number(design.value), goals: lines(goals), locked: lines(locked),
+      instructions: instructions.value }));
+    if (made) { status(`Exercise “${title.value}” added; open it to hand it out.`); reload(); }
+  });
+  return form;
+}
+
+function exerciseList(room: ClassOut, reload: () => void): HTMLElement {
+  return h("ul", { id: "exercises" }, ...room.exercises.map((e) => h("li", { "data-exercise": String(e.id) },
+    h("strong", {}, e.title), ` — ${e.goals.join("; ")} `,
+    e.opened ? h("span", { class: "opened" }, "open") : h("button", { class: "open-exercise", type: "button", onclick: async () => {
+      if (await attempt(() => request("POST", `/api/exercises/${e.id}/open`))) { status(`“${e.title}” is open.`); reload(); }
+    } }, "Open"))));
+}
+
+function matrixTable(pairs: Pair[]): HTMLElement {
+  const cell = (p: Pair) => p.observed === null ? "…" : p.observed ? `✔ ttl ${p.ttl}` : "✘";
+  return h("table", { class: "matrix" }, h("tr", {}, h("th", {}, "from"), h("th", {}, "to"), h("th", {}, "address"),
+    h("th", {}, "expected"), h("th", {}, "observed")),
+    ...pairs.map((p) => h("tr", {}, h("td", {}, p.src), h("td", {}, p.dst), h("td", {}, p.dst_ip),
+      h("td", {}, p.expected ? "✔" : "✘"), h("td", { class: p.observed === p.expected ? "" : "differs" }, cell(p)))));
+}
+
+async function showAttempt(panel: HTMLElement, id: number): Promise<void> {
+  const found = await attempt(() => request<AttemptOut>("GET", `/api/attempts/${id}`));
+  if (!found) return;
+  clear(panel);
+  const reset = h("button", { id: "reset", type: "button", onclick: async () => {
+    const done = await attempt(() => request<{ tearing_down: string[] }>("POST", `/api/attempts/${id}/reset`));
+    if (done) status(done.tearing_down.length ? `Tearing down ${done.tearing_down.join(", ")}.` : "Nothing to tear down.");
+  } }, "Reset sandbox");
+  panel.append(h("h3", {}, `${found.student} — ${found.exercise_title}`), reset, goalList(found),
+    found.matrix ? matrixTable(found.matrix.pairs) : h("p", {}, "Not deployed yet."),
+    h("details", {}, h("summary", {}, "Design (YAML)"), h("pre", { class: "yaml" }, found.yaml)));
+}
+
+async function instructorView(room: ClassOut): Promise<void> {
+  const designs = (await attempt(() => request<{ id: number; name: string; version: number }[]>("GET", "/api/designs"))) ?? [];
+  const reload = () => void classView(room.id);
+  const table = h("tbody", {});
+  const detail = h("section", { id: "detail" });
+  const board = new Board();
+  const render = () => {
+    clear(table);
+    for (const row of board.sorted()) {
+      table.append(h("tr", { "data-attempt": String(row.attempt), "data-student": row.student, onclick: () => void showAttempt(detail, row.attempt) },
+        h("td", { class: "student" }, row.student), h("td", {}, row.exercise_title),
+        h("td", { class: "state" }, deployState(row)), h("td", { class: "progress" }, progressText(row.goals)),
+        h("td", {}, goalList(row))));
+    }
+  };
+  clear(main);
+  main.append(
+    h("section", { id: "class-info" }, h("h2", { id: "class-name" }, room.name),
+      h("p", {}, "Join code ", h("code", { id: "join-code-shown" }, room.code ?? ""),
+        ` · quotas per student: ${room.quotas.deploys} sandbox, ${room.quotas.hosts} hosts, ${room.quotas.containers} containers · `,
+        h("a", { id: "export-csv", href: `/api/classes/${room.id}/results.csv` }, "Export results (CSV)"))),
+    h("section", { id: "exercise-admin" }, exerciseList(room, reload), exerciseForm(room, designs, reload)),
+    h("section", { id: "students" }, h("h3", {}, "Students"),
+      h("table", { id: "student-table" }, h("thead", {}, h("tr", {}, h("th", {}, "student"), h("th", {}, "exercise"),
+        h("th", {}, "deploy"), h("th", {}, "goals"), h("th", {}, "checklist"))), table)),
+    detail);
+  follow(room, board, render);
+}
+
+// ---- the student's checklist beside the editor --------------------------------------------
+
+function studentView(room: ClassOut): void {
+  const board = new Board();
+  const side = h("aside", { id: "checklist" });
+  const frame = h("iframe", { id: "editor-frame", title: "editor" });
+  let shown: number | null = null;
+  const render = () => {
+    const rows = board.sorted();
+    clear(side);
+    side.append(h("h2", {}, room.name));
+    if (!rows.length) { side.append(h("p", {}, "No exercise is open yet; this page updates when one opens.")); return; }
+    const chosen = rows.find((r) => r.attempt === shown) ?? rows[0];
+    if (rows.length > 1) {
+      side.append(h("select", { id: "attempt-choice", onchange: (ev: Event) => { shown = Number((ev.target as HTMLSelectElement).value); render(); } },
+        ...rows.map((r) => h("option", { value: String(r.attempt), selected: r.attempt === chosen.attempt }, r.exercise_title))));
+    }
+    const exercise = room.exercises.find((e) => e.id === chosen.exercise);
+    side.append(h("h3", {}, chosen.exercise_title), h("p", { class: "instructions" }, exercise?.instructions ?? ""),
+      h("p", {}, "Deploy: ", h("span", { id: "deploy-state" }, deployState(chosen)), " · goals ",
+        h("span", { id: "goal-progress" }, progressText(chosen.goals))),
+      goalList(chosen),
+      h("p", { class: "hint" }, "Edit your copy in the editor, save, then deploy it into your sandbox (Deploy tab)."));
+    if (shown !== chosen.attempt) {
+      shown = chosen.attempt;
+      frame.src = `/#design=${chosen.design}`;
+    }
+  };
+  clear(main);
+  main.classList.add("student");
+  main.append(side, frame);
+  follow(room, board, render);
+}
+
+async function classView(id: number): Promise<void> {
+  const room = await attempt(() => request<ClassOut>("GET", `/api/classes/${id}`));
+  if (!room) return;
+  document.title = `mvlab — ${room.name}`;
+  if (room.teaching) await instructorView(room);
+  else studentView(room);
+}
+
+async function route(): Promise<void> {
+  main.classList.remove("student");
+  const id = /class=(\d+)/.exec(location.hash)?.[1];
+  if (id) await classView(Number(id));
+  else await home();
+}
+
+async function start(): Promise<void> {
+  const s = await session();
+  if (!s.user) { location.href = `/accounts/login/?next=${encodeURIComponent("/class/" + location.hash)}`; return; }
+  document.getElementById("who")!.textContent = `— ${s.user}`;
+  window.addEventListener("hashchange", () => void route());
+  await route();
+}
+
+void start();
