@@ -80,7 +80,11 @@ def stranger() -> Api:
 
 @pytest.fixture(autouse=True)
 def site_redis(settings):
-    """Points the site (events, heartbeats, Celery broker) at the test Redis database."""
+    """Points the site (events, heartbeats, Celery broker) at the test Redis database.
+
+    (And hashes test passwords quickly: the production hasher costs most of a second per user.)
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.REDIS_URL = SITE_REDIS_URL
     celery_app.conf.broker_url = SITE_REDIS_URL
     celery_app.conf.result_backend = SITE_REDIS_URL
