@@ -4,6 +4,7 @@ Every test uses a fresh deployment id and removes all its namespaces afterwards.
 """
 
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -25,7 +26,7 @@ from agent.plan import (
     netns_name,
     owner_mark,
 )
-from agent.sandbox import sandbox_up
+from agent.sandbox import fabric_ns, sandbox_up
 from tests.kernel.lab import deployment_id, links, reachable
 
 pytestmark = pytest.mark.kernel
@@ -170,9 +171,8 @@ def test_teardown_removes_what_the_deployment_owns_and_nothing_else(host):
     assert teardown(dep, target).unchanged
 
 
-def test_kill_in_the_middle_of_an_apply_then_apply_converges(host):
-    dep, target = host
-    wanted = plan(dep, *(container(f"c{i}", f"10.1.0.{i + 1}/24") for i in range(40)))
+def killed_apply(wanted: HostPlan, target: Target, phase: str) -> None:
+    """Run apply_plan in a child process and SIGKILL it in the middle of `phase`."""
     child = subprocess.Popen(
         [sys.executable, "-c",
          "import sys; from agent.apply import Target, apply_plan; from agent.plan import HostPlan;"
@@ -182,13 +182,26 @@ def test_kill_in_the_middle_of_an_apply_then_apply_converges(host):
     )
     child.stdin.write(wanted.model_dump_json() + "\n")
     child.stdin.flush()
+    containers = len(wanted.namespaces)
+    enough = containers // 4 if phase == "namespaces" else containers  # links start once all namespaces exist
     deadline = time.monotonic() + 20
-    while len(netns.list_namespaces(ns(dep, "c"))) < 10 and time.monotonic() < deadline:
-        time.sleep(0.002)
+    while len(netns.list_namespaces(ns(wanted.deployment, "c"))) < enough and time.monotonic() < deadline:
+        time.sleep(0.001)
+    if phase == "links":
+        time.sleep(0.01)
     child.kill()
     child.wait()
-    made = netns.list_namespaces(ns(dep, "c"))
-    assert 10 <= len(made) < 40, "the child was killed halfway"
+    assert child.returncode == -9
+    eths = sum("eth0" in links(n) for n in netns.list_namespaces(ns(wanted.deployment, "c")) if netns.exists(n))
+    made = len(netns.list_namespaces(ns(wanted.deployment, "c")))
+    assert eths < containers and (made < containers or phase == "links"), "the child was killed halfway"
+
+
+@pytest.mark.parametrize("phase", ["namespaces", "links"])
+def test_kill_in_the_middle_of_an_apply_then_apply_converges(host, phase):
+    dep, target = host
+    wanted = plan(dep, *(container(f"c{i}", f"10.1.0.{i + 1}/24") for i in range(40)))
+    killed_apply(wanted, target, phase)
 
     report = apply_plan(wanted, target)
     assert report.created > 0
@@ -196,7 +209,29 @@ def test_kill_in_the_middle_of_an_apply_then_apply_converges(host):
     assert reachable(ns(dep, "c0"), "10.1.0.40") == {"10.1.0.40": True}
     assert apply_plan(wanted, target).unchanged
     teardown(dep, target)
-    assert netns.list_namespaces(ns(dep, "c")) == []
+    assert set(netns.list_namespaces(ns(dep, ""))) == {fabric_ns(dep), target.host_ns}  # the sandbox's own
+
+
+def test_teardown_right_after_a_killed_apply_leaves_nothing(host):
+    dep, target = host
+    shim = Link(name="shim0", kind="macvlan", parent="enp0s8", mode="bridge", addresses=("10.1.0.250/24",))
+    wanted = plan(dep, shim, *(container(f"c{i}", f"10.1.0.{i + 1}/24") for i in range(40)))
+    killed_apply(wanted, target, "namespaces")
+    teardown(dep, target)
+    assert set(netns.list_namespaces(ns(dep, ""))) == {fabric_ns(dep), target.host_ns}  # the sandbox's own
+    assert set(links(target.host_ns)) == {"lo", "enp0s8", "enp0s9"}
+
+
+def test_on_the_machine_an_empty_plan_and_a_teardown_touch_nothing():
+    """Read-only on the machine's own namespace (the suite guard checks it stayed the same)."""
+    dep = "t" + secrets.token_hex(5)
+    machine = Target.machine(["eth0"])
+    assert apply_plan(HostPlan(deployment=dep, host="m"), machine).unchanged
+    assert teardown(dep, machine).unchanged
+    with pytest.raises(ApplyError, match="NIC eth0 is not in this agent's allowed_nics"):
+        apply_plan(plan(dep, container("c1", "10.1.0.1/24", parent="eth0")).model_copy(
+            update={"nics": ("eth0",)}), Target.machine([]))
+    assert netns.list_namespaces(ns(dep, "")) == []
 
 
 def test_router_forwards_and_masquerades_and_steps_are_reported(host):
