@@ -35,7 +35,7 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from designer.topology.issues import DesignError, Issue, line_of
-from designer.topology.model import MAC_TEXT_RE, Design
+from designer.topology.model import Design
 from designer.topology.shape import parse_design
 
 MAX_BYTES = 1 << 20
@@ -307,14 +307,11 @@ def dump_design(design: Design) -> str:
 def _styled(value: Any, depth: int) -> Any:
     """Block style for the sections and their elements, flow style inside an element."""
     if isinstance(value, dict):
-        styled = CommentedMap((key, _styled(item, depth + 1)) for key, item in value.items())
+        styled = CommentedMap((_quoted(key), _styled(item, depth + 1)) for key, item in value.items())
     elif isinstance(value, list):
         styled = CommentedSeq(_styled(item, depth + 1) for item in value)
-    elif isinstance(value, str) and MAC_TEXT_RE.match(value):
-        # quoted as DESIGN.md writes them: a YAML 1.1 reader would take some for numbers
-        return DoubleQuotedScalarString(value)
     else:
-        return value
+        return _quoted(value)
     items = value.values() if isinstance(value, dict) else value
     scalars_only = not any(isinstance(item, (dict, list)) for item in items)
     if depth >= 3 or (depth == 2 and scalars_only):
@@ -322,3 +319,12 @@ def _styled(value: Any, depth: int) -> Any:
     else:
         styled.fa.set_block_style()
     return styled
+
+
+def _quoted(value: Any) -> Any:
+    """Text with ':' in double quotes, as DESIGN.md writes MACs.
+
+    ruamel.yaml writes `::1` plain inside flow style, which no reader parses, and a YAML 1.1
+    reader takes some MACs (`12:34:56:00:00:01`) for numbers.
+    """
+    return DoubleQuotedScalarString(value) if isinstance(value, str) and ":" in value else value
