@@ -3,7 +3,7 @@
 `start` checks and records a deployment and hands it to the site worker; `run` (in the
 site worker, task `designer.run_deployment`) compiles the plans, dispatches them through
 Celery to the agents' queues, watches every host until it answers, its agent stops
-sending heartbeats, or the time runs out, and then stores the results (`collect`).
+sending heartbeats, or the time runs out, and then stores the results (`finish`).
 
 Two deployments of the same design, or two to the same agent, never run at once: the
 check and the insert happen under one Redis lock, and a conflicting request is refused
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from celery.result import AsyncResult
@@ -69,10 +71,8 @@ def _set_state(deployment: Deployment, state: str, detail: str = "", **fields) -
 
 
 def targets(deployment: Deployment) -> dict[str, str]:
-    """host -> the agent that makes it (the lab agent for every host of a sandbox)."""
-    if deployment.sandbox:
-        return {host: settings.MVLAB_LAB_AGENT for host in deployment.hosts}
-    return dict(deployment.agents)
+    """host -> the agent that made it (the lab agent for every host of a sandbox), as recorded."""
+    return {host: info["agent"] for host, info in deployment.hosts.items()}
 
 
 def _require_alive(names: set[str]) -> None:
@@ -198,19 +198,23 @@ def _per_host(outcomes: dict[str, Outcome], pending: dict[str, Pending]) -> dict
     return found
 
 
+@contextmanager
+def _failing_on_error(deployment: Deployment, doing: str) -> Iterator[None]:
+    """An unexpected error in the site worker ends the deployment as failed, saying so."""
+    try:
+        yield
+    except Exception as err:
+        _set_state(
+            deployment, State.FAILED, f"the site could not finish {doing}: {err}", finished=timezone.now()
+        )
+        raise
+
+
 def run(deployment_id: str) -> None:
     """Compiles and dispatches a pending deployment, waits for every host, stores the results."""
     deployment = Deployment.objects.select_related("version").get(pk=deployment_id)
-    try:
+    with _failing_on_error(deployment, "the deployment"):
         _run(deployment)
-    except Exception as err:
-        _set_state(
-            deployment,
-            State.FAILED,
-            f"the site could not finish the deployment: {err}",
-            finished=timezone.now(),
-        )
-        raise
 
 
 def _run(deployment: Deployment) -> None:
@@ -220,7 +224,7 @@ def _run(deployment: Deployment) -> None:
     timeout = settings.MVLAB_DEPLOY_TIMEOUT
     _set_state(deployment, State.DEPLOYING, started=timezone.now())
     if deployment.sandbox:
-        lab = settings.MVLAB_LAB_AGENT
+        lab = targets(deployment)[next(iter(plans))]
         fabric = compile_fabric(design, deployment.id).model_dump(mode="json")
         sent = _send("mvlab.agent.sandbox_up", [fabric, plan_json], lab)
         pending = {lab: Pending(lab, sent, sorted(plans))}
@@ -264,7 +268,13 @@ def start_teardown(deployment: Deployment) -> Deployment:
 
 
 def run_teardown(deployment_id: str) -> None:
+    """Asks every agent of the deployment to remove what it made; waits for each answer."""
     deployment = Deployment.objects.get(pk=deployment_id)
+    with _failing_on_error(deployment, "the teardown"):
+        _run_teardown(deployment)
+
+
+def _run_teardown(deployment: Deployment) -> None:
     by_agent: dict[str, list[str]] = {}
     for host, agent in targets(deployment).items():
         by_agent.setdefault(agent, []).append(host)

@@ -10,6 +10,7 @@ from designer import deploy, results
 from designer.designs import parse
 from designer.events import read_all, stream_key
 from designer.models import Deployment, DesignVersion, ProbeResult
+from designer.topology.issues import DesignError
 from designer.topology.ipam import allocate
 from designer.topology.predict import predict
 from tests.site.conftest import example
@@ -110,3 +111,13 @@ def test_a_host_whose_agent_dies_mid_deploy_fails_with_what_it_applied(deploymen
     assert "applied: nothing" in deployment.hosts["host2"]["detail"]
     sent = [json.loads(raw) for raw in site_redis.lrange(f"agent.{agent}", 0, -1)]
     assert sorted(m["headers"]["task"] for m in sent) == ["mvlab.agent.apply"] * 3
+
+
+def test_an_error_in_the_site_worker_ends_the_deployment_as_failed(deployment_of):
+    deployment = deployment_of(sandbox=True)
+    DesignVersion.objects.filter(pk=deployment.version_id).update(yaml="kind: [broken\n")
+    with pytest.raises(DesignError):
+        deploy.run(deployment.id)
+    deployment.refresh_from_db()
+    assert deployment.state == "failed" and deployment.finished is not None
+    assert deployment.detail.startswith("the site could not finish the deployment:")
