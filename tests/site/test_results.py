@@ -10,8 +10,8 @@ from designer import deploy, results
 from designer.designs import parse
 from designer.events import read_all, stream_key
 from designer.models import Deployment, DesignVersion, ProbeResult
-from designer.topology.issues import DesignError
 from designer.topology.ipam import allocate
+from designer.topology.issues import DesignError
 from designer.topology.predict import predict
 from tests.site.conftest import example
 
