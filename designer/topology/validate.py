@@ -30,4 +30,4 @@ def validate(design: Design, lines: Mapping[str, int] | None = None) -> list[Iss
     for rule in RULES:
         rule(design, facts, report)
     report.issues += allocate(design, lines).issues
-    return report.issues
+    return sorted(report.issues, key=lambda issue: issue.line or 0)  # stable: rule order within a line

@@ -99,7 +99,8 @@ def read_yaml(text: str) -> tuple[Any, dict[str, int], list[Issue]]:
 
 
 def _refuse_tag(tag: str, line: int) -> NoReturn:
-    _stop("yaml-tag", f"the tag {tag} is not allowed", "remove the tag: design files use plain YAML only", line)
+    shown = "!!" + tag[len(CORE) :] if tag.startswith(CORE) else tag
+    _stop("yaml-tag", f"the tag {shown} is not allowed", "remove the tag: design files use plain YAML only", line)
 
 
 def _stop(code: str, message: str, hint: str, line: int | None = None) -> NoReturn:

@@ -14,6 +14,7 @@ from itertools import combinations
 
 from designer.topology.checks.context import Facts, Report
 from designer.topology.model import Design, MacvlanNetwork, RouteSpec
+from designer.topology.namespaces import split_link
 
 
 def check_addresses(design: Design, facts: Facts, report: Report) -> None:
@@ -161,8 +162,11 @@ def _gateways_held(design: Design, facts: Facts, report: Report) -> None:
     held = {holder.address for holder in facts.holders if holder.infrastructure}
     for name, net in design.networks.items():
         for key in ("gateway", "ipv6_gateway"):
-            value = getattr(net, key)
-            if value is not None and ipaddress.ip_address(value) not in held and facts.network_hosts[name]:
+            value, subnet = getattr(net, key), net.subnet if key == "gateway" else net.ipv6_subnet
+            if value is None or subnet is None or not facts.network_hosts[name]:
+                continue
+            address = ipaddress.ip_address(value)
+            if address in ipaddress.ip_network(subnet) and address not in held:
                 report.warning(
                     "gateway-unheld",
                     f"networks.{name}.{key}",
@@ -185,6 +189,8 @@ def _overlaps(design: Design, facts: Facts, report: Report) -> None:
                     )
     for host_name, host in design.hosts.items():
         for link, value in host.addresses.items():
+            if split_link(link)[0] not in host.nics:
+                continue  # reported as an unknown NIC
             domain = frozenset([facts.domain(host_name, link)])
             placed.append(
                 (ipaddress.ip_interface(value).network, domain, f"hosts.{host_name}.addresses.{link}")

@@ -108,10 +108,10 @@ def _link_on_host(
 
 def _one_domain(facts: Facts, report: Report, name: str, parent: str) -> None:
     """A network spanning several hosts is one L2 domain: their parents must share a wire."""
-    hosts = sorted(facts.network_hosts[name])
+    nic = split_link(parent)[0]
+    hosts = sorted(host for host in facts.network_hosts[name] if nic in facts.design.hosts[host].nics)
     wires = {facts.domain(host, parent)[0] for host in hosts}
     if len(wires) > 1:
-        nic = split_link(parent)[0]
         ports = ", ".join(f"{host}.{nic}" for host in hosts)
         report.error(
             "split-network",
