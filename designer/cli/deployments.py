@@ -1,0 +1,122 @@
+"""What `lab up` and `lab down` share: the command line's deployment id, and the agents' side.
+
+The command line names a deployment after its design, deterministically, so a second
+`lab up` of the same design reconciles what the first one made and `lab down NAME`
+finds it again. Without `--sandbox`, plans go through Celery to the queue
+`agent.<host>` of each host (the agent is named like the host) and the agents' events
+are read back from the deployment's Redis stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+
+from agent.events import follow_stream, parse_event, stream_key
+from agent.plan import FinishedEvent, HostPlan, ProbeEvent, StepEvent
+
+Event = StepEvent | ProbeEvent | FinishedEvent
+SANDBOX_HOST = "sandbox"  # the host name of a sandbox's own events
+
+
+def deployment_id(design_name: str) -> str:
+    """The deployment id of a design on the command line: 10 hex digits of its name's hash."""
+    return hashlib.sha256(f"mvlab-cli:{design_name}".encode()).hexdigest()[:10]
+
+
+def describe(event: Event) -> str:
+    """One line of progress for an event."""
+    if isinstance(event, StepEvent):
+        return f"{event.host}: {event.step} {event.status}" + (f" ({event.detail})" if event.detail else "")
+    if isinstance(event, FinishedEvent):
+        return f"{event.host}: finished, {'ok' if event.ok else 'FAILED'}" + (f": {event.detail}" if event.detail else "")
+    return f"{event.host}: {event.src} -> {event.dst} {event.dst_ip} {'answers' if event.observed else 'no answer'}"
+
+
+def _last_entry(client, deployment: str) -> str:
+    newest = client.xrevrange(stream_key(deployment), count=1)
+    if not newest:
+        return "0-0"
+    entry_id = newest[0][0]
+    return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+
+
+def deploy_through_agents(
+    plans: dict[str, HostPlan], deployment: str, timeout: float, progress: Callable[[Event], None]
+) -> tuple[dict[str, tuple[bool, str]], list[Event]]:
+    """Apply then probe every plan on the agent named like its host; ({host: (ok, detail)}, events).
+
+    A host is done when its agent sends its FinishedEvent (after its probes, or after a
+    failed apply); a host whose agent does not answer in `timeout` seconds fails.
+    """
+    from designer.celery import app
+    from designer.redis_client import sync_client
+
+    client = sync_client()
+    after = _last_entry(client, deployment)
+    applies = {
+        host: app.send_task("mvlab.agent.apply", args=[plan.model_dump(mode="json")], queue=f"agent.{host}")
+        for host, plan in plans.items()
+    }
+    probing: set[str] = set()
+    finished: dict[str, FinishedEvent] = {}
+    events: list[Event] = []
+    deadline = time.monotonic() + timeout
+    for entry_id, raw in follow_stream(client, deployment, after, block_ms=500):
+        if entry_id and raw.get("kind") in ("step", "probe", "finished"):
+            event = parse_event(raw)
+            events.append(event)
+            progress(event)
+            if isinstance(event, FinishedEvent):
+                finished[event.host] = event
+        for host, result in applies.items():
+            if host in probing or host in finished or not result.ready():
+                continue
+            if result.successful():
+                probing.add(host)
+                app.send_task("mvlab.agent.probe", args=[plans[host].model_dump(mode="json")], queue=f"agent.{host}")
+            else:  # refused before it could report: the task's error is all there is
+                finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False, detail=str(result.result))
+        if set(finished) >= set(plans) or time.monotonic() > deadline:
+            break
+    outcomes = {host: (event.ok, event.detail) for host, event in finished.items()}
+    for host in set(plans) - set(finished):
+        outcomes[host] = (False, f"no answer from agent {host!r} (queue agent.{host}) within {timeout:.0f} s")
+    return outcomes, events
+
+
+def teardown_through_agents(deployment: str, timeout: float) -> dict[str, tuple[bool, str]]:
+    """Ask each live host agent that reported on `deployment` to tear it down; {host: (ok, what)}.
+
+    The hosts are read from the deployment's event stream; none when Redis is not
+    there (a sandbox made by `lab up --sandbox` needs no Redis).
+    """
+    import redis
+
+    from designer.celery import app
+    from designer.redis_client import sync_client
+
+    client = sync_client()
+    try:
+        entries = client.xrange(stream_key(deployment))
+    except redis.ConnectionError:
+        return {}
+    hosts = set()
+    for _, fields in entries:
+        raw = json.loads(fields["event"])
+        if raw.get("kind") in ("step", "finished") and raw.get("host") != SANDBOX_HOST:
+            hosts.add(raw["host"])
+    outcomes = {}
+    for host in sorted(hosts):
+        beat = client.get(f"mvlab:agent:{host}")
+        if beat is None or json.loads(beat).get("sandbox"):
+            continue
+        result = app.send_task("mvlab.agent.teardown", args=[deployment], queue=f"agent.{host}")
+        try:
+            answer = result.get(timeout=timeout)
+            outcomes[host] = (True, ", ".join(answer["removed"]) or "nothing")
+        except Exception as err:  # the agent's own error, or no answer in time
+            outcomes[host] = (False, str(err) or type(err).__name__)
+    return outcomes
