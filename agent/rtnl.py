@@ -16,6 +16,7 @@ never talk to another namespace.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
 import struct
@@ -43,7 +44,8 @@ MACVLAN_MODES = {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8, "source": 
 MACVLAN_MODE_NAMES = {v: k for k, v in MACVLAN_MODES.items()}
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE = 0, 253, 255
 RTN_UNICAST = 1
-RECV_BUFFER = 1 << 20
+RECV_BUFFER = 1 << 20  # the socket's queue
+DATAGRAM = 1 << 16  # the largest reply datagram read at once (the kernel's dump chunks are 32 KiB at most)
 _HDR = struct.Struct("=IHHII")
 _ATTR = struct.Struct("=HH")
 _IFINFO = struct.Struct("=BBHiII")
@@ -231,6 +233,7 @@ class Rtnl:
         self.sock = sock
         self.seq = 0
         self.lock = threading.Lock()
+        self.buffer = bytearray(DATAGRAM)
 
     def close(self) -> None:
         self.sock.close()
@@ -257,7 +260,7 @@ class Rtnl:
             pending = set(range(first, self.seq + 1))
             failures = []
             while pending:
-                data = self.sock.recv(RECV_BUFFER)
+                data = self._receive()
                 offset = 0
                 while offset + 16 <= len(data):
                     length, mtype, _, seq, _ = _HDR.unpack_from(data, offset)
@@ -270,6 +273,12 @@ class Rtnl:
             if failures:
                 raise RequestError(sorted(failures, key=lambda f: requests.index(f[0])))
 
+    def _receive(self) -> bytes:
+        size = self.sock.recv_into(self.buffer, DATAGRAM, socket.MSG_TRUNC)
+        if size > DATAGRAM:
+            raise OSError(errno.EMSGSIZE, f"a netlink reply of {size} bytes does not fit {DATAGRAM}")
+        return bytes(self.buffer[:size])
+
     def _dump(self, request: Request, decode) -> list:
         with self.lock:
             self.seq += 1
@@ -277,7 +286,7 @@ class Rtnl:
             self.sock.send(request.encode(seq))
             found = []
             while True:
-                data = self.sock.recv(RECV_BUFFER)
+                data = self._receive()
                 offset = 0
                 while offset + 16 <= len(data):
                     length, mtype, _, mseq, _ = _HDR.unpack_from(data, offset)
