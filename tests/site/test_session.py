@@ -1,8 +1,10 @@
 """Signing in and out: the JSON session endpoint, the plain login page, the editor page, admin."""
 
+import io
 import re
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from tests.site.conftest import Api
@@ -90,3 +92,14 @@ def test_signed_in_user_gets_the_built_editor_and_its_assets(owner, settings):
         b"".join(served.streaming_content)
         == (settings.FRONTEND_DIST / asset.removeprefix("/static/")).read_bytes()
     )
+
+
+def test_first_start_creates_a_sign_in_once_and_prints_it(django_user_model):
+    first = io.StringIO()
+    call_command("ensure_signin", stdout=first)
+    username, password = re.fullmatch(r"sign in as: (\S+)  password: (\S+)\n", first.getvalue()).groups()
+    assert django_user_model.objects.get(username=username).check_password(password)
+    again = io.StringIO()
+    call_command("ensure_signin", stdout=again)
+    assert not again.getvalue().startswith("sign in as:")
+    assert django_user_model.objects.count() == 1
