@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno
 import heapq
-import ipaddress
 import itertools
 import random
 import selectors
@@ -204,7 +203,7 @@ def probe_hosts(
 
 
 def _family(probe: Probe) -> int:
-    return socket.AF_INET if ipaddress.ip_address(probe.dst_ip).version == 4 else socket.AF_INET6
+    return socket.AF_INET6 if ":" in probe.dst_ip else socket.AF_INET  # dst_ip is a validated address
 
 
 class _ProbeLoop:
