@@ -179,6 +179,10 @@ class _Reconciler:
         except ApplyError as exc:
             self._event(name, "failed", str(exc))
             raise
+        except OSError as exc:  # a namespace file, /proc/sys, nft: named like the kernel's errors
+            error = ApplyError(f"host {self.plan.host}: {name}: {exc}")
+            self._event(name, "failed", str(error))
+            raise error from exc
         self._event(name, "done", "; ".join(self.report.actions[before:]))
 
     def _event(self, step: str, status: str, detail: str = "") -> None:
