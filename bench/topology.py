@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from designer.topology.compile import compile_plans  # noqa: E402
-from designer.topology.exports import to_docker, to_shell  # noqa: E402
-from designer.topology.ipam import allocate  # noqa: E402
-from designer.topology.model import Design  # noqa: E402
-from designer.topology.predict import predict  # noqa: E402
+from designer.topology.compile import compile_plans
+from designer.topology.exports import to_docker, to_shell
+from designer.topology.ipam import allocate
+from designer.topology.model import Design
+from designer.topology.predict import predict
 
 VLANS = 4
 
@@ -29,12 +29,15 @@ def design(n: int) -> Design:
     hosts = {f"h{i}": {"nics": ["eth1"]} for i in range(4)}
     hosts["h0"].update(forwarding=True, addresses={f"eth1.{10 + v}": f"10.{v}.0.1/16" for v in range(VLANS)})
     networks = {
-        f"n{v}": {"parent": f"eth1.{10 + v}", "subnet": f"10.{v}.0.0/16", "gateway": f"10.{v}.0.1"} for v in range(VLANS)
+        f"n{v}": {"parent": f"eth1.{10 + v}", "subnet": f"10.{v}.0.0/16", "gateway": f"10.{v}.0.1"}
+        for v in range(VLANS)
     }
     containers = {
         f"c{k}": {
             "host": f"h{k % 4}",
-            "networks": {f"n{k % VLANS}": {"ip": f"10.{k % VLANS}.1.{k // VLANS % 250 + 1}"} if k % 2 else {}},
+            "networks": {
+                f"n{k % VLANS}": {"ip": f"10.{k % VLANS}.1.{k // VLANS % 250 + 1}"} if k % 2 else {}
+            },
         }
         for k in range(n)
     }
@@ -44,7 +47,9 @@ def design(n: int) -> Design:
             "kind": "Design",
             "name": f"bench{n}",
             "hosts": hosts,
-            "segments": {"lan": {"ports": [f"{h}.eth1" for h in hosts], "vlans": [10 + v for v in range(VLANS)]}},
+            "segments": {
+                "lan": {"ports": [f"{h}.eth1" for h in hosts], "vlans": [10 + v for v in range(VLANS)]}
+            },
             "networks": networks,
             "containers": containers,
         }
@@ -61,7 +66,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[50, 200])
     args = parser.parse_args()
-    print(f"{'containers':>10} {'pairs':>8} {'allocate':>10} {'predict':>10} {'compile':>10} {'sh':>8} {'docker':>8}  (ms)")
+    steps = ("allocate", "predict", "compile")
+    print(
+        f"{'containers':>10} {'pairs':>8}"
+        + "".join(f" {s:>10}" for s in steps)
+        + f" {'sh':>8} {'docker':>8}  (ms)"
+    )
     for n in args.n:
         d = design(n)
         allocation, t_alloc = timed(allocate, d)

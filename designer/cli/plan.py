@@ -70,9 +70,8 @@ def summary(plan: HostPlan) -> str:
             lines.append(f"  vlan {link.name} on {link.parent} id {link.vid}")
         else:
             addresses = " ".join(link.addresses) or "no address"
-            lines.append(
-                f"  macvlan {where(link.namespace)}:{link.name} on {link.parent} mode {link.mode} {link.mac} {addresses}"
-            )
+            name = f"{where(link.namespace)}:{link.name}"
+            lines.append(f"  macvlan {name} on {link.parent} mode {link.mode} {link.mac} {addresses}")
     lines += [f"  address {a.address} on {a.link}" for a in plan.host_addresses]
     for route in plan.routes:
         target = f"via {route.via}" if route.via else f"dev {route.dev}"
@@ -90,5 +89,7 @@ def fabric_summary(fabric: SandboxFabric) -> str:
     for segment in fabric.segments:
         ports = " ".join(f"{p.host}.{p.nic}" for p in segment.ports) or "no ports"
         vlans = ",".join(map(str, segment.vlans)) or "none"
-        lines.append(f"  segment {segment.name}: {ports}; vlans {vlans}{'; hairpin' if segment.hairpin else ''}")
+        lines.append(
+            f"  segment {segment.name}: {ports}; vlans {vlans}{'; hairpin' if segment.hairpin else ''}"
+        )
     return "\n".join(lines) + "\n"

@@ -11,7 +11,6 @@ deployment give equal plans.
 from __future__ import annotations
 
 from agent.plan import (
-    HOST_NS,
     HostAddress,
     HostPlan,
     Link,
@@ -39,7 +38,10 @@ def compile_plans(
     """The plan of every host of the design, keyed by host name (`matrix` defaults to the prediction)."""
     specs = namespaces(design, allocation)
     matrix = matrix if matrix is not None else predict(design, allocation)
-    return {host: _host_plan(host, [s for s in specs if s.host == host], matrix, deployment) for host in design.hosts}
+    return {
+        host: _host_plan(host, [s for s in specs if s.host == host], matrix, deployment)
+        for host in design.hosts
+    }
 
 
 def compile_fabric(design: Design, deployment: str) -> SandboxFabric:
@@ -51,7 +53,9 @@ def compile_fabric(design: Design, deployment: str) -> SandboxFabric:
             host, _, nic = port.partition(".")
             if host in design.hosts and nic:
                 ports.append(SegmentPort(host=host, nic=nic))
-        segments.append(Segment(name=name, ports=tuple(ports), vlans=tuple(segment.vlans), hairpin=segment.hairpin))
+        segments.append(
+            Segment(name=name, ports=tuple(ports), vlans=tuple(segment.vlans), hairpin=segment.hairpin)
+        )
     return SandboxFabric(deployment=deployment, hosts=tuple(design.hosts), segments=tuple(segments))
 
 
@@ -91,7 +95,9 @@ def _host_plan(host: str, specs: list[NamespaceSpec], matrix: Matrix, deployment
         for spec in specs
         for route in spec.routes
     ]
-    sysctls = [Sysctl(namespace=spec.namespace, key=FORWARDING, value="1") for spec in specs if spec.forwarding]
+    sysctls = [
+        Sysctl(namespace=spec.namespace, key=FORWARDING, value="1") for spec in specs if spec.forwarding
+    ]
     masquerade = [
         Masquerade(namespace=spec.namespace, out_link=out_link, source=source)
         for spec in guests

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
-from agent.plan import HOST_NS
+
 from designer.topology.ipam import Allocation
 from designer.topology.model import Design
 from designer.topology.namespaces import Interface, NamespaceSpec, StaticRoute, namespaces, split_link
@@ -53,7 +53,9 @@ def to_docker(design: Design, allocation: Allocation) -> str:
         for spec in guests:
             lines += _docker_endpoint(spec, gateways)
         sections[host] = lines
-    return _script(design, "docker commands (run each container from an image with iproute2 and nft)", sections)
+    return _script(
+        design, "docker commands (run each container from an image with iproute2 and nft)", sections
+    )
 
 
 def _on_host(specs: list[NamespaceSpec], host: str) -> tuple[NamespaceSpec, list[NamespaceSpec]]:
@@ -96,7 +98,9 @@ def _parents(specs: list[NamespaceSpec], made_elsewhere: set[str]) -> list[str]:
     for parent in parents:
         nic, vid = split_link(parent)
         if vid is not None and parent not in made_elsewhere:
-            lines.append(_cmd("ip", "link", "add", "link", nic, "name", parent, "type", "vlan", "id", str(vid)))
+            lines.append(
+                _cmd("ip", "link", "add", "link", nic, "name", parent, "type", "vlan", "id", str(vid))
+            )
             lines.append(_cmd("ip", "link", "set", parent, "up"))
     return lines
 
@@ -119,7 +123,9 @@ def _host_namespace(spec: NamespaceSpec) -> list[str]:
 
 def _macvlan_add(iface: Interface, name: str) -> str:
     mac = ("address", iface.mac) if iface.mac else ()
-    return _cmd("ip", "link", "add", "link", iface.parent, "name", name, *mac, "type", "macvlan", "mode", iface.mode)
+    return _cmd(
+        "ip", "link", "add", "link", iface.parent, "name", name, *mac, "type", "macvlan", "mode", iface.mode
+    )
 
 
 def _route(route: StaticRoute, ip: tuple[str, ...], verb: str = "add") -> str:
@@ -130,7 +136,11 @@ def _route(route: StaticRoute, ip: tuple[str, ...], verb: str = "add") -> str:
 
 def _guest_namespace(spec: NamespaceSpec, temporary: str) -> list[str]:
     ns = spec.namespace
-    lines = [f"# {spec.kind} {spec.endpoint}", _cmd("ip", "netns", "add", ns), _cmd("ip", "-n", ns, "link", "set", "lo", "up")]
+    lines = [
+        f"# {spec.kind} {spec.endpoint}",
+        _cmd("ip", "netns", "add", ns),
+        _cmd("ip", "-n", ns, "link", "set", "lo", "up"),
+    ]
     for iface in spec.interfaces:
         lines += [
             _macvlan_add(iface, temporary),
@@ -152,13 +162,34 @@ def _masquerade(spec: NamespaceSpec, run_in: tuple[str, ...]) -> list[str]:
         return []
     lines = [
         _cmd(*run_in, "nft", "add", "table", "ip", NFT_TABLE),
-        _cmd(*run_in, "nft", "add", "chain", "ip", NFT_TABLE, "postrouting",
-             "{ type nat hook postrouting priority 100 ; }"),
+        _cmd(
+            *run_in,
+            "nft",
+            "add",
+            "chain",
+            "ip",
+            NFT_TABLE,
+            "postrouting",
+            "{ type nat hook postrouting priority 100 ; }",
+        ),
     ]
     for out_link, source in spec.masquerade:
         lines.append(
-            _cmd(*run_in, "nft", "add", "rule", "ip", NFT_TABLE, "postrouting",
-                 "oifname", out_link, "ip", "saddr", source, "masquerade")
+            _cmd(
+                *run_in,
+                "nft",
+                "add",
+                "rule",
+                "ip",
+                NFT_TABLE,
+                "postrouting",
+                "oifname",
+                out_link,
+                "ip",
+                "saddr",
+                source,
+                "masquerade",
+            )
         )
     return lines
 
@@ -199,7 +230,16 @@ def _docker_endpoint(spec: NamespaceSpec, gateways: dict[str, str]) -> list[str]
         if any(a.split("/")[0] == gateways[i.network] for a in i.addresses)
     ]
     first, *others = spec.interfaces
-    args = ["docker", "run", "-d", "--name", spec.endpoint, "--network", first.network, *_docker_addresses(first)]
+    args = [
+        "docker",
+        "run",
+        "-d",
+        "--name",
+        spec.endpoint,
+        "--network",
+        first.network,
+        *_docker_addresses(first),
+    ]
     if first.mac:
         args += ["--mac-address", first.mac]
     args += ["--cap-add", "NET_ADMIN"]  # to set the design's routes (and NAT) inside
@@ -209,7 +249,9 @@ def _docker_endpoint(spec: NamespaceSpec, gateways: dict[str, str]) -> list[str]
     for iface in others:
         if iface.mac:
             lines.append(f"# docker network connect cannot set a MAC; {iface.name} should have {iface.mac}")
-        lines.append(_cmd("docker", "network", "connect", *_docker_addresses(iface), iface.network, spec.endpoint))
+        lines.append(
+            _cmd("docker", "network", "connect", *_docker_addresses(iface), iface.network, spec.endpoint)
+        )
     exec_in = ("docker", "exec", spec.endpoint)
     # Docker always installs a default route (it invents a gateway when none is given):
     # replace it with the design's, or remove it when the design has none.

@@ -17,8 +17,8 @@ resolve (a leg on an unknown network) are skipped: the validator reports those.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
 
 from designer.topology.issues import Issue
 from designer.topology.model import Attachment, Design, MacvlanNetwork

@@ -7,7 +7,7 @@ prediction fills `expected` (and `expected_ttl`), a deployment's probe results f
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from pydantic import BaseModel
 
@@ -56,6 +56,8 @@ def merge_observed(matrix: Matrix, events: Iterable[ProbeEvent]) -> Matrix:
     for pair in matrix.pairs:
         event = results.get((pair.src, pair.dst, pair.dst_ip))
         if event is not None:
-            pair = pair.model_copy(update={"observed": event.observed, "rtt_ms": event.rtt_ms, "ttl": event.ttl})
+            pair = pair.model_copy(
+                update={"observed": event.observed, "rtt_ms": event.rtt_ms, "ttl": event.ttl}
+            )
         pairs.append(pair)
     return Matrix(endpoints=[e.model_copy() for e in matrix.endpoints], pairs=pairs)

@@ -19,7 +19,7 @@ from typing import Literal
 
 from agent.plan import HOST_NS
 from designer.topology.ipam import Allocation, mac_from_ip
-from designer.topology.model import Container, Design, RouteSpec, Router
+from designer.topology.model import Container, Design, Router, RouteSpec
 
 Kind = Literal["container", "router", "host"]
 SHIM_PREFIX = "mvs-"
@@ -40,7 +40,9 @@ class Interface:
     @cached_property
     def ipv4(self) -> tuple[ipaddress.IPv4Interface, ...]:
         return tuple(
-            i for i in (ipaddress.ip_interface(a) for a in self.addresses) if isinstance(i, ipaddress.IPv4Interface)
+            i
+            for i in (ipaddress.ip_interface(a) for a in self.addresses)
+            if isinstance(i, ipaddress.IPv4Interface)
         )
 
 
@@ -151,7 +153,9 @@ def _default_routes(design: Design, interfaces: list[Interface], given: list[Rou
 
 
 def _is_default(to: str, family: int) -> bool:
-    return (to == "default" and family == 4) or (to in {"0.0.0.0/0", "::/0"} and ipaddress.ip_network(to).version == family)
+    return (to == "default" and family == 4) or (
+        to in {"0.0.0.0/0", "::/0"} and ipaddress.ip_network(to).version == family
+    )
 
 
 def _has_family(iface: Interface, family: int) -> bool:
@@ -174,7 +178,10 @@ def _host_namespace(design: Design, name: str) -> NamespaceSpec:
         address = f"{shim.ip}/{32 if v4 else 128}"
         mac = mac_from_ip(shim.ip) if v4 else None
         interfaces.append(Interface(link, net.parent, "bridge", shim.network, (address,), mac))
-        routes += [StaticRoute(str(target), dev=link) for target in _shim_targets(net.ip_range or net.subnet, interfaces)]
+        routes += [
+            StaticRoute(str(target), dev=link)
+            for target in _shim_targets(net.ip_range or net.subnet, interfaces)
+        ]
     routes += _static_routes(host.routes)
     return NamespaceSpec(
         endpoint=name,
@@ -187,7 +194,9 @@ def _host_namespace(design: Design, name: str) -> NamespaceSpec:
     )
 
 
-def _shim_targets(target: str, interfaces: list[Interface]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def _shim_targets(
+    target: str, interfaces: list[Interface]
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """Where the shim's route goes: the range, or its two halves when a host address already
     has the very same connected route (the kernel refuses a second route to the same
     prefix; the halves are more specific, so the shim wins, as it must)."""

@@ -66,7 +66,10 @@ def router_design(masquerade: str | None, server_gateway: bool = False) -> dict:
         router["masquerade"] = masquerade
     return dict(
         hosts={"host1": {"nics": ["eth1", "eth2"]}},
-        networks={"inside": {"parent": "eth1", "subnet": "10.1.0.0/24", "gateway": "10.1.0.1"}, "uplink": uplink},
+        networks={
+            "inside": {"parent": "eth1", "subnet": "10.1.0.0/24", "gateway": "10.1.0.1"},
+            "uplink": uplink,
+        },
         containers={
             "client": {"host": "host1", "networks": {"inside": {"ip": "10.1.0.10"}}},
             "server": {"host": "host1", "networks": {"uplink": {"ip": "10.2.0.20"}}},

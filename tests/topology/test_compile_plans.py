@@ -17,7 +17,10 @@ def plans_of(parts: dict, deployment: str = "dep1") -> dict[str, HostPlan]:
 def test_every_host_gets_a_plan_and_only_the_vlan_links_it_uses():
     plans = plans_of(TWO_VLANS)
     assert set(plans) == {"host1", "host2", "host3"}
-    vlans = {host: {(l.name, l.parent, l.vid) for l in plan.links if l.kind == "vlan"} for host, plan in plans.items()}
+    vlans = {
+        host: {(l.name, l.parent, l.vid) for l in plan.links if l.kind == "vlan"}
+        for host, plan in plans.items()
+    }
     both = {("enp0s8.100", "enp0s8", 100), ("enp0s8.200", "enp0s8", 200)}
     assert vlans == {"host1": both, "host2": both, "host3": both}
     assert plans["host2"].nics == ("enp0s8",)  # enp0s9 carries nothing of the design
@@ -55,7 +58,13 @@ def test_the_shim_is_a_bridge_macvlan_of_the_host_with_a_32_and_a_route_to_the_r
 
 def test_a_shim_route_that_would_clash_with_a_host_address_is_split_in_two():
     parts = dict(
-        hosts={"host1": {"nics": ["eth1"], "addresses": {"eth1": "10.1.0.1/24"}, "shim": {"network": "n", "ip": "10.1.0.250"}}},
+        hosts={
+            "host1": {
+                "nics": ["eth1"],
+                "addresses": {"eth1": "10.1.0.1/24"},
+                "shim": {"network": "n", "ip": "10.1.0.250"},
+            }
+        },
         networks={"n": {"parent": "eth1", "subnet": "10.1.0.0/24"}},
     )
     routes = plans_of(parts)["host1"].routes
@@ -128,7 +137,9 @@ def test_a_given_default_route_replaces_the_gateway_default():
     parts = dict(
         hosts={"host1": {"nics": ["eth1"]}},
         networks={"n": {"parent": "eth1", "subnet": "10.1.0.0/24", "gateway": "10.1.0.1"}},
-        containers={"c": {"host": "host1", "networks": {"n": {}}, "routes": [{"to": "default", "via": "10.1.0.9"}]}},
+        containers={
+            "c": {"host": "host1", "networks": {"n": {}}, "routes": [{"to": "default", "via": "10.1.0.9"}]}
+        },
     )
     routes = plans_of(parts)["host1"].routes
     assert routes == (Route(namespace="c", dst="default", via="10.1.0.9"),)
@@ -152,7 +163,10 @@ def test_plans_are_deterministic_and_survive_the_json_round_trip():
 
 
 def test_the_fabric_lists_every_host_and_the_segments_with_ports_vlans_and_hairpin():
-    parts = dict(TWO_VLANS, segments={"lan": {"ports": ["host1.enp0s8", "host3.enp0s8"], "vlans": [100], "hairpin": True}})
+    parts = dict(
+        TWO_VLANS,
+        segments={"lan": {"ports": ["host1.enp0s8", "host3.enp0s8"], "vlans": [100], "hairpin": True}},
+    )
     fabric = compile_fabric(make_design(**parts), "dep1")
     assert fabric.hosts == ("host1", "host2", "host3")
     [segment] = fabric.segments

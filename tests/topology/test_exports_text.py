@@ -9,6 +9,7 @@ from designer.topology.exports import to_docker, to_shell
 from designer.topology.ipam import allocate
 from tests.topology.factory import ROUTER, TWO_VLANS, make_design
 
+
 def sections(script: str) -> dict[str, list[list[str]]]:
     """Each host's commands, split into words the way the shell will, comments and case syntax left out."""
     out: dict[str, list[list[str]]] = {}
@@ -40,8 +41,21 @@ def test_the_shell_export_makes_vlans_namespaces_and_moved_macvlans_like_the_tut
     assert ["ip", "link", "add", "link", "enp0s8", "name", "enp0s8.100", "type", "vlan", "id", "100"] in host1
     assert ["ip", "netns", "add", "d1"] in host1
     add = host1.index(
-        ["ip", "link", "add", "link", "enp0s8.100", "name", "mvtmp0", "address", "02:42:ac:10:0a:0a",
-         "type", "macvlan", "mode", "bridge"]
+        [
+            "ip",
+            "link",
+            "add",
+            "link",
+            "enp0s8.100",
+            "name",
+            "mvtmp0",
+            "address",
+            "02:42:ac:10:0a:0a",
+            "type",
+            "macvlan",
+            "mode",
+            "bridge",
+        ]
     )
     assert host1[add + 1 : add + 6] == [
         ["ip", "link", "set", "mvtmp0", "netns", "d1"],
@@ -64,23 +78,72 @@ def test_the_shell_export_sets_host_addresses_and_forwarding():
 def test_router_forwarding_and_masquerade_are_set_inside_its_namespace():
     host1 = sections(export(to_shell, ROUTER))["host1"]
     assert ["ip", "netns", "exec", "r1", "sysctl", "-w", "net.ipv4.ip_forward=1"] in host1
-    assert ["ip", "netns", "exec", "r1", "nft", "add", "chain", "ip", "mvlab", "postrouting",
-            "{ type nat hook postrouting priority 100 ; }"] in host1
-    assert ["ip", "netns", "exec", "r1", "nft", "add", "rule", "ip", "mvlab", "postrouting",
-            "oifname", "eth1", "ip", "saddr", "10.1.0.0/24", "masquerade"] in host1
+    assert [
+        "ip",
+        "netns",
+        "exec",
+        "r1",
+        "nft",
+        "add",
+        "chain",
+        "ip",
+        "mvlab",
+        "postrouting",
+        "{ type nat hook postrouting priority 100 ; }",
+    ] in host1
+    assert [
+        "ip",
+        "netns",
+        "exec",
+        "r1",
+        "nft",
+        "add",
+        "rule",
+        "ip",
+        "mvlab",
+        "postrouting",
+        "oifname",
+        "eth1",
+        "ip",
+        "saddr",
+        "10.1.0.0/24",
+        "masquerade",
+    ] in host1
 
 
 def test_the_docker_export_creates_each_network_on_every_host_that_uses_it():
     script = export(to_docker, TWO_VLANS)
     subprocess.run(["sh", "-n"], input=script, text=True, check=True)
     per_host = sections(script)
-    create_mac10 = ["docker", "network", "create", "-d", "macvlan", "--subnet", "172.16.10.0/24",
-                    "--gateway", "172.16.10.1", "--ip-range", "172.16.10.0/25",
-                    "-o", "parent=enp0s8.100", "-o", "macvlan_mode=bridge", "mac10"]
+    create_mac10 = [
+        "docker",
+        "network",
+        "create",
+        "-d",
+        "macvlan",
+        "--subnet",
+        "172.16.10.0/24",
+        "--gateway",
+        "172.16.10.1",
+        "--ip-range",
+        "172.16.10.0/25",
+        "-o",
+        "parent=enp0s8.100",
+        "-o",
+        "macvlan_mode=bridge",
+        "mac10",
+    ]
     assert create_mac10 in per_host["host1"] and create_mac10 in per_host["host2"]
     assert not any(cmd[:2] == ["docker", "network"] for cmd in per_host["host3"])
     run_d4 = next(cmd for cmd in per_host["host2"] if cmd[:5] == ["docker", "run", "-d", "--name", "d4"])
-    assert run_d4[5:11] == ["--network", "mac20", "--ip", "172.16.20.11", "--mac-address", "02:00:00:00:20:0b"]
+    assert run_d4[5:11] == [
+        "--network",
+        "mac20",
+        "--ip",
+        "172.16.20.11",
+        "--mac-address",
+        "02:00:00:00:20:0b",
+    ]
 
 
 def test_the_docker_export_connects_extra_legs_and_fixes_the_default_route():

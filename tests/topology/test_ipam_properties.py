@@ -27,7 +27,9 @@ def designs(draw):
             net["ip_range"] = str(draw(st.sampled_from(ranges)))
         if draw(st.booleans()):
             net["gateway"] = str(draw(st.sampled_from(hosts)))
-        net["aux_addresses"] = {f"x{i}": str(a) for i, a in enumerate(draw(st.sets(st.sampled_from(hosts), max_size=2)))}
+        net["aux_addresses"] = {
+            f"x{i}": str(a) for i, a in enumerate(draw(st.sets(st.sampled_from(hosts), max_size=2)))
+        }
         reserved |= {net.get("gateway"), *net["aux_addresses"].values()}
         networks[f"n{index}"] = net
     all_hosts = sorted({a for n in networks.values() for a in ipaddress.ip_network(n["subnet"]).hosts()})
@@ -111,7 +113,9 @@ def test_same_design_same_allocation_whatever_the_order_it_was_written_in(design
 @given(designs())
 def test_a_range_runs_out_only_when_every_address_in_it_is_taken(design):
     allocation = allocate(design)
-    taken = {leg.address for leg in allocation.legs.values() if leg.address} | {str(a) for a in never_handed_out(design)}
+    taken = {leg.address for leg in allocation.legs.values() if leg.address} | {
+        str(a) for a in never_handed_out(design)
+    }
     for issue in allocation.issues:
         network = issue.path.rsplit(".", 1)[1]
         net = design.networks[network]

@@ -76,5 +76,7 @@ def test_the_kernel_does_what_the_design_predicts(name):
         }
         results = probe_hosts(jobs, dep, lambda e: None, timeout=1.0, tries=2)
     predicted = {(p.src, p.dst_ip): p.expected_ttl for plan in plans for p in plan.probes}
-    observed = {(e.src, e.dst_ip): e.ttl if e.observed else None for events in results.values() for e in events}
+    observed = {
+        (e.src, e.dst_ip): e.ttl if e.observed else None for events in results.values() for e in events
+    }
     assert observed == predicted

@@ -20,13 +20,23 @@ def test_the_json_has_exactly_the_design_md_shape_with_one_pair_per_source_and_a
     addresses = sum(len(e["addresses"]) for e in data["endpoints"])
     per_source = {e["name"]: addresses - len(e["addresses"]) for e in data["endpoints"]}
     assert len(data["pairs"]) == sum(per_source.values())
-    assert {(p["src"], p["dst_ip"]) for p in data["pairs"]} >= {("host1", "172.16.20.1"), ("d4", "172.16.10.250")}
+    assert {(p["src"], p["dst_ip"]) for p in data["pairs"]} >= {
+        ("host1", "172.16.20.1"),
+        ("d4", "172.16.10.250"),
+    }
 
 
 def event(src, dst, dst_ip, observed, ttl=None, rtt=None):
     return ProbeEvent(
-        deployment="dep1", host="host1", src=src, dst=dst, dst_ip=dst_ip,
-        expected=True, observed=observed, ttl=ttl, rtt_ms=rtt,
+        deployment="dep1",
+        host="host1",
+        src=src,
+        dst=dst,
+        dst_ip=dst_ip,
+        expected=True,
+        observed=observed,
+        ttl=ttl,
+        rtt_ms=rtt,
     )
 
 
@@ -41,7 +51,13 @@ def test_probe_results_fill_their_pairs_and_leave_the_others_open():
         ],
     )
     pair = merged.pair("d1", "172.16.20.11")
-    assert (pair.expected, pair.observed, pair.ttl, pair.rtt_ms, pair.expected_ttl) == (True, True, 63, 0.21, 63)
+    assert (pair.expected, pair.observed, pair.ttl, pair.rtt_ms, pair.expected_ttl) == (
+        True,
+        True,
+        63,
+        0.21,
+        63,
+    )
     assert merged.pair("d2", "172.16.10.10").observed is None
     assert matrix.pair("d1", "172.16.20.11").observed is None  # the prediction itself is untouched
     assert len(merged.pairs) == len(matrix.pairs)

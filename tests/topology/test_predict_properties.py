@@ -18,14 +18,17 @@ HOSTS = ["h1", "h2", "h3"]
 
 @st.composite
 def designs(draw):
-    """Designs of up to three hosts, networks on VLANs of one wire, containers, a router; some references dangle."""
+    """Up to three hosts, networks on VLANs of one wire, containers, a router; some references dangle."""
     hosts = {}
     for name in HOSTS[: draw(st.integers(1, 3))]:
         host = {"nics": ["eth1"], "forwarding": draw(st.booleans())}
         if draw(st.booleans()):
             host["addresses"] = {"eth1.10": f"10.10.0.{HOSTS.index(name) + 200}/24"}
         if draw(st.booleans()):
-            host["shim"] = {"network": draw(st.sampled_from(["n10", "n20", "ghost"])), "ip": f"10.10.0.{HOSTS.index(name) + 240}"}
+            host["shim"] = {
+                "network": draw(st.sampled_from(["n10", "n20", "ghost"])),
+                "ip": f"10.10.0.{HOSTS.index(name) + 240}",
+            }
         hosts[name] = host
     networks = {
         "n10": {"parent": "eth1.10", "subnet": "10.10.0.0/24", "mode": draw(st.sampled_from(MODES))},
@@ -50,8 +53,16 @@ def designs(draw):
             "masquerade": draw(st.sampled_from([None, "n20", "ghost"])),
         }
     ports = [f"{h}.eth1" for h in hosts] + draw(st.lists(st.just("gone.eth1"), max_size=1))
-    segments = {"lan": {"ports": ports, "vlans": draw(st.sets(st.sampled_from([10, 20]))), "hairpin": draw(st.booleans())}}
-    return make_design(hosts=hosts, networks=networks, containers=containers, routers=routers, segments=segments)
+    segments = {
+        "lan": {
+            "ports": ports,
+            "vlans": draw(st.sets(st.sampled_from([10, 20]))),
+            "hairpin": draw(st.booleans()),
+        }
+    }
+    return make_design(
+        hosts=hosts, networks=networks, containers=containers, routers=routers, segments=segments
+    )
 
 
 @settings(max_examples=150, deadline=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.topology.factory import make_design, matrix_of, reach
 from tests.topology.scenarios import NET10, one_host, router_design, two_hosts, vlans_and_router_host
 
+
 def test_bridge_siblings_talk_inside_the_host():
     m = matrix_of(make_design(**one_host("bridge")))
     assert reach(m, "a", "10.0.0.11") == 64
@@ -34,7 +35,11 @@ def test_with_a_shim_the_parent_address_answers_through_the_shim():
 
 def test_a_shim_beside_a_parent_address_on_the_same_subnet_routes_through_halves():
     """The kernel refuses a second route to the parent's own /24, so the shim's route is split in two /25."""
-    m = matrix_of(make_design(**one_host("bridge", addresses={"eth1": "10.0.0.1/24"}, shim={"network": "n", "ip": "10.0.0.250"})))
+    m = matrix_of(
+        make_design(
+            **one_host("bridge", addresses={"eth1": "10.0.0.1/24"}, shim={"network": "n", "ip": "10.0.0.250"})
+        )
+    )
     assert reach(m, "host1", "10.0.0.10") == 64
     assert reach(m, "a", "10.0.0.1") == 64
 
@@ -88,8 +93,14 @@ def test_legs_on_different_hosts_talk_over_the_wire_in_every_mode():
 
 
 def test_a_vlan_the_segment_does_not_carry_isolates_the_hosts():
-    assert reach(matrix_of(make_design(**two_hosts("bridge", vlans=[100], parent="eth1.100"))), "a", "10.0.0.11") == 64
-    assert reach(matrix_of(make_design(**two_hosts("bridge", vlans=[200], parent="eth1.100"))), "a", "10.0.0.11") is None
+    assert (
+        reach(matrix_of(make_design(**two_hosts("bridge", vlans=[100], parent="eth1.100"))), "a", "10.0.0.11")
+        == 64
+    )
+    assert (
+        reach(matrix_of(make_design(**two_hosts("bridge", vlans=[200], parent="eth1.100"))), "a", "10.0.0.11")
+        is None
+    )
 
 
 def test_nics_on_no_segment_do_not_reach_other_hosts():
