@@ -12,10 +12,15 @@ from tests.live import LiveStack
 ENDED = ("done", "failed", "torn_down")
 
 
-def instructor(stack: LiveStack, username: str) -> requests.Session:
+def new_instructor(stack: LiveStack, username: str) -> str:
+    """A new user with the instructor role; answers the password."""
     password = stack.create_user(username)
     stack.manage("classroom_role", username, "instructor")
-    return stack.sign_in(username, password)
+    return password
+
+
+def instructor(stack: LiveStack, username: str) -> requests.Session:
+    return stack.sign_in(username, new_instructor(stack, username))
 
 
 def open_class(stack: LiveStack, teacher: requests.Session, name: str = "Networks 101", **limits) -> dict:
