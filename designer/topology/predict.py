@@ -129,7 +129,7 @@ class Arrival:
     nats: tuple[Nat, ...]
 
 
-class Fabric:
+class KernelModel:
     """Every namespace of a design with its ports and routes; answers `ping`."""
 
     def __init__(self, design: Design, specs: list[NamespaceSpec]):
@@ -244,7 +244,7 @@ def endpoints(specs: list[NamespaceSpec]) -> list[Endpoint]:
 def predict(design: Design, allocation: Allocation) -> Matrix:
     """Every source endpoint against every address of every other endpoint."""
     specs = namespaces(design, allocation)
-    fabric = Fabric(design, specs)
+    kernel = KernelModel(design, specs)
     listed = endpoints(specs)
     pairs = []
     for src in listed:
@@ -252,7 +252,7 @@ def predict(design: Design, allocation: Allocation) -> Matrix:
             if dst.name == src.name:
                 continue
             for address in dst.addresses:
-                ttl = fabric.ping(src.name, address)
+                ttl = kernel.ping(src.name, address)
                 pairs.append(
                     Pair(
                         src=src.name, dst=dst.name, dst_ip=address, expected=ttl is not None, expected_ttl=ttl
