@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -86,11 +87,24 @@ def site_redis(settings):
     """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.REDIS_URL = SITE_REDIS_URL
-    celery_app.conf.broker_url = SITE_REDIS_URL
-    celery_app.conf.result_backend = SITE_REDIS_URL
+    before = celery_app.conf.broker_url
+    _point_celery_at(SITE_REDIS_URL)
     client = redis.Redis.from_url(SITE_REDIS_URL, decode_responses=True)
     yield client
     client.close()
+    _point_celery_at(before)
+
+
+def _point_celery_at(url: str) -> None:
+    """Sends the site's Celery messages and reads its results at `url` from now on.
+
+    Celery caches its broker connections and result backend on first use; they are
+    dropped here (as Celery itself does after a fork) so the new URL takes effect.
+    """
+    celery_app.conf.broker_url = celery_app.conf.result_backend = url
+    celery_app._after_fork()
+    celery_app._backend_cache = None
+    celery_app._local = threading.local()
 
 
 @pytest.fixture
