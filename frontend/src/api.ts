@@ -44,7 +44,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   const type = res.headers.get("Content-Type") ?? "";
   const data = type.includes("json") && text ? JSON.parse(text) : text;
   if (!res.ok) {
-    const detail = typeof data === "object" && data ? (data.detail ?? JSON.stringify(data)) : text;
+    const page = typeof data === "string" && data.trimStart().startsWith("<");  // an HTML error page
+    const detail = typeof data === "object" && data ? (data.detail ?? JSON.stringify(data)) : page ? res.statusText || "error" : text;
     throw new ApiError(res.status, `${method} ${path}: ${res.status} ${typeof detail === "string" ? detail : JSON.stringify(detail)}`,
       (typeof data === "object" && data?.errors) || []);
   }

@@ -219,18 +219,21 @@ class Editor {
   private async validate(): Promise<void> {
     const seq = ++this.validateSeq;
     const d = this.design;
+    const text = JSON.stringify(d);
+    // An answer about a design that has changed since (an edit, an import) is thrown away.
+    const stale = () => seq !== this.validateSeq || JSON.stringify(this.history.design) !== text;
     try {
       const out = await api.validate(d);
-      if (seq !== this.validateSeq) return;
+      if (stale()) return;
       this.issues = out.issues;
       this.alloc = out.allocation ?? {};
       if (out.ok && this.tab === "deploy-panel") void this.deploy.predict();
     } catch (err) {
-      if (seq !== this.validateSeq) return;
+      if (stale()) return;
       if (err instanceof ApiError && err.issues.length) this.issues = err.issues;
       else return this.status(`validate: ${(err as Error).message}`, true);
     }
-    this.lastValidated = JSON.stringify(d);
+    this.lastValidated = text;
     this.byElement = issuesByElement(this.issues, d);
     this.canvas.render(elements(d, this.alloc), this.byElement);
     this.refreshPanel();

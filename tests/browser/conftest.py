@@ -34,11 +34,17 @@ def chromium():
             browser.close()
 
 
-@pytest.fixture
-def editor_page(chromium, live_stack) -> Page:  # noqa: F811  (live_stack is the imported fixture)
-    """The editor at `/`, signed in as a new user through the sign-in page `/` redirects to."""
+@pytest.fixture(scope="session")
+def editor_user(live_stack) -> tuple[str, str]:  # noqa: F811  (live_stack is the imported fixture)
+    """One user for the browser tests (making a user starts Django once: seconds)."""
     username = f"ed{secrets.token_hex(4)}"
-    password = live_stack.create_user(username)
+    return username, live_stack.create_user(username)
+
+
+@pytest.fixture
+def editor_page(chromium, live_stack, editor_user) -> Page:  # noqa: F811
+    """The editor at `/` in a fresh browser context, signed in through the sign-in page `/` redirects to."""
+    username, password = editor_user
     context = chromium.new_context(base_url=live_stack.url, viewport={"width": 1600, "height": 950},
                                    accept_downloads=True)
     context.set_default_timeout(15_000)

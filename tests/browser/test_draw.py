@@ -73,7 +73,7 @@ def test_draw_save_reload(editor_page: Page, artifacts):
     page.click("#new")
     assert design(page)["hosts"] == {}
     page.click("#open")
-    page.locator("#dialog button.link", has_text="two-vlans").click()
+    page.locator("#dialog").get_by_role("button", name="two-vlans", exact=True).click()
     page.wait_for_function("Object.keys(window.mvlab.design.containers).length === 4")
     assert design(page) == drawn
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,8 @@ pytestmark = pytest.mark.browser
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def test_signed_out_editor_asks_for_a_sign_in(chromium, live_stack):
-    username = f"si{secrets.token_hex(4)}"
-    password = live_stack.create_user(username)
+def test_signed_out_editor_asks_for_a_sign_in(chromium, live_stack, editor_user):
+    username, password = editor_user
     context = chromium.new_context(base_url=live_stack.url)
     try:
         page = context.new_page()
