@@ -169,6 +169,8 @@ def test_teardown_removes_what_the_deployment_owns_and_nothing_else(host):
     assert set(links(target.host_ns)) == {"lo", "enp0s8", "enp0s9"}
     assert not netns.exists(ns(dep, "c1"))
     assert teardown(dep, target).unchanged
+    netns.remove(target.host_ns)
+    assert teardown(dep, target).unchanged  # after the sandbox host itself is gone
 
 
 def killed_apply(wanted: HostPlan, target: Target, phase: str) -> None:
