@@ -23,6 +23,7 @@ from designer.classroom import board
 from designer.classroom.models import Attempt, Classroom
 from designer.classroom.notify import group_name
 from designer.models import Deployment
+from designer.redis_client import async_client
 from designer.topology.goals import check_goals, parse_goals, progress
 from designer.topology.matrix import merge_observed
 
@@ -60,6 +61,23 @@ def _checker(attempt_id: int, deployment_id: str):
     return parse_goals(attempt.exercise.goals), board.predicted(deployment)
 
 
+async def _kept(deployment_id: str) -> int:
+    """How many events the deployment's stream holds now."""
+    client = async_client()
+    try:
+        return await client.xlen(events.stream_key(deployment_id))
+    finally:
+        await client.aclose()
+
+
+def _probe(raw: dict) -> ProbeEvent | None:
+    try:
+        event = _EVENT.validate_python(raw)
+    except ValidationError:
+        return None
+    return event if isinstance(event, ProbeEvent) else None
+
+
 class ClassConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -95,21 +113,32 @@ class ClassConsumer(AsyncJsonWebsocketConsumer):
         self.followers[attempt_id] = asyncio.create_task(self._forward(attempt_id, deployment_id))
 
     async def _forward(self, attempt_id: int, deployment_id: str) -> None:
+        """The deployment's state and goal progress: one summary of the kept events, then each live one."""
         goals, predicted = await _checker(attempt_id, deployment_id)
-        probes: list[ProbeEvent] = []
+        kept = await _kept(deployment_id)
         base = {"attempt": attempt_id, "deployment": deployment_id}
-        async for _seq, raw in events.follow(deployment_id):
+        probes: list[ProbeEvent] = []
+        state = None
+        async for seq, raw in events.follow(deployment_id):
+            probe = _probe(raw)
             if raw.get("kind") == "deployment":
-                await self.send_json({"kind": "deploy", **base, "state": raw.get("state"), "detail": raw.get("detail", "")})
-                continue
-            try:
-                event = _EVENT.validate_python(raw)
-            except ValidationError:
-                continue
-            if isinstance(event, ProbeEvent):
-                probes.append(event)
-                results = check_goals(goals, merge_observed(predicted, probes))
-                await self.send_json({"kind": "goals", **base, "goals": progress(results)})
+                state = {"kind": "deploy", **base, "state": raw.get("state"), "detail": raw.get("detail", "")}
+            elif probe is not None:
+                probes.append(probe)
+            if seq > kept:
+                if probe is not None:
+                    await self._send_goals(base, goals, predicted, probes)
+                elif raw.get("kind") == "deployment":
+                    await self.send_json(state)
+            elif seq == kept:
+                if state is not None:
+                    await self.send_json(state)
+                if probes:
+                    await self._send_goals(base, goals, predicted, probes)
+
+    async def _send_goals(self, base: dict, goals, predicted, probes: list[ProbeEvent]) -> None:
+        results = check_goals(goals, merge_observed(predicted, probes))
+        await self.send_json({"kind": "goals", **base, "goals": progress(results)})
 
     async def disconnect(self, code: int) -> None:
         for task in getattr(self, "followers", {}).values():

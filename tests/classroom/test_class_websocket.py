@@ -124,3 +124,30 @@ def test_strangers_and_other_students_are_refused(instructor, alice, bob, room, 
     assert asyncio.run(connect(f"/ws/deployments/{dep}/", _cookie(bob.user))) == (False, 4403)
     assert asyncio.run(connect(f"/ws/deployments/{dep}/", _cookie(alice.user)))[0] is True
     assert asyncio.run(connect(f"/ws/classes/{room['id'] + 1000}/", _cookie(instructor.user))) == (False, 4403)
+
+
+def test_a_late_connection_gets_one_summary_of_what_already_happened(alice, room, site_redis, clean_redis):
+    a = join(alice, room)[0]
+    dep = _start_deployment(a["design"])
+    clean_redis.append(dep)
+    publish_state(dep, "probing")
+    for event in (_probe(dep, "d1", "d4", "172.16.20.11", True, 63), _probe(dep, "d2", "d3", "172.16.10.2", False, None),
+                  _probe(dep, "d1", "d3", "172.16.10.2", True, 64)):
+        site_redis.xadd(stream_key(dep), {"event": json.dumps(event)})
+    cookie = _cookie(alice.user)
+
+    async def scenario():
+        socket = _socket(f"/ws/classes/{room['id']}/", cookie)
+        assert (await socket.connect())[0] is True
+        messages = [await socket.receive_json_from(timeout=5) for _ in range(3)]
+        quiet = await socket.receive_nothing(timeout=1)
+        await socket.disconnect()
+        return messages, quiet
+
+    (board, state, goals), quiet = asyncio.run(scenario())
+    assert board["kind"] == "board" and board["rows"][0]["deployment"]["id"] == dep
+    assert board["rows"][0]["goals"]["passed"] == 2
+    assert (state["kind"], state["state"]) == ("deploy", "probing")
+    assert goals["kind"] == "goals"
+    assert [i["status"] for i in goals["goals"]["items"]] == ["passed", "failed", "passed"]
+    assert quiet, "the kept events were replayed one by one"
