@@ -572,7 +572,11 @@ def apply_plan(plan: HostPlan, target: Target, emit: Emit | None = None) -> Appl
 
 
 def teardown(deployment: str, target: Target, emit: Emit | None = None, host: str = "") -> ApplyReport:
-    """Remove every namespace and link of `deployment` at `target`, and nothing else."""
+    """Remove every namespace and link of `deployment` at `target`, and nothing else.
+
+    With `host`, a namespace another host's apply marked as its own (several agents or
+    sandbox hosts sharing one machine's /run/netns) is left to that host.
+    """
     report = ApplyReport(deployment, host)
     mark = owner_mark(deployment)
 
@@ -584,6 +588,8 @@ def teardown(deployment: str, target: Target, emit: Emit | None = None, host: st
     try:
         for name in _container_namespaces(deployment):
             if name in target.claimed_elsewhere:
+                continue
+            if host and netns.exists(name) and _namespace_host_mark(name) not in (None, _ns_mark(deployment, host)):
                 continue
             netns.remove(name)
             report.note("removed", f"namespace {name}")

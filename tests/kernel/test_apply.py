@@ -214,6 +214,17 @@ def test_kill_in_the_middle_of_an_apply_then_apply_converges(host, phase):
     assert set(netns.list_namespaces(ns(dep, ""))) == {fabric_ns(dep), target.host_ns}  # the sandbox's own
 
 
+def test_teardown_of_one_host_leaves_the_namespaces_of_another_host_on_the_same_machine(host):
+    dep, target = host
+    apply_plan(plan(dep, container("c1", "10.1.0.1/24")), target)
+    other = plan(dep, container("c2", "10.1.0.2/24")).model_copy(update={"host": "h2"})
+    apply_plan(other, target)  # a second agent of the same deployment on this machine
+    report = teardown(dep, target, host="h1")
+    assert report.actions == [f"removed namespace {ns(dep, 'c1')}"]
+    assert netns.exists(ns(dep, "c2"))
+    assert teardown(dep, target, host="h2").actions == [f"removed namespace {ns(dep, 'c2')}"]
+
+
 def test_teardown_right_after_a_killed_apply_leaves_nothing(host):
     dep, target = host
     shim = Link(name="shim0", kind="macvlan", parent="enp0s8", mode="bridge", addresses=("10.1.0.250/24",))
