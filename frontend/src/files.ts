@@ -12,8 +12,8 @@ export async function pickDesign(dialog: HTMLDialogElement): Promise<DesignOut |
       h("h2", {}, "Open a design"),
       list.length
         ? h("ul", { class: "design-list" }, ...list.map((s) => h("li", {},
-          h("button", { class: "link", onclick: async () => close(await api.design(s.id)) },
-            `${s.name}`), h("small", {}, ` version ${s.version} · ${new Date(s.updated).toLocaleString()}`))))
+          h("button", { class: "link", "data-id": s.id, onclick: async () => close(await api.design(s.id)) },
+            `${s.name}`), h("small", {}, ` #${s.id} · version ${s.version} · ${new Date(s.updated).toLocaleString()}`))))
         : h("p", {}, "You have no saved designs yet."),
       h("button", { onclick: () => close(null) }, "Cancel"),
     );

@@ -26,7 +26,7 @@ const VALIDATE_DELAY_MS = 350;
 
 class Editor {
   private history = new History(emptyDesign());
-  private designId: number | null = null;
+  designId: number | null = null;
   private savedText = JSON.stringify(this.history.design);
   private selected: string | null = null;
   private issues: Issue[] = [];

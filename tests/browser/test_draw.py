@@ -3,53 +3,91 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import Page, expect
 
+from designer.topology.model import Design
 from tests.browser.editor import (
-    click_element, connect, design, node_ids, place, rename_selected, set_field, wait_validated,
+    click_element, connect, design, node_ids, place, rename_selected, screen_point, set_field, wait_validated,
 )
 
 pytestmark = pytest.mark.browser
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "two-vlans-routed.yaml"
+
+
+def select_host(page: Page, host: str) -> None:
+    """A host's box is drawn around its children: pick it through its NIC's properties."""
+    click_element(page, f"nics.{host}.enp0s8")
+    page.locator("#properties a", has_text=host).click()
 
 
 def draw_two_vlans(page: Page) -> None:
-    """Two hosts on one wire carrying VLANs 100 and 200, a macvlan network per VLAN, four containers."""
-    set_field(page, "name", "two-vlans")  # nothing selected: the design's own properties
-    place(page, "hosts", 250, 300)
-    place(page, "hosts", 750, 300)
-    place(page, "segments", 500, 120)
+    """DESIGN.md's example: three hosts on one wire carrying VLANs 100 and 200, a macvlan network
+    per VLAN, four containers, host3 forwarding between the VLANs and host1 with a shim."""
+    set_field(page, "name", "two-vlans-routed")  # nothing selected: the design's own properties
+    for x in (200, 520, 840):
+        place(page, "hosts", x, 300)
+    for host in ("host1", "host2", "host3"):
+        click_element(page, f"nics.{host}.eth0")
+        rename_selected(page, "enp0s8")
+    place(page, "segments", 520, 120)
     rename_selected(page, "lan")
     set_field(page, "vlans", "100, 200")
-    connect(page, ("nics.host1.eth0", "segments.lan"), ("nics.host2.eth0", "segments.lan"))
+    connect(page, *((f"nics.{h}.enp0s8", "segments.lan") for h in ("host1", "host2", "host3")))
 
     place(page, "networks", 330, 640)
     rename_selected(page, "mac10")
-    set_field(page, "parent", "eth0.100")
+    for name, value in (("parent", "enp0s8.100"), ("gateway", "172.16.10.1"), ("ip_range", "172.16.10.0/25"),
+                        ("aux_addresses", "r 172.16.10.1")):
+        set_field(page, name, value)
     place(page, "networks", 700, 640)
     rename_selected(page, "mac20")
-    set_field(page, "parent", "eth0.200")
+    set_field(page, "parent", "enp0s8.200")
+    set_field(page, "gateway", "172.16.20.1")
 
-    for host, name, x, y in (("host1", "d1", 200, 420), ("host1", "d2", 300, 420),
-                             ("host2", "d3", 700, 420), ("host2", "d4", 800, 420)):
-        click_element(page, f"nics.{host}.eth0")  # selecting a host's NIC picks the host
+    select_host(page, "host3")
+    page.check("#properties [name=forwarding]")
+    set_field(page, "addresses", "enp0s8.100 172.16.10.1/24\nenp0s8.200 172.16.20.1/24")
+    select_host(page, "host1")
+    page.select_option("#properties [name='shim network']", "mac10")
+    set_field(page, "shim ip", "172.16.10.250")
+
+    for host, name, x, y in (("host1", "d1", 150, 420), ("host1", "d2", 250, 420),
+                             ("host2", "d3", 470, 420), ("host2", "d4", 570, 420)):
+        click_element(page, f"nics.{host}.enp0s8")  # selecting a host's NIC picks the host
         place(page, "containers", x, y)
         rename_selected(page, name)
     connect(page, ("containers.d1", "networks.mac10"), ("containers.d2", "networks.mac20"),
             ("containers.d3", "networks.mac10"), ("containers.d4", "networks.mac20"))
+    for container, field, value in (("d1", "mac10.ip", "172.16.10.10"), ("d2", "mac20.ip", "172.16.20.10"),
+                                    ("d4", "mac20.ip", "172.16.20.11"), ("d4", "mac20.mac", "02:00:00:00:20:0b")):
+        click_element(page, f"containers.{container}")
+        set_field(page, field, value)
+
+
+def semantics(yaml_text: str) -> dict:
+    """What a design means, whatever its layout and however defaults are spelled."""
+    data = Design.model_validate(yaml.safe_load(yaml_text))
+    return data.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude={"layout"})
 
 
 def test_draw_save_reload(editor_page: Page, artifacts):
     page = editor_page
     draw_two_vlans(page)
+    # Moving with the mouse: d1 dragged 30 px to the right.
+    x, y = screen_point(page, "containers.d1")
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 15, y, steps=3)
+    page.mouse.move(x + 30, y, steps=3)
+    page.mouse.up()
     drawn = design(page)
-    assert drawn["segments"]["lan"] == {"ports": ["host1.eth0", "host2.eth0"], "vlans": [100, 200]}
-    assert drawn["networks"]["mac10"]["parent"] == "eth0.100"
-    assert drawn["networks"]["mac20"]["subnet"] == "172.16.20.0/24"
-    assert {n: c["host"] for n, c in drawn["containers"].items()} == {
-        "d1": "host1", "d2": "host1", "d3": "host2", "d4": "host2"}
+    assert drawn["segments"]["lan"] == {"ports": ["host1.enp0s8", "host2.enp0s8", "host3.enp0s8"], "vlans": [100, 200]}
     assert drawn["containers"]["d3"]["networks"] == {"mac10": {}}
+    assert drawn["layout"]["containers.d1"] == {"x": 180, "y": 420}
 
     # The design is valid, and IPAM shows the address it chose for d3 where the user left it empty.
     wait_validated(page)
@@ -60,20 +98,25 @@ def test_draw_save_reload(editor_page: Page, artifacts):
     assert ipaddress.ip_interface(chosen).ip in ipaddress.ip_network("172.16.10.0/24"), placeholder
 
     page.keyboard.press("Control+s")
-    expect(page.locator("#status")).to_contain_text("saved two-vlans, version 1")
+    expect(page.locator("#status")).to_contain_text("saved two-vlans-routed, version 1")
+    # What was drawn is DESIGN.md's example, field for field (the export is the saved YAML).
+    with page.expect_download() as download:
+        page.click("#export-yaml")
+    assert semantics(Path(download.value.path()).read_text()) == semantics(EXAMPLE.read_text())
+    design_id = page.evaluate("window.mvlab.designId")
     page.reload()
     page.wait_for_function("window.mvlab && Object.keys(window.mvlab.design.containers).length === 4")
     assert design(page) == drawn
     assert {"hosts.host1", "hosts.host2", "segments.lan", "networks.mac10", "networks.mac20",
-            "containers.d1", "containers.d4", "nics.host1.eth0"} <= node_ids(page)
+            "containers.d1", "containers.d4", "nics.host1.enp0s8", "hosts.host3"} <= node_ids(page)
     wait_validated(page)
-    page.screenshot(path=str(artifacts / "drawn-two-vlans-after-reload.png"))
+    page.screenshot(path=str(artifacts / "drawn-two-vlans-routed-after-reload.png"))
 
     # Open lists the user's designs and brings this one back after starting a new one.
     page.click("#new")
     assert design(page)["hosts"] == {}
     page.click("#open")
-    page.locator("#dialog").get_by_role("button", name="two-vlans", exact=True).click()
+    page.click(f"#dialog button[data-id='{design_id}']")
     page.wait_for_function("Object.keys(window.mvlab.design.containers).length === 4")
     assert design(page) == drawn
 
