@@ -36,22 +36,24 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent import netns  # noqa: E402
-from agent.plan import ProbeEvent, netns_name  # noqa: E402
-from agent.run import run_sandbox  # noqa: E402
-from agent.sandbox import sandbox_down  # noqa: E402
-from designer.topology.compile import compile_fabric, compile_plans  # noqa: E402
-from designer.topology.ipam import allocate  # noqa: E402
-from designer.topology.matrix import merge_observed  # noqa: E402
-from designer.topology.predict import predict  # noqa: E402
-from designer.topology.shape import parse_design  # noqa: E402
+from agent import netns
+from agent.plan import ProbeEvent, netns_name
+from agent.run import run_sandbox
+from agent.sandbox import sandbox_down
+from designer.topology.compile import compile_fabric, compile_plans
+from designer.topology.ipam import allocate
+from designer.topology.matrix import merge_observed
+from designer.topology.predict import predict
+from designer.topology.shape import parse_design
 
 EXAMPLE = (ROOT / "examples" / "two-vlans-routed.yaml").read_text()
 MORE = (
     "  d5: {host: host1, networks: {mac10: {}}}\n  d6: {host: host1, networks: {mac20: {}}}\n"
     "  d7: {host: host2, networks: {mac10: {}}}\n  d8: {host: host2, networks: {mac20: {}}}\n"
 )
-LAB_YAML = EXAMPLE.replace("routers: {}", MORE + "routers: {}").replace("name: two-vlans-routed", "name: class-lab")
+LAB_YAML = EXAMPLE.replace("routers: {}", MORE + "routers: {}").replace(
+    "name: two-vlans-routed", "name: class-lab"
+)
 GOALS = ["d1 reaches d4 with TTL 63", "d5 reaches d8 with TTL 63", "d1 reaches d3"]
 
 
@@ -87,8 +89,10 @@ class MemoryWatch(threading.Thread):
             self.peak_drop = max(self.peak_drop, self.start_available - self.available())
 
     def report(self) -> str:
-        return (f"peak memory: {self.peak_rss / 2**20:.0f} MiB resident in the processes, "
-                f"MemAvailable down by at most {self.peak_drop / 2**20:.0f} MiB")
+        return (
+            f"peak memory: {self.peak_rss / 2**20:.0f} MiB resident in the processes, "
+            f"MemAvailable down by at most {self.peak_drop / 2**20:.0f} MiB"
+        )
 
 
 def _children(pid: int) -> list[int]:
@@ -111,7 +115,8 @@ def _children(pid: int) -> list[int]:
 
 # ---- sandbox: the agent's code, one process per student -----------------------------------
 
-def one_student(dep: str, started_at: float) -> tuple[str, float, int, int, int]:
+
+def one_student(dep: str, started_at: float) -> tuple[str, float, int, int, list[str]]:
     """Builds and probes one student's sandbox; answers (dep, seconds since start, pairs, observed, wrong)."""
     design = parse_design(yaml.safe_load(LAB_YAML))
     allocation = allocate(design)
@@ -120,7 +125,11 @@ def one_student(dep: str, started_at: float) -> tuple[str, float, int, int, int]
     done = time.time() - started_at
     matrix = merge_observed(predict(design, allocation), [e for e in events if isinstance(e, ProbeEvent)])
     observed = [p for p in matrix.pairs if p.observed is not None]
-    wrong = sum(1 for p in observed if p.observed != p.expected)
+    wrong = [
+        f"{p.src} -> {p.dst_ip} expected {p.expected}, observed {p.observed}"
+        for p in observed
+        if p.observed != p.expected
+    ]
     sandbox_down(dep)
     return dep, done, len(matrix.pairs), len(observed), wrong
 
@@ -142,15 +151,23 @@ def bench_sandbox(students: int) -> None:
     times = sorted(r[1] for r in results)
     full = sum(1 for r in results if r[2] == r[3])
     print(f"sandbox mode: {students} students, one worker process each, {os.cpu_count()} CPUs")
-    print(f"every student has a full matrix after {total:.1f} s "
-          f"(per student: median {statistics.median(times):.1f} s, slowest {times[-1]:.1f} s)")
-    print(f"full matrices: {full}/{students}; pairs per matrix: {results[0][2]}; "
-          f"observed differing from predicted: {sum(r[4] for r in results)}")
+    print(
+        f"every student has a full matrix after {total:.1f} s "
+        f"(per student: median {statistics.median(times):.1f} s, slowest {times[-1]:.1f} s)"
+    )
+    print(
+        f"full matrices: {full}/{students}; pairs per matrix: {results[0][2]}; "
+        f"observed differing from predicted: {sum(len(r[4]) for r in results)}"
+    )
+    for dep, *_, wrong in results:
+        for line in wrong[:5]:
+            print(f"  {dep}: {line}")
     print(watch.report())
     print(f"namespaces left behind: {len(left)}")
 
 
 # ---- site: the whole product ----------------------------------------------------------------
+
 
 def bench_site(students: int) -> None:
     from tests.classroom.live_class import instructor, join, wait_state
@@ -163,12 +180,15 @@ def bench_site(students: int) -> None:
         teacher = instructor(stack, "teacher")
         design = teacher.post(f"{stack.url}/api/designs", json={"yaml": LAB_YAML}, timeout=10).json()
         room = teacher.post(f"{stack.url}/api/classes", json={"name": "bench"}, timeout=10).json()
-        exercise = teacher.post(f"{stack.url}/api/classes/{room['id']}/exercises", timeout=10, json={
-            "title": "lab", "design": design["id"], "goals": GOALS}).json()
+        exercise = teacher.post(
+            f"{stack.url}/api/classes/{room['id']}/exercises",
+            timeout=10,
+            json={"title": "lab", "design": design["id"], "goals": GOALS},
+        ).json()
         teacher.post(f"{stack.url}/api/exercises/{exercise['id']}/open", timeout=10).raise_for_status()
         people = [stack.user(f"s{i:02d}") for i in range(students)]
         attempts = [join(stack, s, room) for s in people]
-        pids = lambda: [pid for p in stack.processes.values() for pid in _children(p.popen.pid)]  # noqa: E731
+        pids = lambda: [pid for p in stack.processes.values() for pid in _children(p.popen.pid)]
         watch = MemoryWatch(pids)
         watch.start()
         began = time.time()
@@ -186,16 +206,31 @@ def bench_site(students: int) -> None:
         total = time.time() - began
         watch.stop.set()
         times = sorted(t for t, _ in results)
-        full = sum(1 for _, f in results if f["matrix"] and all(p["observed"] is not None for p in f["matrix"]["pairs"]))
-        wrong = sum(1 for _, f in results if f["matrix"] for p in f["matrix"]["pairs"]
-                    if p["observed"] is not None and p["observed"] != p["expected"])
+        full = sum(
+            1
+            for _, f in results
+            if f["matrix"] and all(p["observed"] is not None for p in f["matrix"]["pairs"])
+        )
+        wrong = sum(
+            1
+            for _, f in results
+            if f["matrix"]
+            for p in f["matrix"]["pairs"]
+            if p["observed"] is not None and p["observed"] != p["expected"]
+        )
         board = teacher.get(f"{stack.url}/api/classes/{room['id']}/board", timeout=60).json()
         passed = sum(1 for r in board if r["goals"]["passed"] == r["goals"]["total"])
-        print(f"site mode: {students} students deploy at once through HTTP, one lab agent, {os.cpu_count()} CPUs")
-        print(f"every student has a full matrix after {total:.1f} s "
-              f"(per student: median {statistics.median(times):.1f} s, slowest {times[-1]:.1f} s)")
-        print(f"full matrices: {full}/{students}; observed differing from predicted: {wrong}; "
-              f"students with every goal passed: {passed}/{students}")
+        print(
+            f"site mode: {students} students deploy at once through HTTP, one lab agent, {os.cpu_count()} CPUs"
+        )
+        print(
+            f"every student has a full matrix after {total:.1f} s "
+            f"(per student: median {statistics.median(times):.1f} s, slowest {times[-1]:.1f} s)"
+        )
+        print(
+            f"full matrices: {full}/{students}; observed differing from predicted: {wrong}; "
+            f"students with every goal passed: {passed}/{students}"
+        )
         print(watch.report() + " (daphne, site worker, lab agent)")
     finally:
         stop_stack(stack)
@@ -204,7 +239,9 @@ def bench_site(students: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--mode", choices=["sandbox", "site"], default="sandbox")
     args = parser.parse_args()

@@ -52,16 +52,28 @@ class JoinIn(Schema):
 
 
 def _exercise_out(e: Exercise) -> dict:
-    return {"id": e.id, "title": e.title, "instructions": e.instructions, "goals": [g.text() for g in parse_goals(e.goals)],
-            "locked": e.locked, "start_design": e.start.design_id, "start_version": e.start.number,
-            "opened": e.opened}
+    return {
+        "id": e.id,
+        "title": e.title,
+        "instructions": e.instructions,
+        "goals": [g.text() for g in parse_goals(e.goals)],
+        "locked": e.locked,
+        "start_design": e.start.design_id,
+        "start_version": e.start.number,
+        "opened": e.opened,
+    }
 
 
 def _class_out(room: Classroom, user) -> dict:
     teaching = room.instructor_id == user.id
-    out = {"id": room.id, "name": room.name, "instructor": room.instructor.get_username(), "teaching": teaching,
-           "quotas": {"hosts": room.max_hosts, "containers": room.max_containers, "deploys": room.max_deploys},
-           "websocket": f"/ws/classes/{room.id}/"}
+    out = {
+        "id": room.id,
+        "name": room.name,
+        "instructor": room.instructor.get_username(),
+        "teaching": teaching,
+        "quotas": {"hosts": room.max_hosts, "containers": room.max_containers, "deploys": room.max_deploys},
+        "websocket": f"/ws/classes/{room.id}/",
+    }
     exercises = room.exercises.select_related("start")
     if teaching:
         out["code"] = room.code
@@ -80,12 +92,15 @@ def _visible_class(request: HttpRequest, class_id: int) -> Classroom:
 
 
 def _taught_class(request: HttpRequest, class_id: int) -> Classroom:
-    return get_object_or_404(Classroom.objects.select_related("instructor"), pk=class_id, instructor=request.auth)
+    return get_object_or_404(
+        Classroom.objects.select_related("instructor"), pk=class_id, instructor=request.auth
+    )
 
 
 def visible_attempt(user, attempt_id: int) -> Attempt:
     attempt = get_object_or_404(
-        Attempt.objects.select_related("exercise__classroom", "exercise__start", "student", "design"), pk=attempt_id
+        Attempt.objects.select_related("exercise__classroom", "exercise__start", "student", "design"),
+        pk=attempt_id,
     )
     if user.id not in (attempt.student_id, attempt.exercise.classroom.instructor_id):
         raise Refused(404, "no such attempt (or it is not yours)")
@@ -124,7 +139,9 @@ def join_class(request: HttpRequest, body: JoinIn):
 
 @router.get("/classes", response=list[dict])
 def list_classes(request: HttpRequest):
-    rooms = Classroom.objects.filter(instructor=request.auth) | Classroom.objects.filter(members__student=request.auth)
+    rooms = Classroom.objects.filter(instructor=request.auth) | Classroom.objects.filter(
+        members__student=request.auth
+    )
     return [_class_out(r, request.auth) for r in rooms.select_related("instructor").distinct()]
 
 
@@ -152,13 +169,20 @@ def _check_exercise(body: ExerciseIn, data: dict, start) -> list:
     try:
         goals = parse_goals(body.goals)
     except GoalError as err:
-        raise Refused(400, "a goal cannot be read", [Issue("error", str(err).split(":")[0], str(err))]) from None
+        raise Refused(
+            400, "a goal cannot be read", [Issue("error", str(err).split(":")[0], str(err))]
+        ) from None
     parsed = designs.parse_version(start)
     wrong = unknown_endpoints(goals, predict(parsed.design, allocate(parsed.design)))
     missing = [p for p in body.locked if value_at(data, p) is MISSING]
     issues = [Issue("error", "goals", w) for w in wrong] + [
-        Issue("error", f"locked[{body.locked.index(p)}]", f"the starting design has nothing at {p!r}",
-              hint="lock paths such as containers.d1 or hosts.host3.addresses") for p in missing
+        Issue(
+            "error",
+            f"locked[{body.locked.index(p)}]",
+            f"the starting design has nothing at {p!r}",
+            hint="lock paths such as containers.d1 or hosts.host3.addresses",
+        )
+        for p in missing
     ]
     if issues:
         raise Refused(400, "the exercise does not fit its starting design", issues)
@@ -169,18 +193,27 @@ def _check_exercise(body: ExerciseIn, data: dict, start) -> list:
 def create_exercise(request: HttpRequest, class_id: int, body: ExerciseIn):
     room = _taught_class(request, class_id)
     design = get_object_or_404(Design, pk=body.design, owner=request.auth)
-    start = design.latest() if body.version is None else get_object_or_404(design.versions, number=body.version)
+    start = (
+        design.latest() if body.version is None else get_object_or_404(design.versions, number=body.version)
+    )
     goals = _check_exercise(body, start.data, start)
-    exercise = Exercise.objects.create(classroom=room, title=body.title, instructions=body.instructions,
-                                       start=start, goals=goals, locked=body.locked)
+    exercise = Exercise.objects.create(
+        classroom=room,
+        title=body.title,
+        instructions=body.instructions,
+        start=start,
+        goals=goals,
+        locked=body.locked,
+    )
     return Status(201, _exercise_out(exercise))
 
 
 @router.post("/exercises/{exercise_id}/open", response=dict)
 def open_exercise(request: HttpRequest, exercise_id: int):
     """Hands the exercise out: every member gets a private copy of the start (joining later ones too)."""
-    exercise = get_object_or_404(Exercise.objects.select_related("start"), pk=exercise_id,
-                                 classroom__instructor=request.auth)
+    exercise = get_object_or_404(
+        Exercise.objects.select_related("start"), pk=exercise_id, classroom__instructor=request.auth
+    )
     if exercise.opened is None:
         exercise.opened = timezone.now()
         exercise.save(update_fields=["opened"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from agent.plan import ProbeEvent
 from designer import designs
 from designer.classroom.models import Attempt, Classroom, Exercise
 from designer.models import Deployment
@@ -13,8 +14,6 @@ from designer.topology.goals import check_goals, parse_goals, progress
 from designer.topology.ipam import allocate
 from designer.topology.matrix import Matrix, merge_observed
 from designer.topology.predict import predict
-
-from agent.plan import ProbeEvent
 
 
 def predicted(deployment: Deployment) -> Matrix:
@@ -37,17 +36,26 @@ def observed_matrix(deployment: Deployment) -> Matrix:
 def goal_progress(exercise: Exercise, matrix: Matrix | None) -> dict:
     goals = parse_goals(exercise.goals)
     if matrix is None:
-        return progress([]) | {"pending": len(goals), "total": len(goals),
-                               "items": [{"goal": g.text(), "status": "pending", "message": f"{g.text()}: not deployed yet"}
-                                         for g in goals]}
+        return progress([]) | {
+            "pending": len(goals),
+            "total": len(goals),
+            "items": [
+                {"goal": g.text(), "status": "pending", "message": f"{g.text()}: not deployed yet"}
+                for g in goals
+            ],
+        }
     return progress(check_goals(goals, matrix))
 
 
 def deployment_out(deployment: Deployment | None) -> dict | None:
     if deployment is None:
         return None
-    return {"id": deployment.id, "state": deployment.state, "detail": deployment.detail,
-            "websocket": f"/ws/deployments/{deployment.id}/"}
+    return {
+        "id": deployment.id,
+        "state": deployment.state,
+        "detail": deployment.detail,
+        "websocket": f"/ws/deployments/{deployment.id}/",
+    }
 
 
 def row(attempt: Attempt) -> dict:
@@ -73,8 +81,19 @@ def rows(room: Classroom, student=None) -> list[dict]:
     return [row(a) for a in attempts(room, student)]
 
 
-CSV_COLUMNS = ["class", "exercise", "student", "design", "deployment", "state", "passed", "failed",
-               "pending", "total", "goals"]
+CSV_COLUMNS = [
+    "class",
+    "exercise",
+    "student",
+    "design",
+    "deployment",
+    "state",
+    "passed",
+    "failed",
+    "pending",
+    "total",
+    "goals",
+]
 
 
 def results_csv(room: Classroom) -> str:
@@ -84,9 +103,19 @@ def results_csv(room: Classroom) -> str:
     for r in rows(room):
         dep = r["deployment"] or {}
         goals = r["goals"]
-        writer.writerow([
-            room.name, r["exercise_title"], r["student"], r["design"], dep.get("id", ""), dep.get("state", "not deployed"),
-            goals["passed"], goals["failed"], goals["pending"], goals["total"],
-            "; ".join(f"{i['goal']}: {i['status']}" for i in goals["items"]),
-        ])
+        writer.writerow(
+            [
+                room.name,
+                r["exercise_title"],
+                r["student"],
+                r["design"],
+                dep.get("id", ""),
+                dep.get("state", "not deployed"),
+                goals["passed"],
+                goals["failed"],
+                goals["pending"],
+                goals["total"],
+                "; ".join(f"{i['goal']}: {i['status']}" for i in goals["items"]),
+            ]
+        )
     return out.getvalue()

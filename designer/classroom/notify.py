@@ -39,8 +39,12 @@ def deployment_started(sender, instance: Deployment, created: bool, **kwargs) ->
     attempt = Attempt.objects.select_related("exercise").filter(design_id=instance.design_id).first()
     if attempt is None:
         return
-    message = {"type": "class.deployment", "attempt": attempt.id, "student": attempt.student_id,
-               "deployment": instance.id}
+    message = {
+        "type": "class.deployment",
+        "attempt": attempt.id,
+        "student": attempt.student_id,
+        "deployment": instance.id,
+    }
 
     def after_commit() -> None:
         _send(attempt.exercise.classroom_id, message)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -70,8 +71,12 @@ def parse_goal(item: str | dict, where: str = "goal") -> Goal:
         reaches = match["verb"].lower() == "reaches"
         if match["ttl"] and not reaches:
             raise GoalError(f"{where}: a TTL only makes sense for a goal that reaches ({item!r})")
-        item = {"from": match["src"], "to": match["dst"], "reaches": reaches,
-                "ttl": int(match["ttl"]) if match["ttl"] else None}
+        item = {
+            "from": match["src"],
+            "to": match["dst"],
+            "reaches": reaches,
+            "ttl": int(match["ttl"]) if match["ttl"] else None,
+        }
     if not isinstance(item, dict):
         raise GoalError(f"{where}: expected a sentence or an object with from/to/reaches/ttl")
     try:
@@ -155,7 +160,9 @@ def check_goal(goal: Goal, matrix: Matrix, observed: bool = True) -> GoalResult:
     if not goal.reaches:
         if replied:
             p = replied[0]
-            return GoalResult(goal, "failed", f"{title}: failed — {p.dst_ip} answered {_routers(ttl_of(p) or 0)}")
+            return GoalResult(
+                goal, "failed", f"{title}: failed — {p.dst_ip} answered {_routers(ttl_of(p) or 0)}"
+            )
         if waiting:
             return GoalResult(goal, "pending", f"{title}: waiting for the ping to {waiting[0].dst_ip}")
         return GoalResult(goal, "passed", f"{title}: passed — no answer from {silent}, as wanted")
@@ -163,7 +170,9 @@ def check_goal(goal: Goal, matrix: Matrix, observed: bool = True) -> GoalResult:
         right = [p for p in replied if ttl_of(p) == goal.ttl]
         if right:
             p = right[0]
-            return GoalResult(goal, "passed", f"{goal.src} reaches {goal.dst} ({p.dst_ip}) {_routers(goal.ttl)}: passed")
+            return GoalResult(
+                goal, "passed", f"{goal.src} reaches {goal.dst} ({p.dst_ip}) {_routers(goal.ttl)}: passed"
+            )
     elif replied:
         p = replied[0]
         via = f" {_routers(ttl_of(p))}" if ttl_of(p) else ""
@@ -175,7 +184,8 @@ def check_goal(goal: Goal, matrix: Matrix, observed: bool = True) -> GoalResult:
         seen = ttl_of(p)
         got = _routers(seen) if seen else "with no TTL reported"
         return GoalResult(
-            goal, "failed",
+            goal,
+            "failed",
             f"{title}: failed — {p.dst_ip} answered {got}, not {_routers(goal.ttl)}",
         )
     return GoalResult(goal, "failed", f"{title}: failed — no answer from {silent}")
@@ -188,5 +198,7 @@ def check_goals(goals: Iterable[Goal], matrix: Matrix, observed: bool = True) ->
 def progress(results: Iterable[GoalResult]) -> dict:
     """How many goals passed, failed and are pending, with every result, for the API and websocket."""
     items = [r.as_json() for r in results]
-    counts = {status: sum(1 for i in items if i["status"] == status) for status in ("passed", "failed", "pending")}
+    counts = {
+        status: sum(1 for i in items if i["status"] == status) for status in ("passed", "failed", "pending")
+    }
     return {**counts, "total": len(items), "items": items}

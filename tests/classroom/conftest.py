@@ -55,8 +55,10 @@ def make_class(instructor: Api, **limits) -> dict:
 
 def make_exercise(instructor: Api, room: dict, title: str = "Route the VLANs", goals=GOALS) -> dict:
     design = instructor.post("/designs", {"yaml": START_YAML}).json()
-    answer = instructor.post(f"/classes/{room['id']}/exercises",
-                             {"title": title, "design": design["id"], "goals": goals, "locked": LOCKED})
+    answer = instructor.post(
+        f"/classes/{room['id']}/exercises",
+        {"title": title, "design": design["id"], "goals": goals, "locked": LOCKED},
+    )
     assert answer.status_code == 201, answer.content
     opened = instructor.post(f"/exercises/{answer.json()['id']}/open")
     assert opened.status_code == 200, opened.content

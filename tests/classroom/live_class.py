@@ -29,9 +29,17 @@ def open_class(stack: LiveStack, teacher: requests.Session, name: str = "Network
     room = teacher.post(f"{stack.url}/api/classes", json={"name": name, **limits}, timeout=10)
     assert room.status_code == 201, room.text
     room = room.json()
-    exercise = teacher.post(f"{stack.url}/api/classes/{room['id']}/exercises", timeout=10, json={
-        "title": "Route the VLANs", "design": design["id"], "goals": GOALS, "locked": LOCKED,
-        "instructions": "Make host3 route between VLAN 100 and VLAN 200."})
+    exercise = teacher.post(
+        f"{stack.url}/api/classes/{room['id']}/exercises",
+        timeout=10,
+        json={
+            "title": "Route the VLANs",
+            "design": design["id"],
+            "goals": GOALS,
+            "locked": LOCKED,
+            "instructions": "Make host3 route between VLAN 100 and VLAN 200.",
+        },
+    )
     assert exercise.status_code == 201, exercise.text
     teacher.post(f"{stack.url}/api/exercises/{exercise.json()['id']}/open", timeout=10).raise_for_status()
     return room
@@ -45,13 +53,16 @@ def join(stack: LiveStack, student: requests.Session, room: dict) -> dict:
     return rows[0]
 
 
-def wait_state(stack: LiveStack, session: requests.Session, deployment: str, states=ENDED,
-               timeout: float = 120) -> dict:
+def wait_state(
+    stack: LiveStack, session: requests.Session, deployment: str, states=ENDED, timeout: float = 120
+) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         found = session.get(f"{stack.url}/api/deployments/{deployment}", timeout=10).json()
         if found["state"] in states:
             return found
         if time.monotonic() > deadline:
-            raise AssertionError(f"deployment {deployment} still {found['state']} after {timeout} s:\n{stack.logs()}")
+            raise AssertionError(
+                f"deployment {deployment} still {found['state']} after {timeout} s:\n{stack.logs()}"
+            )
         time.sleep(0.3)

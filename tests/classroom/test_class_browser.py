@@ -42,12 +42,15 @@ def _click_node(page: Page, frame: Frame, node_id: str) -> None:
     """Clicks a drawn element of the editor inside `frame` (the mouse is the page's)."""
     box = frame.locator("#canvas").bounding_box()
     pos = frame.evaluate(
-        "id => window.mvlab.canvas.cy.getElementById(id).renderedBoundingBox({includeLabels: false})", node_id)
+        "id => window.mvlab.canvas.cy.getElementById(id).renderedBoundingBox({includeLabels: false})", node_id
+    )
     page.mouse.click(box["x"] + pos["x1"] + 6, box["y"] + pos["y2"] - 6)  # inside the box, clear of its NICs
 
 
 def test_instructor_opens_a_class_and_a_student_completes_the_routing_exercise(
-    chromium, live_stack, artifacts: Path  # noqa: F811
+    chromium,  # noqa: F811  (the imported fixtures)
+    live_stack,  # noqa: F811
+    artifacts: Path,  # noqa: F811
 ):
     stack = live_stack
     teacher_name, student_name = f"tch{secrets.token_hex(3)}", f"stu{secrets.token_hex(3)}"
@@ -80,7 +83,9 @@ def test_instructor_opens_a_class_and_a_student_completes_the_routing_exercise(
 
         frame = student.frame_locator("#editor-frame")
         editor = student.frame(url=lambda u: "#design=" in u)
-        editor.wait_for_function("window.mvlab && window.mvlab.design.hosts && 'host3' in window.mvlab.design.hosts")
+        editor.wait_for_function(
+            "window.mvlab && window.mvlab.design.hosts && 'host3' in window.mvlab.design.hosts"
+        )
         _click_node(student, editor, "hosts.host3")
         frame.locator("#properties [name='forwarding']").check()
         frame.locator("#save").click()
@@ -92,7 +97,8 @@ def test_instructor_opens_a_class_and_a_student_completes_the_routing_exercise(
         expect(student.locator("#deploy-state")).to_have_text("done", timeout=DEPLOY_TIMEOUT_MS)
         expect(student.locator("li.goal.passed")).to_have_count(3)
         expect(student.locator("li.goal").first).to_contain_text(
-            "d1 reaches d4 (172.16.20.11) through one router (TTL 63): passed")
+            "d1 reaches d4 (172.16.20.11) through one router (TTL 63): passed"
+        )
         student.screenshot(path=str(artifacts / "class-student-checklist.png"))
 
         expect(row.locator("td.progress")).to_have_text("3/3", timeout=DEPLOY_TIMEOUT_MS)
@@ -104,7 +110,9 @@ def test_instructor_opens_a_class_and_a_student_completes_the_routing_exercise(
 
         exported = teacher_ctx.request.get(teacher.locator("#export-csv").get_attribute("href"))
         rows = list(csv.DictReader(io.StringIO(exported.text())))
-        assert [(r["student"], r["state"], r["passed"], r["total"]) for r in rows] == [(student_name, "done", "3", "3")]
+        assert [(r["student"], r["state"], r["passed"], r["total"]) for r in rows] == [
+            (student_name, "done", "3", "3")
+        ]
 
         teacher.click("#reset")
         expect(row.locator("td.state")).to_have_text("torn_down", timeout=DEPLOY_TIMEOUT_MS)

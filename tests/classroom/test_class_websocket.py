@@ -33,8 +33,18 @@ def _socket(path: str, cookie: bytes) -> WebsocketCommunicator:
 
 
 def _probe(dep: str, src: str, dst: str, ip: str, observed: bool, ttl: int | None) -> dict:
-    return {"kind": "probe", "deployment": dep, "host": "host1", "src": src, "dst": dst, "dst_ip": ip,
-            "expected": True, "observed": observed, "rtt_ms": 0.2 if observed else None, "ttl": ttl}
+    return {
+        "kind": "probe",
+        "deployment": dep,
+        "host": "host1",
+        "src": src,
+        "dst": dst,
+        "dst_ip": ip,
+        "expected": True,
+        "observed": observed,
+        "rtt_ms": 0.2 if observed else None,
+        "ttl": ttl,
+    }
 
 
 def _start_deployment(design_id: int) -> str:
@@ -76,7 +86,9 @@ def test_instructor_sees_all_live_students_see_only_themselves(
         dep = await sync_to_async(_start_deployment)(a["design"])
         clean_redis.append(dep)
         await sync_to_async(publish_state)(dep, "deploying")
-        site_redis.xadd(stream_key(dep), {"event": json.dumps(_probe(dep, "d1", "d4", "172.16.20.11", True, 63))})
+        site_redis.xadd(
+            stream_key(dep), {"event": json.dumps(_probe(dep, "d1", "d4", "172.16.20.11", True, 63))}
+        )
         seen = {}
         for name, socket in (("teacher", teacher), ("alice", mine)):
             state = await _until(socket, "deploy", attempt=a["attempt"], state="deploying")
@@ -94,13 +106,18 @@ def test_instructor_sees_all_live_students_see_only_themselves(
     boards, dep, seen, bob_heard, joined, alice_heard = asyncio.run(scenario())
     assert [r["student"] for r in boards[0]["rows"]] == ["alice", "bob"] and boards[0]["role"] == "instructor"
     assert [r["student"] for r in boards[1]["rows"]] == ["alice"]
-    assert [r["student"] for r in boards[2]["rows"]] == ["bob"] and boards[2]["rows"][0]["attempt"] == b["attempt"]
+    assert [r["student"] for r in boards[2]["rows"]] == ["bob"] and boards[2]["rows"][0]["attempt"] == b[
+        "attempt"
+    ]
     for name in ("teacher", "alice"):
         deployment, goals = seen[name]
         assert deployment == dep
         first = goals["items"][0]
-        assert first == {"goal": "d1 reaches d4 with TTL 63", "status": "passed",
-                         "message": "d1 reaches d4 (172.16.20.11) through one router (TTL 63): passed"}
+        assert first == {
+            "goal": "d1 reaches d4 with TTL 63",
+            "status": "passed",
+            "message": "d1 reaches d4 (172.16.20.11) through one router (TTL 63): passed",
+        }
         assert (goals["passed"], goals["pending"], goals["total"]) == (1, 2, 3)
     assert bob_heard, "bob heard about alice's deployment"
     assert joined["row"]["student"] == "dave"
@@ -123,7 +140,10 @@ def test_strangers_and_other_students_are_refused(instructor, alice, bob, room, 
     join(bob, room)
     assert asyncio.run(connect(f"/ws/deployments/{dep}/", _cookie(bob.user))) == (False, 4403)
     assert asyncio.run(connect(f"/ws/deployments/{dep}/", _cookie(alice.user)))[0] is True
-    assert asyncio.run(connect(f"/ws/classes/{room['id'] + 1000}/", _cookie(instructor.user))) == (False, 4403)
+    assert asyncio.run(connect(f"/ws/classes/{room['id'] + 1000}/", _cookie(instructor.user))) == (
+        False,
+        4403,
+    )
 
 
 def test_a_late_connection_gets_one_summary_of_what_already_happened(alice, room, site_redis, clean_redis):
@@ -131,8 +151,11 @@ def test_a_late_connection_gets_one_summary_of_what_already_happened(alice, room
     dep = _start_deployment(a["design"])
     clean_redis.append(dep)
     publish_state(dep, "probing")
-    for event in (_probe(dep, "d1", "d4", "172.16.20.11", True, 63), _probe(dep, "d2", "d3", "172.16.10.2", False, None),
-                  _probe(dep, "d1", "d3", "172.16.10.2", True, 64)):
+    for event in (
+        _probe(dep, "d1", "d4", "172.16.20.11", True, 63),
+        _probe(dep, "d2", "d3", "172.16.10.2", False, None),
+        _probe(dep, "d1", "d3", "172.16.10.2", True, 64),
+    ):
         site_redis.xadd(stream_key(dep), {"event": json.dumps(event)})
     cookie = _cookie(alice.user)
 

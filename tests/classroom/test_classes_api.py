@@ -25,8 +25,9 @@ def test_an_exercise_with_unreadable_or_impossible_goals_or_locks_is_refused(ins
     unreadable = instructor.post(f"/classes/{room['id']}/exercises", {**base, "goals": ["d1 pings d4"]})
     assert unreadable.status_code == 400
     assert unreadable.json()["errors"][0]["path"] == "goals[0]"
-    impossible = instructor.post(f"/classes/{room['id']}/exercises",
-                                 {**base, "goals": ["d1 reaches d9"], "locked": ["containers.d7"]})
+    impossible = instructor.post(
+        f"/classes/{room['id']}/exercises", {**base, "goals": ["d1 reaches d9"], "locked": ["containers.d7"]}
+    )
     assert impossible.status_code == 400
     messages = [(e["path"], e["message"]) for e in impossible.json()["errors"]]
     assert ("goals", "d1 reaches d9: the design has no endpoint or address 'd9'") in messages
@@ -37,7 +38,9 @@ def test_a_student_joins_with_the_code_and_gets_a_private_copy_of_the_start(inst
     wrong = alice.post("/classes/join", {"code": "NOPE1234"})
     assert wrong.status_code == 404 and "NOPE1234" in wrong.json()["detail"]
     rows = join(alice, room)
-    assert [(r["student"], r["exercise_title"], r["deployment"]) for r in rows] == [("alice", "Route the VLANs", None)]
+    assert [(r["student"], r["exercise_title"], r["deployment"]) for r in rows] == [
+        ("alice", "Route the VLANs", None)
+    ]
     copy = Design.objects.get(pk=rows[0]["design"])
     assert copy.owner == alice.user
     assert alice.get(f"/designs/{copy.id}").json()["yaml"] == START_YAML
@@ -63,8 +66,14 @@ def test_locked_elements_cannot_be_changed_but_the_rest_can(alice, room):
     assert refused.status_code == 400
     assert "containers.d4" in refused.json()["detail"]
     assert [e["path"] for e in refused.json()["errors"]] == ["containers.d4"]
-    removed = alice.put(f"/designs/{design_id}", {"yaml": START_YAML.replace(
-        '  d4: {host: host2, networks: {mac20: {ip: 172.16.20.11, mac: "02:00:00:00:20:0b"}}}\n', "")})
+    removed = alice.put(
+        f"/designs/{design_id}",
+        {
+            "yaml": START_YAML.replace(
+                '  d4: {host: host2, networks: {mac20: {ip: 172.16.20.11, mac: "02:00:00:00:20:0b"}}}\n', ""
+            )
+        },
+    )
     assert removed.status_code == 400 and "may not be removed" in removed.json()["errors"][0]["message"]
     assert alice.get(f"/designs/{design_id}/versions").json()[-1]["version"] == 1
     solved = alice.put(f"/designs/{design_id}", {"yaml": SOLVED_YAML})
@@ -78,6 +87,8 @@ def test_the_instructor_exports_the_class_results_as_csv(instructor, alice, bob,
     assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
     assert [(r["student"], r["state"], r["passed"], r["total"]) for r in rows] == [
-        ("alice", "not deployed", "0", "3"), ("bob", "not deployed", "0", "3")]
+        ("alice", "not deployed", "0", "3"),
+        ("bob", "not deployed", "0", "3"),
+    ]
     assert "d1 reaches d4 with TTL 63: pending" in rows[0]["goals"]
     assert alice.client.get(f"/api/classes/{room['id']}/results.csv").status_code == 404

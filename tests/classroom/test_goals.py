@@ -3,12 +3,19 @@
 import pytest
 import yaml
 
-from designer.topology.goals import GoalError, check_goals, parse_goal, parse_goals, progress, unknown_endpoints
+from designer.topology.goals import (
+    GoalError,
+    check_goals,
+    parse_goal,
+    parse_goals,
+    progress,
+    unknown_endpoints,
+)
 from designer.topology.ipam import allocate
 from designer.topology.matrix import Matrix
 from designer.topology.predict import predict
 from designer.topology.shape import parse_design
-from tests.classroom.exercise import START_YAML, SOLVED_YAML
+from tests.classroom.exercise import SOLVED_YAML, START_YAML
 
 
 def predicted(text: str) -> Matrix:
@@ -51,12 +58,18 @@ def test_the_unsolved_exercise_fails_the_routing_goals_and_passes_the_isolation_
 
 def test_the_solved_exercise_passes_through_the_router_and_a_wrong_ttl_is_explained():
     matrix = predicted(SOLVED_YAML)
-    results = check_goals(parse_goals(["d1 reaches d4 with TTL 63", "d1 reaches d4 with TTL 64",
-                                       "d1 does not reach d2"]), matrix, observed=False)
+    results = check_goals(
+        parse_goals(["d1 reaches d4 with TTL 63", "d1 reaches d4 with TTL 64", "d1 does not reach d2"]),
+        matrix,
+        observed=False,
+    )
     assert results[0].message == "d1 reaches d4 (172.16.20.11) through one router (TTL 63): passed"
     assert results[1].status == "failed"
     assert "answered through one router (TTL 63), not directly (TTL 64)" in results[1].message
-    assert results[2].message == "d1 does not reach d2: failed — 172.16.20.10 answered through one router (TTL 63)"
+    assert (
+        results[2].message
+        == "d1 does not reach d2: failed — 172.16.20.10 answered through one router (TTL 63)"
+    )
 
 
 def test_unprobed_pairs_leave_goals_pending_not_failed():
@@ -64,7 +77,12 @@ def test_unprobed_pairs_leave_goals_pending_not_failed():
     results = check_goals(parse_goals(["d1 reaches d4", "d1 does not reach d2"]), matrix, observed=True)
     assert [r.status for r in results] == ["pending", "pending"]
     assert progress(results) | {"items": None} == {
-        "passed": 0, "failed": 0, "pending": 2, "total": 2, "items": None}
+        "passed": 0,
+        "failed": 0,
+        "pending": 2,
+        "total": 2,
+        "items": None,
+    }
 
 
 def test_goals_naming_what_the_design_lacks_fail_and_are_found_before_opening():

@@ -22,14 +22,21 @@ def _deploy(student, design_id: int):
     return student.post(f"/designs/{design_id}/deploy", {"sandbox": True})
 
 
-def test_two_students_cannot_read_or_change_each_others_work(instructor, alice, bob, room, lab, clean_site_queue):
+def test_two_students_cannot_read_or_change_each_others_work(
+    instructor, alice, bob, room, lab, clean_site_queue
+):
     a = join(alice, room)[0]
     b = join(bob, room)[0]
     deployed = _deploy(alice, a["design"])
     assert deployed.status_code == 201, deployed.content
     dep = deployed.json()["id"]
-    for path in (f"/designs/{a['design']}", f"/designs/{a['design']}/versions", f"/deployments/{dep}",
-                 f"/attempts/{a['attempt']}", f"/designs/{a['design']}/export"):
+    for path in (
+        f"/designs/{a['design']}",
+        f"/designs/{a['design']}/versions",
+        f"/deployments/{dep}",
+        f"/attempts/{a['attempt']}",
+        f"/designs/{a['design']}/export",
+    ):
         assert bob.get(path).status_code == 404, path
         assert alice.get(path).status_code == 200, path
     assert bob.put(f"/designs/{a['design']}", {"yaml": SOLVED_YAML}).status_code == 404
@@ -67,7 +74,8 @@ def test_a_student_holds_one_sandbox_at_a_time_and_a_redeploy_replaces_their_own
     assert refused.status_code == 409
     assert refused.json()["detail"] == (
         f"quota reached: in class 'Networks 101' you may hold 1 sandbox(es) at once and deployment(s) {one} "
-        "still hold one; tear one down first")
+        "still hold one; tear one down first"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         again = _deploy(alice, first["design"])
     assert again.status_code == 201, again.content
@@ -83,13 +91,16 @@ def test_host_and_container_quotas_and_sandbox_only(instructor, alice, lab, clea
     hosts = _deploy(alice, attempt["design"])
     assert hosts.status_code == 409
     assert hosts.json()["detail"] == (
-        "quota reached: in class 'Networks 101' your sandboxes may have 2 hosts in all; this deploy would make 3")
+        "quota reached: in class 'Networks 101' your sandboxes may have 2 hosts in all; this deploy would make 3"
+    )
     few = make_class(instructor, max_containers=3)
     make_exercise(instructor, few)
     attempt = join(alice, few)[0]
     spaces = _deploy(alice, attempt["design"])
-    assert spaces.status_code == 409 and "may have 3 containers and routers in all; this deploy would make 4" in \
-        spaces.json()["detail"]
+    assert (
+        spaces.status_code == 409
+        and "may have 3 containers and routers in all; this deploy would make 4" in spaces.json()["detail"]
+    )
     real = {h: heartbeat() for h in ("host1", "host2", "host3")}
     onto_real = alice.post(f"/designs/{attempt['design']}/deploy", {"agents": real})
     assert onto_real.status_code == 403 and "lab sandbox only" in onto_real.json()["detail"]

@@ -60,7 +60,9 @@ def test_a_student_solves_the_exercise_and_every_sandbox_goes_when_replaced_or_i
     assert _namespaces(first), "the first sandbox was built"
     assert _statuses(stack, student, attempt) == ["failed", "failed", "passed"]
 
-    saved = student.put(f"{stack.url}/api/designs/{attempt['design']}", json={"yaml": SOLVED_YAML}, timeout=10)
+    saved = student.put(
+        f"{stack.url}/api/designs/{attempt['design']}", json={"yaml": SOLVED_YAML}, timeout=10
+    )
     assert saved.status_code == 200, saved.text
     second = student.post(deploy, json={"sandbox": True}, timeout=10).json()["id"]
     assert wait_state(stack, student, second)["state"] == "done"

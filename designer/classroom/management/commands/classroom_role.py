@@ -16,6 +16,8 @@ class Command(BaseCommand):
     def handle(self, username: str, role: str, **options):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"no user {username!r}; create it first (manage.py createsuperuser or the admin)")
+            raise CommandError(
+                f"no user {username!r}; create it first (manage.py createsuperuser or the admin)"
+            )
         roles.grant(user, role)
         self.stdout.write(f"{username} is now a {role}")
