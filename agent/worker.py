@@ -40,6 +40,8 @@ from agent.run import HostResult, apply_host, probe_applied, run_sandbox
 from agent.sandbox import sandbox_down as remove_sandbox
 
 BROKER_ENV = "MVLAB_BROKER_URL"
+RESULT_BACKEND_ENV = "MVLAB_RESULT_BACKEND"  # default: the broker
+REDIS_ENV = "MVLAB_REDIS_URL"  # events, heartbeat, lock (a redis-py URL); default: the broker
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 HEARTBEAT_PREFIX = "mvlab:agent:"
 HEARTBEAT_TTL = 15
@@ -54,10 +56,14 @@ def broker_url() -> str:
     return os.environ.get(BROKER_ENV, DEFAULT_BROKER)
 
 
+def redis_url() -> str:
+    return os.environ.get(REDIS_ENV) or broker_url()
+
+
 app = Celery("mvlab-agent", fixups=[])  # no Django fixup, even when DJANGO_SETTINGS_MODULE is set
 app.conf.update(
     broker_url=broker_url(),
-    result_backend=broker_url(),
+    result_backend=os.environ.get(RESULT_BACKEND_ENV) or broker_url(),
     task_serializer="json",
     result_serializer="json",
     accept_content=["json"],
@@ -94,7 +100,7 @@ def config() -> AgentConfig:
 
 
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(broker_url())
+    return redis.Redis.from_url(redis_url())
 
 
 def heartbeat_key(name: str) -> str:
@@ -128,7 +134,7 @@ def validated(model: type[BaseModel], data: object, what: str) -> BaseModel:
         deployment = data.get("deployment") if isinstance(data, dict) else None
         if isinstance(deployment, str) and DEPLOYMENT_RE.match(deployment):
             host = data.get("host") if isinstance(data.get("host"), str) else name
-            sink = RedisEventSink(broker_url(), deployment, redis_client())
+            sink = RedisEventSink(redis_url(), deployment, redis_client())
             sink(StepEvent(deployment=deployment, host=host, step="validate", status="failed", detail=detail))
             sink(FinishedEvent(deployment=deployment, host=host, ok=False, detail=detail))
         raise PlanRejected(detail) from None
@@ -142,7 +148,7 @@ def machine_target() -> Target:
 
 
 def sink_for(deployment: str) -> RedisEventSink:
-    return RedisEventSink(broker_url(), deployment, redis_client())
+    return RedisEventSink(redis_url(), deployment, redis_client())
 
 
 @app.task(name="mvlab.agent.apply")

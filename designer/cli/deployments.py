@@ -116,7 +116,7 @@ def teardown_through_agents(deployment: str, timeout: float) -> dict[str, tuple[
         result = app.send_task("mvlab.agent.teardown", args=[deployment], queue=f"agent.{host}")
         try:
             answer = result.get(timeout=timeout)
-            outcomes[host] = (True, ", ".join(answer["removed"]) or "nothing")
+            outcomes[host] = (True, "; ".join(answer["removed"]) or "nothing to remove")
         except Exception as err:  # the agent's own error, or no answer in time
             outcomes[host] = (False, str(err) or type(err).__name__)
     return outcomes

@@ -1,8 +1,8 @@
 """`lab down NAME`: remove a deployment made by `lab up`; NAME is its design's name or its id.
 
-Removes the lab sandbox of the deployment on this machine (every `mvl-<id>-` namespace,
-and with them every link in them), and asks every live agent that sent events for the
-deployment to tear its part down. Says what it removed; exit status 0, also when there
+Asks every live agent that sent events for the deployment to tear its part down, then
+removes what is left of the deployment on this machine (every `mvl-<id>-` namespace of
+a lab sandbox, and with them every link in them). Says what it removed; exit status 0, also when there
 was nothing to remove.
 """
 
@@ -33,12 +33,12 @@ def candidates(name: str) -> list[str]:
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     removed_any = False
     for deployment in candidates(args.name):
-        removed = sandbox_down(deployment)
+        for host, (ok, detail) in teardown_through_agents(deployment, args.timeout).items():
+            stdout.write(f"agent {host}: {detail if ok else 'teardown FAILED: ' + detail}\n")
+            removed_any = True
+        removed = sandbox_down(deployment)  # what is left here: a sandbox, or a local agent's leftovers
         for namespace in removed:
             stdout.write(f"removed namespace {namespace}\n")
-        for host, (ok, detail) in teardown_through_agents(deployment, args.timeout).items():
-            stdout.write(f"agent {host}: {'removed ' + detail if ok else 'teardown FAILED: ' + detail}\n")
-            removed_any = True
         removed_any = removed_any or bool(removed)
         if removed:
             stdout.write(f"deployment {deployment}: sandbox removed\n")
