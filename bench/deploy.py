@@ -5,10 +5,13 @@ ip:      a plain shell script of `ip` commands doing the same work (namespace,
          macvlan made straight into it, MAC, owner alias, lo up, address, link up),
          then `ip netns del` for each.
 
-Both run in the same process run, on their own sandbox host, inside namespaces this
-benchmark makes and removes. Prints ms per endpoint and the ratio; no assertions.
+naive:   (with --naive) pyroute2 used the obvious way: `pyroute2.netns.create` and one
+         `IPRoute(netns=...)` per namespace, each forking a helper process.
 
-    .venv/bin/python bench/deploy.py --n 50 200
+All run in the same process run, each on its own sandbox host, inside namespaces this
+benchmark makes and removes. Prints ms per endpoint and the ratios; no assertions.
+
+    .venv/bin/python bench/deploy.py --n 50 200 [--naive]
 """
 
 from __future__ import annotations
@@ -76,14 +79,40 @@ def run_script(text: str) -> float:
         return time.perf_counter() - start
 
 
+def naive_pyroute2(dep: str, host_ns: str, n: int) -> tuple[float, float]:
+    """Deploy and remove the same endpoints with pyroute2's forking namespace helpers."""
+    from pyroute2 import IPRoute
+    from pyroute2 import netns as pyroute2_netns
+
+    start = time.perf_counter()
+    with IPRoute(netns=host_ns, flags=0) as host_ipr:
+        parent = host_ipr.link_lookup(ifname="enp0s8")[0]
+        for name, address, mac in endpoints(n):
+            ns = netns_name(dep, name)
+            pyroute2_netns.create(ns)
+            host_ipr.link("add", ifname="eth0", kind="macvlan", link=parent, macvlan_mode="bridge", address=mac,
+                          net_ns_fd=ns)
+            with IPRoute(netns=ns, flags=0) as ipr:
+                ipr.link("set", index=1, state="up")
+                index = ipr.link_lookup(ifname="eth0")[0]
+                ipr.link("set", index=index, ifalias=owner_mark(dep), state="up")
+                ip, prefix = address.split("/")
+                ipr.addr("add", index=index, address=ip, prefixlen=int(prefix))
+    up = time.perf_counter() - start
+    start = time.perf_counter()
+    for name, _, _ in endpoints(n):
+        pyroute2_netns.remove(netns_name(dep, name))
+    return up, time.perf_counter() - start
+
+
 def timed(fn, *args):
     start = time.perf_counter()
     result = fn(*args)
     return time.perf_counter() - start, result
 
 
-def bench(n: int, profile: bool) -> None:
-    ours, theirs = "b" + secrets.token_hex(4), "b" + secrets.token_hex(4)
+def bench(n: int, profile: bool, naive: bool) -> None:
+    ours, theirs, slow = ("b" + secrets.token_hex(4) for _ in range(3))
     try:
         target, shell_target = host(ours), host(theirs)
         wanted = plan(ours, n)
@@ -98,15 +127,20 @@ def bench(n: int, profile: bool) -> None:
         assert report.created == 3 * n and second.unchanged, "the benchmark deployed something else than asked"
         script_up, script_down = shell_scripts(theirs, shell_target.host_ns, n)
         ip_up, ip_down = run_script(script_up), run_script(script_down)
+        if naive:
+            naive_up, naive_down = naive_pyroute2(slow, host(slow).host_ns, n)
     finally:
-        sandbox_down(ours)
-        sandbox_down(theirs)
+        for dep in (ours, theirs, slow):
+            sandbox_down(dep)
     per = lambda seconds: seconds * 1000 / n  # noqa: E731
     print(f"N={n:4d}  deploy  mvlab {per(up):6.2f} ms/endpoint   ip script {per(ip_up):6.2f} ms/endpoint"
           f"   ip/mvlab {ip_up / up:5.1f}x")
     print(f"        teardown mvlab {per(down):6.2f} ms/endpoint   ip script {per(ip_down):6.2f} ms/endpoint"
           f"   ip/mvlab {ip_down / down:5.1f}x")
     print(f"        re-apply (nothing to change) mvlab {per(again):6.2f} ms/endpoint")
+    if naive:
+        print(f"        naive pyroute2 (forked helpers): deploy {per(naive_up):6.2f} ms/endpoint "
+              f"({naive_up / up:5.1f}x mvlab), teardown {per(naive_down):6.2f} ms/endpoint")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
@@ -115,9 +149,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[50, 200], help="endpoint counts")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of mvlab's deploy")
+    parser.add_argument("--naive", action="store_true", help="also time pyroute2's forking namespace helpers")
     args = parser.parse_args()
     for n in args.n:
-        bench(n, args.profile)
+        bench(n, args.profile, args.naive)
 
 
 if __name__ == "__main__":
