@@ -3,7 +3,8 @@
 `validate` returns errors and warnings together; a design is usable when none of them is
 an error. Each rule lives in `designer/topology/checks/` and reports what it finds into
 one `Report`, so one run lists everything that is wrong, as netlab does. Address
-exhaustion is found by allocating the addresses (IPAM) itself.
+exhaustion is found by allocating the addresses (IPAM) itself, once the addresses the
+design gives are consistent.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from designer.topology.issues import Issue
 from designer.topology.model import Design
 
 RULES = (check_references, check_names, check_wiring, check_addresses, check_macs)
+# IPAM needs subnets of the right family and given addresses inside them; until then it is not run
+IPAM_PRECONDITIONS = frozenset({"address-family", "address-outside-subnet", "range-outside-subnet"})
 
 
 def validate(design: Design, lines: Mapping[str, int] | None = None) -> list[Issue]:
@@ -29,5 +32,6 @@ def validate(design: Design, lines: Mapping[str, int] | None = None) -> list[Iss
     report = Report(lines)
     for rule in RULES:
         rule(design, facts, report)
-    report.issues += allocate(design, lines).issues
+    if not any(issue.code in IPAM_PRECONDITIONS for issue in report.issues):
+        report.issues += allocate(design, lines).issues
     return sorted(report.issues, key=lambda issue: issue.line or 0)  # stable: rule order within a line

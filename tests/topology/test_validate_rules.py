@@ -398,3 +398,11 @@ def test_all_issues_are_collected_in_one_run():
         d["containers"]["c2"]["networks"]["n20"]["mac"] = "01:00:00:00:00:01"
 
     assert {c for _, c, _ in found(change)} >= {"unknown-host", "address-outside-subnet", "mac-multicast"}
+
+
+def test_an_ipv6_address_where_ipv4_belongs_is_an_error_not_a_crash():
+    def change(d):
+        d["containers"]["c1"]["networks"]["n10"]["ip"] = "fd00::1"
+        d["containers"]["c2"]["networks"]["n10"] = {}  # IPAM would run into the bad address
+
+    assert found(change) == {("error", "address-outside-subnet", "containers.c1.networks.n10.ip")}
