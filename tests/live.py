@@ -66,6 +66,13 @@ class Process:
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
+    def pause(self) -> None:
+        """Freezes the process group (SIGSTOP): to the site, an agent that died; `resume` thaws it."""
+        os.killpg(self.popen.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.popen.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.popen.poll() is not None:
             return
