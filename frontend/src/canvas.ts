@@ -43,6 +43,7 @@ const STYLE: cytoscape.StylesheetJson = [
   { selector: "edge.port", style: { width: 4, "line-color": "#334e68" } },
   { selector: "edge.attach", style: { "line-color": "#40c057" } },
   { selector: "edge.parent", style: { "line-style": "dashed", "line-color": "#adb5bd", width: 1.5 } },
+  { selector: "edge.hostaddr", style: { "line-style": "dashed", "line-color": "#e8590c", width: 2.5 } },
   { selector: "edge.shim", style: { "line-style": "dotted", "line-color": "#7048e8", width: 2 } },
   { selector: ".issue-warning", style: { "border-color": "#f59f00", "border-width": 4 } },
   { selector: ".issue-error", style: { "border-color": "#e03131", "border-width": 4 } },
@@ -128,9 +129,13 @@ export class Canvas {
     if (id) this.cy.getElementById(id).addClass("connect-from");
   }
 
+  /** Marks elements, and the links between them (a host counts for its NICs), e.g. a pair's path. */
   highlight(ids: string[]): void {
     this.cy.$(".highlight").removeClass("highlight");
+    const marked = new Set(ids);
+    const on = (n: cytoscape.NodeSingular) => marked.has(n.id()) || (n.isChild() && marked.has(n.parent().first().id()));
     for (const id of ids) this.cy.getElementById(id).addClass("highlight");
+    if (ids.length) this.cy.edges().filter((e) => on(e.source()) && on(e.target())).addClass("highlight");
   }
 
   /** Colours edges by deployment result: ids → "ok" / "bad"; everything else back to normal. */

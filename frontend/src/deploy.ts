@@ -4,7 +4,7 @@
  */
 import { type Agent, api } from "./api";
 import { clear, h } from "./dom";
-import { explain, networkOf } from "./explain";
+import { explain, networkOf, networksOf } from "./explain";
 import { type CellState, Matrix, type Pair, type ProbeEvent, cellState, pairKey } from "./matrix";
 import type { Design } from "./model";
 
@@ -341,7 +341,8 @@ export class DeployPanel {
       ? ` — observed: reached${pair.ttl != null ? `, TTL ${pair.ttl}` : ""}${pair.rtt_ms != null ? `, ${pair.rtt_ms.toFixed(2)} ms` : ""}`
       : " — observed: not reached";
     this.why.textContent = `${pair.src} → ${pair.dst} (${pair.dst_ip}): ${pair.expected ? "expected reachable" : "expected unreachable"}; ${e.text}${observed}`;
-    this.app.highlight([endpointId(d, pair.src), endpointId(d, pair.dst), ...e.via]);
+    const nets = [...networksOf(d, pair.src), networkOf(d, pair.dst_ip)].filter(Boolean).map((n) => `networks.${n}`);
+    this.app.highlight([endpointId(d, pair.src), endpointId(d, pair.dst), ...e.via, ...nets]);
   }
 
   /** Each attachment is coloured by the probes to its address: green as predicted, red if not. */

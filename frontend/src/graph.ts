@@ -4,6 +4,7 @@
  * elements the design's `layout` does not place yet.
  */
 import type { Allocation } from "./api";
+import { networkOf } from "./explain";
 import { type Design, type Position, baseNic, refId } from "./model";
 
 export interface NodeDef {
@@ -107,8 +108,14 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
       .filter(Boolean).join(" · ");
     node(id, "host", extras ? `${name} — ${extras}` : name, host.forwarding ? "forwarding" : "", undefined, false);
     for (const nic of host.nics) {
-      const addrs = Object.entries(host.addresses ?? {}).filter(([k]) => baseNic(k, [nic]) === nic).map(([k, v]) => `${k} ${v}`);
-      node(refId({ kind: "nics", host: name, name: nic }), "nic", [nic, ...addrs].join("\n"), "", id);
+      const own = Object.entries(host.addresses ?? {}).filter(([k]) => baseNic(k, [nic]) === nic);
+      const nicId = refId({ kind: "nics", host: name, name: nic });
+      node(nicId, "nic", [nic, ...own.map(([k, v]) => `${k} ${v}`)].join("\n"), "", id);
+      // The host's own leg on a network (a router's way in and out, for a forwarding host).
+      for (const [, address] of own) {
+        const net = networkOf(d, address);
+        if (net) edge("hostaddr", nicId, `networks.${net}`, address);
+      }
     }
     if (host.shim && d.networks[host.shim.network]) edge("shim", id, `networks.${host.shim.network}`, host.shim.ip);
   }

@@ -200,6 +200,7 @@ class Editor {
       const [a, b] = rest.split("|");
       if (kind === "shim") this.edit((d) => setField(d, parseId(a), ["shim"], null), null);
       else if (kind === "parent") this.status("a network's parent is a field: change it in the network's properties", true);
+      else if (kind === "hostaddr") this.status("a host's address is a field: change it in the host's addresses", true);
       else this.edit((d) => disconnect(d, parseId(a), parseId(b)), null);
       return;
     }

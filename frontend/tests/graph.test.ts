@@ -15,6 +15,7 @@ describe("drawing a design", () => {
     expect(byId.has("port:nics.host2.enp0s8|segments.lan")).toBe(true);
     expect(byId.has("attach:containers.d4|networks.mac20")).toBe(true);
     expect(byId.has("shim:hosts.host1|networks.mac10")).toBe(true);
+    expect(byId.get("hostaddr:nics.host3.enp0s8|networks.mac20")?.data.label).toBe("172.16.20.1/24");
     // mac20's parent is drawn on the hosts that have something on mac20 only
     const parents = defs.filter((e) => e.data.id.startsWith("parent:networks.mac20|")).map((e) => e.data.id).sort();
     expect(parents).toEqual(["parent:networks.mac20|nics.host1.enp0s8", "parent:networks.mac20|nics.host2.enp0s8"]);
