@@ -225,9 +225,8 @@ class _ProbeLoop:
             self.pending.append(_Pending(host, probe, key, ident, socket.inet_pton(key[1], probe.dst_ip)))
         self.unfinished = len(self.pending)
         self.order = itertools.count()
-        now = time.monotonic()
-        # (due, order, job, attempt): every first try is due at once, retries as scheduled
-        self.schedule = [(now, next(self.order), index, 0) for index in range(len(self.pending))]
+        self.first_tries = deque(range(len(self.pending)))  # all due now, in job order
+        self.retries: list[tuple[float, int, int, int]] = []  # heap of (due, order, job, attempt)
         self.deadlines: deque[tuple[float, int]] = deque()  # in first-send order, so in time order
 
     def run(self) -> list[ProbeEvent]:
@@ -242,17 +241,20 @@ class _ProbeLoop:
         return [p.result for p in self.pending]
 
     def _send_due(self) -> bool:
-        """Send up to a round of due echo requests; True when more are due right now."""
+        """Send up to a round of due echo requests, due retries first; True when more are due."""
         for _ in range(SENDS_PER_ROUND):
-            if not self.schedule or self.schedule[0][0] > time.monotonic():
+            if self.retries and self.retries[0][0] <= time.monotonic():
+                _, _, index, attempt = heapq.heappop(self.retries)
+            elif self.first_tries:
+                index, attempt = self.first_tries.popleft(), 0
+            else:
                 return False
-            _, _, index, attempt = heapq.heappop(self.schedule)
             if self.pending[index].result is None:
                 self._send(index, attempt)
-        return bool(self.schedule) and self.schedule[0][0] <= time.monotonic()
+        return bool(self.first_tries) or bool(self.retries) and self.retries[0][0] <= time.monotonic()
 
     def _until_next_event(self) -> float:
-        due = [queue[0][0] for queue in (self.schedule, self.deadlines) if queue]
+        due = [queue[0][0] for queue in (self.retries, self.deadlines) if queue]
         return max(0.0, min(due) - time.monotonic()) if due else 0.0
 
     def _expire_due(self) -> None:
@@ -270,7 +272,7 @@ class _ProbeLoop:
         if attempt == 0:
             step = self.timeout / self.tries
             for later in range(1, self.tries):
-                heapq.heappush(self.schedule, (now + later * step, next(self.order), index, later))
+                heapq.heappush(self.retries, (now + later * step, next(self.order), index, later))
             self.deadlines.append((now + self.timeout, index))
         try:
             sock.sendto(packet, (pending.probe.dst_ip, 0))
