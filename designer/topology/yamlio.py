@@ -115,7 +115,6 @@ class _Collection:
     anchor: str | None
     first_value: int  # `_Reader.values` when this collection started: its size is the difference
     key: str | None = None  # mapping: the key whose value comes next
-    key_line: int = 0
     skip_value: bool = False  # the pending key is a duplicate: read its value, keep the first one
     merges: list = field(default_factory=list)
 
@@ -131,7 +130,7 @@ class _Reader:
         self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, number of values it expands to)
         self.values = 0
         self.documents = 0
-        self.resolver = YAML(typ="safe", pure=True)
+        self.yaml = YAML(typ="safe", pure=True)  # its resolver and scalar constructors
 
     def feed(self, event: Any) -> None:
         line = event.start_mark.line + 1
@@ -202,7 +201,7 @@ class _Reader:
         if event.tag is not None and event.tag not in SCALAR_TAGS and event.tag != "!":
             _refuse_tag(event.tag, line)
         key = str(event.value)
-        top.key, top.key_line, top.skip_value = key, line, False
+        top.key, top.skip_value = key, False
         if key == MERGE_KEY and event.style is None:
             return
         path = self._child_path()
@@ -227,13 +226,13 @@ class _Reader:
         if tag == "!" or (tag is None and event.style is not None):
             return event.value
         if tag is None:
-            tag = str(self.resolver.resolver.resolve(ScalarNode, event.value, event.implicit))
+            tag = str(self.yaml.resolver.resolve(ScalarNode, event.value, event.implicit))
             if tag not in SCALAR_TAGS:  # timestamps and the like stay as written
                 return event.value
         elif tag not in SCALAR_TAGS:
             _refuse_tag(tag, line)
         try:
-            return self.resolver.constructor.construct_object(ScalarNode(tag, event.value))
+            return self.yaml.constructor.construct_object(ScalarNode(tag, event.value))
         except (YAMLError, ValueError):
             _stop(
                 "yaml-syntax",
