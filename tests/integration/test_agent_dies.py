@@ -1,6 +1,7 @@
 """An agent that goes silent in the middle of a deploy: the site's watchdog ends the deployment
 as failed, each host saying what it had applied, and the deployment can still be torn down."""
 
+import json
 import time
 from pathlib import Path
 
@@ -20,9 +21,9 @@ def _first_applied_step(stack, deployment: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for _id, fields in client.xrange(f"mvlab:events:{deployment}"):
-            if f'"host":"' in fields["event"] and '"status":"done"' in fields["event"]:
-                if any(f'"host":"{h}"' in fields["event"] for h in HOSTS):
-                    return
+            event = json.loads(fields["event"])
+            if event["kind"] == "step" and event["status"] == "done" and event["host"] in HOSTS:
+                return
         time.sleep(0.02)
     raise AssertionError(f"no step of deployment {deployment} finished:\n{stack.logs()}")
 
