@@ -180,7 +180,7 @@ def _overlaps(design: Design, facts: Facts, report: Report) -> None:
     """Overlapping subnets are fine inside one L2 domain (shared parents), an error across domains."""
     placed: list[tuple[ipaddress._BaseNetwork, frozenset, str]] = []
     for name, net in design.networks.items():
-        domains = frozenset(facts.domain(host, net.parent) for host in facts.network_hosts[name])
+        domains = frozenset(facts.domain(host, net.parent) for host in facts.wired_hosts(name))
         if domains:
             for key in ("subnet", "ipv6_subnet"):
                 if getattr(net, key) is not None:

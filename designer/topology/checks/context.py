@@ -106,6 +106,11 @@ class Facts:
                 hosts[host.shim.network].setdefault(name, f"hosts.{name}.shim")
         return hosts
 
+    def wired_hosts(self, network: str) -> list[str]:
+        """The hosts using `network` that have its parent NIC (the others are missing-nic errors)."""
+        nic = split_link(self.design.networks[network].parent)[0]
+        return sorted(host for host in self.network_hosts[network] if nic in self.design.hosts[host].nics)
+
     @cached_property
     def holders(self) -> list[Holder]:
         """Every address held, in the order of the file's sections: hosts, then containers and routers."""

@@ -109,7 +109,7 @@ def _link_on_host(
 def _one_domain(facts: Facts, report: Report, name: str, parent: str) -> None:
     """A network spanning several hosts is one L2 domain: their parents must share a wire."""
     nic = split_link(parent)[0]
-    hosts = sorted(host for host in facts.network_hosts[name] if nic in facts.design.hosts[host].nics)
+    hosts = facts.wired_hosts(name)
     wires = {facts.domain(host, parent)[0] for host in hosts}
     if len(wires) > 1:
         ports = ", ".join(f"{host}.{nic}" for host in hosts)
