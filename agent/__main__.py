@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from agent.plan import check_ifname, check_name
+
+ALLOWED_NICS_ENV = "MVLAB_ALLOWED_NICS"
 
 
 def _name(value: str) -> str:
@@ -27,8 +30,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--name", required=True, type=_name, help="agent name; it consumes queue agent.NAME")
     parser.add_argument("--sandbox", action="store_true", help="run lab sandboxes (every host emulated here)")
     parser.add_argument(
-        "--allowed-nics", type=_nics, default=frozenset(), metavar="NIC,...",
-        help="the only NICs plans may use as parents on this (real) host",
+        "--allowed-nics", type=_nics, default=os.environ.get(ALLOWED_NICS_ENV, ""), metavar="NIC,...",
+        help=f"the only NICs plans may use as parents on this (real) host; none by default, so a host "
+        f"agent refuses every plan until told (default from ${ALLOWED_NICS_ENV})",
     )
     return parser.parse_args(argv)
 

@@ -1,0 +1,32 @@
+"""`python -m agent` refuses bad names and NICs before it starts anything."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+from agent.__main__ import parse_args
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def agent_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **env},
+    )
+
+
+def test_a_bad_name_or_nic_is_misuse_with_the_reason():
+    bad_name = agent_cli("--name", "Host One")
+    assert bad_name.returncode == 2 and "'Host One' is not a usable name" in bad_name.stderr
+    bad_nic = agent_cli("--name", "h1", MVLAB_ALLOWED_NICS="eth1,eth 2")
+    assert bad_nic.returncode == 2 and "--allowed-nics: 'eth 2'" in bad_nic.stderr
+
+
+def test_allowed_nics_come_from_the_option_or_the_environment(monkeypatch):
+    assert parse_args(["--name", "h1"]).allowed_nics == frozenset()
+    monkeypatch.setenv("MVLAB_ALLOWED_NICS", "eth1, enp0s8")
+    assert parse_args(["--name", "h1"]).allowed_nics == {"eth1", "enp0s8"}
+    assert parse_args(["--name", "h1", "--allowed-nics", "eth2"]).allowed_nics == {"eth2"}
