@@ -13,13 +13,20 @@ pytestmark = pytest.mark.browser
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def export_yaml(page: Page) -> str:
+def export(page: Page, to: str = "yaml") -> tuple[str, str]:
+    """Clicks an export button; answers the downloaded file's name and text."""
     with page.expect_download() as download:
-        page.click("#export-yaml")
-    return Path(download.value.path()).read_text()
+        page.click(f"#export-{to}")
+    return download.value.suggested_filename, Path(download.value.path()).read_text()
 
 
-def test_import_with_the_button_and_export_identically(editor_page: Page):
+def export_yaml(page: Page) -> str:
+    name, text = export(page)
+    assert name.endswith(".yaml")
+    return text
+
+
+def test_import_with_the_button_and_export_identically(editor_page: Page, live_stack):
     page = editor_page
     source = EXAMPLES / "two-vlans-routed.yaml"
     page.set_input_files("#import-file", str(source))
@@ -27,6 +34,12 @@ def test_import_with_the_button_and_export_identically(editor_page: Page):
     assert set(design(page)["containers"]) == {"d1", "d2", "d3", "d4"}
     assert {"hosts.host3", "segments.lan", "networks.mac10", "containers.d4"} <= node_ids(page)
     assert export_yaml(page) == source.read_text()
+
+    # The shell and docker exports are the command line's, byte for byte.
+    for to, suffix in (("sh", ".sh"), ("docker", "-docker.sh")):
+        name, text = export(page, to)
+        assert name == f"two-vlans-routed{suffix}"
+        assert text == live_stack.manage("lab", "export", str(source), "--to", to)
 
 
 def test_import_by_dropping_a_file(editor_page: Page):
