@@ -17,13 +17,11 @@ def allocation_json(allocation: Allocation) -> dict[str, dict[str, dict]]:
 
 
 def validation(parsed: Parsed) -> dict:
-    """Issues (validation and address exhaustion) and the addresses IPAM hands out."""
-    allocation = allocate(parsed.design)
-    issues = [*parsed.issues, *(i for i in allocation.issues if i not in parsed.issues)]
+    """The design's issues (address exhaustion included) and the addresses IPAM hands out."""
     return {
-        "ok": not errors_of(issues),
-        "issues": [issue.to_dict() for issue in issues],
-        "allocation": allocation_json(allocation),
+        "ok": not errors_of(parsed.issues),
+        "issues": [issue.to_dict() for issue in parsed.issues],
+        "allocation": allocation_json(allocate(parsed.design)),
     }
 
 
