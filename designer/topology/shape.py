@@ -38,7 +38,8 @@ def parse_design(data: Any, lines: Mapping[str, int] | None = None) -> Design:
 
 
 def path_of(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc)
+    """`hosts.host1.nics.0`; a bad key of a mapping is named by its own path (pydantic adds `[key]`)."""
+    return ".".join(str(part) for part in loc if part != "[key]")
 
 
 def issue_from_error(error: Mapping[str, Any]) -> Issue:

@@ -131,3 +131,16 @@ def test_max_values_is_a_real_bound():
     assert MAX_VALUES >= 10_000  # a large classroom design stays far below it
     text = HEAD + "hosts:\n" + "".join(f"  h{i}: {{nics: [eth1]}}\n" for i in range(2000))
     assert len(load_design(text).design.hosts) == 2000
+
+
+@pytest.mark.parametrize("nic", ["eth1;reboot", "a-sixteen-chars0", "eth 1", "ethé"])
+def test_interface_names_are_at_most_15_plain_bytes(nic):
+    issues = issues_of(HEAD + f'hosts:\n  host1: {{nics: ["{nic}"]}}\n')
+    assert [(line, path) for line, path, _, _ in issues] == [(5, "hosts.host1.nics.0")]
+
+
+@pytest.mark.parametrize("name", ["Host1", "host 1", "h;rm", "-h", "x" * 33])
+def test_names_are_safe_for_namespaces_and_shells(name):
+    issues = issues_of(HEAD + f'hosts:\n  "{name}": {{nics: [eth1]}}\n')
+    assert issues[0][1] == f"hosts.{name}"
+    assert "is not a usable name" in issues[0][3]
