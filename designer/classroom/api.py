@@ -58,8 +58,8 @@ def _exercise_out(e: Exercise) -> dict:
         "instructions": e.instructions,
         "goals": [g.text() for g in parse_goals(e.goals)],
         "locked": e.locked,
-        "start_design": e.start.design_id,
-        "start_version": e.start.number,
+        "start_design": e.start.design_id if e.start else None,
+        "start_version": e.start.number if e.start else None,
         "opened": e.opened,
     }
 
@@ -202,6 +202,8 @@ def create_exercise(request: HttpRequest, class_id: int, body: ExerciseIn):
         title=body.title,
         instructions=body.instructions,
         start=start,
+        start_yaml=start.yaml,
+        start_data=start.data,
         goals=goals,
         locked=body.locked,
     )

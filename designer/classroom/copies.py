@@ -26,5 +26,5 @@ def hand_out(exercise: Exercise, student) -> Attempt:
     found = Attempt.objects.filter(exercise=exercise, student=student).first()
     if found is not None:
         return found
-    version = designs.create(student, designs.parse_version(exercise.start))
+    version = designs.create(student, designs.parse(yaml_text=exercise.start_yaml))
     return Attempt.objects.create(exercise=exercise, student=student, design=version.design)

@@ -21,9 +21,7 @@ from designer.topology.issues import Issue
 
 def attempt_of(design_id: int) -> Attempt | None:
     return (
-        Attempt.objects.select_related("exercise__classroom", "exercise__start", "student")
-        .filter(design_id=design_id)
-        .first()
+        Attempt.objects.select_related("exercise__classroom", "student").filter(design_id=design_id).first()
     )
 
 
@@ -34,7 +32,7 @@ def keep_locked_elements(sender, instance: DesignVersion, **kwargs) -> None:
     attempt = attempt_of(instance.design_id)
     if attempt is None:
         return
-    start = attempt.exercise.start.data
+    start = attempt.exercise.start_data
     changed = [p for p in attempt.exercise.locked if value_at(instance.data, p) != value_at(start, p)]
     if not changed:
         return

@@ -64,7 +64,16 @@ class Exercise(models.Model):
     classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="exercises")
     title = models.CharField(max_length=100)
     instructions = models.TextField(blank=True, default="")
-    start = models.ForeignKey(DesignVersion, on_delete=models.PROTECT, related_name="+")
+    start = models.ForeignKey(
+        DesignVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="the instructor's design version it was made from (the exercise keeps its own copy)",
+    )
+    start_yaml = models.TextField(help_text="the starting design every student gets")
+    start_data = models.JSONField(help_text="the starting design as JSON, for the locked-element check")
     goals = models.JSONField(help_text="typed goals: [{from, to, reaches, ttl}]")
     locked = models.JSONField(default=list, blank=True, help_text="design paths students may not change")
     opened = models.DateTimeField(null=True, blank=True)

@@ -37,10 +37,15 @@ def retire_previous(deployment_id: str) -> list[str]:
 
 
 def idle_sandboxes(now: dt.datetime | None = None):
-    """Students' sandboxes whose deployment has not changed for longer than MVLAB_CLASS_IDLE_SECONDS."""
+    """Students' sandboxes whose deployment and design have both been left alone longer than
+    MVLAB_CLASS_IDLE_SECONDS (a student still editing their design keeps their sandbox)."""
     limit = (now or timezone.now()) - dt.timedelta(seconds=setting("MVLAB_CLASS_IDLE_SECONDS"))
     return Deployment.objects.filter(
-        design__attempt__isnull=False, sandbox=True, state__in=ENDED, changed__lt=limit
+        design__attempt__isnull=False,
+        sandbox=True,
+        state__in=ENDED,
+        changed__lt=limit,
+        design__updated__lt=limit,
     )
 
 

@@ -92,3 +92,11 @@ def test_the_instructor_exports_the_class_results_as_csv(instructor, alice, bob,
     ]
     assert "d1 reaches d4 with TTL 63: pending" in rows[0]["goals"]
     assert alice.client.get(f"/api/classes/{room['id']}/results.csv").status_code == 404
+
+
+def test_the_exercise_keeps_its_start_when_the_instructor_deletes_the_design(instructor, alice, room):
+    start = instructor.get(f"/classes/{room['id']}").json()["exercises"][0]["start_design"]
+    assert instructor.delete(f"/designs/{start}").status_code == 204
+    assert instructor.get(f"/classes/{room['id']}").json()["exercises"][0]["start_design"] is None
+    design_id = join(alice, room)[0]["design"]
+    assert alice.get(f"/designs/{design_id}").json()["yaml"] == START_YAML
