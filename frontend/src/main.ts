@@ -56,7 +56,7 @@ class Editor {
     });
     this.deploy = new DeployPanel($("deploy-panel"), {
       design: () => this.history.design,
-      saved: () => this.save(),
+      saved: () => (this.dirty || this.designId === null ? this.save() : Promise.resolve(this.designId)),
       highlight: (ids) => this.canvas.highlight(ids),
       results: (states) => this.canvas.results(states),
       status: (m, e) => this.status(m, e),

@@ -207,7 +207,10 @@ export class PropertiesPanel {
   private endpointForm(form: HTMLElement, d: Design, ref: Ref): void {
     const ep = ref.kind === "routers" ? d.routers[ref.name] : d.containers[ref.name];
     this.nameField(form, ref);
-    this.select(form, "host", ep.host, Object.keys(d.hosts), (x, v) => setField(x, ref, ["host"], v));
+    this.select(form, "host", ep.host, Object.keys(d.hosts), (x, v) => {
+      setField(x, ref, ["host"], v);
+      delete x.layout[refId(ref)];  // drawn again beside its new host's other children
+    });
     for (const [net, a] of Object.entries(ep.networks)) {
       const box = h("fieldset", {}, h("legend", {}, `on ${net}`));
       for (const key of ["ip", "mac", "ipv6"] as const) {
