@@ -183,14 +183,20 @@ def probe_hosts(
     tries: int = 3,
     sends: list[SendRecord] | None = None,
 ) -> dict[str, list[ProbeEvent]]:
-    """`probe_all` for several hosts in one loop (a sandbox emulates them all on one machine)."""
+    """`probe_all` for several hosts in one loop (a sandbox emulates them all on one machine).
+
+    `SendRecord.job` counts the jobs of all hosts in turn, in the order of `jobs_by_host`.
+    """
     if timeout <= 0 or tries < 1:
         raise ValueError("probe timeout must be positive and tries at least 1")
-    jobs = [(host, namespace, probe) for host, host_jobs in jobs_by_host.items() for namespace, probe in host_jobs]
+    jobs = [
+        (host, (namespace, _family(probe)), probe)
+        for host, host_jobs in jobs_by_host.items()
+        for namespace, probe in host_jobs
+    ]
     results: dict[str, list[ProbeEvent]] = {host: [] for host in jobs_by_host}
     if not jobs:
         return results
-    jobs = [(host, (namespace, _family(probe)), probe) for host, namespace, probe in jobs]
     sockets = open_sockets(key for _, key, _ in jobs)
     try:
         events = _ProbeLoop(jobs, sockets, deployment, emit, timeout, tries, sends).run()
