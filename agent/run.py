@@ -1,4 +1,4 @@
-"""The agent's jobs without Celery: apply a plan, probe it, tear down, run a whole lab sandbox.
+"""The agent's jobs without Celery: apply a plan, probe applied plans, run a whole lab sandbox.
 
 The Celery tasks of `agent.worker` call these with a Redis sink; `lab up --sandbox`
 calls `run_sandbox` in-process with a list sink. Every host's run ends with exactly
