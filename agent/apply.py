@@ -482,9 +482,11 @@ class _Reconciler:
     def sync_sysctls(self) -> None:
         wanted: dict[str, dict[str, str]] = {}
         for ns in self.plan.namespaces:
-            if ns.forwarding:
-                wanted.setdefault(self.kernel_ns(ns.name), {}).update(
-                    {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1"})
+            # a container namespace is the deployment's: one that stopped routing stops forwarding
+            # (a fresh one starts at the kernel's 0 anyway)
+            if ns.forwarding or not self.space(ns.name).fresh:
+                value = "1" if ns.forwarding else "0"
+                wanted[self.kernel_ns(ns.name)] = {"net.ipv4.ip_forward": value, "net.ipv6.conf.all.forwarding": value}
         for sysctl in self.plan.sysctls:
             wanted.setdefault(self.kernel_ns(sysctl.namespace), {})[sysctl.key] = sysctl.value
         for kernel_name, values in sorted(wanted.items()):
@@ -496,12 +498,11 @@ class _Reconciler:
         by_ns: dict[str, list] = {}
         for rule in self.plan.masquerade:
             by_ns.setdefault(self.kernel_ns(rule.namespace), []).append(rule)
-        # nft costs a process per namespace: only routers can hold an mvlab table
         for ns in self.plan.namespaces:
             kernel_name = self.kernel_ns(ns.name)
             rules = by_ns.get(kernel_name, [])
-            if not rules and not ns.forwarding:
-                continue
+            if not rules and self.spaces[kernel_name].fresh:
+                continue  # made by this apply: it holds no table
             try:
                 outcome = sync_masquerade(kernel_name, self.plan.deployment, rules)
             except (OSError, RuntimeError) as exc:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import shutil
+import socket
+import struct
 import subprocess
 
 from agent import netns
@@ -19,6 +21,12 @@ from agent.plan import Masquerade, owner_mark
 
 TABLE = {"family": "inet", "name": "mvlab"}
 CHAIN = "postrouting"
+NETLINK_NETFILTER = 12
+NFT_GETTABLE = (10 << 8) | 1  # NFNL_SUBSYS_NFTABLES, NFT_MSG_GETTABLE
+NFTA_TABLE_NAME = 1
+NFPROTO_INET = 1
+NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
+NLMSG_ERROR, NLMSG_DONE = 2, 3
 
 
 def _comment(deployment: str, rule: Masquerade) -> str:
@@ -67,14 +75,44 @@ def _current_comments() -> set[str] | None:
     return {item["rule"].get("comment", "") for item in items if "rule" in item}
 
 
+def _has_table() -> bool:
+    """Does the calling thread's namespace hold table `inet mvlab`? One nfnetlink dump, no process."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_NETFILTER)
+    try:
+        sock.bind((0, 0))
+        request = struct.pack("=IHHII", 20, NFT_GETTABLE, NLM_F_REQUEST | NLM_F_DUMP, 1, 0)
+        sock.send(request + struct.pack("=BBH", socket.AF_UNSPEC, 0, 0))  # nfgenmsg: every family
+        found = False
+        while True:
+            data = sock.recv(1 << 16)
+            offset = 0
+            while offset + 16 <= len(data):
+                length, mtype = struct.unpack_from("=IH", data, offset)
+                if mtype in (NLMSG_DONE, NLMSG_ERROR):  # an error: no nf_tables here, so no table
+                    return found
+                family = data[offset + 16]
+                attr = offset + 20
+                while attr + 4 <= offset + length:
+                    alen, akind = struct.unpack_from("=HH", data, attr)
+                    if akind == NFTA_TABLE_NAME and family == NFPROTO_INET:
+                        found |= data[attr + 4 : attr + alen].rstrip(b"\0").decode() == TABLE["name"]
+                    attr += (alen + 3) & ~3
+                offset += (length + 3) & ~3
+    finally:
+        sock.close()
+
+
 def sync_masquerade(namespace: str, deployment: str, rules: list[Masquerade]) -> str | None:
     """Make the mvlab table of `namespace` hold exactly `rules`.
 
-    Returns "created", "changed", "removed" or None (already right).
+    Returns "created", "changed", "removed" or None (already right). Without rules,
+    a namespace without the table costs one netlink dump and no `nft` process.
     """
     wanted = {_comment(deployment, rule) for rule in rules}
 
     def inside() -> str | None:
+        if not rules and not _has_table():
+            return None
         have = _current_comments()
         if (have is None and not rules) or have == wanted:
             return None
@@ -83,6 +121,4 @@ def sync_masquerade(namespace: str, deployment: str, rules: list[Masquerade]) ->
             raise RuntimeError(f"nft refused the ruleset: {loaded.stderr.strip()}")
         return "removed" if not rules else "created" if have is None else "changed"
 
-    if not rules and shutil.which("nft") is None:
-        return None  # nothing to do, and no nft to check with
     return netns.run_in(namespace, inside)

@@ -273,8 +273,15 @@ def test_router_forwards_and_masquerades_and_steps_are_reported(host):
     assert apply_plan(no_nat, target).actions == ["removed masquerade table in " + ns(dep, "r")]
     assert reachable(ns(dep, "c1"), "10.2.0.1") == {"10.2.0.1": False}
 
+    no_router = no_nat.model_copy(update={"namespaces": tuple(Namespace(name=n) for n in ("c1", "c3", "r"))})
+    assert sorted(apply_plan(no_router, target).actions) == [
+        f"changed sysctl {key}=0 in {ns(dep, 'r')}" for key in ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding")]
+    assert netns.run_in(ns(dep, "r"), lambda: open("/proc/sys/net/ipv4/ip_forward").read().strip()) == "0"
+    apply_plan(wanted.model_copy(update={"namespaces": no_router.namespaces}), target)  # NAT, not routing
+    assert apply_plan(no_router, target).actions == ["removed masquerade table in " + ns(dep, "r")]
+
     events.clear()
-    broken = no_nat.model_copy(update={"routes": (Route(namespace="c1", dst="10.5.0.0/16", dev="eth9"),)})
+    broken = no_router.model_copy(update={"routes": (Route(namespace="c1", dst="10.5.0.0/16", dev="eth9"),)})
     with pytest.raises(ApplyError, match="no link eth9"):
         apply_plan(broken, target, emit=events.append)
     assert events[-1].status == "failed" and events[-1].step == "routes" and "eth9" in events[-1].detail
