@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from designer.designs import Parsed, errors_of
+from designer.designs import Parsed
 from designer.errors import Refused
 from designer.topology.ipam import Allocation, allocate
+from designer.topology.issues import errors_in
 from designer.topology.predict import predict
 
 
@@ -19,7 +20,7 @@ def allocation_json(allocation: Allocation) -> dict[str, dict[str, dict]]:
 def validation(parsed: Parsed) -> dict:
     """The design's issues (address exhaustion included) and the addresses IPAM hands out."""
     return {
-        "ok": not errors_of(parsed.issues),
+        "ok": not errors_in(parsed.issues),
         "issues": [issue.to_dict() for issue in parsed.issues],
         "allocation": allocation_json(allocate(parsed.design)),
     }
@@ -27,7 +28,7 @@ def validation(parsed: Parsed) -> dict:
 
 def prediction(parsed: Parsed) -> dict:
     """The predicted matrix; a design with errors is refused with its issues."""
-    errors = errors_of(parsed.issues)
+    errors = errors_in(parsed.issues)
     if errors:
         raise Refused(400, "the design has errors; fix them before predicting", errors)
     return predict(parsed.design, allocate(parsed.design)).model_dump(mode="json")

@@ -31,6 +31,7 @@ from designer.models import Deployment, DesignVersion
 from designer.redis_client import sync_client
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
+from designer.topology.issues import errors_in
 
 State = Deployment.State
 LOCK_NAME = "mvlab:lock:deploy"
@@ -150,7 +151,7 @@ def _insert(version: DesignVersion, sandbox: bool, mapping: dict[str, str], host
 def start(version: DesignVersion, *, sandbox: bool, mapping: dict[str, str] | None) -> Deployment:
     """Checks a deploy request, records it as pending and hands it to the site worker."""
     parsed = designs.parse_version(version)
-    errors = designs.errors_of(parsed.issues)
+    errors = errors_in(parsed.issues)
     if errors:
         raise Refused(400, "the design has errors; fix them before deploying", errors)
     hosts = sorted(parsed.design.hosts)

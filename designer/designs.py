@@ -44,10 +44,6 @@ def parse(*, yaml_text: str | None = None, design: dict | None = None) -> Parsed
     return Parsed(yaml=yaml_text, loaded=loaded, issues=validate(loaded.design, loaded.lines))
 
 
-def errors_of(issues: list[Issue]) -> list[Issue]:
-    return [i for i in issues if i.severity == "error"]
-
-
 def parse_version(version: DesignVersion) -> Parsed:
     """The stored YAML of a version, loaded again (so issues carry lines of that text)."""
     return parse(yaml_text=version.yaml)
