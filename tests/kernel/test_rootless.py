@@ -2,6 +2,7 @@
 
 import os
 import pwd
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,20 @@ def test_without_user_namespace_privilege_nothing_happens_on_the_machine():
     assert run_rootless(touch_machine_namespace, as_uid=NOBODY) == []  # its own, empty /run/netns
     with pytest.raises(RootlessError, match="ZeroDivisionError"):
         run_rootless(lambda: 1 / 0, as_uid=NOBODY)
+
+
+def example_as_predicted(path: str, dep: str) -> list:
+    """Inside the child: compile an example, deploy it in a sandbox, probe every pair; the mismatches."""
+    from tests.kernel.test_sandbox_examples import compiled, observe
+
+    fabric, plans = compiled(Path(path), dep)
+    deploy_sandbox(fabric, plans)
+    events = observe(fabric, plans)
+    sandbox_down(dep)
+    return [(e.src, e.dst_ip, e.expected, e.observed) for e in events if e.expected != e.observed] + (
+        [] if any(e.observed for e in events) else ["nothing answered"])
+
+
+def test_an_example_design_runs_as_predicted_without_privilege():
+    example = Path(__file__).parents[2] / "examples" / "two-vlans-routed.yaml"
+    assert run_rootless(example_as_predicted, str(example), new_deployment(), as_uid=NOBODY) == []
