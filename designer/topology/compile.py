@@ -29,8 +29,6 @@ from designer.topology.model import Design
 from designer.topology.namespaces import NamespaceSpec, namespaces, split_link
 from designer.topology.predict import predict
 
-FORWARDING = "net.ipv4.ip_forward"
-
 
 def compile_plans(
     design: Design, allocation: Allocation, deployment: str, matrix: Matrix | None = None
@@ -95,9 +93,7 @@ def _host_plan(host: str, specs: list[NamespaceSpec], matrix: Matrix, deployment
         for spec in specs
         for route in spec.routes
     ]
-    sysctls = [
-        Sysctl(namespace=spec.namespace, key=FORWARDING, value="1") for spec in specs if spec.forwarding
-    ]
+    sysctls = [Sysctl(namespace=spec.namespace, key=key, value="1") for spec in specs for key in spec.sysctls]
     masquerade = [
         Masquerade(namespace=spec.namespace, out_link=out_link, source=source)
         for spec in guests

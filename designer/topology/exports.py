@@ -116,8 +116,7 @@ def _host_namespace(spec: NamespaceSpec) -> list[str]:
             lines += [_cmd("ip", "addr", "add", a, "dev", iface.name) for a in iface.addresses]
             lines.append(_cmd("ip", "link", "set", iface.name, "up"))
     lines += [_route(route, ("ip",)) for route in spec.routes]
-    if spec.forwarding:
-        lines.append(_cmd("sysctl", "-w", "net.ipv4.ip_forward=1"))
+    lines += [_cmd("sysctl", "-w", f"{key}=1") for key in spec.sysctls]
     return lines
 
 
@@ -151,8 +150,7 @@ def _guest_namespace(spec: NamespaceSpec, temporary: str) -> list[str]:
         ]
     lines += [_route(route, ("ip", "-n", ns)) for route in spec.routes]
     exec_in = ("ip", "netns", "exec", ns)
-    if spec.forwarding:
-        lines.append(_cmd(*exec_in, "sysctl", "-w", "net.ipv4.ip_forward=1"))
+    lines += [_cmd(*exec_in, "sysctl", "-w", f"{key}=1") for key in spec.sysctls]
     lines += _masquerade(spec, exec_in)
     return lines
 
@@ -243,8 +241,8 @@ def _docker_endpoint(spec: NamespaceSpec, gateways: dict[str, str]) -> list[str]
     if first.mac:
         args += ["--mac-address", first.mac]
     args += ["--cap-add", "NET_ADMIN"]  # to set the design's routes (and NAT) inside
-    if spec.forwarding:
-        args += ["--sysctl", "net.ipv4.ip_forward=1"]
+    for key in spec.sysctls:
+        args += ["--sysctl", f"{key}=1"]
     lines = [f"# {spec.kind} {spec.endpoint}", *lines, _cmd(*args) + f' "{DOCKER_IMAGE}" sleep infinity']
     for iface in others:
         if iface.mac:

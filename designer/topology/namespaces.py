@@ -13,7 +13,7 @@ skipped: the validator reports them.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal
 
@@ -23,6 +23,7 @@ from designer.topology.model import Container, Design, Router, RouteSpec
 
 Kind = Literal["container", "router", "host"]
 SHIM_PREFIX = "mvs-"
+FORWARDING_KEYS = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding")
 IFNAME_MAX = 15
 
 
@@ -38,12 +39,12 @@ class Interface:
     mac: str | None = None
 
     @cached_property
+    def inet(self) -> tuple[ipaddress.IPv4Interface | ipaddress.IPv6Interface, ...]:
+        return tuple(ipaddress.ip_interface(a) for a in self.addresses)
+
+    @cached_property
     def ipv4(self) -> tuple[ipaddress.IPv4Interface, ...]:
-        return tuple(
-            i
-            for i in (ipaddress.ip_interface(a) for a in self.addresses)
-            if isinstance(i, ipaddress.IPv4Interface)
-        )
+        return tuple(i for i in self.inet if isinstance(i, ipaddress.IPv4Interface))
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,17 @@ class NamespaceSpec:
     routes: tuple[StaticRoute, ...] = ()
     forwarding: bool = False
     masquerade: tuple[tuple[str, str], ...] = ()  # (out link, source CIDR)
+    sysctls: tuple[str, ...] = ()  # keys set to 1: forwarding, for IPv6 too when the design has IPv6
 
     @property
-    def ipv4_addresses(self) -> list[str]:
-        return [str(i.ip) for iface in self.interfaces for i in iface.ipv4]
+    def addresses(self) -> list[str]:
+        """Every address of the namespace, without prefix lengths, IPv4 ones first."""
+        found = [i.ip for iface in self.interfaces for i in iface.inet]
+        return [str(ip) for ip in sorted(found, key=lambda ip: ip.version)]
+
+    @property
+    def uses_ipv6(self) -> bool:
+        return any(i.version == 6 for iface in self.interfaces for i in iface.inet)
 
 
 def shim_name(network: str) -> str:
@@ -97,7 +105,8 @@ def namespaces(design: Design, allocation: Allocation) -> list[NamespaceSpec]:
         if router.host in design.hosts
     ]
     specs += [_host_namespace(design, name) for name in design.hosts]
-    return specs
+    keys = FORWARDING_KEYS if any(s.uses_ipv6 for s in specs) else FORWARDING_KEYS[:1]
+    return [replace(s, sysctls=keys) if s.forwarding else s for s in specs]
 
 
 def _endpoint_namespace(

@@ -32,7 +32,9 @@ The model, step by step:
   `dst_ip` to the request's source as it arrived) to come back to the source. Its reply
   TTL is 64 minus the forwards on the reply path.
 
-Only IPv4 is predicted; IPv6 addresses are assigned and configured but not probed.
+IPv6 follows the same rules with three differences: neighbour discovery answers only
+for an address of the interface asked (no weak host), forwarding needs IPv6 forwarding
+(which `compile.py` turns on with IPv4's), and masquerading is IPv4 only.
 """
 
 from __future__ import annotations
@@ -45,9 +47,10 @@ from designer.topology.matrix import Endpoint, Matrix, Pair
 from designer.topology.model import Design
 from designer.topology.namespaces import Interface, NamespaceSpec, namespaces, split_link
 
-INITIAL_TTL = 64
-IPv4 = ipaddress.IPv4Address
-IPv4Net = ipaddress.IPv4Network
+INITIAL_TTL = 64  # Linux's default TTL and IPv6 hop limit
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
+DEFAULT = {"default": ipaddress.ip_network("0.0.0.0/0")}
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,9 @@ class Port:
 
 @dataclass(frozen=True)
 class RouteEntry:
-    dst: IPv4Net
+    dst: IPNet
     port: Port
-    via: IPv4 | None
+    via: IP | None
 
 
 @dataclass
@@ -86,46 +89,46 @@ class Node:
     spec: NamespaceSpec
     ports: list[Port]
     routes: list[RouteEntry] = field(default_factory=list)
-    local: set[IPv4] = field(default_factory=set)
+    local: set[IP] = field(default_factory=set)
 
-    def lookup(self, dst: IPv4) -> RouteEntry | None:
+    def lookup(self, dst: IP) -> RouteEntry | None:
         best: RouteEntry | None = None
         for route in self.routes:
             if dst in route.dst and (best is None or route.dst.prefixlen > best.dst.prefixlen):
                 best = route
         return best
 
-    def source_for(self, route: RouteEntry, dst: IPv4) -> IPv4 | None:
+    def source_for(self, route: RouteEntry, dst: IP) -> IP | None:
         """The source address the kernel picks for a packet leaving through `route`."""
         target = route.via or dst
-        own = route.port.iface.ipv4
+        own = [a for a in route.port.iface.inet if a.version == dst.version]
         for address in own:
             if target in address.network:
                 return address.ip
         if own:
             return own[0].ip
-        return min(self.local) if self.local else None
+        return min((a for a in self.local if a.version == dst.version), default=None)
 
-    def masquerades(self, port: Port, src: IPv4) -> IPv4 | None:
+    def masquerades(self, port: Port, src: IP) -> IP | None:
         """The address `src` is rewritten to when a forwarded packet leaves through `port`."""
         for out_link, source in self.spec.masquerade:
             if out_link == port.iface.name and src in ipaddress.ip_network(source) and port.iface.ipv4:
-                return port.iface.ipv4[0].ip
+                return port.iface.ipv4[0].ip  # nft's `ip` family: IPv6 is never masqueraded
         return None
 
 
 @dataclass(frozen=True)
 class Nat:
     node: str
-    private: IPv4
-    public: IPv4
+    private: IP
+    public: IP
 
 
 @dataclass(frozen=True)
 class Arrival:
     node: str
     forwards: int
-    src: IPv4
+    src: IP
     nats: tuple[Nat, ...]
 
 
@@ -137,17 +140,17 @@ class KernelModel:
         for spec in specs:
             ports = [_port(design, spec, iface) for iface in spec.interfaces]
             node = Node(spec, ports)
-            node.local = {a.ip for p in ports for a in p.iface.ipv4}
+            node.local = {a.ip for p in ports for a in p.iface.inet}
             node.routes = _routes(node)
             self.nodes[spec.endpoint] = node
-        self.holders: dict[IPv4, list[Node]] = {}
+        self.holders: dict[IP, list[Node]] = {}
         for node in self.nodes.values():
-            for address in sorted(node.local):
+            for address in sorted(node.local, key=lambda a: (a.version, a)):
                 self.holders.setdefault(address, []).append(node)
 
     def ping(self, src: str, dst_ip: str) -> int | None:
         """The reply TTL of a ping from endpoint `src` to `dst_ip`, or None when it fails."""
-        dst = ipaddress.IPv4Address(dst_ip)
+        dst = ipaddress.ip_address(dst_ip)
         node = self.nodes[src]
         route = node.lookup(dst)
         source = None if route is None else node.source_for(route, dst)
@@ -163,7 +166,7 @@ class KernelModel:
             return None
         return INITIAL_TTL - reply.forwards
 
-    def _walk(self, start: str, src: IPv4, dst: IPv4, undo: tuple[Nat, ...]) -> Arrival | None:
+    def _walk(self, start: str, src: IP, dst: IP, undo: tuple[Nat, ...]) -> Arrival | None:
         """Where a packet from `start` ends up; `undo` are the NATs its replies pass back through."""
         pending = list(undo)
         done: list[Nat] = []
@@ -190,12 +193,15 @@ class KernelModel:
             name = neighbour
         return None
 
-    def _neighbour(self, out: Port, address: IPv4) -> str | None:
-        """The node that answers ARP for `address` on the wire of `out`."""
+    def _neighbour(self, out: Port, address: IP) -> str | None:
+        """The node that answers ARP (IPv4: for an address on any of its interfaces) or
+        neighbour discovery (IPv6: only for an address on the interface asked) on the wire of `out`."""
         holders = [n for n in self.holders.get(address, ()) if n.spec.endpoint != out.node]
         for node in holders:
-            if any(out.reaches(p) and any(a.ip == address for a in p.iface.ipv4) for p in node.ports):
+            if any(out.reaches(p) and any(a.ip == address for a in p.iface.inet) for p in node.ports):
                 return node.spec.endpoint
+        if address.version == 6:
+            return None
         for node in holders:
             if any(out.reaches(p) for p in node.ports):
                 return node.spec.endpoint
@@ -213,32 +219,24 @@ def _port(design: Design, spec: NamespaceSpec, iface: Interface) -> Port:
 
 
 def _routes(node: Node) -> list[RouteEntry]:
-    routes = [RouteEntry(a.network, port, None) for port in node.ports for a in port.iface.ipv4]
+    routes = [RouteEntry(a.network, port, None) for port in node.ports for a in port.iface.inet]
     by_name = {port.iface.name: port for port in node.ports}
     for route in node.spec.routes:
-        if route.dst == "default":
-            dst = ipaddress.IPv4Network("0.0.0.0/0")
-        else:
-            network = ipaddress.ip_network(route.dst)
-            if network.version != 4:
-                continue
-            dst = network
+        dst = DEFAULT.get(route.dst) or ipaddress.ip_network(route.dst)
         if route.dev is not None:
             if route.dev in by_name:
                 routes.append(RouteEntry(dst, by_name[route.dev], None))
             continue
         via = ipaddress.ip_address(route.via)
         connected = next((r for r in routes if r.via is None and via in r.dst), None)
-        if via.version == 4 and connected is not None:
+        if connected is not None and via.version == dst.version:
             routes.append(RouteEntry(dst, connected.port, via))
     return routes
 
 
 def endpoints(specs: list[NamespaceSpec]) -> list[Endpoint]:
-    """Containers, routers and hosts that hold at least one IPv4 address."""
-    return [
-        Endpoint(name=s.endpoint, host=s.host, addresses=s.ipv4_addresses) for s in specs if s.ipv4_addresses
-    ]
+    """Containers, routers and hosts that hold at least one address (IPv4 ones first)."""
+    return [Endpoint(name=s.endpoint, host=s.host, addresses=s.addresses) for s in specs if s.addresses]
 
 
 def predict(design: Design, allocation: Allocation) -> Matrix:

@@ -76,3 +76,14 @@ def router_design(masquerade: str | None, server_gateway: bool = False) -> dict:
         },
         routers={"r1": router},
     )
+
+
+def with_ipv6(parts: dict, uplink_gateway: bool) -> dict:
+    """`router_design` with an IPv6 subnet on both networks; r1 holds ::1 of each."""
+    parts["networks"]["inside"].update(ipv6_subnet="fd00:1::/64", ipv6_gateway="fd00:1::1")
+    parts["networks"]["uplink"]["ipv6_subnet"] = "fd00:2::/64"
+    if uplink_gateway:
+        parts["networks"]["uplink"]["ipv6_gateway"] = "fd00:2::1"
+    parts["routers"]["r1"]["networks"]["inside"]["ipv6"] = "fd00:1::1"
+    parts["routers"]["r1"]["networks"]["uplink"]["ipv6"] = "fd00:2::1"
+    return parts

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from tests.topology.factory import make_design, matrix_of, reach
-from tests.topology.scenarios import NET10, one_host, router_design, two_hosts, vlans_and_router_host
+from tests.topology.scenarios import (
+    NET10,
+    one_host,
+    router_design,
+    two_hosts,
+    vlans_and_router_host,
+    with_ipv6,
+)
 
 
 def test_bridge_siblings_talk_inside_the_host():
@@ -176,3 +183,17 @@ def test_a_host_with_an_address_in_another_subnet_and_no_route_is_unreachable():
     m = matrix_of(make_design(**parts))
     assert reach(m, "a", "192.168.7.2") is None
     assert reach(m, "host2", "10.0.0.10") is None
+
+
+def test_ipv6_addresses_are_pinged_too_and_routed_like_ipv4():
+    m = matrix_of(make_design(**with_ipv6(router_design(None), uplink_gateway=True)))
+    assert "fd00:1::2" in m.endpoints[0].addresses  # the client's automatic IPv6 address
+    assert reach(m, "client", "fd00:2::2") == 63
+    assert reach(m, "server", "fd00:1::2") == 63
+    assert reach(m, "client", "fd00:2::1") == 64  # the router's far address, delivered locally
+
+
+def test_ipv6_is_never_masqueraded():
+    m = matrix_of(make_design(**with_ipv6(router_design("uplink"), uplink_gateway=False)))
+    assert reach(m, "client", "10.2.0.20") == 63  # IPv4 comes back through the NAT
+    assert reach(m, "client", "fd00:2::2") is None  # IPv6 does not: the server has no route back
