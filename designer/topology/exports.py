@@ -209,23 +209,29 @@ def _docker_network(design: Design, name: str) -> str:
     return _cmd(*args)
 
 
-def docker_gateways(design: Design) -> dict[str, str]:
-    """The address Docker reserves as each network's gateway: the given one, else the subnet's first."""
-    return {
-        name: net.gateway or str(next(ipaddress.ip_network(net.subnet).hosts(), ""))
-        for name, net in design.networks.items()
-    }
+def docker_gateways(design: Design) -> dict[str, set[str]]:
+    """The addresses Docker reserves as each network's gateways: the given ones, else each subnet's first."""
+    reserved: dict[str, set[str]] = {}
+    for name, net in design.networks.items():
+        pairs = [(net.gateway, net.subnet), (net.ipv6_gateway, net.ipv6_subnet)]
+        reserved[name] = {
+            gateway or str(next(ipaddress.ip_network(subnet).hosts(), ""))
+            for gateway, subnet in pairs
+            if subnet is not None
+        }
+    return reserved
 
 
-def _docker_endpoint(spec: NamespaceSpec, gateways: dict[str, str]) -> list[str]:
+def _docker_endpoint(spec: NamespaceSpec, gateways: dict[str, set[str]]) -> list[str]:
     """`docker run` on the first network, `docker network connect` for the others, then routes and NAT."""
     if not spec.interfaces:
         return [f"# {spec.kind} {spec.endpoint} has no network this design defines"]
     lines = [
-        f"# Docker reserves {gateways[i.network]} as the gateway of {i.network}, so this fails:"
+        f"# Docker reserves {ip} as the gateway of {i.network}, so this fails:"
         f" {spec.endpoint} holds it in the design (the plain ip export has no such limit)"
         for i in spec.interfaces
-        if any(a.split("/")[0] == gateways[i.network] for a in i.addresses)
+        for ip in (a.split("/")[0] for a in i.addresses)
+        if ip in gateways[i.network]
     ]
     first, *others = spec.interfaces
     args = [

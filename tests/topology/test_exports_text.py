@@ -8,6 +8,7 @@ import subprocess
 from designer.topology.exports import to_docker, to_shell
 from designer.topology.ipam import allocate
 from tests.topology.factory import ROUTER, TWO_VLANS, make_design
+from tests.topology.scenarios import router_design, with_ipv6
 
 
 def sections(script: str) -> dict[str, list[list[str]]]:
@@ -156,3 +157,9 @@ def test_the_docker_export_connects_extra_legs_and_fixes_the_default_route():
 def test_the_docker_export_warns_when_a_router_holds_the_address_docker_keeps_for_the_gateway():
     script = export(to_docker, ROUTER)
     assert "# Docker reserves 10.1.0.1 as the gateway of inside, so this fails: r1 holds it" in script
+
+
+def test_the_docker_export_warns_about_ipv6_gateways_as_well():
+    script = export(to_docker, with_ipv6(router_design(None), uplink_gateway=True))
+    assert "# Docker reserves fd00:2::1 as the gateway of uplink, so this fails: r1 holds it" in script
+    assert "--ipv6 --subnet fd00:2::/64 --gateway fd00:2::1" in script
