@@ -127,9 +127,8 @@ def _endpoint_namespace(
     if isinstance(endpoint, Router) and endpoint.masquerade is not None:
         out = next((i for i in interfaces if i.network == endpoint.masquerade), None)
         if out is not None:
-            masquerade = tuple(
-                (out.name, design.networks[i.network].subnet) for i in interfaces if i is not out
-            )
+            sources = dict.fromkeys(design.networks[i.network].subnet for i in interfaces if i is not out)
+            masquerade = tuple((out.name, source) for source in sources)
     return NamespaceSpec(
         endpoint=name,
         host=endpoint.host,
