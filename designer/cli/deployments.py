@@ -35,6 +35,10 @@ def describe(event: Event) -> str:
     return f"{event.host}: {event.src} -> {event.dst} {event.dst_ip} {'answers' if event.observed else 'no answer'}"
 
 
+def heartbeat_key(agent: str) -> str:
+    return f"mvlab:agent:{agent}"
+
+
 def _last_entry(client, deployment: str) -> str:
     newest = client.xrevrange(stream_key(deployment), count=1)
     if not newest:
@@ -49,22 +53,29 @@ def deploy_through_agents(
     """Apply then probe every plan on the agent named like its host; ({host: (ok, detail)}, events).
 
     A host is done when its agent sends its FinishedEvent (after its probes, or after a
-    failed apply); a host whose agent does not answer in `timeout` seconds fails.
+    failed apply); a host whose agent sends no heartbeat fails at once, one whose agent
+    does not answer in `timeout` seconds fails then.
     """
     from designer.celery import app
     from designer.redis_client import sync_client
 
     client = sync_client()
     after = _last_entry(client, deployment)
+    finished: dict[str, FinishedEvent] = {}
+    for host in plans:
+        if not client.exists(heartbeat_key(host)):
+            detail = (f"agent {host!r} is not alive (no heartbeat); start it on that host with "
+                      f"`python -m agent --name {host} --allowed-nics NIC,...`")
+            finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False, detail=detail)
     applies = {
         host: app.send_task("mvlab.agent.apply", args=[plan.model_dump(mode="json")], queue=f"agent.{host}")
         for host, plan in plans.items()
+        if host not in finished
     }
     probing: set[str] = set()
-    finished: dict[str, FinishedEvent] = {}
     events: list[Event] = []
     deadline = time.monotonic() + timeout
-    for entry_id, raw in follow_stream(client, deployment, after, block_ms=500):
+    for entry_id, raw in follow_stream(client, deployment, after, block_ms=500) if applies else ():
         if entry_id and raw.get("kind") in ("step", "probe", "finished"):
             event = parse_event(raw)
             events.append(event)
@@ -110,7 +121,7 @@ def teardown_through_agents(deployment: str, timeout: float) -> dict[str, tuple[
             hosts.add(raw["host"])
     outcomes = {}
     for host in sorted(hosts):
-        beat = client.get(f"mvlab:agent:{host}")
+        beat = client.get(heartbeat_key(host))
         if beat is None or json.loads(beat).get("sandbox"):
             continue
         result = app.send_task("mvlab.agent.teardown", args=[deployment], queue=f"agent.{host}")

@@ -111,13 +111,7 @@ def agents(private_redis, two_machines):
                 pytest.fail("agents did not start: " + " | ".join(
                     p.stdout.read().decode() if p.poll() is not None else "running" for p in processes))
             time.sleep(0.2)
-        site_env = {
-            **os.environ,
-            "REDIS_URL": f"unix://{sock}",
-            "CELERY_BROKER_URL": f"redis+socket://{sock}",
-            "CELERY_RESULT_BACKEND": f"redis+socket://{sock}",
-        }
-        yield site_env
+        yield site_env(sock)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -127,6 +121,15 @@ def agents(private_redis, two_machines):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def site_env(sock):
+    return {
+        **os.environ,
+        "REDIS_URL": f"unix://{sock}",
+        "CELERY_BROKER_URL": f"redis+socket://{sock}",
+        "CELERY_RESULT_BACKEND": f"redis+socket://{sock}",
+    }
 
 
 def lab(env, *args):
@@ -154,3 +157,13 @@ def test_up_through_two_agents_and_down_through_them(agents, tmp_path):
         assert netns.list_namespaces(netns_name(deployment, "")) == []
     finally:
         sandbox_down(deployment)
+
+
+def test_up_without_live_agents_fails_at_once_and_says_how_to_start_them(private_redis, tmp_path):
+    sock, _ = private_redis
+    path = tmp_path / "design.yaml"
+    path.write_text(DESIGN.format(name=f"agents-{secrets.token_hex(3)}"))
+    up = lab(site_env(sock), "up", str(path), "--timeout", "600")  # lab() gives up long before 600 s
+    assert up.returncode == 1
+    assert "host host1 failed: agent 'host1' is not alive" in up.stderr
+    assert "python -m agent --name host2" in up.stderr
