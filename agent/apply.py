@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
+import socket
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pyroute2.netlink.exceptions import NetlinkError
 
 from agent import netns, rtnl
-from agent.masquerade import sync_masquerade
+from agent.masquerade import has_table, sync_masquerade
 from agent.plan import (
     HOST_NS,
     HostPlan,
@@ -43,6 +44,7 @@ MAIN_TABLE = 254
 TRANSIENT = frozenset({errno.EBUSY, errno.EAGAIN, errno.ENOBUFS, errno.EINTR})
 GONE = frozenset({errno.ENODEV, errno.ESRCH, errno.EADDRNOTAVAIL, errno.ENOENT})
 RETRIES = 5
+FORWARDING_SYSCTLS = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding")
 
 Emit = Callable[[StepEvent], None]
 
@@ -150,6 +152,8 @@ class _Namespace:
         self.owned_whole = owned_whole  # a container namespace: everything in it is the deployment's
         self.fresh = False  # made by this apply: holds no address or route mvlab has not just added
         self.links: dict[str, rtnl.LinkState] = {}
+        self.sysctls: dict[str, str] = {}  # values known from opening it
+        self.has_table: bool | None = None  # holds the mvlab NAT table; None: not known
 
     def refresh(self) -> None:
         self.links = {link.name: link for link in self.rt.links()}
@@ -203,8 +207,14 @@ class _Reconciler:
         return self.spaces[self.kernel_ns(logical)]
 
     def open_space(self, kernel_name: str, owned_whole: bool) -> _Namespace:
-        rt = self.call(f"open namespace {kernel_name}", netns.rtnl, kernel_name)
-        space = _Namespace(kernel_name, rt, owned_whole)
+        """Open a namespace; a container's is inspected in the same visit (sysctls, NAT table)."""
+        if owned_whole:
+            sock, sysctls, table = self.call(f"open namespace {kernel_name}", netns.run_in, kernel_name, _inspect)
+            space = _Namespace(kernel_name, rtnl.Rtnl(sock), owned_whole)
+            space.sysctls, space.has_table = sysctls, table
+        else:
+            space = _Namespace(kernel_name, self.call(f"open namespace {kernel_name}", netns.rtnl, kernel_name),
+                               owned_whole)
         self.spaces[kernel_name] = space
         self.call(f"list links of {kernel_name}", space.refresh)
         return space
@@ -485,11 +495,13 @@ class _Reconciler:
             # a container namespace is the deployment's: one that stopped routing stops forwarding
             # (a fresh one starts at the kernel's 0 anyway)
             if ns.forwarding or not self.space(ns.name).fresh:
-                value = "1" if ns.forwarding else "0"
-                wanted[self.kernel_ns(ns.name)] = {"net.ipv4.ip_forward": value, "net.ipv6.conf.all.forwarding": value}
+                wanted[self.kernel_ns(ns.name)] = dict.fromkeys(FORWARDING_SYSCTLS, "1" if ns.forwarding else "0")
         for sysctl in self.plan.sysctls:
             wanted.setdefault(self.kernel_ns(sysctl.namespace), {})[sysctl.key] = sysctl.value
         for kernel_name, values in sorted(wanted.items()):
+            known = self.spaces[kernel_name].sysctls
+            if all(known.get(key) == value for key, value in values.items()):
+                continue
             changed = self.call(f"sysctls in {kernel_name}", netns.run_in, kernel_name, _write_sysctls, values)
             for key in changed:
                 self.report.note("changed", f"sysctl {key}={values[key]} in {kernel_name}")
@@ -501,14 +513,24 @@ class _Reconciler:
         for ns in self.plan.namespaces:
             kernel_name = self.kernel_ns(ns.name)
             rules = by_ns.get(kernel_name, [])
-            if not rules and self.spaces[kernel_name].fresh:
-                continue  # made by this apply: it holds no table
+            if not rules and (self.spaces[kernel_name].fresh or self.spaces[kernel_name].has_table is False):
+                continue
             try:
                 outcome = sync_masquerade(kernel_name, self.plan.deployment, rules)
             except (OSError, RuntimeError) as exc:
                 raise ApplyError(f"host {self.plan.host}: masquerade in {kernel_name}: {exc}") from exc
             if outcome:
                 self.report.note(outcome, f"masquerade table in {kernel_name}")
+
+
+def _inspect() -> tuple[socket.socket, dict[str, str], bool]:
+    """Inside a container namespace, in one visit: a netlink socket, its forwarding sysctls, its NAT table."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, netns.NETLINK_ROUTE)
+    values = {}
+    for key in FORWARDING_SYSCTLS:
+        with open(netns.sysctl_path(key)) as f:
+            values[key] = f.read().strip()
+    return sock, values, has_table()
 
 
 def _write_sysctls(values: dict[str, str]) -> list[str]:

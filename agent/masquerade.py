@@ -75,7 +75,7 @@ def _current_comments() -> set[str] | None:
     return {item["rule"].get("comment", "") for item in items if "rule" in item}
 
 
-def _has_table() -> bool:
+def has_table() -> bool:
     """Does the calling thread's namespace hold table `inet mvlab`? One nfnetlink dump, no process."""
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_NETFILTER)
     try:
@@ -111,7 +111,7 @@ def sync_masquerade(namespace: str, deployment: str, rules: list[Masquerade]) ->
     wanted = {_comment(deployment, rule) for rule in rules}
 
     def inside() -> str | None:
-        if not rules and not _has_table():
+        if not rules and not has_table():
             return None
         have = _current_comments()
         if (have is None and not rules) or have == wanted:
