@@ -170,27 +170,27 @@ class KernelModel:
         """Where a packet from `start` ends up; `undo` are the NATs its replies pass back through."""
         pending = list(undo)
         done: list[Nat] = []
-        name, forwards = start, 0
+        name, forwards, sent = start, 0, False
         while forwards < INITIAL_TTL:
             node = self.nodes[name]
             if pending and pending[-1].node == name and dst == pending[-1].public:
                 dst = pending.pop().private
             elif dst in node.local:
                 return Arrival(name, forwards, src, tuple(done))
-            if name != start:
+            if sent:  # received from the wire: only a forwarding node passes it on
                 if not node.spec.forwarding:
                     return None
                 forwards += 1
             route = node.lookup(dst)
             if route is None:
                 return None
-            if name != start and (public := node.masquerades(route.port, src)) is not None:
+            if sent and (public := node.masquerades(route.port, src)) is not None:
                 done.append(Nat(name, src, public))
                 src = public
             neighbour = self._neighbour(route.port, route.via or dst)
             if neighbour is None:
                 return None
-            name = neighbour
+            name, sent = neighbour, True
         return None
 
     def _neighbour(self, out: Port, address: IP) -> str | None:

@@ -197,3 +197,18 @@ def test_ipv6_is_never_masqueraded():
     m = matrix_of(make_design(**with_ipv6(router_design("uplink"), uplink_gateway=False)))
     assert reach(m, "client", "10.2.0.20") == 63  # IPv4 comes back through the NAT
     assert reach(m, "client", "fd00:2::2") is None  # IPv6 does not: the server has no route back
+
+
+def test_a_routing_loop_between_two_routers_fails_instead_of_hanging():
+    parts = router_design(None)
+    parts["routers"]["r2"] = {
+        "host": "host1",
+        "networks": {"inside": {"ip": "10.1.0.2"}, "uplink": {"ip": "10.2.0.2"}},
+        "routes": [{"to": "10.7.0.0/24", "via": "10.1.0.1"}],
+    }
+    parts["routers"]["r1"]["routes"] = [{"to": "10.7.0.0/24", "via": "10.1.0.2"}]
+    parts["networks"]["far"] = {"parent": "eth3", "subnet": "10.7.0.0/24"}
+    parts["hosts"]["host1"]["nics"].append("eth3")
+    parts["containers"]["far"] = {"host": "host1", "networks": {"far": {"ip": "10.7.0.7"}}}
+    m = matrix_of(make_design(**parts))
+    assert reach(m, "client", "10.7.0.7") is None
