@@ -27,6 +27,7 @@ import queue
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -39,6 +40,7 @@ RUN_NETNS = Path("/run/netns")
 MACHINE = "/proc/self/ns/net"
 NS_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 CLONE_NEWNET = 0x40000000
+HALF_MADE_GRACE = 0.5  # seconds a mount point may wait for its namespace before it counts as left over
 NETLINK_ROUTE = 0
 _MS_BIND = 4096
 _MS_REC = 16384
@@ -229,6 +231,9 @@ def _create(ns: str, connect: bool) -> tuple[bool, socket.socket | None]:
     try:
         os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
     except FileExistsError:
+        deadline = time.monotonic() + HALF_MADE_GRACE
+        while not exists(ns) and time.monotonic() < deadline:
+            time.sleep(0.01)  # maybe another process is between its open and its mount
         if exists(ns):
             return False, None
         os.unlink(path)  # the mount point of a create that died before binding: take it over

@@ -146,3 +146,12 @@ def test_a_fast_rtnl_client_talks_to_its_namespace_from_any_thread(name):
     with netns.handle(name) as ipr:
         assert seen["names"] == {link.get_attr("IFLA_IFNAME") for link in ipr.get_links()} == {"lo"}
     assert netns.run_in(name, own_inode) == netns.inode(name)
+
+
+def test_a_mount_point_left_by_a_create_that_died_is_taken_over(name):
+    open(netns.ns_path(name), "w").close()  # what a create killed between its open and its mount leaves
+    assert not netns.exists(name)
+    with pytest.raises(netns.NamespaceError, match="not a mounted network namespace"):
+        netns.handle(name)
+    assert netns.create(name) is True and netns.exists(name)
+    assert netns.inode(name) != own_inode()
