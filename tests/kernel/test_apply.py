@@ -309,3 +309,14 @@ def test_host_links_are_born_marked_so_a_crash_leaves_nothing_unmarked_on_the_ho
                                                                            ["10.1.0.250/24"])
     assert not netns.exists(staging)
     assert apply_plan(plan(dep, shim), target).unchanged
+
+
+@pytest.mark.parametrize("mode", ["bridge", "private", "vepa", "passthru", "source"])
+def test_every_macvlan_mode_is_made_as_asked_and_kept(host, mode):
+    dep, target = host
+    wanted = plan(dep, container("c1", "10.1.0.1/24", mode))
+    assert apply_plan(wanted, target).created == 3
+    with netns.rtnl(ns(dep, "c1")) as rt:
+        eth0 = next(link for link in rt.links() if link.name == "eth0")
+    assert (eth0.kind, eth0.macvlan_mode, eth0.up, eth0.alias) == ("macvlan", mode, True, owner_mark(dep))
+    assert apply_plan(wanted, target).unchanged
