@@ -123,7 +123,8 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
     for (const [name, e] of Object.entries(map)) {
       const id = `${kind}.${name}`;
       const parent = d.hosts[e.host] ? `hosts.${e.host}` : undefined;
-      node(id, kind === "routers" ? "router" : "container", [name, ...addressLines(alloc, name, e.networks)].join("\n"), "", parent);
+      const nat = kind === "routers" && d.routers[name].masquerade ? [`NAT → ${d.routers[name].masquerade}`] : [];
+      node(id, kind === "routers" ? "router" : "container", [name, ...addressLines(alloc, name, e.networks), ...nat].join("\n"), "", parent);
       for (const net of Object.keys(e.networks)) if (d.networks[net]) edge("attach", id, `networks.${net}`);
     }
   }

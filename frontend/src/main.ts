@@ -257,7 +257,7 @@ class Editor {
         if (!target || !exists(d, parseId(target))) return;
         this.select(target);
         this.canvas.reveal(target);
-      } }, h("b", {}, `${issue.path}${issue.line ? ` (line ${issue.line})` : ""}: `), issue.message,
+      } }, h("b", {}, `${issue.path}: `), issue.message,
       issue.hint ? h("div", { class: "hint" }, issue.hint) : null);
     })));
   }
