@@ -320,3 +320,22 @@ def test_every_macvlan_mode_is_made_as_asked_and_kept(host, mode):
         eth0 = next(link for link in rt.links() if link.name == "eth0")
     assert (eth0.kind, eth0.macvlan_mode, eth0.up, eth0.alias) == ("macvlan", mode, True, owner_mark(dep))
     assert apply_plan(wanted, target).unchanged
+
+
+def test_ipv6_addresses_and_routes_including_default_are_kept_and_pruned(host):
+    dep, target = host
+    c1 = Link(name="eth0", namespace="c1", kind="macvlan", parent="enp0s8", mode="bridge",
+              addresses=("10.1.0.1/24", "fd00:1::1/64"))
+    routes = (Route(namespace="c1", dst="default", via="fd00:1::fe"), Route(namespace="c1", dst="fd00:9::/48", dev="eth0"),
+              Route(namespace="c1", dst="default", via="10.1.0.254"))
+    wanted = plan(dep, c1, routes=routes)
+    assert apply_plan(wanted, target).created == 7  # namespace, link, 2 addresses, 3 routes
+    with netns.rtnl(ns(dep, "c1")) as rt:
+        mine = {(r.dst, r.gateway) for r in rt.routes() if r.proto == 251}
+    assert mine == {("::/0", "fd00:1::fe"), ("fd00:9::/48", None), ("0.0.0.0/0", "10.1.0.254")}
+    assert apply_plan(wanted, target).unchanged
+    fewer = wanted.model_copy(update={"routes": routes[:1]})
+    report = apply_plan(fewer, target)
+    assert (report.created, report.changed, report.removed) == (0, 0, 2)
+    with netns.rtnl(ns(dep, "c1")) as rt:
+        assert {(r.dst, r.gateway) for r in rt.routes() if r.proto == 251} == {("::/0", "fd00:1::fe")}
