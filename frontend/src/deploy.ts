@@ -2,7 +2,7 @@
  * Deploy and watch: pick the sandbox or an agent per host, deploy, follow each host's steps
  * and the reachability matrix as events stream in over the websocket, tear down.
  */
-import { type Agent, api } from "./api";
+import { type Agent, ApiError, api } from "./api";
 import { clear, h } from "./dom";
 import { explain, networkOf, networksOf } from "./explain";
 import { type CellState, Matrix, type Pair, type ProbeEvent, cellState, pairKey } from "./matrix";
@@ -151,7 +151,8 @@ export class DeployPanel {
       this.listen(out.websocket, 0);
       this.drawProgress();
     } catch (err) {
-      this.app.status(`deploy: ${(err as Error).message}`, true);
+      const first = err instanceof ApiError ? err.issues.find((i) => i.severity === "error") : undefined;
+      this.app.status(`deploy: ${(err as Error).message}${first ? ` — ${first.path}: ${first.message}` : ""}`, true);
     }
   }
 
