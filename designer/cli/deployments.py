@@ -50,7 +50,7 @@ def _last_entry(client, deployment: str) -> str:
 def deploy_through_agents(
     plans: dict[str, HostPlan], deployment: str, timeout: float, progress: Callable[[Event], None]
 ) -> tuple[dict[str, tuple[bool, str]], list[Event]]:
-    """Apply then probe every plan on the agent named like its host; ({host: (ok, detail)}, events).
+    """Apply every plan on the agent named like its host, then probe them all; ({host: (ok, detail)}, events).
 
     A host is done when its agent sends its FinishedEvent (after its probes, or after a
     failed apply); a host whose agent sends no heartbeat fails at once, one whose agent
@@ -72,7 +72,7 @@ def deploy_through_agents(
         for host, plan in plans.items()
         if host not in finished
     }
-    probing: set[str] = set()
+    probing = False
     events: list[Event] = []
     deadline = time.monotonic() + timeout
     for entry_id, raw in follow_stream(client, deployment, after, block_ms=500) if applies else ():
@@ -82,14 +82,16 @@ def deploy_through_agents(
             progress(event)
             if isinstance(event, FinishedEvent):
                 finished[event.host] = event
-        for host, result in applies.items():
-            if host in probing or host in finished or not result.ready():
-                continue
-            if result.successful():
-                probing.add(host)
-                app.send_task("mvlab.agent.probe", args=[plans[host].model_dump(mode="json")], queue=f"agent.{host}")
-            else:  # refused before it could report: the task's error is all there is
-                finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False, detail=str(result.result))
+        if not probing and all(result.ready() for result in applies.values()):
+            # probes only once every host is made: a pair across hosts needs both ends
+            for host, result in applies.items():
+                if result.successful():
+                    app.send_task("mvlab.agent.probe", args=[plans[host].model_dump(mode="json")],
+                                  queue=f"agent.{host}")
+                elif host not in finished:  # refused before it could report: its error is all there is
+                    finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False,
+                                                   detail=str(result.result))
+            probing = True
         if set(finished) >= set(plans) or time.monotonic() > deadline:
             break
     outcomes = {host: (event.ok, event.detail) for host, event in finished.items()}

@@ -1,9 +1,11 @@
 """`lab up` / `lab down` without --sandbox: two real agent processes, each in a namespace of its own.
 
-Each agent runs (through `nsenter --net`) inside a `mvltest-` namespace that is its
-"machine", with an `eth1` veth wired to the other one's. They reach a Redis of this
-test's own through a unix socket, which works across network namespaces; the command
-line talks to the same Redis from the test's namespace.
+Each agent runs inside a `mvltest-` network namespace that is its "machine", with an
+`eth1` veth wired to the other one's, and with a /run/netns of its own (a private
+tmpfs in a mount namespace of its own), as two machines would have: what one agent
+makes the other cannot see, and it all goes when the agent process ends. They reach a
+Redis of this test's own through a unix socket, which works across network
+namespaces; the command line talks to the same Redis from the test's namespace.
 """
 
 import json
@@ -20,7 +22,6 @@ import redis
 
 from agent import netns
 from agent.plan import netns_name
-from agent.sandbox import sandbox_down
 from designer.cli.deployments import deployment_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.kernel]
@@ -98,8 +99,9 @@ def agents(private_redis, two_machines):
     }
     processes = [
         subprocess.Popen(
-            ["nsenter", f"--net=/run/netns/{ns}", sys.executable, "-m", "agent", "--name", host,
-             "--allowed-nics", "eth1"],
+            ["nsenter", f"--net=/run/netns/{ns}", "unshare", "--mount", "--propagation", "private",
+             "sh", "-c", 'mount -t tmpfs mvltest /run/netns && exec "$@"', "sh",
+             sys.executable, "-m", "agent", "--name", host, "--allowed-nics", "eth1"],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         for host, ns in two_machines.items()
@@ -111,7 +113,7 @@ def agents(private_redis, two_machines):
                 pytest.fail("agents did not start: " + " | ".join(
                     p.stdout.read().decode() if p.poll() is not None else "running" for p in processes))
             time.sleep(0.2)
-        yield site_env(sock)
+        yield site_env(sock), {host: p.pid for host, p in zip(two_machines, processes)}
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -137,26 +139,35 @@ def lab(env, *args):
                           capture_output=True, text=True, timeout=240)
 
 
+def namespaces_of(agent_pid: int) -> list[str]:
+    """The /run/netns of an agent's own "machine"."""
+    listing = subprocess.run(["nsenter", "-t", str(agent_pid), "-m", "ls", "/run/netns"],
+                             check=True, capture_output=True, text=True)
+    return listing.stdout.split()
+
+
 def test_up_through_two_agents_and_down_through_them(agents, tmp_path):
+    env, pids = agents
     name = f"agents-{secrets.token_hex(3)}"
     deployment = deployment_id(name)
     path = tmp_path / "design.yaml"
     path.write_text(DESIGN.format(name=name))
-    try:
-        up = lab(agents, "up", str(path), "--json", "--timeout", "60")
-        assert up.returncode == 0, up.stderr
-        pairs = json.loads(up.stdout)["pairs"]
-        assert {(p["src"], p["dst"]) for p in pairs} >= {("a1", "b1"), ("b1", "a2")}
-        assert all(p["observed"] == p["expected"] is True and p["ttl"] == 64 for p in pairs)
-        assert "host1: links done" in up.stderr and "host2: finished, ok" in up.stderr
-        assert netns.exists(netns_name(deployment, "a1")) and netns.exists(netns_name(deployment, "b1"))
 
-        down = lab(agents, "down", name)
-        assert down.returncode == 0, down.stderr
-        assert f"agent host1: removed namespace {netns_name(deployment, 'a1')}" in down.stdout
-        assert netns.list_namespaces(netns_name(deployment, "")) == []
-    finally:
-        sandbox_down(deployment)
+    up = lab(env, "up", str(path), "--json", "--timeout", "60")
+    assert up.returncode == 0, up.stderr
+    pairs = json.loads(up.stdout)["pairs"]
+    assert {(p["src"], p["dst"]) for p in pairs} >= {("a1", "b1"), ("b1", "a2")}
+    assert all(p["observed"] == p["expected"] is True and p["ttl"] == 64 for p in pairs)
+    assert "host1: links done" in up.stderr and "host2: finished, ok" in up.stderr
+    assert namespaces_of(pids["host1"]) == [netns_name(deployment, "a1"), netns_name(deployment, "a2")]
+    assert namespaces_of(pids["host2"]) == [netns_name(deployment, "b1")]
+    assert netns.list_namespaces(netns_name(deployment, "")) == []  # nothing on the test's own machine
+
+    down = lab(env, "down", name)
+    assert down.returncode == 0, down.stderr
+    assert f"agent host1: removed namespace {netns_name(deployment, 'a1')}" in down.stdout
+    assert f"agent host2: removed namespace {netns_name(deployment, 'b1')}" in down.stdout
+    assert namespaces_of(pids["host1"]) == namespaces_of(pids["host2"]) == []
 
 
 def test_up_without_live_agents_fails_at_once_and_says_how_to_start_them(private_redis, tmp_path):
