@@ -56,6 +56,8 @@ const STYLE: cytoscape.StylesheetJson = [
 
 export class Canvas {
   readonly cy: cytoscape.Core;
+  /** While the user drags, a redraw (a validation answer arriving) must not put nodes back. */
+  private dragging = false;
 
   constructor(container: HTMLElement, events: CanvasEvents) {
     this.cy = cytoscape({
@@ -66,6 +68,8 @@ export class Canvas {
       const id = ev.target === this.cy ? null : (ev.target as cytoscape.SingularElementReturnValue).id();
       events.tap(id, ev.position);
     });
+    this.cy.on("grab", "node", () => { this.dragging = true; });
+    this.cy.on("free", "node", () => { this.dragging = false; });
     this.cy.on("dragfree", "node", (ev) => {
       const node = ev.target as cytoscape.NodeSingular;
       const moved = node.isParent() ? node.descendants().filter((n) => !n.isParent()) : node;
@@ -99,7 +103,7 @@ export class Canvas {
           const parent = def.data.parent ?? null;
           if ((existing.data("parent") ?? null) !== parent) (existing as cytoscape.NodeSingular).move({ parent });
           const p = (existing as cytoscape.NodeSingular).position();
-          if (def.position && !existing.isParent() && (p.x !== def.position.x || p.y !== def.position.y)) {
+          if (def.position && !this.dragging && !existing.isParent() && (p.x !== def.position.x || p.y !== def.position.y)) {
             (existing as cytoscape.NodeSingular).position(def.position);
           }
         }

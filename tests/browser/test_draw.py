@@ -183,3 +183,22 @@ def test_keyboard_only(editor_page: Page):
     assert design(page)["layout"]["containers.web"] == {"x": before["x"] + 10, "y": before["y"]}
     page.keyboard.press("Delete")
     assert design(page)["containers"] == {}
+
+
+def test_dragging_a_host_moves_everything_in_it(editor_page: Page):
+    page = editor_page
+    place(page, "hosts", 300, 250)
+    click_element(page, "nics.host1.eth0")
+    place(page, "containers", 380, 360)
+    before = design(page)["layout"]
+    box = page.locator("#canvas").bounding_box()
+    corner = page.evaluate("window.mvlab.canvas.cy.getElementById('hosts.host1').renderedBoundingBox({})")
+    x, y = box["x"] + corner["x1"] + 6, box["y"] + corner["y2"] - 6  # inside the box, beside its children
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 25, y + 20, steps=3)
+    page.mouse.move(x + 50, y + 40, steps=3)
+    page.mouse.up()
+    after = design(page)["layout"]
+    for element in ("nics.host1.eth0", "containers.c1"):
+        assert after[element] == {"x": before[element]["x"] + 50, "y": before[element]["y"] + 40}
