@@ -19,6 +19,7 @@ end of its log. Processes run in their own process groups and are stopped by gro
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -28,8 +29,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import redis
@@ -40,6 +44,17 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 REDIS_HOST = "redis://127.0.0.1:6379"
 START_TIMEOUT = 60.0
+T = TypeVar("T")
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Runs `coroutine` to its end on a fresh event loop in its own thread.
+
+    (asyncio.run refuses to start where a loop already runs, e.g. in a session that also
+    drives Playwright's sync API; a separate thread always has none.)
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _free_port() -> int:

@@ -10,6 +10,8 @@ import pytest
 import requests
 import websockets
 
+from tests.live import run_coroutine
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,9 +66,9 @@ def deployed(live_stack, alice):
     )
     assert started.status_code == 201, started.text
     deployment = started.json()["id"]
-    first = asyncio.run(_read_until(live_stack, alice, deployment, 0, lambda m: len(m) >= 3 or _ended(m)))
-    rest = asyncio.run(_read_until(live_stack, alice, deployment, first[-1]["seq"], _ended))
-    everything = asyncio.run(_read_until(live_stack, alice, deployment, 0, _ended))
+    first = run_coroutine(_read_until(live_stack, alice, deployment, 0, lambda m: len(m) >= 3 or _ended(m)))
+    rest = run_coroutine(_read_until(live_stack, alice, deployment, first[-1]["seq"], _ended))
+    everything = run_coroutine(_read_until(live_stack, alice, deployment, 0, _ended))
     yield {"id": deployment, "design": design.json()["id"], "seen": first + rest, "all": everything}
     if alice.post(f"{live_stack.url}/api/deployments/{deployment}/teardown", timeout=10).status_code == 202:
         _wait_state(live_stack, alice, deployment, {"torn_down", "failed"})
@@ -109,10 +111,10 @@ def test_another_user_is_refused_over_http_and_websocket(live_stack, deployed):
         == 404
     )
     with pytest.raises(websockets.InvalidStatus) as refused:
-        asyncio.run(_read_until(live_stack, mallory, deployed["id"], 0, _ended))
+        run_coroutine(_read_until(live_stack, mallory, deployed["id"], 0, _ended))
     assert refused.value.response.status_code == 403
     with pytest.raises(websockets.InvalidStatus):
-        asyncio.run(_read_until(live_stack, requests.Session(), deployed["id"], 0, _ended))
+        run_coroutine(_read_until(live_stack, requests.Session(), deployed["id"], 0, _ended))
 
 
 def test_agents_are_listed_and_a_stopped_one_is_reported_dead(live_stack, alice, deployed):

@@ -3,7 +3,6 @@ a reconnect with `after` gets the rest; anyone else is refused. Real Redis strea
 Channels routing and session authentication (the ASGI application bin/start serves).
 """
 
-import asyncio
 import json
 
 import pytest
@@ -13,6 +12,7 @@ from django.test import Client
 from designer.asgi import application
 from designer.events import publish_state, stream_key
 from designer.models import Deployment, Design, DesignVersion
+from tests.live import run_coroutine
 from tests.site.conftest import example
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,7 +86,7 @@ def test_owner_gets_kept_events_then_live_ones_and_resumes_after_a_reconnect(own
         await again.disconnect()
         return kept, live, rest
 
-    kept, live, rest = asyncio.run(scenario())
+    kept, live, rest = run_coroutine(scenario())
     assert kept[0] == {
         "seq": 1,
         "event": {"kind": "deployment", "deployment": deployment.id, "state": "deploying", "detail": ""},
@@ -108,8 +108,8 @@ def test_another_user_and_a_stranger_are_refused(other, deployment, site_redis):
         await communicator.disconnect()
         return answer
 
-    assert asyncio.run(connect(_session_cookie(other.user))) == (False, 4403)
-    assert asyncio.run(connect(None)) == (False, 4403)
+    assert run_coroutine(connect(_session_cookie(other.user))) == (False, 4403)
+    assert run_coroutine(connect(None)) == (False, 4403)
 
 
 def test_unknown_deployment_and_malformed_after_are_refused(owner, deployment):
@@ -121,6 +121,6 @@ def test_unknown_deployment_and_malformed_after_are_refused(owner, deployment):
         await communicator.disconnect()
         return answer
 
-    assert asyncio.run(connect("nosuchdeploy", None)) == (False, 4403)
-    assert asyncio.run(connect(deployment.id, "-1")) == (False, 4400)
-    assert asyncio.run(connect(deployment.id, "two")) == (False, 4400)
+    assert run_coroutine(connect("nosuchdeploy", None)) == (False, 4403)
+    assert run_coroutine(connect(deployment.id, "-1")) == (False, 4400)
+    assert run_coroutine(connect(deployment.id, "two")) == (False, 4400)
