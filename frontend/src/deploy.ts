@@ -40,6 +40,23 @@ export function endpointId(d: Design, name: string): string {
   return name in d.containers ? `containers.${name}` : name in d.routers ? `routers.${name}` : `hosts.${name}`;
 }
 
+/**
+ * Each attachment (`attach:<endpoint>|networks.<net>` edge) coloured by the probes to its address:
+ * "ok" when every one behaved as predicted, "bad" when any did not; unprobed ones are left out.
+ */
+export function attachmentResults(d: Design, matrix: Matrix): Map<string, "ok" | "bad"> {
+  const states = new Map<string, "ok" | "bad">();
+  for (const p of matrix.pairs.values()) {
+    const state = cellState(p);
+    const net = networkOf(d, p.dst_ip);
+    if (state === "pending" || !net) continue;
+    const edge = `attach:${endpointId(d, p.dst)}|networks.${net}`;
+    if (state === "missing" || state === "unexpected") states.set(edge, "bad");
+    else if (!states.has(edge)) states.set(edge, "ok");
+  }
+  return states;
+}
+
 export class DeployPanel {
   matrix = new Matrix();
   private agents: Agent[] = [];
@@ -346,19 +363,7 @@ export class DeployPanel {
     this.app.highlight([endpointId(d, pair.src), endpointId(d, pair.dst), ...e.via, ...nets]);
   }
 
-  /** Each attachment is coloured by the probes to its address: green as predicted, red if not. */
   private colourDrawing(): void {
-    const d = this.app.design();
-    const states = new Map<string, "ok" | "bad">();
-    for (const p of this.matrix.pairs.values()) {
-      const state = cellState(p);
-      if (state === "pending") continue;
-      const net = networkOf(d, p.dst_ip);
-      if (!net) continue;
-      const edge = `attach:${endpointId(d, p.dst)}|networks.${net}`;
-      if (state === "missing" || state === "unexpected") states.set(edge, "bad");
-      else if (!states.has(edge)) states.set(edge, "ok");
-    }
-    this.app.results(states);
+    this.app.results(attachmentResults(this.app.design(), this.matrix));
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Matrix, cellState } from "../src/matrix";
+import { attachmentResults } from "../src/deploy";
 import { explain, inSubnet } from "../src/explain";
 import { twoVlans } from "./fixtures";
 
@@ -64,5 +65,18 @@ describe("explanations", () => {
     d.networks.mac10.mode = "private";
     const e = explain(d, { src: "d1", dst: "d3", dst_ip: "172.16.10.2", expected: false, observed: null, rtt_ms: null, ttl: null });
     expect(e.text).toMatch(/private mode/);
+  });
+});
+
+describe("links coloured by result", () => {
+  it("marks an attachment bad when any probe to its address misbehaved, ok when all were as predicted", () => {
+    const m = Matrix.fromJson(prediction());
+    expect(attachmentResults(twoVlans(), m).size).toBe(0);
+    m.applyProbe({ kind: "probe", src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: true });
+    m.applyProbe({ kind: "probe", src: "d4", dst: "d1", dst_ip: "172.16.10.10", expected: false, observed: true });
+    expect(attachmentResults(twoVlans(), m)).toEqual(new Map([
+      ["attach:containers.d4|networks.mac20", "ok"],
+      ["attach:containers.d1|networks.mac10", "bad"],
+    ]));
   });
 });
