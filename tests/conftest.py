@@ -47,3 +47,10 @@ def machine_namespace_untouched():
             "THE SUITE CHANGED THE MACHINE'S OWN NETWORK NAMESPACE:\n" + json.dumps(changed, indent=2, default=str),
             pytrace=False,
         )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API keeps an asyncio loop running in the main
+    thread for the rest of the session, and pyroute2 0.9's synchronous `IPRoute` (used by kernel
+    tests in the main thread) refuses to start while a loop runs there."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
