@@ -39,6 +39,8 @@ def test_sign_in_then_out(stranger, person):
     response = stranger.post("/session", {"username": "ada", "password": "correct horse"})
     assert response.status_code == 200 and response.json()["user"] == "ada"
     assert stranger.get("/designs").status_code == 200
+    assert stranger.delete("/session", csrf=False).status_code == 403
+    assert stranger.get("/session").json()["user"] == "ada"
     assert stranger.delete("/session").status_code == 204
     assert stranger.get("/session").json()["user"] is None
     assert stranger.get("/designs").status_code == 401
