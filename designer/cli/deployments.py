@@ -35,10 +35,6 @@ def describe(event: Event) -> str:
     return f"{event.host}: {event.src} -> {event.dst} {event.dst_ip} {'answers' if event.observed else 'no answer'}"
 
 
-def heartbeat_key(agent: str) -> str:
-    return f"mvlab:agent:{agent}"
-
-
 def _last_entry(client, deployment: str) -> str:
     newest = client.xrevrange(stream_key(deployment), count=1)
     if not newest:
@@ -56,6 +52,7 @@ def deploy_through_agents(
     failed apply); a host whose agent sends no heartbeat fails at once, one whose agent
     does not answer in `timeout` seconds fails then.
     """
+    from designer.agents import heartbeat_key
     from designer.celery import app
     from designer.redis_client import sync_client
 
@@ -108,6 +105,7 @@ def teardown_through_agents(deployment: str, timeout: float) -> dict[str, tuple[
     """
     import redis
 
+    from designer.agents import heartbeat_key
     from designer.celery import app
     from designer.redis_client import sync_client
 
