@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.live import live_stack  # noqa: F401  (the session fixture the tests here use)
 
@@ -20,6 +20,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Generous waits: CI runs these beside the rest of the suite on two busy cores.
+ACTION_TIMEOUT_MS = 20_000
+expect.set_options(timeout=ACTION_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +50,7 @@ def editor_page(chromium, live_stack, editor_user) -> Page:  # noqa: F811
     username, password = editor_user
     context = chromium.new_context(base_url=live_stack.url, viewport={"width": 1600, "height": 950},
                                    accept_downloads=True)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     page.goto("/")
     page.fill("#id_username", username)
