@@ -7,7 +7,11 @@ import type { Position } from "./model";
 export interface CanvasEvents {
   tap(id: string | null, at: Position): void;
   moved(positions: Record<string, Position>): void;
+  /** A double click: the user wants to rename the element. */
+  rename(id: string): void;
 }
+
+const DOUBLE_CLICK_MS = 400;
 
 const STYLE: cytoscape.StylesheetJson = [
   { selector: "node", style: {
@@ -64,9 +68,14 @@ export class Canvas {
       container, style: STYLE, minZoom: 0.05, maxZoom: 4,
       selectionType: "single", boxSelectionEnabled: false, textureOnViewport: true,
     });
+    // Cytoscape's own dbltap also fires for two quick taps on different elements; this one does not.
+    let last = { id: "", at: 0 };
     this.cy.on("tap", (ev) => {
       const id = ev.target === this.cy ? null : (ev.target as cytoscape.SingularElementReturnValue).id();
       events.tap(id, ev.position);
+      const now = performance.now();
+      if (id && id === last.id && now - last.at < DOUBLE_CLICK_MS && ev.target.isNode()) events.rename(id);
+      last = { id: id ?? "", at: now };
     });
     this.cy.on("grab", "node", () => { this.dragging = true; });
     this.cy.on("free", "node", () => { this.dragging = false; });

@@ -49,6 +49,7 @@ class Editor {
     this.canvas = new Canvas($("canvas"), {
       tap: (id, at) => this.tap(id, at),
       moved: (positions) => this.edit((d) => { for (const [id, p] of Object.entries(positions)) move(d, id, p); }),
+      rename: (id) => { this.select(id); this.showTab("properties"); this.panel.focusName(); },
     });
     this.panel = new PropertiesPanel($("properties"), {
       edit: (change, select) => this.edit(change, select),

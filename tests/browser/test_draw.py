@@ -64,7 +64,8 @@ def draw_two_vlans(page: Page) -> None:
             ("containers.d3", "networks.mac10"), ("containers.d4", "networks.mac20"))
     for container, field, value in (("d1", "mac10.ip", "172.16.10.10"), ("d2", "mac20.ip", "172.16.20.10"),
                                     ("d4", "mac20.ip", "172.16.20.11"), ("d4", "mac20.mac", "02:00:00:00:20:0b")):
-        click_element(page, f"containers.{container}")
+        if page.evaluate("window.mvlab.selected") != f"containers.{container}":
+            click_element(page, f"containers.{container}")
         set_field(page, field, value)
 
 
@@ -202,3 +203,9 @@ def test_dragging_a_host_moves_everything_in_it(editor_page: Page):
     after = design(page)["layout"]
     for element in ("nics.host1.eth0", "containers.c1"):
         assert after[element] == {"x": before[element]["x"] + 50, "y": before[element]["y"] + 40}
+
+    # A double click on an element starts renaming it.
+    page.mouse.dblclick(*screen_point(page, "containers.c1"))
+    page.keyboard.type("web1")
+    page.keyboard.press("Enter")
+    assert list(design(page)["containers"]) == ["web1"]
