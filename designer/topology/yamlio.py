@@ -322,9 +322,13 @@ def _styled(value: Any, depth: int) -> Any:
 
 
 def _quoted(value: Any) -> Any:
-    """Text with ':' in double quotes, as DESIGN.md writes MACs.
+    """Text with ':' or with unprintable characters (line breaks, tabs, NEL) in double quotes.
 
-    ruamel.yaml writes `::1` plain inside flow style, which no reader parses, and a YAML 1.1
-    reader takes some MACs (`12:34:56:00:00:01`) for numbers.
+    ruamel.yaml writes `::1` plain inside flow style, which no reader parses, and a NEL raw
+    inside single quotes, where it reads back as a space; a YAML 1.1 reader takes some MACs
+    (`12:34:56:00:00:01`) for numbers; a plain `<<` key merges. Double quotes avoid all of these
+    (and are how DESIGN.md writes MACs).
     """
-    return DoubleQuotedScalarString(value) if isinstance(value, str) and ":" in value else value
+    if isinstance(value, str) and (":" in value or not value.isprintable() or value == MERGE_KEY):
+        return DoubleQuotedScalarString(value)
+    return value

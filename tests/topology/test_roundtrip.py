@@ -5,20 +5,44 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from tests.topology.design_strategies import designs
+from designer.topology.model import Design
 from designer.topology.yamlio import dump_design, load_design
+from tests.topology.design_strategies import designs
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
+
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(designs)
 def test_dump_then_load_gives_the_same_design_and_text(design):
     text = dump_design(design)
     again = load_design(text).design
-    assert again == design
+    assert again == design, text
     assert dump_design(again) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30), st.text(min_size=1, max_size=10))
+@example("\x85  ", "<<")
+@example("a: b\n  c", "::1")
+def test_free_text_survives(description, layout_key):
+    """Descriptions and layout keys may hold anything: NEL, line breaks, `<<`, quotes, colons."""
+    design = Design.model_validate(
+        {
+            "apiVersion": "mvlab/v1",
+            "kind": "Design",
+            "name": "t",
+            "description": description,
+            "hosts": {"h": {"nics": ["eth1"]}},
+            "layout": {layout_key: {"x": 1, "y": 2}},
+        }
+    )
+    text = dump_design(design)
+    assert load_design(text).design == design, text
+    assert dump_design(load_design(text).design) == text
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
