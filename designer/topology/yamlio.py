@@ -116,6 +116,7 @@ class _Collection:
     first_value: int  # `_Reader.values` when this collection started: its size is the difference
     key: str | None = None  # mapping: the key whose value comes next
     skip_value: bool = False  # the pending key is a duplicate: read its value, keep the first one
+    merging: bool = False  # the pending key is a plain `<<`: merge the mapping(s) that follow
     merges: list = field(default_factory=list)
 
 
@@ -202,7 +203,8 @@ class _Reader:
             _refuse_tag(event.tag, line)
         key = str(event.value)
         top.key, top.skip_value = key, False
-        if key == MERGE_KEY and event.style is None:
+        top.merging = key == MERGE_KEY and event.style is None
+        if top.merging:
             return
         path = self._child_path()
         if key in top.value:
@@ -280,7 +282,7 @@ class _Reader:
         key, top.key = top.key, None
         if top.skip_value:
             return
-        if key == MERGE_KEY and self._merge(top, value):
+        if top.merging and self._merge(top, value):
             return
         top.value[key] = value
 
