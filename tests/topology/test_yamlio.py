@@ -144,3 +144,8 @@ def test_names_are_safe_for_namespaces_and_shells(name):
     issues = issues_of(HEAD + f'hosts:\n  "{name}": {{nics: [eth1]}}\n')
     assert issues[0][1] == f"hosts.{name}"
     assert "is not a usable name" in issues[0][3]
+
+
+@pytest.mark.parametrize("text", ["? [a, b]\n: 1\n", "a: &x k\n*x : 1\n"])
+def test_keys_are_plain_names(text):
+    assert issues_of(text)[0][2] == "yaml-key"
