@@ -26,15 +26,16 @@ def test_deploy_to_sandbox_and_watch_the_matrix(editor_page: Page, artifacts: Pa
     expect(page.locator("#status")).to_contain_text("imported")
     page.click("#tab-deploy")
     expect(page.locator("input[value=sandbox]")).to_be_checked()
-    page.click("#deploy")
 
-    # The prediction is there before the probes: every cell starts pending.
+    # The prediction is there before anything is deployed: every cell pending, expectation shown.
     page.wait_for_selector("#matrix td.cell")
-    expect(page.locator("#deploy-state")).to_be_visible()
-    first = cell_states(page)
-    assert first and any(c["state"] == "pending" for c in first)
+    predicted = cell_states(page)
+    assert predicted and {c["state"] for c in predicted} == {"pending"}
+    assert any(c["expectReach"] for c in predicted) and not all(c["expectReach"] for c in predicted)
 
-    # Then the probes stream in and settle every cell.
+    # Then the probes stream in over the websocket and settle every cell, without a reload.
+    page.click("#deploy")
+    expect(page.locator("#deploy-state")).to_be_visible()
     page.wait_for_function(
         "() => document.querySelectorAll('#matrix td.cell').length > 0"
         " && document.querySelectorAll('#matrix td.pending').length === 0",
