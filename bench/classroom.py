@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import socket
 import statistics
 import sys
 import threading
@@ -113,11 +114,35 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def neighbours(dep: str) -> int:
+    """IPv4 neighbour (ARP) entries held by one deployment's namespaces."""
+    total = 0
+    for ns in netns.list_namespaces(netns_name(dep, "")):
+        ipr = netns.handle(ns)
+        try:
+            total += len(ipr.get_neighbours(family=socket.AF_INET))
+        finally:
+            ipr.close()
+    return total
+
+
+def arp_limit_note(per_student: float, students: int) -> str:
+    """The kernel's neighbour table is shared by every namespace; past gc_thresh3 ARP fails."""
+    limit = int(Path("/proc/sys/net/ipv4/neigh/default/gc_thresh3").read_text())
+    return (
+        f"ARP entries per student sandbox: {per_student:.0f} ({per_student * students:.0f} for the class); "
+        f"the kernel's neighbour table, shared by all namespaces, holds {limit} "
+        f"(net.ipv4.neigh.default.gc_thresh3): about {limit / max(per_student, 1):.0f} sandboxes "
+        "probed at once fit before ARP fails"
+    )
+
+
 # ---- sandbox: the agent's code, one process per student -----------------------------------
 
 
-def one_student(dep: str, started_at: float) -> tuple[str, float, int, int, list[str]]:
-    """Builds and probes one student's sandbox; answers (dep, seconds since start, pairs, observed, wrong)."""
+def one_student(dep: str, started_at: float) -> tuple[str, float, int, int, list[str], int]:
+    """Builds and probes one student's sandbox; answers (dep, seconds since start, pairs, observed,
+    the pairs observed otherwise than predicted, ARP entries)."""
     design = parse_design(yaml.safe_load(LAB_YAML))
     allocation = allocate(design)
     events: list = []
@@ -130,8 +155,9 @@ def one_student(dep: str, started_at: float) -> tuple[str, float, int, int, list
         for p in observed
         if p.observed != p.expected
     ]
+    arp = neighbours(dep)
     sandbox_down(dep)
-    return dep, done, len(matrix.pairs), len(observed), wrong
+    return dep, done, len(matrix.pairs), len(observed), wrong, arp
 
 
 def bench_sandbox(students: int) -> None:
@@ -159,9 +185,9 @@ def bench_sandbox(students: int) -> None:
         f"full matrices: {full}/{students}; pairs per matrix: {results[0][2]}; "
         f"observed differing from predicted: {sum(len(r[4]) for r in results)}"
     )
-    for dep, *_, wrong in results:
-        for line in wrong[:5]:
-            print(f"  {dep}: {line}")
+    print(arp_limit_note(statistics.mean(r[5] for r in results), students))
+    for line in [f"{r[0]}: {w}" for r in results for w in r[4]][:10]:
+        print(f"  {line}")
     print(watch.report())
     print(f"namespaces left behind: {len(left)}")
 
@@ -192,10 +218,16 @@ def bench_site(students: int) -> None:
         watch = MemoryWatch(pids)
         watch.start()
         began = time.time()
+        refused: list[str] = []
 
         def deploy(i: int) -> tuple[float, dict]:
             url = f"{stack.url}/api/designs/{attempts[i]['design']}/deploy"
-            answer = people[i].post(url, json={"sandbox": True}, timeout=60)
+            for _ in range(5):  # the test stack's SQLite may answer 500 "database is locked" under load
+                answer = people[i].post(url, json={"sandbox": True}, timeout=60)
+                if answer.status_code < 500:
+                    break
+                refused.append(f"{answer.status_code} {answer.text[:200]}")
+                time.sleep(1)
             answer.raise_for_status()
             deployments.append(answer.json()["id"])
             final = wait_state(stack, people[i], answer.json()["id"], timeout=3600)
@@ -211,13 +243,13 @@ def bench_site(students: int) -> None:
             for _, f in results
             if f["matrix"] and all(p["observed"] is not None for p in f["matrix"]["pairs"])
         )
-        wrong = sum(
-            1
+        wrong = [
+            f"{f['id']}: {p['src']} -> {p['dst_ip']} expected {p['expected']}, observed {p['observed']}"
             for _, f in results
             if f["matrix"]
             for p in f["matrix"]["pairs"]
             if p["observed"] is not None and p["observed"] != p["expected"]
-        )
+        ]
         board = teacher.get(f"{stack.url}/api/classes/{room['id']}/board", timeout=60).json()
         passed = sum(1 for r in board if r["goals"]["passed"] == r["goals"]["total"])
         print(
@@ -228,10 +260,20 @@ def bench_site(students: int) -> None:
             f"(per student: median {statistics.median(times):.1f} s, slowest {times[-1]:.1f} s)"
         )
         print(
-            f"full matrices: {full}/{students}; observed differing from predicted: {wrong}; "
+            f"full matrices: {full}/{students}; observed differing from predicted: {len(wrong)}; "
             f"students with every goal passed: {passed}/{students}"
         )
         print(watch.report() + " (daphne, site worker, lab agent)")
+        for line in wrong[:10]:
+            print(f"  {line}")
+        print(arp_limit_note(statistics.mean(neighbours(d) for d in deployments), students))
+        if refused:
+            print(f"deploy requests retried after a server error: {len(refused)}; first: {refused[0]}")
+            log = stack.processes["web"].log.read_text(errors="replace").splitlines()
+            causes = sorted(
+                {line for line in log if line[:1].isalpha() and ("Error: " in line or "Exception: " in line)}
+            )
+            print("server errors in the web log:", *causes[:5], sep="\n  ")
     finally:
         stop_stack(stack)
         for dep in deployments:
