@@ -53,11 +53,12 @@ def main() -> None:
         username = f"bench{secrets.token_hex(3)}"
         password = stack.create_user(username)
         http = stack.sign_in(username, password)
-        saved = timed("site: save (POST /api/designs)", lambda: http.post(f"{stack.url}/api/designs", json={"design": design}))
+        body, api = {"design": design}, f"{stack.url}/api"
+        saved = timed("site: save (POST /api/designs)", lambda: http.post(f"{api}/designs", json=body))
         saved.raise_for_status()
-        timed("site: validate + IPAM (POST /api/validate)", lambda: http.post(f"{stack.url}/api/validate", json={"design": design}))
+        timed("site: validate + IPAM (POST /api/validate)", lambda: http.post(f"{api}/validate", json=body))
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_context(base_url=stack.url, viewport={"width": 1600, "height": 950}).new_page()
             page.goto("/")
             page.fill("#id_username", username)
@@ -68,16 +69,19 @@ def main() -> None:
             start = time.perf_counter()
             page.reload()
             count = len(design["containers"])
-            page.wait_for_function(f"window.mvlab && Object.keys(window.mvlab.design.containers).length === {count}"
-                                   " && window.mvlab.canvas.cy.nodes().length > 0")
+            drawn = (f"window.mvlab && Object.keys(window.mvlab.design.containers).length === {count}"
+                     " && window.mvlab.canvas.cy.nodes().length > 0")
+            page.wait_for_function(drawn)
             print(f"{'editor: page load, open and draw':<42} {time.perf_counter() - start:7.2f} s")
-            page.wait_for_function("window.mvlab.lastValidated === JSON.stringify(window.mvlab.design)", timeout=120_000)
+            validated = "window.mvlab.lastValidated === JSON.stringify(window.mvlab.design)"
+            page.wait_for_function(validated, timeout=120_000)
             print(f"{'editor: ... and IPAM addresses shown':<42} {time.perf_counter() - start:7.2f} s")
             redraw_ms = page.evaluate("""() => { const t = performance.now();
                 window.mvlab.edit(d => { d.containers['c0-0'].networks = {n1: {}}; });
                 return performance.now() - t; }""")
             print(f"{'editor: one edit, redrawn':<42} {redraw_ms / 1000:7.3f} s")
-            nodes, edges = page.evaluate("[window.mvlab.canvas.cy.nodes().length, window.mvlab.canvas.cy.edges().length]")
+            count_js = "(cy => [cy.nodes().length, cy.edges().length])(window.mvlab.canvas.cy)"
+            nodes, edges = page.evaluate(count_js)
             print(f"drawing: {nodes} nodes, {edges} edges")
             browser.close()
     finally:

@@ -63,5 +63,6 @@ def rename_selected(page: Page, new_name: str) -> None:
 def wait_validated(page: Page) -> None:
     """Waits until the debounced validation has answered for the current design."""
     page.wait_for_function(
-        "() => { const m = window.mvlab; return m.validateSeq > 0 && m.lastValidated === JSON.stringify(m.design); }"
+        "() => { const m = window.mvlab;"
+        " return m.validateSeq > 0 && m.lastValidated === JSON.stringify(m.design); }"
     )

@@ -63,7 +63,8 @@ def draw_two_vlans(page: Page) -> None:
     connect(page, ("containers.d1", "networks.mac10"), ("containers.d2", "networks.mac20"),
             ("containers.d3", "networks.mac10"), ("containers.d4", "networks.mac20"))
     for container, field, value in (("d1", "mac10.ip", "172.16.10.10"), ("d2", "mac20.ip", "172.16.20.10"),
-                                    ("d4", "mac20.ip", "172.16.20.11"), ("d4", "mac20.mac", "02:00:00:00:20:0b")):
+                                    ("d4", "mac20.ip", "172.16.20.11"),
+                                    ("d4", "mac20.mac", "02:00:00:00:20:0b")):
         if page.evaluate("window.mvlab.selected") != f"containers.{container}":
             click_element(page, f"containers.{container}")
         set_field(page, field, value)
@@ -86,7 +87,8 @@ def test_draw_save_reload(editor_page: Page, artifacts):
     page.mouse.move(x + 30, y, steps=3)
     page.mouse.up()
     drawn = design(page)
-    assert drawn["segments"]["lan"] == {"ports": ["host1.enp0s8", "host2.enp0s8", "host3.enp0s8"], "vlans": [100, 200]}
+    assert drawn["segments"]["lan"] == {
+        "ports": ["host1.enp0s8", "host2.enp0s8", "host3.enp0s8"], "vlans": [100, 200]}
     assert drawn["containers"]["d3"]["networks"] == {"mac10": {}}
     assert drawn["layout"]["containers.d1"] == {"x": 180, "y": 420}
 

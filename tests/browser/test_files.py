@@ -50,7 +50,8 @@ def test_import_by_dropping_a_file(editor_page: Page):
             const data = new DataTransfer();
             data.items.add(new File([text], name, {type: "application/yaml"}));
             for (const type of ["dragover", "drop"]) {
-                document.body.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true}));
+                const event = new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true});
+                document.body.dispatchEvent(event);
             }
         }""",
         [source.name, source.read_text()],
