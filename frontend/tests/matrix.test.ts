@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Matrix, cellState } from "../src/matrix";
 import { attachmentResults } from "../src/deploy";
 import { explain, inSubnet } from "../src/explain";
+import { normalize } from "../src/model";
 import { twoVlans } from "./fixtures";
 
 const prediction = () => ({
@@ -78,5 +79,21 @@ describe("links coloured by result", () => {
       ["attach:containers.d4|networks.mac20", "ok"],
       ["attach:containers.d1|networks.mac10", "bad"],
     ]));
+  });
+});
+
+describe("explanations through a router namespace", () => {
+  it("names the router between two networks", () => {
+    const d = normalize({
+      apiVersion: "mvlab/v1", kind: "Design", name: "r",
+      hosts: { host1: { nics: ["eth1", "eth2"] } },
+      networks: { inside: { parent: "eth1", subnet: "10.1.0.0/24" }, uplink: { parent: "eth2", subnet: "10.2.0.0/24" } },
+      containers: { client: { host: "host1", networks: { inside: { ip: "10.1.0.10" } } } },
+      routers: { r1: { host: "host1", networks: { inside: { ip: "10.1.0.1" }, uplink: { ip: "10.2.0.1" } } } },
+    });
+    const e = explain(d, { src: "client", dst: "server", dst_ip: "10.2.0.20", expected: true, observed: null, rtt_ms: null, ttl: null });
+    expect(e).toEqual({ text: "inside → uplink via r1: one hop, TTL 63", via: ["routers.r1"], ttl: 63 });
+    const none = explain(d, { src: "client", dst: "x", dst_ip: "10.9.0.1", expected: false, observed: null, rtt_ms: null, ttl: null });
+    expect(none.text).toBe("inside → 10.9.0.1: no router or forwarding host joins them");
   });
 });
