@@ -23,6 +23,7 @@ interface StateEvent { kind: "deployment"; state: string; detail?: string }
 type Event = StepEvent | ProbeEvent | FinishedEvent | StateEvent;
 
 const MAX_AXIS = 40;
+const MAX_MISMATCHES_LISTED = 20;
 /** Close codes of the deployment websocket that retrying cannot cure. */
 const REFUSED = 4403;
 const BAD_REQUEST = 4400;
@@ -74,6 +75,7 @@ export class DeployPanel {
   private readonly summary = h("div", { class: "summary" });
   private readonly why = h("div", { class: "why" }, "Hover a cell to see why a pair is reachable or not.");
   private readonly tableBox = h("div", { class: "matrix-box" });
+  private readonly mismatches = h("ul", { class: "issues mismatches", id: "mismatches" });
 
   constructor(root: HTMLElement, private readonly app: DeployHost) {
     const filter = h("input", { type: "search", placeholder: "filter endpoints", class: "matrix-filter" });
@@ -85,7 +87,7 @@ export class DeployPanel {
         h("button", { id: "teardown", onclick: () => void this.teardown() }, "Tear down"),
         h("button", { onclick: () => void this.predict() }, "Predict")),
       this.progressBox,
-      h("h2", {}, "Reachability"), this.summary, this.why, filter, this.tableBox,
+      h("h2", {}, "Reachability"), this.summary, this.mismatches, this.why, filter, this.tableBox,
     );
     this.drawTarget();
   }
@@ -260,7 +262,9 @@ export class DeployPanel {
       }
     } else if (ev.kind === "probe") {
       const known = this.cells.has(pairKey(ev.src, ev.dst_ip));
-      this.paintCell(this.matrix.applyProbe(ev));
+      const pair = this.matrix.applyProbe(ev);
+      this.paintCell(pair);
+      if (ev.observed !== ev.expected) this.drawMismatches();
       if (!known) this.queueRedraw();
       else this.drawSummary();
       this.colourDrawing();
@@ -304,8 +308,22 @@ export class DeployPanel {
       : "Predict or deploy to fill the matrix.";
   }
 
+  /** Every pair that did not behave as predicted, with its reason; a click shows its path. */
+  private drawMismatches(): void {
+    clear(this.mismatches);
+    const bad = [...this.matrix.pairs.values()].filter((p) => ["missing", "unexpected"].includes(cellState(p)));
+    const d = this.app.design();
+    for (const p of bad.slice(0, MAX_MISMATCHES_LISTED)) {
+      this.mismatches.append(h("li", { onclick: () => this.showWhy(p) },
+        `${p.src} → ${p.dst} ${p.dst_ip}: ${p.expected ? "expected reachable, not reached" : "reached though it should not be"}`,
+        h("div", { class: "hint" }, explain(d, p).text)));
+    }
+    if (bad.length > MAX_MISMATCHES_LISTED) this.mismatches.append(h("li", {}, `… and ${bad.length - MAX_MISMATCHES_LISTED} more`));
+  }
+
   drawMatrix(): void {
     this.drawSummary();
+    this.drawMismatches();
     this.cells.clear();
     clear(this.tableBox);
     const match = (name: string) => !this.filter || name.includes(this.filter);

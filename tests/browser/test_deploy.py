@@ -51,6 +51,7 @@ def test_deploy_to_sandbox_and_watch_the_matrix(editor_page: Page, artifacts: Pa
     assert {c["colour"] for c in reached} == {"rgb(64, 192, 87)"}  # green
     assert {c["colour"] for c in blocked} == {"rgb(250, 82, 82)"}  # red
     expect(page.locator(".summary")).to_contain_text("0 mismatches")
+    expect(page.locator("#mismatches li")).to_have_count(0)
 
     # d1 reaches d4 only through host3, one hop: the explanation says so and the drawing shows it.
     page.hover("#matrix td[data-src='d1'][data-dst-ip='172.16.20.11']")
