@@ -155,6 +155,11 @@ export class DeployPanel {
     }
   }
 
+  /** After an edit: a fresh prediction, unless a deployment's results are on show (they belong to its version). */
+  async designEdited(): Promise<void> {
+    if (this.deployment === null) await this.predict();
+  }
+
   async deploy(): Promise<void> {
     try {
       const target = this.target();
