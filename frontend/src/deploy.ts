@@ -155,8 +155,8 @@ export class DeployPanel {
     }
   }
 
-  /** After an edit: a fresh prediction, unless a deployment's results are on show (they belong to its version). */
-  async designEdited(): Promise<void> {
+  /** A fresh prediction of the design, unless a deployment's results are on show (they belong to its version). */
+  async predictUnlessDeployed(): Promise<void> {
     if (this.deployment === null) await this.predict();
   }
 

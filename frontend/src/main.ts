@@ -229,7 +229,7 @@ class Editor {
       if (stale()) return;
       this.issues = out.issues;
       this.alloc = out.allocation ?? {};
-      if (out.ok && this.tab === "deploy-panel") void this.deploy.designEdited();
+      if (out.ok && this.tab === "deploy-panel") void this.deploy.predictUnlessDeployed();
     } catch (err) {
       if (stale()) return;
       if (err instanceof ApiError && err.issues.length) this.issues = err.issues;
@@ -406,7 +406,7 @@ class Editor {
     this.tab = id;
     for (const section of document.querySelectorAll<HTMLElement>("section.tab")) section.hidden = section.id !== id;
     for (const [name, b] of this.buttons) if (name.startsWith("tab-")) b.classList.toggle("active", name === `tab-${id === "deploy-panel" ? "deploy" : id}`);
-    if (id === "deploy-panel") { void this.deploy.refreshAgents(); void this.deploy.designEdited(); }
+    if (id === "deploy-panel") { void this.deploy.refreshAgents(); void this.deploy.predictUnlessDeployed(); }
   }
 
   private key(ev: KeyboardEvent): void {
