@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import artifacts, chromium  # noqa: F401  (fixtures)
 from tests.classroom.exercise import GOALS, LOCKED, START_YAML
@@ -36,15 +36,6 @@ def _sign_in(context: BrowserContext, username: str, password: str) -> Page:
     page.click("button[type=submit]")
     page.wait_for_selector("#my-classes")
     return page
-
-
-def _click_node(page: Page, frame: Frame, node_id: str) -> None:
-    """Clicks a drawn element of the editor inside `frame` (the mouse is the page's)."""
-    box = frame.locator("#canvas").bounding_box()
-    pos = frame.evaluate(
-        "id => window.mvlab.canvas.cy.getElementById(id).renderedBoundingBox({includeLabels: false})", node_id
-    )
-    page.mouse.click(box["x"] + pos["x1"] + 6, box["y"] + pos["y2"] - 6)  # inside the box, clear of its NICs
 
 
 def test_instructor_opens_a_class_and_a_student_completes_the_routing_exercise(
@@ -86,7 +77,10 @@ def test_instructor_opens_a_class_and_a_student_completes_the_routing_exercise(
         editor.wait_for_function(
             "window.mvlab && window.mvlab.design.hosts && 'host3' in window.mvlab.design.hosts"
         )
-        _click_node(student, editor, "hosts.host3")
+        frame.locator("#search").fill("host3")  # the editor's find box selects what it finds
+        frame.locator("#search").press("Enter")
+        frame.locator("#tab-properties").click()
+        expect(frame.locator("#properties")).to_contain_text("host3")
         frame.locator("#properties [name='forwarding']").check()
         frame.locator("#save").click()
         editor.wait_for_function("window.mvlab.design.hosts.host3.forwarding === true")
