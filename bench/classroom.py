@@ -200,6 +200,7 @@ def bench_site(students: int) -> None:
     from tests.live import start_stack, stop_stack
 
     os.environ.setdefault("MVLAB_CLASS_IDLE_SECONDS", "3600")
+    os.environ.setdefault("MVLAB_CLASS_MAX_SANDBOXES", str(students))  # let the whole class in, to measure it
     stack = start_stack()
     deployments: list[str] = []
     try:

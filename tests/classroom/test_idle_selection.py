@@ -15,14 +15,18 @@ pytestmark = pytest.mark.django_db
 
 def _deployment(design_id: int, state: str, age_s: float, design_age_s: float) -> str:
     design = Design.objects.get(pk=design_id)
-    made = Deployment.objects.create(design=design, version=design.latest(), sandbox=True, hosts={"host1": {}})
+    made = Deployment.objects.create(
+        design=design, version=design.latest(), sandbox=True, hosts={"host1": {}}
+    )
     now = timezone.now()
     Deployment.objects.filter(pk=made.pk).update(state=state, changed=now - dt.timedelta(seconds=age_s))
     Design.objects.filter(pk=design_id).update(updated=now - dt.timedelta(seconds=design_age_s))
     return made.id
 
 
-def test_only_students_sandboxes_left_alone_longer_than_the_setting_are_idle(settings, alice, bob, instructor, room):
+def test_only_students_sandboxes_left_alone_longer_than_the_setting_are_idle(
+    settings, alice, bob, instructor, room
+):
     settings.MVLAB_CLASS_IDLE_SECONDS = 600
     a = join(alice, room)[0]["design"]
     b = join(bob, room)[0]["design"]

@@ -105,3 +105,20 @@ def test_host_and_container_quotas_and_sandbox_only(instructor, alice, lab, clea
     onto_real = alice.post(f"/designs/{attempt['design']}/deploy", {"agents": real})
     assert onto_real.status_code == 403 and "lab sandbox only" in onto_real.json()["detail"]
     assert not Deployment.objects.exists()
+
+
+def test_the_lab_machine_takes_a_set_number_of_class_sandboxes(
+    settings, alice, bob, room, lab, clean_site_queue
+):
+    settings.MVLAB_CLASS_MAX_SANDBOXES = 1
+    a = join(alice, room)[0]
+    b = join(bob, room)[0]
+    first = _deploy(alice, a["design"])
+    assert first.status_code == 201, first.content
+    full = _deploy(bob, b["design"])
+    assert full.status_code == 409
+    assert full.json()["detail"] == (
+        "the lab machine is full: 1 class sandboxes are up (at most 1); try again when one is torn down"
+    )
+    Deployment.objects.filter(pk=first.json()["id"]).update(state="torn_down")
+    assert _deploy(bob, b["design"]).status_code == 201
