@@ -69,6 +69,7 @@ def test_instructor_opens_a_class_and_a_student_completes_the_routing_exercise(
         student.click("#join")
         expect(student.locator("#goal-progress")).to_have_text("0/3")
         expect(student.locator("#deploy-state")).to_have_text("not deployed")
+        expect(student.locator("#locked")).to_contain_text(", ".join(LOCKED))
         row = teacher.locator(f"tr[data-student={student_name}]")
         expect(row.locator("td.state")).to_have_text("not deployed")
 

@@ -179,7 +179,9 @@ function studentView(room: ClassOut): void {
         ...rows.map((r) => h("option", { value: String(r.attempt), selected: r.attempt === chosen.attempt }, r.exercise_title))));
     }
     const exercise = room.exercises.find((e) => e.id === chosen.exercise);
-    side.append(h("h3", {}, chosen.exercise_title), h("p", { class: "instructions" }, exercise?.instructions ?? ""),
+    side.append(h("h3", {}, chosen.exercise_title), h("p", { class: "instructions" }, exercise?.instructions ?? ""));
+    if (exercise?.locked.length) side.append(h("p", { id: "locked" }, "Locked (keep as handed out): ", exercise.locked.join(", ")));
+    side.append(
       h("p", {}, "Deploy: ", h("span", { id: "deploy-state" }, deployState(chosen)), " · goals ",
         h("span", { id: "goal-progress" }, progressText(chosen.goals))),
       goalList(chosen),
