@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# One live stack and one browser for the whole session, whichever directory asks for them.
+pytest_plugins = ["tests.live", "tests.browser.fixtures"]
+
 SYSCTLS = ("ipv4/ip_forward", "ipv6/conf/all/forwarding")
 
 

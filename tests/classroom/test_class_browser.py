@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import artifacts, chromium  # noqa: F401  (fixtures)
 from tests.classroom.exercise import GOALS, LOCKED, START_YAML
 from tests.classroom.live_class import new_instructor
-from tests.live import LiveStack, live_stack  # noqa: F401  (fixture)
+from tests.live import LiveStack
 
 pytestmark = pytest.mark.browser
 DEPLOY_TIMEOUT_MS = 120_000
@@ -39,9 +38,9 @@ def _sign_in(context: BrowserContext, username: str, password: str) -> Page:
 
 
 def test_instructor_opens_a_class_and_a_student_completes_the_routing_exercise(
-    chromium,  # noqa: F811  (the imported fixtures)
-    live_stack,  # noqa: F811
-    artifacts: Path,  # noqa: F811
+    chromium,
+    live_stack,
+    artifacts: Path,
 ):
     stack = live_stack
     teacher_name, student_name = f"tch{secrets.token_hex(3)}", f"stu{secrets.token_hex(3)}"

@@ -1,1 +1,0 @@
-from tests.live import live_stack  # noqa: F401  (the session fixture every integration test shares)
