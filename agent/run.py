@@ -17,7 +17,10 @@ from agent.plan import HOST_NS, FinishedEvent, HostPlan, ProbeEvent, SandboxFabr
 from agent.probe import Job, ProbeSetupError, probe_hosts
 from agent.sandbox import sandbox_up
 
-PROBE_TIMEOUT = 1.0
+# Two seconds, not one: when the first ARP request of a fresh pair is lost (a busy macvlan
+# broadcast queue), the kernel asks again only after retrans_time (1 s); a 1 s deadline would
+# report such a live pair as dead. A dead pair still costs one deadline in all, not one each.
+PROBE_TIMEOUT = 2.0
 PROBE_TRIES = 3
 Emit = Callable[[StepEvent | ProbeEvent | FinishedEvent], None]
 
