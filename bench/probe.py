@@ -1,6 +1,6 @@
 """Probe benchmark: the whole reachability matrix at once vs. one `ping -c1 -W1` per pair.
 
-    .venv/bin/python -m bench.probe [--sizes 50 200] [--timeout 1.0] [--sample 24]
+    .venv/bin/python -m bench.probe [--sizes 50 200] [--timeout S (default: the agent's probe deadline)] [--sample 24]
 
 For each N it deploys, in a lab sandbox of its own (`mvl-<random>-*` namespaces,
 removed afterwards whatever happens), a design of N containers joined by one router
@@ -25,7 +25,7 @@ import time
 from agent.events import ListEventSink
 from agent.plan import HOST_NS, netns_name
 from agent.probe import probe_hosts
-from agent.run import probe_jobs
+from agent.run import PROBE_TIMEOUT, probe_jobs
 from agent.sandbox import deploy_sandbox, sandbox_down, sandbox_targets
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
@@ -153,7 +153,7 @@ def sequential_sample(events, plans, deployment: str, timeout: float, sample: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200])
-    parser.add_argument("--timeout", type=float, default=1.0)
+    parser.add_argument("--timeout", type=float, default=PROBE_TIMEOUT)
     parser.add_argument("--tries", type=int, default=3)
     parser.add_argument("--sample", type=int, default=24, help="pairs pinged one after another (half live)")
     args = parser.parse_args()
