@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from designer.api import api
-from designer.classroom.views import class_page
-from designer.views import editor
+from designer.views import class_page, editor
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -1,4 +1,5 @@
-"""The page a signed-in user gets at `/`: the built editor (frontend/dist/index.html)."""
+"""Pages of the built frontend (frontend/dist) for signed-in users: the editor at `/`, the class
+page at `/class/`."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -11,9 +12,18 @@ NOT_BUILT = (
 )
 
 
+def _built_page(name: str) -> HttpResponse:
+    page = settings.FRONTEND_DIST / name
+    if not page.exists():
+        return HttpResponse(NOT_BUILT)
+    return HttpResponse(page.read_text(encoding="utf-8"))
+
+
 @login_required
 def editor(request: HttpRequest) -> HttpResponse:
-    index = settings.FRONTEND_DIST / "index.html"
-    if not index.exists():
-        return HttpResponse(NOT_BUILT)
-    return HttpResponse(index.read_text(encoding="utf-8"))
+    return _built_page("index.html")
+
+
+@login_required
+def class_page(request: HttpRequest) -> HttpResponse:
+    return _built_page("class.html")
