@@ -31,6 +31,7 @@ import redis
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 from pydantic import BaseModel, ValidationError
+from redis.lock import Lock
 
 from agent.apply import Target, teardown
 from agent.events import RedisEventSink
@@ -46,7 +47,7 @@ DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 HEARTBEAT_PREFIX = "mvlab:agent:"
 HEARTBEAT_TTL = 15
 HEARTBEAT_EVERY = 5
-LOCK_TIMEOUT = 900  # seconds a crashed holder keeps the host locked
+LOCK_TTL = 30  # seconds a crashed holder keeps the host locked; a live holder keeps renewing it
 LOCK_WAIT = 900
 
 log = logging.getLogger("mvlab.agent")
@@ -111,13 +112,28 @@ def heartbeat_key(name: str) -> str:
 def host_lock() -> Iterator[None]:
     """Hold this agent's host: one deploy or teardown at a time, across workers."""
     name = config().name
-    lock = redis_client().lock(f"mvlab:lock:agent:{name}", timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
+    # thread_local=False: the renewing thread must see the token the acquiring thread got.
+    lock = redis_client().lock(
+        f"mvlab:lock:agent:{name}", timeout=LOCK_TTL, blocking_timeout=LOCK_WAIT, thread_local=False
+    )
     if not lock.acquire():
         raise RuntimeError(f"agent {name}: host stayed busy with another deploy for {LOCK_WAIT} s")
+    done = threading.Event()
+    renewer = threading.Thread(target=_keep_renewed, args=(lock, done), name="mvlab-lock-renewer", daemon=True)
+    renewer.start()
     try:
         yield
     finally:
+        done.set()
+        renewer.join()
         lock.release()
+
+
+def _keep_renewed(lock: Lock, done: threading.Event) -> None:
+    """Reset the lock's expiry every third of its TTL until the holder is done: a long deploy
+    keeps the host, while an agent killed with SIGKILL frees it within LOCK_TTL seconds."""
+    while not done.wait(LOCK_TTL / 3):
+        lock.reacquire()
 
 
 class PlanRejected(ValueError):
