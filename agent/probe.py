@@ -15,6 +15,7 @@ dead pairs costs about one timeout, not one per pair.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import heapq
 import itertools
@@ -27,8 +28,10 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from agent import netns
+from agent import netns, neighbours
+from agent.neighbour_budget import TableFull
 from agent.plan import Probe, ProbeEvent
+from agent.rtnl import RequestError
 
 Emit = Callable[[ProbeEvent], None]
 Job = tuple[str, Probe]  # (namespace as agent.netns names it, probe)
@@ -182,10 +185,14 @@ def probe_hosts(
     timeout: float = 1.0,
     tries: int = 3,
     sends: list[SendRecord] | None = None,
+    pin_neighbours: bool = True,
 ) -> dict[str, list[ProbeEvent]]:
     """`probe_all` for several hosts in one loop (a sandbox emulates them all on one machine).
 
     `SendRecord.job` counts the jobs of all hosts in turn, in the order of `jobs_by_host`.
+    Unless `pin_neighbours` is False (benchmarks show why not), every next hop the
+    probes need is resolved and pinned first (`agent.neighbours`), so that the
+    machine-wide neighbour table can neither overflow nor be filled by the probes.
     """
     if timeout <= 0 or tries < 1:
         raise ValueError("probe timeout must be positive and tries at least 1")
@@ -199,13 +206,26 @@ def probe_hosts(
         return results
     sockets = open_sockets(key for _, key, _ in jobs)
     try:
-        events = _ProbeLoop(jobs, sockets, deployment, emit, timeout, tries, sends).run()
+        with _neighbours_pinned(jobs, timeout, tries, pin_neighbours):
+            events = _ProbeLoop(jobs, sockets, deployment, emit, timeout, tries, sends).run()
     finally:
         for sock in sockets.values():
             sock.close()
     for (host, _, _), event in zip(jobs, events):
         results[host].append(event)
     return results
+
+
+@contextlib.contextmanager
+def _neighbours_pinned(jobs, timeout: float, tries: int, pin: bool):
+    with contextlib.ExitStack() as stack:
+        if pin:
+            try:
+                stack.enter_context(neighbours.pinned(
+                    {key[0] for _, key, _ in jobs}, {probe.dst_ip for _, _, probe in jobs}, timeout, tries))
+            except (TableFull, RequestError, OSError) as err:
+                raise ProbeSetupError(f"cannot resolve the probes' next hops: {err}") from err
+        yield
 
 
 def _family(probe: Probe) -> int:

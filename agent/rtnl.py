@@ -28,12 +28,14 @@ from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.netlink.rtnl import (
     RTM_DELADDR,
     RTM_DELLINK,
+    RTM_DELNEIGH,
     RTM_DELROUTE,
     RTM_GETADDR,
     RTM_GETLINK,
     RTM_GETROUTE,
     RTM_NEWADDR,
     RTM_NEWLINK,
+    RTM_NEWNEIGH,
     RTM_NEWROUTE,
     RTM_SETLINK,
 )
@@ -44,6 +46,8 @@ MACVLAN_MODES = {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8, "source": 
 MACVLAN_MODE_NAMES = {v: k for k, v in MACVLAN_MODES.items()}
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE = 0, 253, 255
 RTN_UNICAST = 1
+NUD_PERMANENT = 0x80
+NLM_F_REPLACE = 0x100
 RECV_BUFFER = 1 << 20  # the socket's queue
 DATAGRAM = 1 << 16  # the largest reply datagram read at once (the kernel's dump chunks are 32 KiB at most)
 _HDR = struct.Struct("=IHHII")
@@ -71,6 +75,21 @@ class LinkState:
     @property
     def up(self) -> bool:
         return bool(self.flags & IFF_UP)
+
+
+@dataclass(frozen=True)
+class RouteLookup:
+    """The kernel's answer to `ip route get DST`: how a packet to `dst` would leave."""
+
+    dst: str
+    type: int  # RTN_UNICAST, RTN_LOCAL (2), ...
+    oif: int | None
+    gateway: str | None
+    prefsrc: str | None
+
+    @property
+    def next_hop(self) -> str:
+        return self.gateway or self.dst
 
 
 @dataclass(frozen=True)
@@ -182,6 +201,25 @@ def _route(data: bytes, offset: int, length: int) -> RouteState:
     )
 
 
+def _lookup(dst: str, data: bytes, offset: int, length: int) -> RouteLookup:
+    family, _, _, _, _, _, _, rtype, _ = struct.unpack_from("=BBBBBBBBI", data, offset + 16)
+    a = _attrs(data, offset + 28, offset + length)
+    return RouteLookup(
+        dst=dst,
+        type=rtype,
+        oif=_u32(a[4]) if 4 in a else None,  # RTA_OIF
+        gateway=_ip(family, a[5]) if 5 in a else None,  # RTA_GATEWAY
+        prefsrc=_ip(family, a[7]) if 7 in a else None,  # RTA_PREFSRC
+    )
+
+
+def _route_get(dst: str) -> Request:
+    address = ipaddress.ip_address(dst)
+    family = socket.AF_INET if address.version == 4 else socket.AF_INET6
+    body = struct.pack("=BBBBBBBBI", family, address.max_prefixlen, 0, 0, 0, 0, 0, 0, 0) + _nlas((1, address.packed))
+    return Request(RTM_GETROUTE, NLM_F_REQUEST, body, f"look up the route to {dst}")
+
+
 def _nla(kind: int, payload: bytes) -> bytes:
     """One netlink attribute, padded to 4 bytes."""
     raw = _ATTR.pack(4 + len(payload), kind) + payload
@@ -209,7 +247,7 @@ class Request:
 
     def __init__(self, msg_type: int, flags: int, body: bytes, what: str):
         self.type, self.flags, self.body, self.what = msg_type, flags, body, what
-        self.removal = msg_type in (RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE)
+        self.removal = msg_type in (RTM_DELLINK, RTM_DELADDR, RTM_DELROUTE, RTM_DELNEIGH)
         self.creation = bool(flags & NLM_F_EXCL)
 
     def encode(self, seq: int) -> bytes:
@@ -300,6 +338,32 @@ class Rtnl:
                     offset += (length + 3) & ~3
 
     # ---- queries -------------------------------------------------------------------
+
+    def route_get(self, destinations: list[str], chunk: int = 256) -> list[RouteLookup | None]:
+        """`ip route get` for each destination, many per datagram; None where the kernel has no route."""
+        found: list[RouteLookup | None] = []
+        for start in range(0, len(destinations), chunk):
+            found.extend(self._route_get_chunk(destinations[start : start + chunk]))
+        return found
+
+    def _route_get_chunk(self, destinations: list[str]) -> list[RouteLookup | None]:
+        with self.lock:
+            first = self.seq + 1
+            self.sock.send(b"".join(_route_get(dst).encode(first + i) for i, dst in enumerate(destinations)))
+            self.seq += len(destinations)
+            answers: dict[int, RouteLookup | None] = {}
+            while len(answers) < len(destinations):
+                data = self._receive()
+                offset = 0
+                while offset + 16 <= len(data):
+                    length, mtype, _, seq, _ = _HDR.unpack_from(data, offset)
+                    if first <= seq <= self.seq:
+                        if mtype == NLMSG_ERROR:
+                            answers[seq] = None
+                        elif mtype == RTM_NEWROUTE:
+                            answers[seq] = _lookup(destinations[seq - first], data, offset, length)
+                    offset += (length + 3) & ~3
+            return [answers[first + i] for i in range(len(destinations))]
 
     def links(self) -> list[LinkState]:
         body = _ifinfo() + _nlas((29, _pack_u32(1 << 3)))  # IFLA_EXT_MASK: RTEXT_FILTER_SKIP_STATS
@@ -408,3 +472,17 @@ def route(add: bool, dst: str, *, gateway: str | None = None, oif: int | None = 
     )
     return Request(RTM_NEWROUTE if add else RTM_DELROUTE, _CREATE if add else _CHANGE, body,
                    f"{'add' if add else 'remove'} route {dst}" + (f" via {gateway}" if gateway else ""))
+
+
+def neighbour(add: bool, index: int, address: str, mac: str | None = None) -> Request:
+    """RTM_NEWNEIGH of a permanent entry (replacing whatever the kernel had), or RTM_DELNEIGH."""
+    ip = ipaddress.ip_address(address)
+    family = socket.AF_INET if ip.version == 4 else socket.AF_INET6
+    body = struct.pack("=BBHiHBB", family, 0, 0, index, NUD_PERMANENT if add else 0, 0, 0) + _nlas(
+        (1, ip.packed),  # NDA_DST
+        (2, bytes.fromhex(mac.replace(":", ""))) if add and mac else None,  # NDA_LLADDR
+    )
+    if add:
+        return Request(RTM_NEWNEIGH, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, body,
+                       f"pin neighbour {address} at {mac} on link {index}")
+    return Request(RTM_DELNEIGH, _CHANGE, body, f"unpin neighbour {address} on link {index}")

@@ -1,0 +1,385 @@
+"""Resolve every next hop the probes will need, then pin the answers for the probe's duration.
+
+Why: the kernel keeps one neighbour table for all namespaces of a machine, capped by
+`gc_thresh3` (1024 by default). An all-pairs probe of one flat network of N endpoints
+needs about N*(N-1) entries; past the cap new entries fail, live pairs look dead and
+every other namespace on the machine, the machine's own included, stops resolving.
+Permanent entries are exempt from the cap (Linux 4.19+), so:
+
+1. discover: in each namespace mvlab probes from, ask the kernel how it would send to
+   every address of the matrix (`ip route get`): the (link, next hop) pairs it needs;
+2. resolve: send, from that link, the ARP request or neighbour solicitation the kernel
+   itself would send, through a packet socket (so the requester makes no table entry),
+   and take the first answer, as the kernel does; a next hop nobody answers costs no
+   entry at all, so dead pairs are free. The answering kernel does make an entry for
+   the requester; mvlab pins it at once (it is what that kernel learned), and paces
+   its requests so that such entries never outnumber its window of the machine's budget
+   (`agent.neighbour_budget`); a next hop already learned that way needs no request;
+3. pin: every answer becomes a permanent entry; a next hop nobody answered within the
+   probe deadline is pinned to `UNANSWERED_MAC`, an address no interface of mvlab's
+   has, so the probes behave as after a failed resolution (the packet goes nowhere)
+   instead of queueing behind a resolution that takes the table's room again;
+4. unpin: after the probes, every entry pinned here is removed.
+
+What this hides is stated in docs/agent-kernel.md ("Probing at any size").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import ipaddress
+import selectors
+import socket
+import struct
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from agent import netns, rtnl
+from agent.neighbour_budget import PinRegistry, resolver_turn
+
+ETH_P_ARP, ETH_P_IPV6 = 0x0806, 0x86DD
+ARP_REQUEST, ARP_REPLY = 1, 2
+ND_SOLICIT, ND_ADVERT, IPPROTO_ICMPV6 = 135, 136, 58
+SO_ATTACH_FILTER = 26
+UNANSWERED_MAC = "02:6d:76:6c:00:00"  # "mvl": where packets for a next hop that never answered go
+BROADCAST = b"\xff" * 6
+QUIET = 0.002  # a window of requests is done when no answer came for this long...
+WINDOW_WAIT = 0.02  # ...or after this long
+PIN_CHUNK = 256
+GONE = {errno.ENOENT, errno.ENODEV, errno.ESRCH}
+
+# Classic BPF: keep only ARP replies / ICMPv6 neighbour advertisements (offsets from the network header).
+_ARP_REPLIES = [(0x28, 0, 0, 6), (0x15, 0, 1, ARP_REPLY), (0x06, 0, 0, 0xFFFF), (0x06, 0, 0, 0)]
+_ADVERTS = [(0x30, 0, 0, 6), (0x15, 0, 3, IPPROTO_ICMPV6), (0x30, 0, 0, 40), (0x15, 0, 1, ND_ADVERT),
+            (0x06, 0, 0, 0xFFFF), (0x06, 0, 0, 0)]
+
+
+def _attach_filter(sock: socket.socket, program: list[tuple[int, int, int, int]]) -> None:
+    code = b"".join(struct.pack("HBBI", *insn) for insn in program)
+    buffer = ctypes.create_string_buffer(code)
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", len(program), ctypes.addressof(buffer)))
+
+
+def _mac_bytes(mac: str) -> bytes:
+    return bytes.fromhex(mac.replace(":", ""))
+
+
+def _mac_text(raw: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+@dataclass(eq=False)
+class _View:
+    """One namespace as the resolver sees it: its links, addresses and sockets (made inside it)."""
+
+    ns: str
+    rt: rtnl.Rtnl
+    arp: socket.socket
+    nd: socket.socket
+    links: dict[int, rtnl.LinkState]
+    local: dict[str, int]  # address -> link index
+    link_local: dict[int, str]  # link index -> an IPv6 link-local address on it
+
+    def close(self) -> None:
+        for closable in (self.rt, self.arp, self.nd):
+            closable.close()
+
+
+def _open_view(ns: str) -> _View:
+    def inside() -> _View:
+        rt = rtnl.Rtnl(socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, netns.NETLINK_ROUTE))
+        arp = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_ARP))
+        nd = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IPV6))
+        for sock, program in ((arp, _ARP_REPLIES), (nd, _ADVERTS)):
+            _attach_filter(sock, program)
+            sock.setblocking(False)
+        links = {link.index: link for link in rt.links()}
+        local, link_local = {}, {}
+        for entry in rt.addresses():
+            address = entry.address.split("/")[0]
+            local[address] = entry.index
+            if address.startswith("fe80:"):
+                link_local.setdefault(entry.index, address)
+        return _View(ns, rt, arp, nd, links, local, link_local)
+
+    return netns.run_in(ns, inside)
+
+
+@dataclass(eq=False)
+class _Key:
+    """A neighbour one namespace needs: the next hop `ip` on link `index`, asked for from `source`."""
+
+    view: _View
+    index: int
+    ip: str
+    source: str | None
+    family: int
+    mac: str | None = None  # the first answer
+    sent: int = 0
+
+    @property
+    def where(self) -> tuple[str, int, str]:
+        return (self.view.ns, self.index, self.ip)
+
+
+def discover(views: list[_View], addresses: Iterable[str]) -> list[_Key]:
+    """The (link, next hop) pairs the kernel would use, in each namespace, to reach each address."""
+    wanted = sorted(set(addresses))
+    keys: dict[tuple[str, int, str], _Key] = {}
+    for view in views:
+        remote = [a for a in wanted if a not in view.local]
+        for lookup in view.rt.route_get(remote):
+            if lookup is None or lookup.type != rtnl.RTN_UNICAST or lookup.oif not in view.links:
+                continue
+            link = view.links[lookup.oif]
+            if lookup.oif == rtnl.LOOPBACK_IFINDEX or not link.address or link.address == "00:00:00:00:00:00":
+                continue
+            family = socket.AF_INET6 if ":" in lookup.dst else socket.AF_INET
+            source = _request_source(view, lookup, family)
+            where = (view.ns, lookup.oif, lookup.next_hop)
+            if where not in keys and (family == socket.AF_INET or source is not None):
+                keys[where] = _Key(view, lookup.oif, lookup.next_hop, source, family)
+    return list(keys.values())
+
+
+def _request_source(view: _View, lookup: rtnl.RouteLookup, family: int) -> str | None:
+    """The sender address the kernel would put in its request (the packet's source if on that link)."""
+    if family == socket.AF_INET:
+        return lookup.prefsrc
+    if lookup.prefsrc is not None and view.local.get(lookup.prefsrc) == lookup.oif:
+        return lookup.prefsrc
+    return view.link_local.get(lookup.oif)
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _request(key: _Key) -> tuple[socket.socket, bytes, int, bytes]:
+    """(socket, frame payload, ethertype, destination MAC) of the request the kernel would send."""
+    mac = _mac_bytes(key.view.links[key.index].address)
+    if key.family == socket.AF_INET:
+        source = socket.inet_aton(key.source) if key.source else bytes(4)
+        payload = struct.pack("!HHBBH", 1, 0x0800, 6, 4, ARP_REQUEST) + mac + source + bytes(6) + socket.inet_aton(key.ip)
+        return key.view.arp, payload, ETH_P_ARP, BROADCAST
+    target = ipaddress.IPv6Address(key.ip).packed
+    source = ipaddress.IPv6Address(key.source).packed
+    group = bytes.fromhex("ff020000000000000000000001ff") + target[13:]
+    icmp = struct.pack("!BBHI", ND_SOLICIT, 0, 0, 0) + target + struct.pack("!BB", 1, 1) + mac
+    pseudo = source + group + struct.pack("!I", len(icmp)) + bytes(3) + bytes([IPPROTO_ICMPV6])
+    icmp = icmp[:2] + struct.pack("!H", _checksum(pseudo + icmp)) + icmp[4:]
+    header = struct.pack("!IHBB", 6 << 28, len(icmp), IPPROTO_ICMPV6, 255) + source + group
+    return key.view.nd, header + icmp, ETH_P_IPV6, b"\x33\x33" + group[12:]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """An answer heard in `view` on link `index`: `responder_ip` is at `responder_mac`; the
+    responder learned `requester_ip` at `requester_mac` from the request."""
+
+    view: _View
+    index: int
+    responder_ip: str
+    responder_mac: str
+    requester_ip: str | None
+    requester_mac: str
+
+
+def _parse(view: _View, family: int, data: bytes, address: tuple) -> _Answer | None:
+    ifname, _, pkttype, _, frame_source = address
+    index = next((i for i, link in view.links.items() if link.name == ifname), None)
+    if index is None or pkttype == socket.PACKET_OUTGOING:
+        return None
+    if family == socket.AF_INET:
+        if len(data) < 28 or struct.unpack_from("!HHBBH", data) != (1, 0x0800, 6, 4, ARP_REPLY):
+            return None
+        requester = socket.inet_ntoa(data[24:28])
+        return _Answer(view, index, socket.inet_ntoa(data[14:18]), _mac_text(data[8:14]),
+                       None if requester == "0.0.0.0" else requester, _mac_text(data[18:24]))
+    if len(data) < 64 or data[6] != IPPROTO_ICMPV6 or data[40] != ND_ADVERT:
+        return None
+    mac, offset = frame_source[:6], 64
+    while offset + 8 <= len(data) and data[offset + 1]:
+        if data[offset] == 2:  # target link-layer address
+            mac = data[offset + 2 : offset + 8]
+        offset += data[offset + 1] * 8
+    own = view.links[index].address or ""
+    return _Answer(view, index, str(ipaddress.IPv6Address(data[48:64])), _mac_text(mac),
+                   str(ipaddress.IPv6Address(data[24:40])), own)
+
+
+class _Pins:
+    """Permanent entries this prober made, by namespace, so that each is removed afterwards."""
+
+    def __init__(self, registry: PinRegistry):
+        self.registry = registry
+        self.made: dict[str, set[tuple[int, str]]] = defaultdict(set)  # ns -> {(link, ip)}
+
+    def pin(self, entries: dict[_View, list[tuple[int, str, str]]]) -> None:
+        for view, wanted in entries.items():
+            fresh = [(i, ip, mac) for i, ip, mac in wanted if (i, ip) not in self.made[view.ns]]
+            for start in range(0, len(fresh), PIN_CHUNK):
+                chunk = fresh[start : start + PIN_CHUNK]
+                view.rt.do(*(rtnl.neighbour(True, i, ip, mac) for i, ip, mac in chunk))
+                self.made[view.ns].update((i, ip) for i, ip, _ in chunk)
+                for family in (socket.AF_INET, socket.AF_INET6):
+                    count = sum((":" in ip) == (family == socket.AF_INET6) for _, ip, _ in chunk)
+                    if count:
+                        self.registry.add(family, count)
+
+    def unpin(self, views: dict[str, _View]) -> None:
+        for ns, made in self.made.items():
+            items = sorted(made)
+            for start in range(0, len(items), PIN_CHUNK):
+                chunk = items[start : start + PIN_CHUNK]
+                try:
+                    views[ns].rt.do(*(rtnl.neighbour(False, i, ip) for i, ip in chunk))
+                except rtnl.RequestError as err:
+                    if any(code not in GONE for _, code in err.failures):
+                        raise
+                for family in (socket.AF_INET, socket.AF_INET6):
+                    count = sum((":" in ip) == (family == socket.AF_INET6) for _, ip in chunk)
+                    if count:
+                        self.registry.add(family, -count)
+        self.made.clear()
+
+
+@dataclass
+class Resolution:
+    """What resolving cost: next hops needed, answered, learned from answers, requests sent."""
+
+    next_hops: int = 0
+    answered: int = 0
+    learned: int = 0
+    requests: int = 0
+    windows: int = 0
+    pinned: int = 0
+    seconds: float = 0.0
+    window_size: dict[int, int] = field(default_factory=dict)
+
+
+class _Resolver:
+    def __init__(self, keys: list[_Key], views: list[_View], pins: _Pins, deadline: float, tries: int):
+        self.keys, self.pins, self.deadline, self.tries = keys, pins, deadline, tries
+        self.index = {key.where: key for key in keys}
+        self.by_mac: dict[str, list[tuple[_View, int]]] = defaultdict(list)
+        for view in views:
+            for link in view.links.values():
+                if link.address:
+                    self.by_mac[link.address].append((view, link.index))
+        self.sockets = {view.arp: (view, socket.AF_INET) for view in views} | {
+            view.nd: (view, socket.AF_INET6) for view in views}
+        self.report = Resolution(next_hops=len(keys))
+
+    def run(self) -> Resolution:
+        started = time.monotonic()
+        families = {key.family for key in self.keys}
+        with resolver_turn(self.pins.registry.directory), selectors.DefaultSelector() as selector:
+            for sock in self.sockets:
+                selector.register(sock, selectors.EVENT_READ)
+            self.selector = selector
+            windows = {family: self.pins.registry.wait_for_room(family).window for family in families}
+            self.report.window_size = windows
+            window = min(windows.values(), default=1)
+            for _ in range(self.tries):
+                round_started = time.monotonic()
+                todo = [key for key in self.keys if key.mac is None]
+                if not todo:
+                    break
+                for start in range(0, len(todo), window):
+                    self._send([key for key in todo[start : start + window] if key.mac is None])
+                    self._settle(WINDOW_WAIT)
+                self._settle(round_started + self.deadline / self.tries - time.monotonic(), until_all=True)
+        self.report.answered = sum(key.mac is not None for key in self.keys)
+        self.report.seconds = time.monotonic() - started
+        return self.report
+
+    def _send(self, keys: list[_Key]) -> None:
+        self.report.windows += 1
+        for key in keys:
+            sock, payload, ethertype, destination = _request(key)
+            try:
+                sock.sendto(payload, (key.view.links[key.index].name, ethertype, 0, 0, destination))
+            except OSError as err:
+                if err.errno not in (errno.ENOBUFS, errno.EAGAIN, errno.ENETDOWN, errno.ENXIO):
+                    raise
+            key.sent += 1
+            self.report.requests += 1
+
+    def _settle(self, longest: float, until_all: bool = False) -> None:
+        """Take answers until none came for QUIET (or, `until_all`, until all are in) or `longest`
+        has passed; then pin what the answering kernels learned."""
+        deadline = time.monotonic() + max(0.0, longest)
+        learned: dict[_View, list[tuple[int, str, str]]] = defaultdict(list)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or (until_all and all(key.mac is not None for key in self.keys)):
+                break
+            ready = self.selector.select(min(left, QUIET) if not until_all else left)
+            if not ready and not until_all:
+                break
+            for selected, _ in ready:
+                self._drain(selected.fileobj, learned)
+        self.pins.pin(learned)
+
+    def _drain(self, sock: socket.socket, learned: dict[_View, list[tuple[int, str, str]]]) -> None:
+        view, family = self.sockets[sock]
+        while True:
+            try:
+                data, address = sock.recvfrom(2048)
+            except BlockingIOError:
+                return
+            answer = _parse(view, family, data, address)
+            if answer is None:
+                continue
+            key = self.index.get((view.ns, answer.index, answer.responder_ip))
+            if key is not None and key.mac is None:
+                key.mac = answer.responder_mac
+            if answer.requester_ip is None:
+                continue
+            for responder, index in self.by_mac.get(answer.responder_mac, ()):
+                if answer.responder_ip in responder.local:
+                    learned[responder].append((index, answer.requester_ip, answer.requester_mac))
+                    reverse = self.index.get((responder.ns, index, answer.requester_ip))
+                    if reverse is not None and reverse.mac is None:
+                        reverse.mac = answer.requester_mac
+                        self.report.learned += 1
+
+
+@contextlib.contextmanager
+def pinned(namespaces: Iterable[str], addresses: Iterable[str], deadline: float, tries: int) -> Iterator[Resolution]:
+    """Resolve and pin every next hop `namespaces` need to reach `addresses`; unpin on exit.
+
+    The machine's own namespace (`netns.MACHINE`) is never touched: what it sends
+    resolves as the kernel always does.
+    """
+    registry = PinRegistry()
+    pins = _Pins(registry)
+    views: dict[str, _View] = {}
+    try:
+        for ns in sorted(set(namespaces) - {netns.MACHINE}):
+            views[ns] = _open_view(ns)
+        keys = discover(list(views.values()), addresses)
+        report = _Resolver(keys, list(views.values()), pins, deadline, tries).run()
+        forward: dict[_View, list[tuple[int, str, str]]] = defaultdict(list)
+        for key in keys:
+            forward[key.view].append((key.index, key.ip, key.mac or UNANSWERED_MAC))
+        pins.pin(forward)
+        report.pinned = sum(len(made) for made in pins.made.values())
+        yield report
+    finally:
+        try:
+            pins.unpin(views)
+        finally:
+            for view in views.values():
+                view.close()
+            registry.close()
