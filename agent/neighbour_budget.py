@@ -41,10 +41,19 @@ class TableFull(RuntimeError):
 
 
 def run_dir() -> Path:
-    """Where probers on this machine meet: /run/mvlab for root, a per-user directory otherwise."""
-    base = Path("/run/mvlab") if os.geteuid() == 0 else Path(tempfile.gettempdir()) / f"mvlab-{os.geteuid()}"
-    (base / "pins").mkdir(parents=True, exist_ok=True)
-    return base
+    """Where the probers of this machine meet: /run/mvlab, or the temporary directory's `mvlab`
+    for a prober that may not make it (an unprivileged or user-namespaced one). Both are open
+    to every user, like /tmp: each prober writes only files of its own there."""
+    for base in (Path("/run/mvlab"), Path(tempfile.gettempdir()) / "mvlab"):
+        with contextlib.suppress(OSError):
+            for directory in (base, base / "pins"):
+                directory.mkdir(exist_ok=True)
+                if directory.stat().st_uid == os.geteuid():
+                    directory.chmod(0o1777)
+            if os.access(base / "pins", os.W_OK | os.X_OK):
+                return base
+    raise PermissionError("no directory to share the neighbour budget in: /run/mvlab and the temporary "
+                          "directory's mvlab are both closed to this user")
 
 
 def gc_thresh3(family: int) -> int:
@@ -56,10 +65,17 @@ def gc_thresh3(family: int) -> int:
         return KERNEL_DEFAULT_GC_THRESH3
 
 
-def table_entries(family: int) -> int:
-    """Entries of the whole machine's table, every namespace's, pinned ones included."""
-    lines = Path(f"/proc/net/stat/{_TABLES[family][1]}").read_text().split("\n")
-    return int(lines[1].split()[0], 16)
+def table_entries(family: int) -> int | None:
+    """Entries of the whole machine's table, every namespace's, pinned ones included.
+
+    The kernel shows them only in the machine's first namespace: an agent in another one
+    (a container, an emulated machine) reads them through pid 1, where it may.
+    """
+    for proc in ("/proc/net", "/proc/1/net"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            lines = Path(f"{proc}/stat/{_TABLES[family][1]}").read_text().split("\n")
+            return int(lines[1].split()[0], 16)
+    return None
 
 
 def _alive(pid: int) -> bool:
@@ -94,12 +110,15 @@ class Budget:
 
     family: int
     cap: int
-    entries: int
+    entries: int | None  # None: not visible from here
     pinned: int
 
     @property
     def in_use(self) -> int:
-        """Entries that count against the cap (an upper bound: others' permanent entries count too)."""
+        """Entries that count against the cap (an upper bound: others' permanent entries count too);
+        where the table cannot be read, half of it is taken to be in use."""
+        if self.entries is None:
+            return self.cap // 2
         return max(0, self.entries - self.pinned)
 
     @property
@@ -146,7 +165,7 @@ class PinRegistry:
 @contextlib.contextmanager
 def resolver_turn(directory: Path) -> Iterator[None]:
     """Hold the machine's one resolver turn (probers of every process and deployment queue here)."""
-    fd = os.open(directory / "resolve.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    fd = os.open(directory / "resolve.lock", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o444)  # flock needs no write
     try:
         while True:
             try:

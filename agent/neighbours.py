@@ -35,6 +35,7 @@ import socket
 import struct
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -51,6 +52,7 @@ QUIET = 0.002  # a window of requests is done when no answer came for this long.
 WINDOW_WAIT = 0.02  # ...or after this long
 PIN_CHUNK = 256
 GONE = {errno.ENOENT, errno.ENODEV, errno.ESRCH}
+CLOSERS = 64  # closing a packet socket waits for an RCU grace period (~10 ms): close them side by side
 
 # Classic BPF: keep only ARP replies / ICMPv6 neighbour advertisements (offsets from the network header).
 _ARP_REPLIES = [(0x28, 0, 0, 6), (0x15, 0, 1, ARP_REPLY), (0x06, 0, 0, 0xFFFF), (0x06, 0, 0, 0)]
@@ -84,9 +86,9 @@ class _View:
     local: dict[str, int]  # address -> link index
     link_local: dict[int, str]  # link index -> an IPv6 link-local address on it
 
-    def close(self) -> None:
-        for closable in (self.rt, self.arp, self.nd):
-            closable.close()
+    def close_packet_sockets(self) -> None:
+        self.arp.close()
+        self.nd.close()
 
 
 def _open_view(ns: str) -> _View:
@@ -173,7 +175,7 @@ def _request(key: _Key) -> tuple[socket.socket, bytes, int, bytes]:
         return key.view.arp, payload, ETH_P_ARP, BROADCAST
     target = ipaddress.IPv6Address(key.ip).packed
     source = ipaddress.IPv6Address(key.source).packed
-    group = bytes.fromhex("ff020000000000000000000001ff") + target[13:]
+    group = bytes.fromhex("ff0200000000000000000001ff") + target[13:]
     icmp = struct.pack("!BBHI", ND_SOLICIT, 0, 0, 0) + target + struct.pack("!BB", 1, 1) + mac
     pseudo = source + group + struct.pack("!I", len(icmp)) + bytes(3) + bytes([IPPROTO_ICMPV6])
     icmp = icmp[:2] + struct.pack("!H", _checksum(pseudo + icmp)) + icmp[4:]
@@ -225,18 +227,24 @@ class _Pins:
         self.made: dict[str, set[tuple[int, str]]] = defaultdict(set)  # ns -> {(link, ip)}
 
     def pin(self, entries: dict[_View, list[tuple[int, str, str]]]) -> None:
+        added = []
         for view, wanted in entries.items():
             fresh = [(i, ip, mac) for i, ip, mac in wanted if (i, ip) not in self.made[view.ns]]
             for start in range(0, len(fresh), PIN_CHUNK):
                 chunk = fresh[start : start + PIN_CHUNK]
                 view.rt.do(*(rtnl.neighbour(True, i, ip, mac) for i, ip, mac in chunk))
                 self.made[view.ns].update((i, ip) for i, ip, _ in chunk)
-                for family in (socket.AF_INET, socket.AF_INET6):
-                    count = sum((":" in ip) == (family == socket.AF_INET6) for _, ip, _ in chunk)
-                    if count:
-                        self.registry.add(family, count)
+                added.extend(ip for _, ip, _ in chunk)
+        self._register(added, +1)
+
+    def _register(self, addresses: list[str], sign: int) -> None:
+        v6 = sum(":" in ip for ip in addresses)
+        for family, count in ((socket.AF_INET, len(addresses) - v6), (socket.AF_INET6, v6)):
+            if count:
+                self.registry.add(family, sign * count)
 
     def unpin(self, views: dict[str, _View]) -> None:
+        removed = []
         for ns, made in self.made.items():
             items = sorted(made)
             for start in range(0, len(items), PIN_CHUNK):
@@ -246,11 +254,9 @@ class _Pins:
                 except rtnl.RequestError as err:
                     if any(code not in GONE for _, code in err.failures):
                         raise
-                for family in (socket.AF_INET, socket.AF_INET6):
-                    count = sum((":" in ip) == (family == socket.AF_INET6) for _, ip in chunk)
-                    if count:
-                        self.registry.add(family, -count)
+                removed.extend(ip for _, ip in chunk)
         self.made.clear()
+        self._register(removed, -1)
 
 
 @dataclass
@@ -263,7 +269,8 @@ class Resolution:
     requests: int = 0
     windows: int = 0
     pinned: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # discover, resolve and pin
+    resolve_seconds: float = 0.0
     window_size: dict[int, int] = field(default_factory=dict)
 
 
@@ -300,7 +307,7 @@ class _Resolver:
                     self._settle(WINDOW_WAIT)
                 self._settle(round_started + self.deadline / self.tries - time.monotonic(), until_all=True)
         self.report.answered = sum(key.mac is not None for key in self.keys)
-        self.report.seconds = time.monotonic() - started
+        self.report.resolve_seconds = time.monotonic() - started
         return self.report
 
     def _send(self, keys: list[_Key]) -> None:
@@ -365,21 +372,31 @@ def pinned(namespaces: Iterable[str], addresses: Iterable[str], deadline: float,
     registry = PinRegistry()
     pins = _Pins(registry)
     views: dict[str, _View] = {}
+    started = time.monotonic()
     try:
         for ns in sorted(set(namespaces) - {netns.MACHINE}):
             views[ns] = _open_view(ns)
-        keys = discover(list(views.values()), addresses)
-        report = _Resolver(keys, list(views.values()), pins, deadline, tries).run()
+        try:
+            keys = discover(list(views.values()), addresses)
+            report = _Resolver(keys, list(views.values()), pins, deadline, tries).run()
+        finally:
+            _close_all(view.close_packet_sockets for view in views.values())
         forward: dict[_View, list[tuple[int, str, str]]] = defaultdict(list)
         for key in keys:
             forward[key.view].append((key.index, key.ip, key.mac or UNANSWERED_MAC))
         pins.pin(forward)
         report.pinned = sum(len(made) for made in pins.made.values())
+        report.seconds = time.monotonic() - started
         yield report
     finally:
         try:
             pins.unpin(views)
         finally:
             for view in views.values():
-                view.close()
+                view.rt.close()
             registry.close()
+
+
+def _close_all(closers: Iterable) -> None:
+    with ThreadPoolExecutor(CLOSERS) as pool:
+        list(pool.map(lambda close: close(), closers))

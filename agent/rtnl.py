@@ -213,10 +213,15 @@ def _lookup(dst: str, data: bytes, offset: int, length: int) -> RouteLookup:
     )
 
 
+def _packed(address: str) -> tuple[int, bytes]:
+    """(family, packed) of a validated address, without ipaddress' cost (hot: once per pair)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    return family, socket.inet_pton(family, address)
+
+
 def _route_get(dst: str) -> Request:
-    address = ipaddress.ip_address(dst)
-    family = socket.AF_INET if address.version == 4 else socket.AF_INET6
-    body = struct.pack("=BBBBBBBBI", family, address.max_prefixlen, 0, 0, 0, 0, 0, 0, 0) + _nlas((1, address.packed))
+    family, packed = _packed(dst)
+    body = struct.pack("=BBBBBBBBI", family, len(packed) * 8, 0, 0, 0, 0, 0, 0, 0) + _nlas((1, packed))
     return Request(RTM_GETROUTE, NLM_F_REQUEST, body, f"look up the route to {dst}")
 
 
@@ -476,10 +481,9 @@ def route(add: bool, dst: str, *, gateway: str | None = None, oif: int | None = 
 
 def neighbour(add: bool, index: int, address: str, mac: str | None = None) -> Request:
     """RTM_NEWNEIGH of a permanent entry (replacing whatever the kernel had), or RTM_DELNEIGH."""
-    ip = ipaddress.ip_address(address)
-    family = socket.AF_INET if ip.version == 4 else socket.AF_INET6
+    family, packed = _packed(address)
     body = struct.pack("=BBHiHBB", family, 0, 0, index, NUD_PERMANENT if add else 0, 0, 0) + _nlas(
-        (1, ip.packed),  # NDA_DST
+        (1, packed),  # NDA_DST
         (2, bytes.fromhex(mac.replace(":", ""))) if add and mac else None,  # NDA_LLADDR
     )
     if add:

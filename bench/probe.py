@@ -1,12 +1,20 @@
 """Probe benchmark: the whole reachability matrix at once vs. one `ping -c1 -W1` per pair.
 
-    .venv/bin/python -m bench.probe [--sizes 50 200] [--timeout S (default: the agent's probe deadline)] [--sample 24]
+    .venv/bin/python -m bench.probe [--topology flat half-dead star] [--sizes 50 200]
+                                    [--timeout S (default: the agent's probe deadline)] [--sample 24]
 
-For each N it deploys, in a lab sandbox of its own (`mvl-<random>-*` namespaces,
-removed afterwards whatever happens), a design of N containers joined by one router
-namespace (see `star_design`), in which half of the N*(N-1) pairs answer (TTL 63)
-and the other half are dead and must time out. It then times
-`agent.probe.probe_hosts` over every pair, and the plain way,
+For each topology and N it deploys, in a lab sandbox of its own (`mvl-<random>-*`
+namespaces, removed afterwards whatever happens), a design of N containers:
+
+  flat       one bridge-mode macvlan network over two hosts: every pair answers, and
+             the N*(N-1) neighbour entries it needs are far past the kernel's table cap;
+  half-dead  the same network in private mode: pairs on one host never talk, pairs
+             across hosts do (about half of the pairs are dead and must time out);
+  star       one VLAN network per container, all joined by one router namespace,
+             half of the containers pointing at a gateway nobody holds (see `star_design`).
+
+It then times `agent.probe.probe_hosts` over every pair, split into its phases
+(resolving and pinning next hops, probing, unpinning), and the plain way,
 `ip netns exec SRC ping -c1 -W1 DST`, one pair after another. The plain way would
 take hours for N=200, so it runs on a sample of pairs (half live, half dead) and is
 extrapolated to the whole matrix from the per-pair means; the output says so.
@@ -23,6 +31,7 @@ import subprocess
 import time
 
 from agent.events import ListEventSink
+from agent.neighbours import pinned
 from agent.plan import HOST_NS, netns_name
 from agent.probe import probe_hosts
 from agent.run import PROBE_TIMEOUT, probe_jobs
@@ -31,6 +40,7 @@ from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.matrix import Endpoint, Matrix, Pair
 from designer.topology.model import Design
+from designer.topology.predict import predict
 
 FIRST_VID = 100
 
@@ -91,6 +101,25 @@ def star_design(n: int) -> tuple[Design, Matrix]:
     return design, Matrix(endpoints=endpoints, pairs=pairs)
 
 
+def flat_design(n: int, mode: str = "bridge") -> tuple[Design, Matrix]:
+    """N containers on one macvlan network (`mode`) spread over two hosts, and its predicted matrix."""
+    design = Design.model_validate(
+        {
+            "apiVersion": "mvlab/v1",
+            "kind": "Design",
+            "name": f"bench-flat-{mode}-{n}",
+            "hosts": {"h1": {"nics": ["eth1"]}, "h2": {"nics": ["eth1"]}},
+            "segments": {"lan": {"ports": ["h1.eth1", "h2.eth1"]}},
+            "networks": {"flat": {"parent": "eth1", "mode": mode, "subnet": "10.91.0.0/16"}},
+            "containers": {f"c{i}": {"host": f"h{1 + i % 2}", "networks": {"flat": {}}} for i in range(n)},
+        }
+    )
+    return design, predict(design, allocate(design))
+
+
+TOPOLOGIES = {"flat": flat_design, "half-dead": lambda n: flat_design(n, "private"), "star": star_design}
+
+
 def sequential_ping(namespace: str, address: str, timeout: float) -> bool:
     wait = str(max(1, round(timeout)))
     done = subprocess.run(
@@ -99,9 +128,9 @@ def sequential_ping(namespace: str, address: str, timeout: float) -> bool:
     return done.returncode == 0
 
 
-def bench_size(n: int, timeout: float, tries: int, sample: int) -> None:
+def bench_size(topology: str, n: int, timeout: float, tries: int, sample: int) -> None:
     deployment = "b" + secrets.token_hex(4)
-    design, matrix = star_design(n)
+    design, matrix = TOPOLOGIES[topology](n)
     plans = compile_plans(design, allocate(design), deployment, matrix)
     fabric = compile_fabric(design, deployment)
     try:
@@ -112,18 +141,29 @@ def bench_size(n: int, timeout: float, tries: int, sample: int) -> None:
         jobs = {host: probe_jobs(plan, targets[host]) for host, plan in plans.items()}
         pairs = sum(len(j) for j in jobs.values())
 
+        sources = {namespace for host_jobs in jobs.values() for namespace, _ in host_jobs}
+        addresses = {probe.dst_ip for host_jobs in jobs.values() for _, probe in host_jobs}
         started = time.monotonic()
-        results = probe_hosts(jobs, deployment, ListEventSink(), timeout=timeout, tries=tries)
+        with pinned(sources, addresses, timeout, tries) as resolution:
+            resolved = time.monotonic()
+            results = probe_hosts(jobs, deployment, ListEventSink(), timeout=timeout, tries=tries,
+                                  pin_neighbours=False)
+            probed = time.monotonic()
         concurrent = time.monotonic() - started
         events = [e for host_events in results.values() for e in host_events]
         live = sum(e.observed for e in events)
         wrong = [e for e in events if e.observed != e.expected]
 
-        print(f"N={n}: {pairs} pairs, {pairs - live} unreachable; sandbox built in {built:.1f} s")
-        print(f"  probe_hosts, all pairs at once: {concurrent:.2f} s "
-              f"= {concurrent / timeout:.2f} x the {timeout:g} s probe timeout ({tries} tries per pair)")
+        print(f"{topology} N={n}: {pairs} pairs, {pairs - live} unreachable; sandbox built in {built:.1f} s")
+        print(f"  probe_hosts, all pairs: {concurrent:.2f} s = {concurrent / timeout:.2f} x the {timeout:g} s "
+              f"probe deadline ({tries} tries per pair); {len(wrong)} pairs differ from the prediction")
+        print(f"    resolve+pin {resolved - started:.2f} s ({resolution.next_hops} next hops, "
+              f"{resolution.answered} answered, {resolution.learned} learned from answers, "
+              f"{resolution.requests} requests in {resolution.windows} windows of <= "
+              f"{min(resolution.window_size.values(), default=0)}), probe {probed - resolved:.2f} s, "
+              f"unpin {started + concurrent - probed:.2f} s")
         if wrong:
-            print(f"  !! {len(wrong)} pairs observed otherwise than the design predicts, e.g. {wrong[0]}")
+            print(f"  !! e.g. {wrong[0]}")
 
         per_pair = sequential_sample(events, plans, deployment, timeout, sample)
         extrapolated = live * per_pair[True] + (pairs - live) * per_pair[False]
@@ -141,7 +181,11 @@ def sequential_sample(events, plans, deployment: str, timeout: float, sample: in
     rng = random.Random(7)
     means = {}
     for live in (True, False):
-        chosen = rng.sample([e for e in events if e.observed is live], sample // 2)
+        of_kind = [e for e in events if e.observed is live]
+        chosen = rng.sample(of_kind, min(len(of_kind), sample // 2))
+        if not chosen:
+            means[live] = 0.0
+            continue
         started = time.monotonic()
         for event in chosen:
             assert namespace_of[event.src] != HOST_NS
@@ -152,13 +196,15 @@ def sequential_sample(events, plans, deployment: str, timeout: float, sample: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--topology", nargs="+", choices=sorted(TOPOLOGIES), default=["flat", "half-dead", "star"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--timeout", type=float, default=PROBE_TIMEOUT)
     parser.add_argument("--tries", type=int, default=3)
     parser.add_argument("--sample", type=int, default=24, help="pairs pinged one after another (half live)")
     args = parser.parse_args()
-    for n in args.sizes:
-        bench_size(n, args.timeout, args.tries, args.sample)
+    for topology in args.topology:
+        for n in args.sizes:
+            bench_size(topology, n, args.timeout, args.tries, args.sample)
 
 
 if __name__ == "__main__":

@@ -189,8 +189,8 @@ def killed_apply(wanted: HostPlan, target: Target, phase: str) -> None:
     deadline = time.monotonic() + 20
     while len(netns.list_namespaces(ns(wanted.deployment, "c"))) < enough and time.monotonic() < deadline:
         time.sleep(0.001)
-    if phase == "links":
-        time.sleep(0.01)
+    while phase == "links" and "eth0" not in links(ns(wanted.deployment, "c0")) and time.monotonic() < deadline:
+        pass  # the first container's link is made first: kill as soon as it is there
     child.kill()
     child.wait()
     assert child.returncode == -9
