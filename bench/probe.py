@@ -53,18 +53,9 @@ def star_design(n: int) -> tuple[Design, Matrix]:
     Containers 0..live-1 have a leg of the router as their gateway. The others are not
     joined to the router and point at a gateway nobody holds, so every pair with one of
     them in it is dead and must time out; with live = N/sqrt(2), half of the N*(N-1)
-    pairs answer. (Dead pairs must die on the way *to* them: a container that receives
-    echo requests but cannot send its replies keeps them queued for its gateway, and
-    the kernel builds every echo reply, in every namespace, from one ICMP socket per
-    CPU, whose send buffer those queued replies fill, so all namespaces stop answering
-    for seconds.)
-
-    Every container resolves one neighbour and the router `live`: a flat network would
-    need N*(N-1) ARP entries, and the kernel keeps one ARP table for all namespaces
-    (gc_thresh3, 1024 here), so a flat mesh of more than ~30 endpoints overflows it
-    within its 5 s grace time. One VLAN per network keeps each ARP broadcast between a
-    container and its router leg (on one shared L2, every leg of the router would
-    answer every ARP for the router).
+    pairs answer. Every pair crosses the router (TTL 63). One VLAN per network keeps each
+    ARP broadcast between a container and its router leg (on one shared L2, every leg of
+    the router would answer every ARP for the router).
     """
     live = round(n / math.sqrt(2))
     networks, legs, containers = {}, {}, {}
