@@ -1,7 +1,7 @@
 """Suite-wide guards.
 
-`machine_namespace_untouched` records the links, addresses, routes and forwarding
-sysctls of the machine's own network namespace before the suite and fails the run,
+`machine_namespace_untouched` records the links, addresses, routes, permanent neighbour
+entries and forwarding sysctls of the machine's own network namespace before the suite and fails the run,
 loudly, if anything differs afterwards. Tests must build everything inside
 namespaces they made themselves.
 """
@@ -35,8 +35,9 @@ def machine_namespace_state() -> dict:
         for a in entry.get("addr_info", [])
     )
     routes = sorted(json.dumps(r, sort_keys=True) for r in _ip_json("route", "show", "table", "all"))
+    pinned = sorted(json.dumps(n, sort_keys=True) for n in _ip_json("neigh", "show", "nud", "permanent"))
     sysctls = {name: Path("/proc/sys/net", name).read_text().strip() for name in SYSCTLS}
-    return {"links": links, "addresses": addresses, "routes": routes, "sysctls": sysctls}
+    return {"links": links, "addresses": addresses, "routes": routes, "pinned neighbours": pinned, "sysctls": sysctls}
 
 
 @pytest.fixture(scope="session", autouse=True)
