@@ -130,7 +130,7 @@ class _Key:
 
 def discover(views: list[_View], addresses: Iterable[str]) -> list[_Key]:
     """The (link, next hop) pairs the kernel would use, in each namespace, to reach each address."""
-    wanted = sorted(set(addresses))
+    wanted = sorted({str(ipaddress.ip_address(a)) for a in addresses})  # as the kernel writes them
     keys: dict[tuple[str, int, str], _Key] = {}
     for view in views:
         remote = [a for a in wanted if a not in view.local]

@@ -17,9 +17,10 @@ from agent.plan import HOST_NS, FinishedEvent, HostPlan, ProbeEvent, SandboxFabr
 from agent.probe import Job, ProbeSetupError, probe_hosts
 from agent.sandbox import sandbox_up
 
-# Two seconds, not one: when the first ARP request of a fresh pair is lost (a busy macvlan
-# broadcast queue), the kernel asks again only after retrans_time (1 s); a 1 s deadline would
-# report such a live pair as dead. A dead pair still costs one deadline in all, not one each.
+# Two seconds, not one: a next hop is asked for `PROBE_TRIES` times within the deadline
+# (agent.neighbours), and then each pair gets as many echo requests within it; an answer lost
+# to a busy macvlan broadcast queue is asked again 0.67 s later. Dead next hops and dead pairs
+# cost one deadline each in all (resolving, then probing), not one per pair.
 PROBE_TIMEOUT = 2.0
 PROBE_TRIES = 3
 Emit = Callable[[StepEvent | ProbeEvent | FinishedEvent], None]
