@@ -95,6 +95,25 @@ def test_a_flat_network_past_the_table_cap_is_observed_exactly_and_leaves_no_pin
     assert list((run_dir() / "pins").glob(f"{os.getpid()}-*")) == []
 
 
+def test_two_deployments_probing_at_once_share_the_machine_and_both_are_exact():
+    """A class: several sandboxes probe at the same time, within one machine-wide budget."""
+    overflows_before = arp_stat("table_fulls")
+    found: dict[str, list[ProbeEvent]] = {}
+
+    def one(dep: str) -> None:
+        found[dep] = deploy_and_probe(flat(40), dep)
+
+    with deployment_id() as first, deployment_id() as second:
+        threads = [threading.Thread(target=one, args=(dep,)) for dep in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(found) == sorted([first, second])
+    assert all(len(probes) == 40 * 39 and wrong(probes) == [] for probes in found.values())
+    assert arp_stat("table_fulls") == overflows_before
+
+
 @pytest.fixture
 def bystanders():
     """Two namespaces of this test's own, wired to each other, that know nothing of mvlab."""
