@@ -16,6 +16,11 @@ The model, step by step:
   the parent's ARP request (every matrix has the parent probe its children) leaves the
   neighbour entry behind. Interfaces on different parents, or on different hosts, talk
   when they share an L2 domain.
+* **Passthru parents.** A passthru child wears its parent's MAC, and the kernel hands it
+  every unicast frame the parent receives: a host address on that parent link gets the
+  broadcasts but never a reply or a ping, so it reaches nothing and nothing reaches it,
+  hairpin or not. Only that very link: the kernel hands tagged frames to its `NIC.VID`
+  links before the macvlan handler sees them.
 * **Source mode.** The kernel hands a source-mode child only frames from the source
   MACs it lists, and a design cannot list any, so a source-mode leg talks to nothing,
   siblings or not. (The issue first guessed "like vepa"; the sandbox shows otherwise.)
@@ -62,10 +67,13 @@ class Port:
     host: str
     domain: tuple
     hairpin: bool
+    stolen: bool  # a host link whose passthru child takes every unicast frame it receives
 
     def reaches(self, other: Port) -> bool:
         """Whether a frame from this interface arrives at `other` (and back)."""
         if self.domain != other.domain or "source" in (self.iface.mode, other.iface.mode):
+            return False
+        if self.stolen or other.stolen:
             return False
         if self.host != other.host or self.iface.parent != other.iface.parent:
             return True
@@ -137,8 +145,9 @@ class KernelModel:
 
     def __init__(self, design: Design, specs: list[NamespaceSpec]):
         self.nodes: dict[str, Node] = {}
+        passthru = {(s.host, i.parent) for s in specs for i in s.interfaces if i.mode == "passthru"}
         for spec in specs:
-            ports = [_port(design, spec, iface) for iface in spec.interfaces]
+            ports = [_port(design, spec, iface, passthru) for iface in spec.interfaces]
             node = Node(spec, ports)
             node.local = {a.ip for p in ports for a in p.iface.inet}
             node.routes = _routes(node)
@@ -208,14 +217,16 @@ class KernelModel:
         return None
 
 
-def _port(design: Design, spec: NamespaceSpec, iface: Interface) -> Port:
+def _port(design: Design, spec: NamespaceSpec, iface: Interface, passthru: set[tuple[str, str]]) -> Port:
+    """`passthru`: the (host, parent link) of every passthru child."""
+    stolen = iface.mode is None and (spec.host, iface.name) in passthru
     nic, vid = split_link(iface.parent)
     port_name = f"{spec.host}.{nic}"
     for name in sorted(design.segments):
         segment = design.segments[name]
         if port_name in segment.ports and (vid is None or vid in segment.vlans):
-            return Port(spec.endpoint, iface, spec.host, (name, vid), segment.hairpin)
-    return Port(spec.endpoint, iface, spec.host, ("", spec.host, nic, vid), False)
+            return Port(spec.endpoint, iface, spec.host, (name, vid), segment.hairpin, stolen)
+    return Port(spec.endpoint, iface, spec.host, ("", spec.host, nic, vid), False, stolen)
 
 
 def _routes(node: Node) -> list[RouteEntry]:

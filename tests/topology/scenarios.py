@@ -30,6 +30,18 @@ def two_hosts(mode: str, vlans=(), parent="eth1", **segment) -> dict:
     )
 
 
+def passthru_parent_address(hairpin: bool = False) -> dict:
+    """`two_hosts("passthru")` and two more hosts on the wire; host1 and host3 hold an address on eth1,
+    host4 has a shim. host1's eth1 is the parent of a's passthru child, host3's of none."""
+    parts = two_hosts("passthru", hairpin=hairpin)
+    parts["hosts"] |= {"host3": {"nics": ["eth1"]}, "host4": {"nics": ["eth1"]}}
+    parts["segments"]["sw"]["ports"] += ["host3.eth1", "host4.eth1"]
+    parts["hosts"]["host1"]["addresses"] = {"eth1": "10.0.0.1/24"}
+    parts["hosts"]["host3"]["addresses"] = {"eth1": "10.0.0.3/24"}
+    parts["hosts"]["host4"]["shim"] = {"network": "n", "ip": "10.0.0.250"}
+    return parts
+
+
 def vlans_and_router_host(forwarding: bool, gateways: bool = True) -> dict:
     """Two VLANs on one wire; host3 holds an address on each and maybe forwards."""
     gw10 = {"gateway": "172.16.10.1"} if gateways else {}

@@ -22,6 +22,7 @@ from tests.topology.factory import make_design
 from tests.topology.scenarios import (
     NET10,
     one_host,
+    passthru_parent_address,
     router_design,
     two_hosts,
     vlans_and_router_host,
@@ -58,6 +59,8 @@ SCENARIOS = {
     "bridge-and-vepa-hairpin": mixed_bridge_vepa(True),
     "two-hosts-private": two_hosts("private"),
     "two-hosts-passthru": two_hosts("passthru"),
+    "passthru-parent-address": passthru_parent_address(),
+    "passthru-parent-address-hairpin": passthru_parent_address(hairpin=True),
     "source-hairpin": one_host("source", hairpin=True, addresses={"eth1": "10.0.0.1/24"}),
     "two-hosts-source": two_hosts("source"),
     "vlan-not-carried": two_hosts("bridge", vlans=[200], parent="eth1.100"),

@@ -6,6 +6,7 @@ from tests.topology.factory import make_design, matrix_of, reach
 from tests.topology.scenarios import (
     NET10,
     one_host,
+    passthru_parent_address,
     router_design,
     two_hosts,
     vlans_and_router_host,
@@ -97,6 +98,19 @@ def test_legs_on_different_hosts_talk_over_the_wire_in_every_mode():
     for mode in ("bridge", "private", "vepa", "passthru"):
         m = matrix_of(make_design(**two_hosts(mode)))
         assert reach(m, "a", "10.0.0.11") == 64, mode
+
+
+def test_a_host_address_on_the_parent_of_its_own_passthru_child_is_cut_off_from_the_wire():
+    """The passthru child wears the parent's MAC and takes every unicast frame the parent receives."""
+    for hairpin in (False, True):
+        m = matrix_of(make_design(**passthru_parent_address(hairpin)))
+        others = ("10.0.0.10", "10.0.0.11", "10.0.0.3", "10.0.0.250")
+        assert [reach(m, "host1", ip) for ip in others] == [None] * 4
+        assert [reach(m, src, "10.0.0.1") for src in ("a", "b", "host3", "host4")] == [None] * 4
+        # host3's eth1 is the parent of no passthru child: its address and the wire still meet
+        assert reach(m, "host3", "10.0.0.10") == 64
+        assert reach(m, "host4", "10.0.0.3") == 64
+        assert reach(m, "a", "10.0.0.11") == 64
 
 
 def test_a_vlan_the_segment_does_not_carry_isolates_the_hosts():

@@ -220,6 +220,16 @@ def test_passthru_on_different_hosts_is_fine():
     assert found(change) == set()
 
 
+def test_a_host_address_on_the_parent_of_its_own_passthru_child_is_a_warning():
+    def change(d, host="host2", mode="passthru"):
+        d["networks"]["n20"]["mode"] = mode
+        d["hosts"][host]["addresses"] = {"eth1.20": "10.20.0.2/24"}
+
+    assert found(change) == {("warning", "passthru-parent-address", "hosts.host2.addresses.eth1.20")}
+    assert found(lambda d: change(d, host="host1")) == set()  # no passthru child on host1's eth1.20
+    assert found(lambda d: change(d, mode="bridge")) == set()
+
+
 def test_several_bridge_networks_may_share_a_parent():
     def change(d):
         d["networks"]["n30"] = {"parent": "eth1.20", "subnet": "10.30.0.0/24"}

@@ -128,6 +128,17 @@ def _passthru(design: Design, facts: Facts, report: Report) -> None:
             continue
         for host, used_at in facts.network_hosts[name].items():
             children = [leg.path for leg in facts.legs if leg.network == name and leg.host == host]
+            address = design.hosts[host].addresses.get(net.parent)
+            if children and address is not None:
+                report.warning(
+                    "passthru-parent-address",
+                    f"hosts.{host}.addresses.{net.parent}",
+                    f"{address} on {net.parent} is cut off from its wire: the passthru child of network "
+                    f"{name} ({children[0]}) wears the MAC of {net.parent} and takes every unicast frame "
+                    f"{net.parent} receives",
+                    f"put this address on another NIC or VLAN, or use mode bridge for {name} "
+                    f"(and a shim for {host} to reach its own containers)",
+                )
             shim = design.hosts[host].shim
             if shim is not None and shim.network == name:
                 children.append(f"hosts.{host}.shim")
