@@ -55,6 +55,15 @@ class StaticRoute:
     via: str | None = None
     dev: str | None = None
 
+    @property
+    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        """`dst` as a network: `default` is the default route of the next hop's family, as the agent
+        (and `ip route`) read it."""
+        if self.dst != "default":
+            return ipaddress.ip_network(self.dst)
+        v6 = self.via is not None and ipaddress.ip_address(self.via).version == 6
+        return ipaddress.ip_network("::/0" if v6 else "0.0.0.0/0")
+
 
 @dataclass(frozen=True)
 class NamespaceSpec:
@@ -122,7 +131,8 @@ def _endpoint_namespace(
         interfaces.append(
             Interface(f"eth{len(interfaces)}", net.parent, net.mode, network, addresses, leg.mac)
         )
-    routes = _default_routes(design, interfaces, endpoint.routes) + _static_routes(endpoint.routes)
+    static = _static_routes(endpoint.routes)
+    routes = _default_routes(design, interfaces, static) + static
     masquerade: tuple[tuple[str, str], ...] = ()
     if isinstance(endpoint, Router) and endpoint.masquerade is not None:
         out = next((i for i in interfaces if i.network == endpoint.masquerade), None)
@@ -141,7 +151,9 @@ def _endpoint_namespace(
     )
 
 
-def _default_routes(design: Design, interfaces: list[Interface], given: list[RouteSpec]) -> list[StaticRoute]:
+def _default_routes(
+    design: Design, interfaces: list[Interface], given: list[StaticRoute]
+) -> list[StaticRoute]:
     """Default routes via the gateway of the first network that has one (IPv4 and IPv6 apart).
 
     Skipped when the routes already name a default, or the gateway is the endpoint's own
@@ -149,7 +161,7 @@ def _default_routes(design: Design, interfaces: list[Interface], given: list[Rou
     """
     routes = []
     for family, field, default in ((4, "gateway", "default"), (6, "ipv6_gateway", "::/0")):
-        if any(_is_default(r.to, family) for r in given):
+        if any(r.network.prefixlen == 0 and r.network.version == family for r in given):
             continue
         for iface in interfaces:
             gateway = getattr(design.networks[iface.network], field)
@@ -158,12 +170,6 @@ def _default_routes(design: Design, interfaces: list[Interface], given: list[Rou
                 routes.append(StaticRoute(default, via=gateway))
                 break
     return routes
-
-
-def _is_default(to: str, family: int) -> bool:
-    return (to == "default" and family == 4) or (
-        to in {"0.0.0.0/0", "::/0"} and ipaddress.ip_network(to).version == family
-    )
 
 
 def _has_family(iface: Interface, family: int) -> bool:

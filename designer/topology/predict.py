@@ -55,7 +55,6 @@ from designer.topology.namespaces import Interface, NamespaceSpec, namespaces, s
 INITIAL_TTL = 64  # Linux's default TTL and IPv6 hop limit
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
-DEFAULT = {"default": ipaddress.ip_network("0.0.0.0/0")}
 
 
 @dataclass(frozen=True)
@@ -233,7 +232,7 @@ def _routes(node: Node) -> list[RouteEntry]:
     routes = [RouteEntry(a.network, port, None) for port in node.ports for a in port.iface.inet]
     by_name = {port.iface.name: port for port in node.ports}
     for route in node.spec.routes:
-        dst = DEFAULT.get(route.dst) or ipaddress.ip_network(route.dst)
+        dst = route.network
         if route.dev is not None:
             if route.dev in by_name:
                 routes.append(RouteEntry(dst, by_name[route.dev], None))

@@ -39,6 +39,12 @@ def mixed_bridge_vepa(hairpin: bool) -> dict:
     return parts
 
 
+def ipv6_default_route() -> dict:
+    parts = with_ipv6(router_design(None), uplink_gateway=True)
+    parts["containers"]["server"]["routes"] = [{"to": "default", "via": "fd00:2::1"}]
+    return parts
+
+
 def shim_and_parent_address() -> dict:
     parts = one_host("bridge", addresses={"eth1": "10.0.0.1/24"}, shim={"network": "n", "ip": "10.0.0.250"})
     parts["networks"]["n"]["ip_range"] = "10.0.0.0/25"
@@ -70,6 +76,7 @@ SCENARIOS = {
     "router-masquerade": router_design("uplink"),
     "router-ipv6": with_ipv6(router_design(None), uplink_gateway=True),
     "router-masquerade-ipv6": with_ipv6(router_design("uplink"), uplink_gateway=False),
+    "router-ipv6-default-route": ipv6_default_route(),
 }
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from designer.topology.ipam import allocate
+from designer.topology.namespaces import namespaces
 from tests.topology.factory import make_design, matrix_of, reach
 from tests.topology.scenarios import (
     NET10,
@@ -205,6 +209,19 @@ def test_ipv6_addresses_are_pinged_too_and_routed_like_ipv4():
     assert reach(m, "client", "fd00:2::2") == 63
     assert reach(m, "server", "fd00:1::2") == 63
     assert reach(m, "client", "fd00:2::1") == 64  # the router's far address, delivered locally
+
+
+def test_default_via_an_ipv6_next_hop_is_the_ipv6_default_route():
+    """As the agent and `ip route` read it; it replaces the default route via the IPv6 gateway."""
+    parts = with_ipv6(router_design(None), uplink_gateway=False)
+    parts["containers"]["server"]["routes"] = [{"to": "default", "via": "fd00:2::1"}]
+    m = matrix_of(make_design(**parts))
+    assert reach(m, "server", "fd00:1::2") == 63
+    assert reach(m, "server", "10.1.0.10") is None  # IPv4 has no default route
+    parts["networks"]["uplink"]["ipv6_gateway"] = "fd00:2::1"
+    design = make_design(**parts)
+    server = next(s for s in namespaces(design, allocate(design)) if s.endpoint == "server")
+    assert [r.network for r in server.routes] == [ipaddress.ip_network("::/0")]  # one, or the kernel refuses
 
 
 def test_ipv6_is_never_masqueraded():
