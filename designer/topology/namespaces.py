@@ -192,10 +192,7 @@ def _host_namespace(design: Design, name: str) -> NamespaceSpec:
         address = f"{shim.ip}/{32 if v4 else 128}"
         mac = mac_from_ip(shim.ip) if v4 else None
         interfaces.append(Interface(link, net.parent, "bridge", shim.network, (address,), mac))
-        routes += [
-            StaticRoute(str(target), dev=link)
-            for target in _shim_targets(net.ip_range or net.subnet, interfaces)
-        ]
+        routes += [StaticRoute(str(target), dev=link) for target in shim_targets(design, name)]
     routes += _static_routes(host.routes)
     return NamespaceSpec(
         endpoint=name,
@@ -208,14 +205,17 @@ def _host_namespace(design: Design, name: str) -> NamespaceSpec:
     )
 
 
-def _shim_targets(
-    target: str, interfaces: list[Interface]
-) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """Where the shim's route goes: the range, or its two halves when a host address already
-    has the very same connected route (the kernel refuses a second route to the same
-    prefix; the halves are more specific, so the shim wins, as it must)."""
-    network = ipaddress.ip_network(target)
-    connected = {ipaddress.ip_interface(a).network for i in interfaces if i.mode is None for a in i.addresses}
+def shim_targets(design: Design, name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Where the shim of host `name` routes (nowhere without a shim): its network's range, or
+    the range's two halves when a host address already has the very same connected route (the
+    kernel refuses a second route to the same prefix; the halves are more specific, so the shim
+    wins, as it must)."""
+    host = design.hosts[name]
+    net = design.networks.get(host.shim.network) if host.shim is not None else None
+    if net is None:
+        return []
+    network = ipaddress.ip_network(net.ip_range or net.subnet)
+    connected = {ipaddress.ip_interface(a).network for a in host.addresses.values()}
     if network in connected and network.prefixlen < network.max_prefixlen:
         return list(network.subnets(prefixlen_diff=1))
     return [network]

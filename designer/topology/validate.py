@@ -16,12 +16,13 @@ from designer.topology.checks.context import Facts, Report
 from designer.topology.checks.macs import check_macs
 from designer.topology.checks.names import check_names
 from designer.topology.checks.references import check_references
+from designer.topology.checks.routes import check_routes
 from designer.topology.checks.wiring import check_wiring
 from designer.topology.ipam import allocate
 from designer.topology.issues import Issue
 from designer.topology.model import Design
 
-RULES = (check_references, check_names, check_wiring, check_addresses, check_macs)
+RULES = (check_references, check_names, check_wiring, check_addresses, check_routes, check_macs)
 # IPAM needs subnets of the right family and given addresses inside them; until then it is not run
 IPAM_PRECONDITIONS = frozenset({"address-family", "address-outside-subnet", "range-outside-subnet"})
 

@@ -99,3 +99,23 @@ def with_ipv6(parts: dict, uplink_gateway: bool) -> dict:
     parts["routers"]["r1"]["networks"]["inside"]["ipv6"] = "fd00:1::1"
     parts["routers"]["r1"]["networks"]["uplink"]["ipv6"] = "fd00:2::1"
     return parts
+
+
+def near_miss_routes() -> dict:
+    """`router_design` with IPv6 and routes beside those the namespaces already hold, all of which
+    the kernel accepts: a shorter and a longer prefix than a connected subnet, a host route to an
+    own address, an IPv6 route to a connected prefix (metric 1024 beside the kernel's 256), a
+    shorter prefix than the shim's."""
+    parts = with_ipv6(router_design(None, server_gateway=True), uplink_gateway=True)
+    parts["containers"]["client"]["routes"] = [
+        {"to": "10.1.0.0/23", "via": "10.1.0.1"},
+        {"to": "10.1.0.0/25", "via": "10.1.0.1"},
+        {"to": "10.1.0.10/32", "via": "10.1.0.1"},
+        {"to": "fd00:1::/64", "via": "fd00:1::1"},
+    ]
+    parts["hosts"]["host1"]["shim"] = {"network": "uplink", "ip": "10.2.0.250"}
+    parts["hosts"]["host1"]["routes"] = [
+        {"to": "10.2.0.0/23", "via": "10.2.0.1"},
+        {"to": "10.1.0.0/24", "via": "10.2.0.1"},
+    ]
+    return parts

@@ -21,6 +21,7 @@ from tests.kernel.lab import deployment_id
 from tests.topology.factory import make_design
 from tests.topology.scenarios import (
     NET10,
+    near_miss_routes,
     one_host,
     passthru_parent_address,
     router_design,
@@ -77,6 +78,7 @@ SCENARIOS = {
     "router-ipv6": with_ipv6(router_design(None), uplink_gateway=True),
     "router-masquerade-ipv6": with_ipv6(router_design("uplink"), uplink_gateway=False),
     "router-ipv6-default-route": ipv6_default_route(),
+    "near-miss-routes": near_miss_routes(),
 }
 
 

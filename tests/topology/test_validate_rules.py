@@ -10,6 +10,8 @@ import pytest
 from designer.topology.model import Design
 from designer.topology.validate import validate
 from designer.topology.yamlio import load_design
+from tests.topology.factory import make_design
+from tests.topology.scenarios import near_miss_routes
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
 
@@ -348,6 +350,109 @@ def test_route_via_an_address_off_every_attached_network():
         d["containers"]["c2"]["routes"] = [{"to": "10.99.0.0/16", "via": "10.20.0.1"}]
 
     assert {p for _, c, p in found(change) if c == "unreachable-next-hop"} == {"containers.c1.routes.0.via"}
+
+
+# routes the namespace already has
+
+
+def routes(element: str, *pairs: tuple[str, str], before=lambda d: None):
+    """A change that gives `element` (`containers.c1`, `hosts.gw`) routes (to, via), after `before`."""
+    kind, name = element.split(".")
+
+    def change(d):
+        before(d)
+        d[kind][name]["routes"] = [{"to": to, "via": via} for to, via in pairs]
+
+    return change
+
+
+def shim(range_=None):
+    def change(d):
+        d["hosts"]["host1"]["shim"] = {"network": "n10", "ip": "10.10.0.250"}
+        if range_:
+            d["networks"]["n10"]["ip_range"] = range_
+
+    return change
+
+
+def ipv6(d):
+    d["networks"]["n20"]["ipv6_subnet"] = "fd00:20::/64"
+    d["containers"]["c2"]["networks"]["n20"]["ipv6"] = "fd00:20::12"
+
+
+# each refused by the kernel too (test_routes_kernel.py): (change, path of the route-exists error)
+REFUSED = [
+    pytest.param(
+        routes("containers.c1", ("10.10.0.0/24", "10.10.0.1")), "containers.c1.routes.0.to", id="connected"
+    ),
+    pytest.param(
+        routes("containers.c2", ("10.99.0.0/16", "10.20.0.1"), ("10.20.0.0/24", "10.10.0.1")),
+        "containers.c2.routes.1.to",
+        id="connected-other-leg",
+    ),
+    pytest.param(
+        routes("hosts.gw", ("10.10.0.0/24", "10.10.0.5")), "hosts.gw.routes.0.to", id="host-address"
+    ),
+    pytest.param(
+        routes("hosts.host1", ("10.10.0.0/24", "10.10.0.1"), before=shim()),
+        "hosts.host1.routes.0.to",
+        id="shim",
+    ),
+    pytest.param(
+        routes("hosts.host1", ("10.10.0.0/25", "10.10.0.1"), before=shim("10.10.0.0/25")),
+        "hosts.host1.routes.0.to",
+        id="shim-range",
+    ),
+    pytest.param(
+        routes("containers.c2", ("10.99.0.0/16", "10.20.0.1"), ("10.99.0.0/16", "10.20.0.5")),
+        "containers.c2.routes.1.to",
+        id="twice",
+    ),
+    pytest.param(
+        routes("containers.c2", ("default", "10.20.0.1"), ("0.0.0.0/0", "10.20.0.5")),
+        "containers.c2.routes.1.to",
+        id="default-twice",
+    ),
+    pytest.param(
+        routes("containers.c2", ("default", "fd00:20::1"), ("::/0", "fd00:20::5"), before=ipv6),
+        "containers.c2.routes.1.to",
+        id="ipv6-twice",
+    ),
+]
+# each installed by the kernel (test_routes_kernel.py)
+BESIDE = [
+    pytest.param(
+        routes("containers.c1", ("10.10.0.0/25", "10.10.0.1"), ("10.10.0.0/23", "10.10.0.1")),
+        id="other-lengths",
+    ),
+    pytest.param(routes("containers.c1", ("10.10.0.11/32", "10.10.0.1")), id="own-address"),
+    pytest.param(
+        routes("hosts.host1", ("10.10.0.0/24", "10.10.0.1"), before=shim("10.10.0.0/25")),
+        id="beside-shim-range",
+    ),
+    pytest.param(routes("hosts.host1", ("10.10.0.0/23", "10.10.0.1"), before=shim()), id="shorter-than-shim"),
+    pytest.param(routes("containers.c2", ("fd00:20::/64", "fd00:20::1"), before=ipv6), id="ipv6-connected"),
+    pytest.param(
+        routes("containers.c2", ("default", "fd00:20::1"), ("default", "10.20.0.1"), before=ipv6),
+        id="default-each-family",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "path"), REFUSED)
+def test_a_route_to_a_prefix_the_namespace_already_routes(change, path):
+    """The kernel refuses it (File exists): IPv4 connected and static routes both have metric 0."""
+    assert found(change) == {("error", "route-exists", path)}
+
+
+@pytest.mark.parametrize("change", BESIDE)
+def test_a_route_beside_the_namespaces_own_is_fine(change):
+    """Another prefix length is another route; IPv6 connected routes have metric 256, static ones 1024."""
+    assert found(change) == set()
+
+
+def test_routes_beside_the_kernels_own_in_the_kernel_scenario_are_accepted():
+    assert validate(make_design(**near_miss_routes())) == []
 
 
 # MACs
