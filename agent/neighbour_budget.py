@@ -6,8 +6,12 @@ never changes). Permanent entries are exempt from that cap (Linux 4.19 and later
 so mvlab resolves next hops itself and pins the answers (`agent.neighbours`); what
 still costs the table is the short-lived entry a responder's kernel makes for the
 requester when it answers, until mvlab pins it too. This module hands out that
-cost: one resolver at a time per machine (a `flock`), each allowed a window of at
-most half of what the table has free, so everybody else keeps the other half.
+cost: one window of requests at a time per machine (a `flock`), each window at most
+half of what the table has free, so everybody else keeps the other half.
+
+A prober holds the turn only while it sends one window of requests and takes their answers
+(milliseconds); waiting out the deadline of next hops that never answer costs the table
+nothing and is done without it, so the sandboxes of a class resolve side by side.
 
 What is free: `gc_thresh3` minus the table's entries (`/proc/net/stat/*_cache`,
 which counts every namespace's) plus the entries mvlab's probers have pinned
@@ -18,7 +22,6 @@ table's total but not against its cap).
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 import socket
@@ -127,12 +130,24 @@ class Budget:
 
 
 class PinRegistry:
-    """This prober's registration of what it has pinned, so that other probers can count it."""
+    """One prober among the machine's: its registration of what it has pinned (so that the others
+    count it), and its turns at the table (one prober at a time has requests unsettled)."""
 
     def __init__(self, directory: Path | None = None):
         self.directory = directory or run_dir()
         self.path = self.directory / "pins" / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.counts = {socket.AF_INET: 0, socket.AF_INET6: 0}
+        self.lock = os.open(self.directory / "resolve.lock", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o444)
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the machine's one resolver turn (flock: it needs no write access, and a crashed
+        holder's turn ends with its process)."""
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self.lock, fcntl.LOCK_UN)
 
     def add(self, family: int, count: int) -> None:
         self.counts[family] += count
@@ -140,6 +155,7 @@ class PinRegistry:
 
     def close(self) -> None:
         self.path.unlink(missing_ok=True)
+        os.close(self.lock)
 
     def budget(self, family: int) -> Budget:
         mine = self.counts[family]
@@ -160,20 +176,3 @@ class PinRegistry:
                     f"report live pairs as dead"
                 )
             time.sleep(0.1)
-
-
-@contextlib.contextmanager
-def resolver_turn(directory: Path) -> Iterator[None]:
-    """Hold the machine's one resolver turn (probers of every process and deployment queue here)."""
-    fd = os.open(directory / "resolve.lock", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o444)  # flock needs no write
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                break
-            except OSError as err:  # EINTR
-                if err.errno != errno.EINTR:
-                    raise
-        yield
-    finally:
-        os.close(fd)

@@ -37,10 +37,10 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agent import netns, rtnl
-from agent.neighbour_budget import PinRegistry, resolver_turn
+from agent.neighbour_budget import PinRegistry
 
 ETH_P_ARP, ETH_P_IPV6 = 0x0806, 0x86DD
 ARP_REQUEST, ARP_REPLY = 1, 2
@@ -271,7 +271,7 @@ class Resolution:
     pinned: int = 0
     seconds: float = 0.0  # discover, resolve and pin
     resolve_seconds: float = 0.0
-    window_size: dict[int, int] = field(default_factory=dict)
+    window_size: int = 0  # the smallest window granted
 
 
 class _Resolver:
@@ -285,30 +285,36 @@ class _Resolver:
                     self.by_mac[link.address].append((view, link.index))
         self.sockets = {view.arp: (view, socket.AF_INET) for view in views} | {
             view.nd: (view, socket.AF_INET6) for view in views}
+        self.families = {key.family for key in keys}
         self.report = Resolution(next_hops=len(keys))
 
     def run(self) -> Resolution:
         started = time.monotonic()
-        families = {key.family for key in self.keys}
-        with resolver_turn(self.pins.registry.directory), selectors.DefaultSelector() as selector:
+        with selectors.DefaultSelector() as self.selector:
             for sock in self.sockets:
-                selector.register(sock, selectors.EVENT_READ)
-            self.selector = selector
-            windows = {family: self.pins.registry.wait_for_room(family).window for family in families}
-            self.report.window_size = windows
-            window = min(windows.values(), default=1)
+                self.selector.register(sock, selectors.EVENT_READ)
             for _ in range(self.tries):
                 round_started = time.monotonic()
                 todo = [key for key in self.keys if key.mac is None]
+                start = 0
+                while start < len(todo):
+                    with self.pins.registry.turn():
+                        window = self._window()
+                        self._send([key for key in todo[start : start + window] if key.mac is None])
+                        self._settle(WINDOW_WAIT)
+                    start += window
                 if not todo:
                     break
-                for start in range(0, len(todo), window):
-                    self._send([key for key in todo[start : start + window] if key.mac is None])
-                    self._settle(WINDOW_WAIT)
                 self._settle(round_started + self.deadline / self.tries - time.monotonic(), until_all=True)
         self.report.answered = sum(key.mac is not None for key in self.keys)
         self.report.resolve_seconds = time.monotonic() - started
         return self.report
+
+    def _window(self) -> int:
+        """Requests this prober may have unsettled now: the least any table it asks of allows."""
+        window = min(self.pins.registry.wait_for_room(family).window for family in self.families)
+        self.report.window_size = min(window, self.report.window_size or window)
+        return window
 
     def _send(self, keys: list[_Key]) -> None:
         self.report.windows += 1
