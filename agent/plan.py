@@ -307,3 +307,25 @@ class HostFacts(_Strict):
     veth: bool
     ipvlan: bool
     nics: tuple[NicFacts, ...] = ()
+
+
+class TableRoom(_Strict):
+    """One neighbour table of the machine (every namespace shares it): its cap, what counts against
+    the cap now, and how many free entries an mvlab probe needs to start."""
+
+    cap: int
+    in_use: int
+    probe_needs: int
+
+    @property
+    def free(self) -> int:
+        return max(0, self.cap - self.in_use)
+
+
+class Room(_Strict):
+    """What a lab agent's machine has free, sent with every heartbeat; the site places sandboxes by it."""
+
+    memory_available: int  # bytes, /proc/meminfo MemAvailable
+    memory_total: int  # bytes, MemTotal
+    neighbours: dict[Literal["ipv4", "ipv6"], TableRoom]
+    sandboxes: int  # lab sandboxes on the machine now (fabric namespaces)

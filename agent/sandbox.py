@@ -23,11 +23,18 @@ from dataclasses import dataclass
 
 from agent import netns, rtnl
 from agent.apply import ApplyError, ApplyReport, Emit, Target, apply_plan, do_requests
-from agent.plan import HostPlan, SandboxFabric, StepEvent, netns_name, owner_mark
+from agent.plan import NETNS_PREFIX, HostPlan, SandboxFabric, StepEvent, netns_name, owner_mark
 
 
 def fabric_ns(deployment: str) -> str:
     return netns_name(deployment, ".fabric")
+
+
+def sandboxes_here() -> list[str]:
+    """The deployments that have a lab sandbox on this machine (one fabric namespace each)."""
+    suffix = fabric_ns("").removeprefix(NETNS_PREFIX)
+    return [name.removeprefix(NETNS_PREFIX).removesuffix(suffix)
+            for name in netns.list_namespaces(NETNS_PREFIX) if name.endswith(suffix)]
 
 
 def host_ns(deployment: str, host: str) -> str:

@@ -37,6 +37,7 @@ from agent.apply import Target, teardown
 from agent.events import RedisEventSink
 from agent.facts import host_facts
 from agent.plan import DEPLOYMENT_RE, FinishedEvent, HostPlan, SandboxFabric, StepEvent
+from agent.room import measure_room
 from agent.run import HostResult, apply_host, probe_applied, run_sandbox
 from agent.sandbox import sandbox_down as remove_sandbox
 
@@ -237,8 +238,18 @@ def check_deployment(deployment: object) -> str:
     return deployment
 
 
+def room_or_none() -> dict | None:
+    """The machine's room for sandboxes; None when it cannot be read (the site then ranks this agent last)."""
+    try:
+        return measure_room().model_dump(mode="json")
+    except OSError:
+        log.exception("agent %s cannot measure its room", config().name)
+        return None
+
+
 class Heartbeat(threading.Thread):
-    """Writes `mvlab:agent:<name>` with a short TTL every few seconds while the agent runs."""
+    """Writes `mvlab:agent:<name>` with a short TTL every few seconds while the agent runs; a lab
+    agent's beat also carries its machine's room (`agent.room`)."""
 
     def __init__(self, cfg: AgentConfig):
         super().__init__(name="mvlab-heartbeat", daemon=True)
@@ -249,6 +260,8 @@ class Heartbeat(threading.Thread):
     def beat(self) -> None:
         facts = host_facts(self.cfg.name, self.cfg.allowed_nics).model_dump(mode="json")
         value = {"name": self.cfg.name, "time": time.time(), "facts": facts, "sandbox": self.cfg.sandbox}
+        if self.cfg.sandbox:
+            value["room"] = room_or_none()
         self.client.set(heartbeat_key(self.cfg.name), json.dumps(value), ex=HEARTBEAT_TTL)
 
     def run(self) -> None:

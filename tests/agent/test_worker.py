@@ -4,6 +4,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,7 +17,8 @@ from celery import Celery
 
 from agent import netns
 from agent.events import parse_event, stream_key
-from agent.plan import FinishedEvent, HostFacts, ProbeEvent, StepEvent, netns_name
+from agent.neighbour_budget import gc_thresh3
+from agent.plan import FinishedEvent, HostFacts, ProbeEvent, Room, StepEvent, netns_name
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design
@@ -92,6 +94,16 @@ def test_heartbeat_announces_the_agent_with_its_facts(agent_name):
     facts = HostFacts.model_validate(beat["facts"])
     assert facts.agent == agent_name and facts.macvlan
     assert 0 < client.ttl(f"mvlab:agent:{agent_name}") <= 15
+
+
+def test_a_lab_agents_heartbeat_carries_the_room_its_machine_has(agent_name):
+    room = Room.model_validate(json.loads(redis.Redis.from_url(BROKER).get(f"mvlab:agent:{agent_name}"))["room"])
+    assert 0 < room.memory_available <= room.memory_total
+    assert {family: table.cap for family, table in room.neighbours.items()} == {
+        "ipv4": gc_thresh3(socket.AF_INET), "ipv6": gc_thresh3(socket.AF_INET6)
+    }
+    assert all(0 <= table.in_use <= table.cap and table.probe_needs > 0 for table in room.neighbours.values())
+    assert room.sandboxes >= 0
 
 
 def test_facts_task_answers_host_facts(site, agent_name):
