@@ -1,7 +1,8 @@
 """Which agents are alive: their heartbeat keys in Redis, mirrored into the Agent model.
 
-An agent SETs `mvlab:agent:<name>` to `{"name", "time", "facts", "sandbox"}` with a
-short TTL; the key being present is what "alive" means.
+An agent SETs `mvlab:agent:<name>` to `{"name", "time", "facts", "sandbox", "room"}` with a
+short TTL; the key being present is what "alive" means. `room` (lab agents only, an
+`agent.plan.Room`) is what the agent's machine has free now; it is not stored.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
+from agent.plan import Room
 from designer.models import Agent
 from designer.redis_client import sync_client
 
@@ -23,6 +27,7 @@ class AgentStatus:
     last_seen: dt.datetime | None
     facts: dict
     sandbox: bool
+    room: Room | None = None  # from the live heartbeat; None when dead or not advertised
 
 
 def heartbeat_key(name: str) -> str:
@@ -56,6 +61,13 @@ def _mirror(name: str, beat: dict) -> Agent:
     return agent
 
 
+def _room(beat: dict) -> Room | None:
+    try:
+        return Room.model_validate(beat["room"]) if beat.get("room") is not None else None
+    except ValidationError:
+        return None
+
+
 def is_alive(name: str) -> bool:
     """True when the agent's heartbeat key is present."""
     return bool(sync_client().exists(heartbeat_key(name)))
@@ -64,13 +76,14 @@ def is_alive(name: str) -> bool:
 def refresh() -> list[AgentStatus]:
     """Mirrors every present heartbeat into the database; answers all agents ever seen."""
     client = sync_client()
-    alive: set[str] = set()
+    rooms: dict[str, Room | None] = {}
     for key in client.scan_iter(match=f"{HEARTBEAT_PREFIX}*"):
         beat = _parse(client.get(key))
         if beat is not None:
             name = key.removeprefix(HEARTBEAT_PREFIX)
             _mirror(name, beat)
-            alive.add(name)
+            rooms[name] = _room(beat)
     return [
-        AgentStatus(a.name, a.name in alive, a.last_seen, a.facts, a.sandbox) for a in Agent.objects.all()
+        AgentStatus(a.name, a.name in rooms, a.last_seen, a.facts, a.sandbox, rooms.get(a.name))
+        for a in Agent.objects.all()
     ]

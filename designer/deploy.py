@@ -4,6 +4,8 @@
 site worker, task `designer.run_deployment`) compiles the plans, dispatches them through
 Celery to the agents' queues, watches every host until it answers, its agent stops
 sending heartbeats, or the time runs out, and then stores the results (`finish`).
+A sandbox is placed on the live lab agent with the most room (`designer.placement`) and
+recorded with it, so its run and its teardown go to that agent.
 
 Two deployments of the same design, or two to the same agent, never run at once: the
 check and the insert happen under one Redis lock, and a conflicting request is refused
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from designer import agents, designs, results
+from designer import agents, designs, placement, results
 from designer.celery import app as celery_app
 from designer.errors import Refused
 from designer.events import publish_state
@@ -32,6 +35,7 @@ from designer.redis_client import sync_client
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.issues import errors_in
+from designer.topology.model import Design as DesignModel
 
 State = Deployment.State
 LOCK_NAME = "mvlab:lock:deploy"
@@ -131,8 +135,34 @@ def _host_mapping(hosts: set[str], sandbox: bool, mapping: dict[str, str] | None
     return mapping
 
 
-def _insert(version: DesignVersion, sandbox: bool, mapping: dict[str, str], hosts: list[str]) -> Deployment:
-    """Creates the row with a fresh short id (retrying in the rare case the id is taken)."""
+def _lab_candidates() -> list[placement.Candidate]:
+    """The live lab agents, each with the sandboxes this site has recorded on it."""
+    placed: Counter[str] = Counter()
+    building: Counter[str] = Counter()
+    holding = Deployment.objects.filter(sandbox=True, state__in=Deployment.HOLDING_STATES)
+    for hosts, state in holding.values_list("hosts", "state"):
+        for agent in {info["agent"] for info in hosts.values()}:
+            placed[agent] += 1
+            building[agent] += state in (State.PENDING, State.DEPLOYING)
+    return [
+        placement.Candidate(s.name, s.room, placed[s.name], building[s.name])
+        for s in agents.refresh()
+        if s.alive and s.sandbox
+    ]
+
+
+def _sandbox_agent(design: DesignModel) -> str:
+    """The live lab agent with the most room for a sandbox of `design` (designer.placement)."""
+    namespaces = len(design.hosts) + len(design.containers) + len(design.routers) + 1  # + the fabric
+    need = placement.sandbox_memory(namespaces)
+    return placement.choose(_lab_candidates(), need, settings.MVLAB_LAB_AGENT)
+
+
+def _insert(
+    version: DesignVersion, sandbox: bool, mapping: dict[str, str], where: dict[str, str]
+) -> Deployment:
+    """Creates the row with a fresh short id (retrying in the rare case the id is taken);
+    `where` names each host's agent (the chosen lab agent for every host of a sandbox)."""
     for _ in range(10):
         try:
             with transaction.atomic():
@@ -141,7 +171,7 @@ def _insert(version: DesignVersion, sandbox: bool, mapping: dict[str, str], host
                     version=version,
                     sandbox=sandbox,
                     agents=mapping,
-                    hosts={h: results.empty_host(mapping.get(h, settings.MVLAB_LAB_AGENT)) for h in hosts},
+                    hosts={host: results.empty_host(agent) for host, agent in where.items()},
                 )
         except IntegrityError:
             continue
@@ -149,18 +179,23 @@ def _insert(version: DesignVersion, sandbox: bool, mapping: dict[str, str], host
 
 
 def start(version: DesignVersion, *, sandbox: bool, mapping: dict[str, str] | None) -> Deployment:
-    """Checks a deploy request, records it as pending and hands it to the site worker."""
+    """Checks a deploy request, records it as pending and hands it to the site worker.
+
+    A sandbox goes to the live lab agent with the most room, chosen under the deploy lock so
+    that requests arriving together see each other's choice."""
     parsed = designs.parse_version(version)
     errors = errors_in(parsed.issues)
     if errors:
         raise Refused(400, "the design has errors; fix them before deploying", errors)
     hosts = sorted(parsed.design.hosts)
     mapping = _host_mapping(set(hosts), sandbox, mapping)
-    needed = {settings.MVLAB_LAB_AGENT} if sandbox else set(mapping.values())
-    _require_alive(needed)
+    needed = set(mapping.values())
+    if not sandbox:
+        _require_alive(needed)
     with _lock():
         _refuse_conflicts(version, sandbox, needed)
-        deployment = _insert(version, sandbox, mapping, hosts)
+        where = dict.fromkeys(hosts, _sandbox_agent(parsed.design)) if sandbox else mapping
+        deployment = _insert(version, sandbox, mapping, where)
     publish_state(deployment.id, deployment.state)
     celery_app.send_task("designer.run_deployment", args=[deployment.id], queue=settings.MVLAB_SITE_QUEUE)
     return deployment

@@ -8,6 +8,8 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field, model_validator
 
+from agent.plan import Room
+
 
 class IssueOut(Schema):
     severity: Literal["error", "warning"]
@@ -111,3 +113,4 @@ class AgentOut(Schema):
     last_seen: dt.datetime | None
     facts: dict[str, Any]
     sandbox: bool
+    room: Room | None = None

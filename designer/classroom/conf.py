@@ -10,9 +10,6 @@ DEFAULTS = {
     "MVLAB_CLASS_MAX_HOSTS": 6,  # hosts in one student's sandboxes at once
     "MVLAB_CLASS_MAX_CONTAINERS": 16,  # containers and routers in one student's sandboxes at once
     "MVLAB_CLASS_MAX_DEPLOYS": 1,  # sandboxes one student holds at once (a redeploy replaces its own)
-    # class sandboxes up at once on the site; each 3-host, 8-container lab holds ~50 entries of the
-    # lab machine's one kernel ARP table (gc_thresh3, 1024 by default), see docs/classroom.md
-    "MVLAB_CLASS_MAX_SANDBOXES": 20,
     "MVLAB_CLASS_IDLE_SECONDS": 3600,  # a student's sandbox untouched this long is torn down
     "MVLAB_CLASS_SWEEP_SECONDS": 30,  # how often the site worker looks for idle sandboxes
 }

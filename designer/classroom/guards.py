@@ -4,7 +4,8 @@
 - A student's deploy of an exercise goes into a sandbox only, and within the class's quotas:
   sandboxes held at once, hosts and containers (routers count as containers) across them.
   A redeploy of the same attempt does not count its predecessor, which is torn down for it.
-- All class sandboxes together stay under MVLAB_CLASS_MAX_SANDBOXES (one lab machine's capacity).
+- There is no site-wide count of class sandboxes: like every sandbox, each goes to the lab agent
+  with the most room and is refused only when no lab agent has room (`designer.placement`).
 Both raise `Refused`, which the API answers as 400/403/409 with the reason.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 
-from designer.classroom.conf import setting
 from designer.classroom.copies import MISSING, value_at
 from designer.classroom.models import Attempt
 from designer.errors import Refused
@@ -56,24 +56,6 @@ def namespaces_of(data: dict) -> int:
     return len(data.get("containers") or {}) + len(data.get("routers") or {})
 
 
-def _machine_has_room(new: Deployment) -> None:
-    """Class sandboxes share one lab machine: past a set number, ARP and probes start to fail."""
-    limit = setting("MVLAB_CLASS_MAX_SANDBOXES")
-    up = (
-        Deployment.objects.filter(
-            design__attempt__isnull=False, sandbox=True, state__in=Deployment.HOLDING_STATES
-        )
-        .exclude(design_id=new.design_id)
-        .count()
-    )
-    if up >= limit:
-        raise Refused(
-            409,
-            f"the lab machine is full: {up} class sandboxes are up (at most {limit}); "
-            "try again when one is torn down",
-        )
-
-
 @receiver(pre_save, sender=Deployment)
 def within_quota(sender, instance: Deployment, **kwargs) -> None:
     if not instance._state.adding:
@@ -84,7 +66,6 @@ def within_quota(sender, instance: Deployment, **kwargs) -> None:
     room = attempt.exercise.classroom
     if not instance.sandbox:
         raise Refused(403, f"class {room.name!r}: exercises deploy into a lab sandbox only (sandbox: true)")
-    _machine_has_room(instance)
     held = list(
         Deployment.objects.select_related("version")
         .filter(design__owner=attempt.student, state__in=Deployment.HOLDING_STATES)

@@ -38,6 +38,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                         "sandbox": s.sandbox,
                         "last_seen": s.last_seen.isoformat() if s.last_seen else None,
                         "facts": s.facts,
+                        "room": s.room.model_dump() if s.room else None,
                     }
                     for s in statuses
                 ]

@@ -7,6 +7,7 @@ import pytest
 from designer.models import Deployment
 from tests.classroom.conftest import join, make_class, make_exercise
 from tests.classroom.exercise import SOLVED_YAML, START_YAML
+from tests.site.conftest import lab_room
 
 pytestmark = pytest.mark.django_db
 
@@ -107,18 +108,21 @@ def test_host_and_container_quotas_and_sandbox_only(instructor, alice, lab, clea
     assert not Deployment.objects.exists()
 
 
-def test_the_lab_machine_takes_a_set_number_of_class_sandboxes(
-    settings, alice, bob, room, lab, clean_site_queue
+def test_class_sandboxes_are_refused_only_when_no_lab_agent_has_room_and_the_refusal_says_why(
+    settings, alice, bob, room, heartbeat, clean_site_queue
 ):
-    settings.MVLAB_CLASS_MAX_SANDBOXES = 1
+    settings.MVLAB_LAB_AGENT = heartbeat("lab-small", sandbox=True, room=lab_room(1640))
     a = join(alice, room)[0]
     b = join(bob, room)[0]
-    first = _deploy(alice, a["design"])
-    assert first.status_code == 201, first.content
-    full = _deploy(bob, b["design"])
+    full = _deploy(alice, a["design"])
     assert full.status_code == 409
-    assert full.json()["detail"] == (
-        "the lab machine is full: 1 class sandboxes are up (at most 1); try again when one is torn down"
+    assert full.json()["detail"].startswith(
+        "no lab agent has room for another sandbox of this design (about 4.0 MiB of kernel memory): "
+        "agent 'lab-small': memory: 1640 MiB available, 1638 MiB of it kept for the machine;"
     )
-    Deployment.objects.filter(pk=first.json()["id"]).update(state="torn_down")
-    assert _deploy(bob, b["design"]).status_code == 201
+    heartbeat("lab-big", sandbox=True, room=lab_room(9000, sandboxes=40))
+    first, second = _deploy(alice, a["design"]), _deploy(bob, b["design"])
+    assert first.status_code == second.status_code == 201, (first.content, second.content)
+    for student, deployed in ((alice, first), (bob, second)):
+        hosts = student.get(f"/deployments/{deployed.json()['id']}").json()["hosts"]
+        assert {host["agent"] for host in hosts.values()} == {"lab-big"}

@@ -112,7 +112,7 @@ def heartbeat(site_redis):
     """Makes an agent look alive by writing its heartbeat key (what a running agent does)."""
     made: list[str] = []
 
-    def beat(name: str | None = None, sandbox: bool = False, ttl: int = 15) -> str:
+    def beat(name: str | None = None, sandbox: bool = False, ttl: int = 15, room: dict | None = None) -> str:
         name = name or f"test-{uuid.uuid4().hex[:8]}"
         facts = {
             "agent": name,
@@ -124,7 +124,7 @@ def heartbeat(site_redis):
             "ipvlan": False,
             "nics": [],
         }
-        value = {"name": name, "time": time.time(), "facts": facts, "sandbox": sandbox}
+        value = {"name": name, "time": time.time(), "facts": facts, "sandbox": sandbox, "room": room}
         site_redis.set(f"mvlab:agent:{name}", json.dumps(value), ex=ttl)
         made.append(name)
         return name
@@ -132,6 +132,17 @@ def heartbeat(site_redis):
     yield beat
     for name in made:
         site_redis.delete(f"mvlab:agent:{name}", f"agent.{name}")
+
+
+def lab_room(available_mib: int, total_mib: int = 16384, sandboxes: int = 0, ipv4_in_use: int = 10) -> dict:
+    """A lab agent's advertised room (agent.plan.Room) with these figures."""
+    table = {"cap": 1024, "in_use": 10, "probe_needs": 16}
+    return {
+        "memory_available": available_mib * 2**20,
+        "memory_total": total_mib * 2**20,
+        "neighbours": {"ipv4": {**table, "in_use": ipv4_in_use}, "ipv6": table},
+        "sandboxes": sandboxes,
+    }
 
 
 @pytest.fixture
