@@ -12,8 +12,10 @@ Two ways, both the real code path:
 Prints the time until every student has a full matrix (every predicted pair observed),
 per-student times, mismatches against the prediction, and peak memory: the largest sum of
 the resident memory of the processes involved and the largest drop of the machine's
-MemAvailable (which also counts the kernel's namespaces, links and sockets). Asserts nothing
-about time. Every sandbox is removed at the end, also on failure.
+MemAvailable (which also counts the kernel's namespaces, links and sockets). The sandbox mode
+also prints what one built sandbox holds once its worker is gone (the figure behind
+`designer.placement.NAMESPACE_MEMORY`) and the neighbour entries it keeps after its probe.
+Asserts nothing about time. Every sandbox is removed at the end, also on failure.
 
     .venv/bin/python bench/classroom.py --students 30
     .venv/bin/python bench/classroom.py --students 30 --mode site
@@ -38,9 +40,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agent import netns
+from agent.neighbour_budget import PinRegistry
 from agent.plan import ProbeEvent, netns_name
+from agent.room import meminfo
 from agent.run import run_sandbox
 from agent.sandbox import sandbox_down
+from designer.placement import NAMESPACE_MEMORY
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.matrix import merge_observed
@@ -56,6 +61,7 @@ LAB_YAML = EXAMPLE.replace("routers: {}", MORE + "routers: {}").replace(
     "name: two-vlans-routed", "name: class-lab"
 )
 GOALS = ["d1 reaches d4 with TTL 63", "d5 reaches d8 with TTL 63", "d1 reaches d3"]
+SETTLE = 10  # seconds for MemAvailable to take back what the exited workers held (measured: 3-10 s)
 
 
 class MemoryWatch(threading.Thread):
@@ -69,10 +75,7 @@ class MemoryWatch(threading.Thread):
 
     @staticmethod
     def available() -> int:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-        return 0
+        return meminfo()["MemAvailable"]
 
     @staticmethod
     def rss(pid: int) -> int:
@@ -126,14 +129,30 @@ def neighbours(dep: str) -> int:
     return total
 
 
-def arp_limit_note(per_student: float, students: int) -> str:
-    """The kernel's neighbour table is shared by every namespace; past gc_thresh3 ARP fails."""
-    limit = int(Path("/proc/sys/net/ipv4/neigh/default/gc_thresh3").read_text())
+def neighbour_note(per_student: float) -> str:
+    """What a probed sandbox leaves in the kernel's one neighbour table (every namespace shares it)."""
+    budget = PinRegistry().budget(socket.AF_INET)
     return (
-        f"ARP entries per student sandbox: {per_student:.0f} ({per_student * students:.0f} for the class); "
-        f"the kernel's neighbour table, shared by all namespaces, holds {limit} "
-        f"(net.ipv4.neigh.default.gc_thresh3): about {limit / max(per_student, 1):.0f} sandboxes "
-        "probed at once fit before ARP fails"
+        f"ARP entries a sandbox keeps after its probe: {per_student:.1f} on average; the machine's table: "
+        f"{budget.in_use} of gc_thresh3={budget.cap} counting against the cap now"
+    )
+
+
+def kernel_memory(info: dict[str, int]) -> int:
+    """What the kernel's own objects (namespaces, links, sockets) take: slab and per-CPU memory."""
+    return info["Slab"] + info["Percpu"]
+
+
+def held_note(before: dict[str, int], after: dict[str, int], sandboxes: int, namespaces: int) -> str:
+    """Memory the built sandboxes hold, from /proc/meminfo before any and with all of them up."""
+    drop = (before["MemAvailable"] - after["MemAvailable"]) / sandboxes
+    kernel = (kernel_memory(after) - kernel_memory(before)) / sandboxes
+    return (
+        f"memory one built sandbox holds ({sandboxes} up, their workers gone {SETTLE} s; "
+        f"{namespaces} namespaces each): "
+        f"MemAvailable down {drop / 2**20:.2f} MiB, kernel slab+percpu up {kernel / 2**20:.2f} MiB "
+        f"({kernel / namespaces / 2**10:.0f} KiB per namespace; the site reckons "
+        f"{NAMESPACE_MEMORY / 2**10:.0f} KiB, designer.placement)"
     )
 
 
@@ -141,8 +160,8 @@ def arp_limit_note(per_student: float, students: int) -> str:
 
 
 def one_student(dep: str, started_at: float) -> tuple[str, float, int, int, list[str], int]:
-    """Builds and probes one student's sandbox; answers (dep, seconds since start, pairs, observed,
-    the pairs observed otherwise than predicted, ARP entries)."""
+    """Builds and probes one student's sandbox, and leaves it up; answers (dep, seconds since start,
+    pairs, observed, the pairs observed otherwise than predicted, ARP entries)."""
     design = parse_design(yaml.safe_load(LAB_YAML))
     allocation = allocate(design)
     events: list = []
@@ -155,13 +174,12 @@ def one_student(dep: str, started_at: float) -> tuple[str, float, int, int, list
         for p in observed
         if p.observed != p.expected
     ]
-    arp = neighbours(dep)
-    sandbox_down(dep)
-    return dep, done, len(matrix.pairs), len(observed), wrong, arp
+    return dep, done, len(matrix.pairs), len(observed), wrong, neighbours(dep)
 
 
 def bench_sandbox(students: int) -> None:
     deps = [f"bc{secrets.token_hex(4)}" for _ in range(students)]
+    before = meminfo()
     watch = MemoryWatch(lambda: _children(os.getpid()))
     watch.start()
     began = time.time()
@@ -169,6 +187,9 @@ def bench_sandbox(students: int) -> None:
         with ProcessPoolExecutor(max_workers=students) as pool:
             results = list(pool.map(one_student, deps, [began] * students))
         total = time.time() - began
+        time.sleep(SETTLE)
+        held = meminfo()
+        namespaces = len(netns.list_namespaces(netns_name(deps[0], "")))
     finally:
         watch.stop.set()
         for dep in deps:
@@ -185,10 +206,11 @@ def bench_sandbox(students: int) -> None:
         f"full matrices: {full}/{students}; pairs per matrix: {results[0][2]}; "
         f"observed differing from predicted: {sum(len(r[4]) for r in results)}"
     )
-    print(arp_limit_note(statistics.mean(r[5] for r in results), students))
+    print(neighbour_note(statistics.mean(r[5] for r in results)))
     for line in [f"{r[0]}: {w}" for r in results for w in r[4]][:10]:
         print(f"  {line}")
     print(watch.report())
+    print(held_note(before, held, students, namespaces))
     print(f"namespaces left behind: {len(left)}")
 
 
@@ -200,7 +222,6 @@ def bench_site(students: int) -> None:
     from tests.live import start_stack, stop_stack
 
     os.environ.setdefault("MVLAB_CLASS_IDLE_SECONDS", "3600")
-    os.environ.setdefault("MVLAB_CLASS_MAX_SANDBOXES", str(students))  # let the whole class in, to measure it
     stack = start_stack()
     deployments: list[str] = []
     try:
@@ -267,7 +288,7 @@ def bench_site(students: int) -> None:
         print(watch.report() + " (daphne, site worker, lab agent)")
         for line in wrong[:10]:
             print(f"  {line}")
-        print(arp_limit_note(statistics.mean(neighbours(d) for d in deployments), students))
+        print(neighbour_note(statistics.mean(neighbours(d) for d in deployments)))
         if refused:
             print(f"deploy requests retried after a server error: {len(refused)}; first: {refused[0]}")
             log = stack.processes["web"].log.read_text(errors="replace").splitlines()
