@@ -1,0 +1,126 @@
+"""Emulated machines for real agent processes, and a Redis of the test's own that they all reach.
+
+A machine is a `mvltest-` network namespace; an agent started in it (`agents_in`) also gets a
+/run/netns of its own (a private tmpfs in a mount namespace of its own), as a second machine
+would have: what one agent makes the others cannot see, and it all goes when the agent process
+ends. Agents reach the test's Redis through a unix socket, which works across network
+namespaces; the site side (the test process, `manage.py`) talks to the same Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP = 30
+
+
+def ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+@contextmanager
+def redis_on_socket(directory: Path) -> Iterator[tuple[Path, redis.Redis]]:
+    """A redis-server listening only on a unix socket in `directory`; (socket, client)."""
+    sock = directory / "redis.sock"
+    server = subprocess.Popen(
+        ["redis-server", "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(unix_socket_path=str(sock))
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except (redis.ConnectionError, FileNotFoundError):
+                time.sleep(0.05)
+        yield sock, client
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@contextmanager
+def machines(*names: str) -> Iterator[dict[str, str]]:
+    """One empty `mvltest-` namespace per name: {name: namespace}, all removed at the end."""
+    prefix = f"mvltest-{secrets.token_hex(3)}"
+    made = {name: f"{prefix}-{number}" for number, name in enumerate(names, 1)}
+    try:
+        for ns in made.values():
+            ip("netns", "add", ns)
+        yield made
+    finally:
+        for ns in made.values():
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def agent_env(sock: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "MVLAB_BROKER_URL": f"redis+socket://{sock}",
+        "MVLAB_RESULT_BACKEND": f"redis+socket://{sock}",
+        "MVLAB_REDIS_URL": f"unix://{sock}",
+    }
+
+
+def site_env(sock: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "REDIS_URL": f"unix://{sock}",
+        "CELERY_BROKER_URL": f"redis+socket://{sock}",
+        "CELERY_RESULT_BACKEND": f"redis+socket://{sock}",
+    }
+
+
+@contextmanager
+def agents_in(
+    placed: dict[str, str], sock: Path, client: redis.Redis, *args: str
+) -> Iterator[dict[str, int]]:
+    """`python -m agent --name NAME ARGS` for each {NAME: namespace}, each in its machine; {NAME: pid}
+    once every heartbeat is there. Stopped with SIGTERM at the end."""
+    processes = {
+        name: subprocess.Popen(
+            ["nsenter", f"--net=/run/netns/{ns}", "unshare", "--mount", "--propagation", "private",
+             "sh", "-c", 'mount -t tmpfs mvltest /run/netns && exec "$@"', "sh",
+             sys.executable, "-m", "agent", "--name", name, *args],
+            cwd=ROOT, env=agent_env(sock), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        for name, ns in placed.items()
+    }
+    try:
+        deadline = time.monotonic() + STARTUP
+        while not all(client.exists(f"mvlab:agent:{name}") for name in placed):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in processes.values()):
+                pytest.fail("agents did not start: " + " | ".join(
+                    p.stdout.read().decode() if p.poll() is not None else "running" for p in processes.values()))
+            time.sleep(0.2)
+        yield {name: p.pid for name, p in processes.items()}
+    finally:
+        for process in processes.values():
+            process.send_signal(signal.SIGTERM)
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def namespaces_of(agent_pid: int) -> list[str]:
+    """The /run/netns of an agent's own machine."""
+    listing = subprocess.run(["nsenter", "-t", str(agent_pid), "-m", "ls", "/run/netns"],
+                             check=True, capture_output=True, text=True)
+    return listing.stdout.split()
