@@ -107,6 +107,10 @@ def choose(candidates: Iterable[Candidate], need: int, default: str) -> str:
             f"kernel memory): {why}; try again when a sandbox is torn down, or start a lab agent on "
             f"another machine",
         )
-    return min(
-        open_, key=lambda f: (f.slots is None, f.probe_waits, -f.share, -(f.slots or 0), f.name != default, f.name)
-    ).name
+    return min(open_, key=lambda f: _rank(f, default)).name
+
+
+def _rank(fit: Fit, default: str) -> tuple:
+    """Best first: advertises its room, a probe can start there now, the largest share free, the
+    most slots, the default lab agent, then by name."""
+    return (fit.slots is None, fit.probe_waits, -fit.share, -(fit.slots or 0), fit.name != default, fit.name)

@@ -101,8 +101,9 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ROUTES = {"designer.*": {"queue": "site"}}
 
-# Deploying: the site worker's queue, the local lab agent that builds sandboxes, and how
-# long a host may take to answer one task before it is marked failed.
+# Deploying: the site worker's queue, the local lab agent (a sandbox goes to the live lab agent
+# with the most room, this one on a tie: designer.placement), and how long a host may take to
+# answer one task before it is marked failed.
 MVLAB_SITE_QUEUE = "site"
 MVLAB_LAB_AGENT = env_str("MVLAB_LAB_AGENT", "lab")
 MVLAB_DEPLOY_TIMEOUT = env_int("MVLAB_DEPLOY_TIMEOUT", 300)

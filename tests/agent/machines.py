@@ -105,7 +105,8 @@ def agents_in(
         while not all(client.exists(f"mvlab:agent:{name}") for name in placed):
             if time.monotonic() > deadline or any(p.poll() is not None for p in processes.values()):
                 pytest.fail("agents did not start: " + " | ".join(
-                    p.stdout.read().decode() if p.poll() is not None else "running" for p in processes.values()))
+                    p.stdout.read().decode() if p.poll() is not None else "running"
+                    for p in processes.values()))
             time.sleep(0.2)
         yield {name: p.pid for name, p in processes.items()}
     finally:

@@ -37,7 +37,8 @@ def test_agents_fill_to_the_same_share_of_what_their_memory_holds():
 
 def test_sandboxes_sent_moments_ago_count_before_the_agent_reports_them():
     # both heartbeats still say 0 sandboxes; the site has just sent one to "east"
-    assert choose([agent("east", 8000, placed=1, building=1), agent("west", 8000)], CLASS_LAB, "east") == "west"
+    sent = agent("east", 8000, placed=1, building=1)
+    assert choose([sent, agent("west", 8000)], CLASS_LAB, "east") == "west"
 
 
 def test_an_agent_whose_neighbour_table_is_full_right_now_comes_after_the_others_but_is_not_refused():
