@@ -1,14 +1,17 @@
-"""`python -m agent --name NAME [--sandbox] [--allowed-nics enp0s8,...]`: run this host's agent."""
+"""`python -m agent --name NAME [--sandbox] [--allowed-nics enp0s8,...] [--allowed-routes 10.0.0.0/8,...]`:
+run this host's agent."""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import sys
 
 from agent.plan import check_ifname, check_name
 
 ALLOWED_NICS_ENV = "MVLAB_ALLOWED_NICS"
+ALLOWED_ROUTES_ENV = "MVLAB_ALLOWED_ROUTES"
 
 
 def _name(value: str) -> str:
@@ -25,6 +28,13 @@ def _nics(value: str) -> frozenset[str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _prefixes(value: str) -> tuple:
+    try:
+        return tuple(ipaddress.ip_network(prefix.strip()) for prefix in value.split(",") if prefix.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m agent", description="The mvlab agent of one host.")
     parser.add_argument("--name", required=True, type=_name, help="agent name; it consumes queue agent.NAME")
@@ -34,6 +44,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help=f"the only NICs plans may use as parents on this (real) host; none by default, so a host "
         f"agent refuses every plan until told (default from ${ALLOWED_NICS_ENV})",
     )
+    parser.add_argument(
+        "--allowed-routes", type=_prefixes, default=os.environ.get(ALLOWED_ROUTES_ENV, ""), metavar="PREFIX,...",
+        help=f"prefixes a design's host routes may send through links mvlab did not make (a NIC); without "
+        f"them a host route must leave through a link of its deployment (default from ${ALLOWED_ROUTES_ENV})",
+    )
     return parser.parse_args(argv)
 
 
@@ -41,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from agent.worker import configure, run_worker  # after argument errors, which need no Celery
 
-    run_worker(configure(args.name, args.sandbox, args.allowed_nics))
+    run_worker(configure(args.name, args.sandbox, args.allowed_nics, args.allowed_routes))
 
 
 if __name__ == "__main__":

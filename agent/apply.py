@@ -9,7 +9,9 @@ Ownership rules (DESIGN.md "Safety"):
   (a sandbox's emulated NIC) may get addresses and routes but is never removed;
   a link with neither is never changed;
 - routes are made with protocol `MVLAB_ROUTE_PROTO`; in the host namespace only
-  those through the deployment's links are its own.
+  those through the deployment's links are its own, and on a machine those through
+  other links to an allowed prefix, recorded in `agent.machine_state` with the
+  previous value of each machine sysctl it sets, so that teardown undoes them.
 
 Applying the same plan twice changes nothing the second time (`ApplyReport`).
 """
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from pyroute2.netlink.exceptions import NetlinkError
 
 from agent import netns, rtnl
+from agent.machine_state import MachineState
 from agent.masquerade import has_table, sync_masquerade
 from agent.plan import (
     HOST_NS,
@@ -47,6 +50,7 @@ RETRIES = 5
 FORWARDING_SYSCTLS = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding")
 
 Emit = Callable[[StepEvent], None]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ApplyError(RuntimeError):
@@ -61,20 +65,33 @@ class Target:
     host `allowed_nics` lists the only links that may be parents; in a sandbox it
     is None and `emulated_vlans` says the plan's vlan links are veths the sandbox
     made. `claimed_elsewhere`: namespaces other hosts of the same sandbox hold.
+
+    On a machine (`allowed_nics` given) the host namespace is the machine's own: a host
+    route must leave through a link of the deployment or go to one of `allowed_routes`,
+    is never a default route and never covers one of `protected` (the agent's broker and
+    the gateway it reaches it through); what mvlab changes there is undone on teardown.
     """
 
     host_ns: str
     allowed_nics: frozenset[str] | None = None
     emulated_vlans: bool = False
     claimed_elsewhere: frozenset[str] = frozenset()
+    allowed_routes: tuple[IPNetwork, ...] = ()
+    protected: frozenset[str] = frozenset()
 
     @classmethod
-    def machine(cls, allowed_nics) -> "Target":
-        return cls(host_ns=netns.MACHINE, allowed_nics=frozenset(allowed_nics))
+    def machine(cls, allowed_nics, allowed_routes=(), protected=()) -> "Target":
+        return cls(host_ns=netns.MACHINE, allowed_nics=frozenset(allowed_nics),
+                   allowed_routes=tuple(allowed_routes), protected=frozenset(protected))
 
     @classmethod
     def sandbox_host(cls, host_ns: str, claimed_elsewhere=frozenset()) -> "Target":
         return cls(host_ns=host_ns, emulated_vlans=True, claimed_elsewhere=frozenset(claimed_elsewhere))
+
+    @property
+    def on_machine(self) -> bool:
+        """The host namespace is a machine's own, not one a sandbox made for the deployment."""
+        return self.allowed_nics is not None
 
 
 @dataclass
@@ -172,6 +189,8 @@ class _Reconciler:
         self.ns_mark = _ns_mark(plan.deployment, plan.host)
         self.report = ApplyReport(plan.deployment, plan.host)
         self.spaces: dict[str, _Namespace] = {}
+        self.state: MachineState | None = None  # what to undo in a machine's own namespace
+        self._protected: set[str] | None = None
 
     # ---- plumbing ----------------------------------------------------------------
 
@@ -250,6 +269,8 @@ class _Reconciler:
 
     def check_host(self) -> None:
         host = self.open_space(self.target.host_ns, owned_whole=False)
+        if self.target.on_machine:
+            self.state = MachineState.load(self.plan.deployment, self.target.host_ns)
         for nic in self.plan.nics:
             if self.target.allowed_nics is not None and nic not in self.target.allowed_nics:
                 raise ApplyError(
@@ -445,9 +466,16 @@ class _Reconciler:
 
     def sync_routes(self) -> None:
         wanted: dict[str, list[tuple]] = {name: [] for name in self.spaces}
+        foreign: list[str] = []  # host routes through links not mvlab's (allowed prefixes)
         for route in self.plan.routes:
             space = self.space(route.namespace)
-            wanted[space.kernel_name].append(self.route_key(space, route))
+            key = self.route_key(space, route)
+            if space.kernel_name == self.target.host_ns and self.target.on_machine and self.leaves_foreign(space, key):
+                foreign.append(key[1])
+            wanted[space.kernel_name].append(key)
+        if self.state is not None and foreign:
+            self.state.routes = sorted(set(self.state.routes) | set(foreign))
+            self.state.save()  # before they exist: a crash after adding them still knows them
         for kernel_name, space in self.spaces.items():
             missing = list(wanted[kernel_name])
             requests, notes = [], []
@@ -468,6 +496,43 @@ class _Reconciler:
             self.do(space, *requests)
             for kind, what in notes:
                 self.report.note(kind, what)
+        if self.state is not None and self.state.routes != sorted(foreign):
+            self.state.routes = sorted(foreign)
+            self.state.save()
+
+    def leaves_foreign(self, space: _Namespace, key: tuple) -> bool:
+        """Check a route of the machine's own namespace: ApplyError naming the route and why, when it
+        is refused; True when it leaves through a link mvlab did not make (to an allowed prefix)."""
+        family, dst, via, oif = key
+        network = ipaddress.ip_network(dst)
+        route = f"host {self.plan.host}: route to {dst}" + (f" via {via}" if via else "") + " refused"
+        if network.prefixlen == 0:
+            raise ApplyError(f"{route}: a default route would take all of this machine's traffic")
+        covered = sorted(a for a in self.protected() if ipaddress.ip_address(a) in network)
+        if covered:
+            raise ApplyError(f"{route}: it covers {covered[0]}, on this agent's own way to its broker")
+        if oif is None:
+            [lookup] = self.call(f"route to {via} in {space.kernel_name}", space.rt.route_get, [via])
+            oif = None if lookup is None else lookup.oif
+        link = next((link for link in space.links.values() if link.index == oif), None)
+        if link is not None and self.marked(link):
+            return False
+        allowed = self.target.allowed_routes
+        if any(network.version == prefix.version and network.subnet_of(prefix) for prefix in allowed):
+            return True
+        raise ApplyError(
+            f"{route}: it leaves through {link.name if link else 'no link'}, which mvlab did not make, and "
+            f"{dst} is in none of this agent's --allowed-routes ({', '.join(map(str, allowed)) or 'none given'})"
+        )
+
+    def protected(self) -> set[str]:
+        """The broker's addresses and the gateways this machine reaches them through."""
+        if self._protected is None:
+            space = self.space(HOST_NS)
+            addresses = sorted(self.target.protected)
+            lookups = self.call(f"routes to the broker in {space.kernel_name}", space.rt.route_get, addresses)
+            self._protected = set(addresses) | {found.gateway for found in lookups if found and found.gateway}
+        return self._protected
 
     def route_key(self, space: _Namespace, route: Route) -> tuple:
         if route.dst == "default":
@@ -485,7 +550,7 @@ class _Reconciler:
         return (family, dst, route.via, oif)
 
     def route_is_ours(self, space: _Namespace, entry: rtnl.RouteState) -> bool:
-        if space.owned_whole:
+        if space.owned_whole or self.state is not None and entry.dst in self.state.routes:
             return True
         return any(link.index == entry.oif and self.marked(link) for link in space.links.values())
 
@@ -498,6 +563,8 @@ class _Reconciler:
                 wanted[self.kernel_ns(ns.name)] = dict.fromkeys(FORWARDING_SYSCTLS, "1" if ns.forwarding else "0")
         for sysctl in self.plan.sysctls:
             wanted.setdefault(self.kernel_ns(sysctl.namespace), {})[sysctl.key] = sysctl.value
+        if self.state is not None:
+            self.keep_machine_sysctls(wanted.get(self.target.host_ns, {}))
         for kernel_name, values in sorted(wanted.items()):
             known = self.spaces[kernel_name].sysctls
             if all(known.get(key) == value for key, value in values.items()):
@@ -505,6 +572,18 @@ class _Reconciler:
             changed = self.call(f"sysctls in {kernel_name}", netns.run_in, kernel_name, _write_sysctls, values)
             for key in changed:
                 self.report.note("changed", f"sysctl {key}={values[key]} in {kernel_name}")
+
+    def keep_machine_sysctls(self, values: dict[str, str]) -> None:
+        """Keep the value each sysctl of the machine's namespace has before mvlab first sets it;
+        put back those the plan no longer sets."""
+        host, state = self.target.host_ns, self.state
+        new = [key for key in values if key not in state.sysctls]
+        if new:
+            state.sysctls.update(self.call(f"sysctls in {host}", netns.run_in, host, _read_sysctls, new))
+            state.save()
+        dropped = {key: value for key, value in state.sysctls.items() if key not in values}
+        if dropped:
+            _restore_sysctls(state, dropped, host, self.report)
 
     def sync_masquerade(self) -> None:
         by_ns: dict[str, list] = {}
@@ -526,11 +605,26 @@ class _Reconciler:
 def _inspect() -> tuple[socket.socket, dict[str, str], bool]:
     """Inside a container namespace, in one visit: a netlink socket, its forwarding sysctls, its NAT table."""
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, netns.NETLINK_ROUTE)
+    return sock, _read_sysctls(FORWARDING_SYSCTLS), has_table()
+
+
+def _read_sysctls(keys) -> dict[str, str]:
+    """Inside a namespace: the value of each sysctl."""
     values = {}
-    for key in FORWARDING_SYSCTLS:
+    for key in keys:
         with open(netns.sysctl_path(key)) as f:
             values[key] = f.read().strip()
-    return sock, values, has_table()
+    return values
+
+
+def _restore_sysctls(state: MachineState, values: dict[str, str], ns: str, report: ApplyReport) -> None:
+    """Put sysctls of the machine's namespace back to the values they had before mvlab set them."""
+    changed = retry(f"sysctls in {ns}", report.host, netns.run_in, ns, _write_sysctls, values)
+    for key in changed:
+        report.note("changed", f"sysctl {key} back to {values[key]} in {ns}")
+    for key in values:
+        del state.sysctls[key]
+    state.save()
 
 
 def _write_sysctls(values: dict[str, str]) -> list[str]:
@@ -594,44 +688,86 @@ def apply_plan(plan: HostPlan, target: Target, emit: Emit | None = None) -> Appl
     return _Reconciler(plan, target, emit).run()
 
 
-def teardown(deployment: str, target: Target, emit: Emit | None = None, host: str = "") -> ApplyReport:
-    """Remove every namespace and link of `deployment` at `target`, and nothing else.
+def teardown(deployment: str, target: Target, emit: Emit | None = None, hosts=()) -> ApplyReport:
+    """Remove every namespace, link and host route of `deployment` at `target` and put back the
+    machine's sysctls it changed; nothing else.
 
-    With `host`, a namespace another host's apply marked as its own (several agents or
-    sandbox hosts sharing one machine's /run/netns) is left to that host.
+    `hosts`: the design hosts this agent serves; a namespace another host's apply marked (several
+    agents or sandbox hosts sharing one machine's /run/netns) is left to that host. Empty: every
+    host's. Everything is tried; then ApplyError names each object still there and why.
     """
-    report = ApplyReport(deployment, host)
-    mark = owner_mark(deployment)
+    hosts = sorted(hosts)
+    report = ApplyReport(deployment, ",".join(hosts))
+    mine = {None, *(_ns_mark(deployment, host) for host in hosts)}
+    errors: dict[str, str] = {}
 
-    def event(status: str, detail: str = "") -> None:
+    def event(status: str, detail: str) -> None:
         if emit is not None:
-            emit(StepEvent(deployment=deployment, host=host, step="teardown", status=status, detail=detail))
+            for host in hosts:
+                emit(StepEvent(deployment=deployment, host=host, step="teardown", status=status, detail=detail[:2000]))
 
-    event("started")
-    try:
-        for name in _container_namespaces(deployment):
-            if name in target.claimed_elsewhere:
-                continue
-            if host and netns.exists(name) and _namespace_host_mark(name) not in (None, _ns_mark(deployment, host)):
-                continue
-            netns.remove(name)
+    def attempt(what: str, fn: Callable, *args) -> bool:
+        try:
+            fn(*args)
+        except (ApplyError, OSError) as exc:
+            errors[what] = str(exc)
+            return False
+        return True
+
+    def ours(name: str) -> bool:
+        return name not in target.claimed_elsewhere and (not hosts or _namespace_host_mark(name) in mine)
+
+    def left() -> list[str]:
+        found = [f"namespace {name}" for name in _container_namespaces(deployment) if not netns.exists(name) or ours(name)]
+        if netns.exists(target.host_ns):
+            with netns.rtnl(target.host_ns) as rt:
+                found += [f"link {link.name} in {target.host_ns}" for link in rt.links() if link.alias == mark]
+        if state is not None:
+            found += [f"route to {dst} in {target.host_ns}" for dst in state.routes]
+            found += [f"sysctl {key} in {target.host_ns}" for key in state.sysctls]
+        return found
+
+    mark = owner_mark(deployment)
+    state = MachineState.load(deployment, target.host_ns) if target.on_machine else None
+    event("started", "")
+    for name in _container_namespaces(deployment):
+        if (not netns.exists(name) or ours(name)) and attempt(f"namespace {name}", netns.remove, name):
             report.note("removed", f"namespace {name}")
-        for name in netns.list_namespaces(netns_name(deployment, "")):
-            if name.endswith(".staging"):
-                netns.remove(name)  # only ever holds links a crashed apply had not moved yet
-        if not netns.exists(target.host_ns):  # a sandbox host already gone: it took its links along
-            event("done", "; ".join(report.actions))
-            return report
-        with netns.rtnl(target.host_ns) as rt:
-            owned = [link for link in rt.links() if link.alias == mark]
-            do_requests(rt, host, target.host_ns, [rtnl.link_del(link.index, link.name) for link in owned])
-            for link in owned:
-                report.note("removed", f"link {link.name} in {target.host_ns}")
-    except (ApplyError, OSError) as exc:
-        event("failed", str(exc))
-        raise
+    for name in netns.list_namespaces(netns_name(deployment, "")):
+        if name.endswith(".staging"):
+            attempt(f"namespace {name}", netns.remove, name)  # only holds links a crashed apply had not moved
+    if netns.exists(target.host_ns):  # a sandbox host already gone took its links along
+        attempt("host", _tear_host, deployment, target, state, report)
+    remaining = left()
+    if remaining:
+        why = errors.get("host", "still there")  # the host namespace's objects go in one batch
+        detail = "could not remove " + "; ".join(f"{what} ({errors.get(what, why)})" for what in remaining)
+        event("failed", detail)
+        raise ApplyError(f"agent teardown of {deployment}: {detail}")
     event("done", "; ".join(report.actions))
     return report
+
+
+def _tear_host(deployment: str, target: Target, state: MachineState | None, report: ApplyReport) -> None:
+    """In the host namespace: remove the deployment's links (their routes go with them), its routes
+    through other links, and put back the sysctls it changed."""
+    mark = owner_mark(deployment)
+    with netns.rtnl(target.host_ns) as rt:
+        owned = [link for link in rt.links() if link.alias == mark]
+        do_requests(rt, report.host, target.host_ns, [rtnl.link_del(link.index, link.name) for link in owned])
+        for link in owned:
+            report.note("removed", f"link {link.name} in {target.host_ns}")
+        if state is None:
+            return
+        foreign = [entry for entry in rt.routes() if entry.proto == MVLAB_ROUTE_PROTO and entry.dst in state.routes]
+        do_requests(rt, report.host, target.host_ns, [
+            rtnl.route(False, entry.dst, gateway=entry.gateway, oif=entry.oif, proto=MVLAB_ROUTE_PROTO)
+            for entry in foreign
+        ])
+        for entry in foreign:
+            report.note("removed", f"route {_show_route(entry.dst, entry.gateway, entry.oif)} in {target.host_ns}")
+    state.routes = []
+    _restore_sysctls(state, dict(state.sysctls), target.host_ns, report)  # saves the state: nothing left, no file
 
 
 __all__ = ["ApplyError", "ApplyReport", "Target", "apply_plan", "teardown", "MVLAB_ROUTE_PROTO"]

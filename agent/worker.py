@@ -5,7 +5,7 @@ the Redis stream of its deployment (`agent.events`):
 
     mvlab.agent.apply(plan) -> {"host", "ok", "detail", "report", "probes": []}
     mvlab.agent.probe(plan) -> [ProbeEvent, ...]
-    mvlab.agent.teardown(deployment) -> {"deployment", "removed": [...]}
+    mvlab.agent.teardown(deployment, hosts) -> {"deployment", "removed": [...], "hosts": {host: result}}
     mvlab.agent.facts() -> HostFacts
     mvlab.agent.sandbox_up(fabric, {host: plan}) -> {"deployment", "hosts": {host: result}}
     mvlab.agent.sandbox_down(deployment) -> {"deployment", "removed": [...]}
@@ -18,14 +18,17 @@ heartbeat thread keeps `mvlab:agent:<name>` alive while the worker runs.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 import redis
 from celery import Celery
@@ -36,7 +39,7 @@ from redis.lock import Lock
 from agent.apply import Target, teardown
 from agent.events import RedisEventSink
 from agent.facts import host_facts
-from agent.plan import DEPLOYMENT_RE, FinishedEvent, HostPlan, SandboxFabric, StepEvent
+from agent.plan import DEPLOYMENT_RE, check_name, FinishedEvent, HostPlan, SandboxFabric, StepEvent
 from agent.room import measure_room
 from agent.run import HostResult, apply_host, probe_applied, run_sandbox
 from agent.sandbox import sandbox_down as remove_sandbox
@@ -80,6 +83,7 @@ class AgentConfig:
     name: str
     sandbox: bool
     allowed_nics: frozenset[str]
+    allowed_routes: tuple = ()
 
     @property
     def queue(self) -> str:
@@ -89,9 +93,9 @@ class AgentConfig:
 _config: AgentConfig | None = None
 
 
-def configure(name: str, sandbox: bool, allowed_nics: frozenset[str]) -> AgentConfig:
+def configure(name: str, sandbox: bool, allowed_nics: frozenset[str], allowed_routes: tuple = ()) -> AgentConfig:
     global _config
-    _config = AgentConfig(name, sandbox, allowed_nics)
+    _config = AgentConfig(name, sandbox, allowed_nics, allowed_routes)
     return _config
 
 
@@ -161,7 +165,17 @@ def machine_target() -> Target:
     cfg = config()
     if cfg.sandbox:
         raise RuntimeError(f"agent {cfg.name} runs lab sandboxes; send it sandbox_up, not a host plan")
-    return Target.machine(cfg.allowed_nics)
+    return Target.machine(cfg.allowed_nics, cfg.allowed_routes, broker_addresses())
+
+
+def broker_addresses() -> set[str]:
+    """The addresses this agent reaches its broker and its Redis at (none for a unix socket or loopback)."""
+    found = set()
+    for url in {broker_url(), redis_url()}:
+        host = urlparse(url).hostname
+        if host:
+            found |= {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    return {address for address in found if not ipaddress.ip_address(address).is_loopback}
 
 
 def sink_for(deployment: str) -> RedisEventSink:
@@ -193,11 +207,19 @@ def probe_task(plan: dict) -> list[dict]:
 
 
 @app.task(name="mvlab.agent.teardown")
-def teardown_task(deployment: str) -> dict:
+def teardown_task(deployment: str, hosts: list[str]) -> dict:
+    """Remove what this agent's applies of `deployment` made for the design `hosts` it serves; fails
+    naming whatever it could not remove."""
     check_deployment(deployment)
+    try:
+        hosts = [check_name(host) for host in hosts]
+    except (TypeError, ValueError) as exc:
+        raise PlanRejected(f"agent {config().name}: hosts must be a list of host names: {exc}") from None
     with host_lock():
-        report = teardown(deployment, machine_target(), sink_for(deployment), host=config().name)
-    return {"deployment": deployment, "removed": report.actions}
+        report = teardown(deployment, machine_target(), sink_for(deployment), hosts)
+    done = "; ".join(report.actions) or "nothing to remove"
+    return {"deployment": deployment, "removed": report.actions,
+            "hosts": {host: {"ok": True, "detail": done} for host in hosts}}
 
 
 @app.task(name="mvlab.agent.facts")

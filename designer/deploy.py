@@ -314,12 +314,15 @@ def _run_teardown(deployment: Deployment) -> None:
     by_agent: dict[str, list[str]] = {}
     for host, agent in targets(deployment).items():
         by_agent.setdefault(agent, []).append(host)
-    task = "mvlab.agent.sandbox_down" if deployment.sandbox else "mvlab.agent.teardown"
-    pending = {a: Pending(a, _send(task, [deployment.id], a), hosts) for a, hosts in by_agent.items()}
-    outcomes = wait(pending, settings.MVLAB_DEPLOY_TIMEOUT)
-    failed = {a: o.detail for a, o in outcomes.items() if not o.ok}
+    if deployment.sandbox:
+        sent = {a: _send("mvlab.agent.sandbox_down", [deployment.id], a) for a in by_agent}
+    else:  # each agent is told the design hosts it serves, and answers for each of them
+        sent = {a: _send("mvlab.agent.teardown", [deployment.id, hosts], a) for a, hosts in by_agent.items()}
+    pending = {a: Pending(a, sent[a], hosts) for a, hosts in by_agent.items()}
+    outcomes = _per_host(wait(pending, settings.MVLAB_DEPLOY_TIMEOUT), pending)
+    failed = {h: o.detail for h, o in outcomes.items() if not o.ok}
     if failed:
-        detail = "; ".join(f"teardown on {a}: {why}" for a, why in sorted(failed.items()))
+        detail = "; ".join(f"teardown of {h}: {why}" for h, why in sorted(failed.items()))
         _set_state(deployment, State.FAILED, detail, finished=timezone.now())
     else:
         _set_state(deployment, State.TORN_DOWN, finished=timezone.now())

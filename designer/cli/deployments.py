@@ -124,7 +124,7 @@ def teardown_through_agents(deployment: str, timeout: float) -> dict[str, tuple[
         beat = client.get(heartbeat_key(host))
         if beat is None or json.loads(beat).get("sandbox"):
             continue
-        result = app.send_task("mvlab.agent.teardown", args=[deployment], queue=f"agent.{host}")
+        result = app.send_task("mvlab.agent.teardown", args=[deployment, [host]], queue=f"agent.{host}")
         try:
             answer = result.get(timeout=timeout)
             outcomes[host] = (True, "; ".join(answer["removed"]) or "nothing to remove")

@@ -1,5 +1,6 @@
 """`python -m agent` refuses bad names and NICs before it starts anything."""
 
+import ipaddress
 import os
 import subprocess
 import sys
@@ -30,3 +31,21 @@ def test_allowed_nics_come_from_the_option_or_the_environment(monkeypatch):
     monkeypatch.setenv("MVLAB_ALLOWED_NICS", "eth1, enp0s8")
     assert parse_args(["--name", "h1"]).allowed_nics == {"eth1", "enp0s8"}
     assert parse_args(["--name", "h1", "--allowed-nics", "eth2"]).allowed_nics == {"eth2"}
+
+
+def test_allowed_routes_are_prefixes_and_a_bad_one_is_misuse():
+    assert parse_args(["--name", "h1"]).allowed_routes == ()
+    assert parse_args(["--name", "h1", "--allowed-routes", "10.0.0.0/8, fd00::/8"]).allowed_routes == (
+        ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"))
+    bad = agent_cli("--name", "h1", "--allowed-routes", "10.0.0.1/8")
+    assert bad.returncode == 2 and "--allowed-routes: 10.0.0.1/8 has host bits set" in bad.stderr
+
+
+def test_the_broker_address_is_protected_unless_it_is_a_socket_or_loopback(monkeypatch):
+    from agent import worker
+
+    monkeypatch.setenv("MVLAB_REDIS_URL", "unix:///run/redis.sock")
+    monkeypatch.setenv("MVLAB_BROKER_URL", "redis://:secret@192.0.2.7:6379/0")
+    assert worker.broker_addresses() == {"192.0.2.7"}
+    monkeypatch.setenv("MVLAB_BROKER_URL", "redis://127.0.0.1:6379/0")
+    assert worker.broker_addresses() == set()

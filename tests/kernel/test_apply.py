@@ -219,10 +219,10 @@ def test_teardown_of_one_host_leaves_the_namespaces_of_another_host_on_the_same_
     apply_plan(plan(dep, container("c1", "10.1.0.1/24")), target)
     other = plan(dep, container("c2", "10.1.0.2/24")).model_copy(update={"host": "h2"})
     apply_plan(other, target)  # a second agent of the same deployment on this machine
-    report = teardown(dep, target, host="h1")
+    report = teardown(dep, target, hosts=["h1"])
     assert report.actions == [f"removed namespace {ns(dep, 'c1')}"]
     assert netns.exists(ns(dep, "c2"))
-    assert teardown(dep, target, host="h2").actions == [f"removed namespace {ns(dep, 'c2')}"]
+    assert teardown(dep, target, hosts=["h2"]).actions == [f"removed namespace {ns(dep, 'c2')}"]
 
 
 def test_teardown_right_after_a_killed_apply_leaves_nothing(host):
