@@ -34,7 +34,15 @@ class DeploymentAdmin(admin.ModelAdmin):
 
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
+    """Grants: the users and groups that may deploy to a real-host agent (designer.grants)."""
+
     list_display = ("name", "last_seen", "sandbox")
+    fields = ("name", "sandbox", "last_seen", "users", "groups", "facts")
+    readonly_fields = ("name", "sandbox", "last_seen", "facts")
+    filter_horizontal = ("users", "groups")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # an agent appears with its first heartbeat
 
 
 @admin.register(ProbeResult)

@@ -7,6 +7,9 @@ sending heartbeats, or the time runs out, and then stores the results (`finish`)
 A sandbox is placed on the live lab agent with the most room (`designer.placement`) and
 recorded with it, so its run and its teardown go to that agent.
 
+Only agents granted to the design's owner (or lab agents) may be deployed to (`designer.grants`);
+a teardown needs no grant.
+
 Two deployments of the same design, or two to the same agent, never run at once: the
 check and the insert happen under one Redis lock, and a conflicting request is refused
 with 409 and the deployment that holds it.
@@ -26,7 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from designer import agents, designs, placement, results
+from designer import agents, designs, grants, placement, results
 from designer.celery import app as celery_app
 from designer.errors import Refused
 from designer.events import publish_state
@@ -191,6 +194,7 @@ def start(version: DesignVersion, *, sandbox: bool, mapping: dict[str, str] | No
     mapping = _host_mapping(set(hosts), sandbox, mapping)
     needed = set(mapping.values())
     if not sandbox:
+        grants.refuse_ungranted(version.design.owner, needed)
         _require_alive(needed)
     with _lock():
         _refuse_conflicts(version, sandbox, needed)

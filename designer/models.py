@@ -89,12 +89,21 @@ class Deployment(models.Model):
 
 
 class Agent(models.Model):
-    """The last heartbeat seen from an agent, mirrored from Redis."""
+    """The last heartbeat seen from an agent, mirrored from Redis, and who may deploy to it.
+
+    A real-host agent is used only by the users and groups an administrator granted it to
+    (and superusers); a lab agent needs no grant (`designer.grants`)."""
 
     name = models.CharField(primary_key=True, max_length=64)
     last_seen = models.DateTimeField(null=True, blank=True)
     facts = models.JSONField(default=dict, blank=True)
     sandbox = models.BooleanField(default=False)
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="granted_agents", help_text="may deploy to it"
+    )
+    groups = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="granted_agents", help_text="whose members may deploy to it"
+    )
 
     class Meta:
         ordering = ["name"]

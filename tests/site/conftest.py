@@ -5,6 +5,7 @@ database number of its own so no running mvlab sees these tests' keys and queues
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from django.core.management import call_command
 from django.test import Client
 
 from designer.celery import app as celery_app
@@ -132,6 +134,12 @@ def heartbeat(site_redis):
     yield beat
     for name in made:
         site_redis.delete(f"mvlab:agent:{name}", f"agent.{name}")
+
+
+def granted_to(api: Api, agent: str) -> str:
+    """`agent` (one that has sent a heartbeat) granted to the user of `api` with `lab grant`."""
+    call_command("lab", "grant", agent, "--user", api.user.get_username(), stdout=io.StringIO())
+    return agent
 
 
 def lab_room(available_mib: int, total_mib: int = 16384, sandboxes: int = 0, ipv4_in_use: int = 10) -> dict:

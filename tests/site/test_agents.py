@@ -3,6 +3,7 @@
 import pytest
 
 from designer.models import Agent
+from tests.site.conftest import granted_to
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def test_a_heartbeat_makes_an_agent_alive_and_stores_its_facts(owner, heartbeat)
 
 
 def test_an_agent_whose_heartbeat_expired_is_listed_dead(owner, heartbeat, site_redis):
-    name = heartbeat()
+    name = granted_to(owner, heartbeat())  # a real-host agent is listed to whom it is granted
     owner.get("/agents")
     site_redis.delete(f"mvlab:agent:{name}")
     listed = {a["name"]: a for a in owner.get("/agents").json()}

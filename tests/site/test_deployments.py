@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from designer.models import Deployment
-from tests.site.conftest import example
+from tests.site.conftest import example, granted_to
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_a_second_deploy_of_the_same_design_waits_for_the_first(owner, stored, l
 
 
 def test_two_designs_never_deploy_to_the_same_agent_at_once(owner, stored, heartbeat, clean_site_queue):
-    agent = heartbeat()
+    agent = granted_to(owner, heartbeat())
     hosts = {"host1": agent, "host2": agent, "host3": agent}
     assert owner.post(f"/designs/{stored['id']}/deploy", {"agents": hosts}).status_code == 201
     other_design = owner.post("/designs", {"yaml": example("bridge-one-host")}).json()
@@ -76,6 +76,8 @@ def test_two_designs_never_deploy_to_the_same_agent_at_once(owner, stored, heart
 
 
 def test_deploy_to_an_unknown_agent_is_refused(owner, stored):
+    owner.user.is_superuser = True  # who may use every agent (others are refused it as not granted)
+    owner.user.save()
     response = owner.post(
         f"/designs/{stored['id']}/deploy",
         {"agents": {"host1": "nobody-a", "host2": "nobody-a", "host3": "nobody-a"}},
@@ -86,8 +88,7 @@ def test_deploy_to_an_unknown_agent_is_refused(owner, stored):
 
 
 def test_deploy_to_a_dead_agent_is_refused(owner, stored, heartbeat, site_redis):
-    agent = heartbeat()
-    owner.get("/agents")
+    agent = granted_to(owner, heartbeat())
     site_redis.delete(f"mvlab:agent:{agent}")
     response = owner.post(
         f"/designs/{stored['id']}/deploy", {"agents": {h: agent for h in ("host1", "host2", "host3")}}
