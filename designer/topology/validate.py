@@ -13,6 +13,7 @@ from typing import Mapping
 
 from designer.topology.checks.addresses import check_addresses
 from designer.topology.checks.context import Facts, Report
+from designer.topology.checks.host_routes import check_host_routes
 from designer.topology.checks.macs import check_macs
 from designer.topology.checks.names import check_names
 from designer.topology.checks.references import check_references
@@ -22,7 +23,9 @@ from designer.topology.ipam import allocate
 from designer.topology.issues import Issue
 from designer.topology.model import Design
 
-RULES = (check_references, check_names, check_wiring, check_addresses, check_routes, check_macs)
+RULES = (
+    check_references, check_names, check_wiring, check_addresses, check_routes, check_host_routes, check_macs
+)
 # IPAM needs subnets of the right family and given addresses inside them; until then it is not run
 IPAM_PRECONDITIONS = frozenset({"address-family", "address-outside-subnet", "range-outside-subnet"})
 
