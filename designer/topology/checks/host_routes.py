@@ -6,11 +6,12 @@ deployment made (a shim, an 802.1Q sub-interface) or to a prefix its `--allowed-
 never a default route and never one covering its broker (agent/apply.py). What the design can
 know is reported here, before anything is deployed:
 - a default route, or routes that together cover every address of a family (`0.0.0.0/1` and
-  `128.0.0.0/1`): they would take all of the machine's traffic (error);
+  `128.0.0.0/1`): they would take all of the machine's traffic, so an agent refuses them;
 - a next hop reached through a bare NIC (a host address on `enp0s8`): the route would leave
   through a link mvlab does not make, which only an agent whose `--allowed-routes` covers its
-  prefix accepts (warning; the design does not know the agents' allow-lists).
-Where the agent's broker lies the design does not know either: the agent refuses that itself.
+  prefix accepts (the design does not know the agents' allow-lists).
+Both are warnings: a lab sandbox emulates the host, so there the routes are harmless and made as
+drawn. Where the agent's broker lies the design does not know either: the agent refuses that itself.
 """
 
 from __future__ import annotations
@@ -47,13 +48,13 @@ def check_host_routes(design: Design, facts: Facts, report: Report) -> None:
         for version in (4, 6):
             covering = _covering_everything([(to, path) for to, path in prefixes if to.version == version])
             for to, path in covering:
-                report.error(
+                report.warning(
                     "host-route-everything",
                     f"{path}.to",
                     f"host {name}'s route{'s' if len(covering) > 1 else ''} to "
                     f"{', '.join(str(t) for t, _ in covering)} cover{'' if len(covering) > 1 else 's'} every "
                     f"IPv{version} address: all of the machine's traffic would follow, the agent's own way to "
-                    "its broker included, so the agent refuses it",
+                    "its broker included, so an agent on a real host refuses it (a lab sandbox makes it)",
                     "route only the networks the design needs (the host reaches the rest as before)",
                 )
 
