@@ -7,7 +7,8 @@ Two ways, both the real code path:
            one worker process per student, all started at once;
   site     the whole product (tests.live: daphne, the site worker, the lab agent):
            an instructor opens a class, every student joins and deploys over HTTP
-           at once, through the class quotas and the one lab agent.
+           at once, through the class quotas and the lab agent(s) the site places
+           each sandbox on (`--lab-agents N` starts N on this machine).
 
 Prints the time until every student has a full matrix (every predicted pair observed),
 per-student times, mismatches against the prediction, and peak memory: the largest sum of
@@ -18,7 +19,7 @@ also prints what one built sandbox holds once its worker is gone (the figure beh
 Asserts nothing about time. Every sandbox is removed at the end, also on failure.
 
     .venv/bin/python bench/classroom.py --students 30
-    .venv/bin/python bench/classroom.py --students 30 --mode site
+    .venv/bin/python bench/classroom.py --students 30 --mode site [--lab-agents 2]
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import statistics
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
@@ -217,7 +219,7 @@ def bench_sandbox(students: int) -> None:
 # ---- site: the whole product ----------------------------------------------------------------
 
 
-def bench_site(students: int) -> None:
+def bench_site(students: int, lab_agents: int) -> None:
     from tests.classroom.live_class import instructor, join, wait_state
     from tests.live import start_stack, stop_stack
 
@@ -225,6 +227,8 @@ def bench_site(students: int) -> None:
     stack = start_stack()
     deployments: list[str] = []
     try:
+        for number in range(1, lab_agents):
+            stack.start_agent(f"{stack.lab_agent}-{number}")
         teacher = instructor(stack, "teacher")
         design = teacher.post(f"{stack.url}/api/designs", json={"yaml": LAB_YAML}, timeout=10).json()
         room = teacher.post(f"{stack.url}/api/classes", json={"name": "bench"}, timeout=10).json()
@@ -274,8 +278,10 @@ def bench_site(students: int) -> None:
         ]
         board = teacher.get(f"{stack.url}/api/classes/{room['id']}/board", timeout=60).json()
         passed = sum(1 for r in board if r["goals"]["passed"] == r["goals"]["total"])
+        placed = Counter(next(iter(f["hosts"].values()))["agent"] for _, f in results)
         print(
-            f"site mode: {students} students deploy at once through HTTP, one lab agent, {os.cpu_count()} CPUs"
+            f"site mode: {students} students deploy at once through HTTP, {lab_agents} lab agent(s) "
+            f"on this machine, {os.cpu_count()} CPUs; sandboxes per lab agent: {dict(sorted(placed.items()))}"
         )
         print(
             f"every student has a full matrix after {total:.1f} s "
@@ -285,7 +291,7 @@ def bench_site(students: int) -> None:
             f"full matrices: {full}/{students}; observed differing from predicted: {len(wrong)}; "
             f"students with every goal passed: {passed}/{students}"
         )
-        print(watch.report() + " (daphne, site worker, lab agent)")
+        print(watch.report() + " (daphne, site worker, lab agents)")
         for line in wrong[:10]:
             print(f"  {line}")
         print(neighbour_note(statistics.mean(neighbours(d) for d in deployments)))
@@ -308,10 +314,14 @@ def main() -> None:
     )
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--mode", choices=["sandbox", "site"], default="sandbox")
+    parser.add_argument("--lab-agents", type=int, default=1, help="site mode: lab agents the site spreads over")
     args = parser.parse_args()
-    if args.students < 1:
-        parser.error("--students must be at least 1")
-    (bench_sandbox if args.mode == "sandbox" else bench_site)(args.students)
+    if args.students < 1 or args.lab_agents < 1:
+        parser.error("--students and --lab-agents must be at least 1")
+    if args.mode == "sandbox":
+        bench_sandbox(args.students)
+    else:
+        bench_site(args.students, args.lab_agents)
 
 
 if __name__ == "__main__":
