@@ -13,7 +13,7 @@ export interface HostFacts {
   agent: string; kernel: string; macvlan: boolean; vlan_8021q: boolean; bridge: boolean; veth: boolean;
   ipvlan: boolean; nics: NicFacts[];
 }
-export interface Agent { name: string; alive: boolean; last_seen: string | null; facts: HostFacts | null }
+export interface Agent { name: string; alive: boolean; last_seen: string | null; facts: HostFacts | null; sandbox: boolean }
 export interface DeployOut { id: number | string; state: string; websocket: string }
 export interface DeploymentOut {
   id: number | string; design: number; version: number; state: string;

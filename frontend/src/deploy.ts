@@ -118,15 +118,17 @@ export class DeployPanel {
       const caps = f ? `kernel ${f.kernel}; macvlan ${f.macvlan ? "✓" : "✗"}; 802.1Q ${f.vlan_8021q ? "✓" : "✗"}; NICs ${f.nics.map((n) => n.name).join(", ")}` : "no facts yet";
       return `${a.alive ? "●" : "○"} ${a.name} (${a.alive ? "alive" : "not seen"}) — ${caps}`;
     };
+    // the site lists only the agents granted to this user; lab agents build sandboxes, not real hosts
+    const usable = this.agents.filter((a) => !a.sandbox);
     const table = h("table", { class: "agents" });
     for (const host of Object.keys(d.hosts)) {
       const sel = h("select", { "data-host": host },
         h("option", { value: "" }, "(choose an agent)"),
-        ...this.agents.map((a) => h("option", { value: a.name, selected: chosen.get(host) === a.name, disabled: !a.alive }, describe(a))));
+        ...usable.map((a) => h("option", { value: a.name, selected: chosen.get(host) === a.name, disabled: !a.alive }, describe(a))));
       table.append(h("tr", {}, h("td", {}, host), h("td", {}, sel)));
     }
     this.targetBox.append(table, h("button", { onclick: () => void this.refreshAgents() }, "Refresh agents"));
-    if (!this.agents.length) this.targetBox.append(h("p", { class: "help" }, "No agent has announced itself yet."));
+    if (!usable.length) this.targetBox.append(h("p", { class: "help", id: "no-agents" }, "No agent is granted to you: an administrator grants agents (manage.py lab grant AGENT --user YOU)."));
   }
 
   private target(): { sandbox: true } | { agents: Record<string, string> } {

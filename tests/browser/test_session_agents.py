@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -31,17 +33,36 @@ def test_signed_out_editor_asks_for_a_sign_in(chromium, live_stack, editor_user)
         context.close()
 
 
-def test_agent_picker_shows_live_agents_and_what_their_kernel_supports(editor_page: Page, live_stack):
+def _announce_host_agent(live_stack, name: str) -> str:
+    """A real-host agent `name` alive for a minute: the lab agent's heartbeat (its real facts) under
+    `name`, without `sandbox`, written where a running agent writes it."""
+    client = live_stack.redis()
+    beat = json.loads(client.get(f"mvlab:agent:{live_stack.lab_agent}"))
+    beat.update(name=name, sandbox=False, room=None, facts={**beat["facts"], "agent": name})
+    client.set(f"mvlab:agent:{name}", json.dumps(beat), ex=60)
+    return name
+
+
+def test_agent_picker_offers_only_the_agents_granted_to_you_with_their_kernel(
+    editor_page: Page, live_stack, editor_user
+):
     page = editor_page
+    mine = _announce_host_agent(live_stack, f"mine-{secrets.token_hex(3)}")
+    _announce_host_agent(live_stack, f"theirs-{secrets.token_hex(3)}")
     page.set_input_files("#import-file", str(EXAMPLES / "two-vlans-routed.yaml"))
     expect(page.locator("#status")).to_contain_text("imported")
     page.click("#tab-deploy")
     page.check("input[value=agents]")
+    expect(page.locator("#no-agents")).to_contain_text("No agent is granted to you")
+    live_stack.manage("lab", "grant", mine, "--user", editor_user[0])
+    page.get_by_role("button", name="Refresh agents").click()
     picker = page.locator("select[data-host=host1]")
-    option = picker.locator(f"option[value='{live_stack.lab_agent}']")
-    expect(option).to_contain_text(f"● {live_stack.lab_agent} (alive)")
+    option = picker.locator(f"option[value='{mine}']")
+    expect(option).to_contain_text(f"● {mine} (alive)")
     expect(option).to_contain_text("macvlan ✓")
     expect(option).to_contain_text("kernel ")
+    offered = picker.locator("option").evaluate_all("options => options.map(o => o.value)")
+    assert offered == ["", mine]  # neither `theirs` (granted to nobody) nor the lab agent (sandboxes only)
     assert page.locator("select[data-host]").count() == 3  # one picker per host of the design
     page.click("#deploy")
     expect(page.locator("#status")).to_contain_text("choose an agent for host1")

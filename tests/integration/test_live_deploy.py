@@ -141,4 +141,4 @@ def test_agents_are_listed_and_a_stopped_one_is_reported_dead(live_stack, alice,
         json={"agents": {"host1": "gone-away", "host2": "gone-away", "host3": "gone-away"}},
         timeout=10,
     )
-    assert unknown.status_code == 409 and "'gone-away' is unknown" in unknown.json()["detail"]
+    assert unknown.status_code == 403 and "'gone-away' not granted to you" in unknown.json()["detail"]
