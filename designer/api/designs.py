@@ -116,7 +116,9 @@ def export_design(
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
-@router.post("/designs/{design_id}/deploy", response={201: DeployStarted, 400: ErrorOut, 409: ErrorOut})
+@router.post(
+    "/designs/{design_id}/deploy", response={201: DeployStarted, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut}
+)
 def deploy_design(request: HttpRequest, design_id: int, body: DeployIn, version: int | None = None):
     stored = _version(own_design(request, design_id), version)
     started = deploy.start(stored, sandbox=body.sandbox, mapping=body.agents)
