@@ -34,22 +34,25 @@ def usable(user: AbstractBaseUser, statuses: list[agents.AgentStatus]) -> list[a
     return [s for s in statuses if s.sandbox or s.name in granted]
 
 
+def _named(names: set[str]) -> str:
+    return ", ".join(repr(name) for name in sorted(names))
+
+
 def refuse_ungranted(user: AbstractBaseUser, names: set[str]) -> None:
     """Refuses (403) a deploy of `user` onto the agents `names` unless they may use every one."""
-    listed = ", ".join(repr(name) for name in sorted(names))
     if roles.has_role(user, roles.STUDENT):
         raise Refused(
             403,
-            f"class students deploy into a lab sandbox only (sandbox: true), not to agent(s) {listed}; "
+            f"class students deploy into a lab sandbox only (sandbox: true), not to agent(s) {_named(names)}; "
             "an administrator can remove your student role",
         )
     if user.is_superuser:
         return
-    refused = sorted(names - {s.name for s in usable(user, agents.refresh())})
+    refused = names - {s.name for s in usable(user, agents.refresh())}
     if refused:
         raise Refused(
             403,
-            f"agent(s) {', '.join(repr(name) for name in refused)} not granted to you; ask an administrator "
+            f"agent(s) {_named(refused)} not granted to you; ask an administrator "
             f"to grant them (manage.py lab grant AGENT --user {user.get_username()})",
         )
 

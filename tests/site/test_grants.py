@@ -141,6 +141,15 @@ def test_a_deploy_to_an_agent_not_granted_is_refused_naming_it(other, real, site
     assert not Deployment.objects.exists() and queued_tasks(site_redis) == []
 
 
+def test_the_refusal_names_only_the_agents_not_granted(owner, real, heartbeat):
+    other_agent = heartbeat()
+    design = owner.post("/designs", {"yaml": example("two-vlans-routed")}).json()
+    mapping = {"host1": real, "host2": other_agent, "host3": other_agent}
+    response = owner.post(f"/designs/{design['id']}/deploy", {"agents": mapping})
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith(f"agent(s) '{other_agent}' not granted to you;")
+
+
 def test_an_agent_nobody_has_heard_of_is_refused_as_not_granted(owner, real):
     response = deploy(owner, "nobody-a")
     assert response.status_code == 403 and "'nobody-a' not granted" in response.json()["detail"]
