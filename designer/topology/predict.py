@@ -25,8 +25,10 @@ The model, step by step:
   MACs it lists, and a design cannot list any, so a source-mode leg talks to nothing,
   siblings or not. (The issue first guessed "like vepa"; the sandbox shows otherwise.)
 * **Routing** in every namespace: the connected subnets of its addresses, its static
-  routes (a `via` must be on a connected subnet, as the kernel demands), the default
-  route of `namespaces.py`. Longest prefix wins; connected routes before static ones.
+  routes (a `via` must be on a connected subnet, as the kernel demands; a `via` that is
+  the namespace's own IPv4 address makes a route straight out of the link holding it,
+  as the kernel reads it), the default route of `namespaces.py`. Longest prefix wins;
+  connected routes before static ones.
 * **Neighbours** answer ARP for any address they hold on any interface (the kernel's
   weak host model, `arp_ignore=0`), as long as the request reaches one of their
   interfaces at L2.
@@ -238,8 +240,11 @@ def _routes(node: Node) -> list[RouteEntry]:
                 routes.append(RouteEntry(dst, by_name[route.dev], None))
             continue
         via = ipaddress.ip_address(route.via)
+        holder = next((p for p in node.ports if any(a.ip == via for a in p.iface.inet)), None)
         connected = next((r for r in routes if r.via is None and via in r.dst), None)
-        if connected is not None and via.version == dst.version:
+        if holder is not None:  # the kernel reads a route via an own address as one straight out of its link
+            routes.append(RouteEntry(dst, holder, None))
+        elif connected is not None and via.version == dst.version:
             routes.append(RouteEntry(dst, connected.port, via))
     return routes
 

@@ -119,3 +119,12 @@ def near_miss_routes() -> dict:
         {"to": "10.1.0.0/24", "via": "10.2.0.1"},
     ]
     return parts
+
+
+def route_via_own_address() -> dict:
+    """`router_design` where the client routes the uplink's subnet via its own address: the kernel reads
+    that as a route straight out of the client's link, so the client asks its own wire for each address
+    of the uplink, and r1 answers for its uplink address (the weak host model)."""
+    parts = router_design(None, server_gateway=True)
+    parts["containers"]["client"]["routes"] = [{"to": "10.2.0.0/24", "via": "10.1.0.10"}]
+    return parts

@@ -24,6 +24,7 @@ from tests.topology.scenarios import (
     near_miss_routes,
     one_host,
     passthru_parent_address,
+    route_via_own_address,
     router_design,
     two_hosts,
     vlans_and_router_host,
@@ -79,6 +80,7 @@ SCENARIOS = {
     "router-masquerade-ipv6": with_ipv6(router_design("uplink"), uplink_gateway=False),
     "router-ipv6-default-route": ipv6_default_route(),
     "near-miss-routes": near_miss_routes(),
+    "route-via-own-address": route_via_own_address(),
 }
 
 

@@ -11,6 +11,7 @@ from tests.topology.scenarios import (
     NET10,
     one_host,
     passthru_parent_address,
+    route_via_own_address,
     router_design,
     two_hosts,
     vlans_and_router_host,
@@ -173,6 +174,12 @@ def test_a_route_via_an_unreachable_next_hop_is_not_installed():
     parts = vlans_and_router_host(forwarding=True, gateways=False)
     parts["containers"]["d1"]["routes"] = [{"to": "172.16.20.0/24", "via": "192.168.1.1"}]
     assert reach(matrix_of(make_design(**parts)), "d1", "172.16.20.11") is None
+
+
+def test_a_route_via_an_own_ipv4_address_goes_straight_out_of_its_link():
+    m = matrix_of(make_design(**route_via_own_address()))
+    assert reach(m, "client", "10.2.0.1") == 64  # r1 answers on the client's wire for its uplink address
+    assert reach(m, "client", "10.2.0.20") is None  # the server is on another wire; the default route is beaten
 
 
 def test_a_router_without_masquerade_needs_a_route_back():
