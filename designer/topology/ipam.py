@@ -5,9 +5,10 @@ leg on it, and no two endpoints anywhere get the same address. Addresses a desig
 gives are kept as they are (the validator reports conflicts among them); every other
 leg gets the lowest free address of its network's `ip_range` (or the whole subnet).
 Never handed out: network and broadcast addresses, the gateway, `aux_addresses`,
-host addresses, shim addresses and any address a leg was given. A leg's MAC is the
-one given, else `02:42:` + its IPv4 octets (none for passthru: that child keeps the
-parent's MAC).
+host addresses, shim addresses, any address a leg was given, and the next hop of any
+route (an endpoint handed its own route's next hop would route via itself, which the
+kernel refuses for IPv6). A leg's MAC is the one given, else `02:42:` + its IPv4
+octets (none for passthru: that child keeps the parent's MAC).
 
 Legs are allocated in sorted (network, endpoint) order, so the result depends on the
 design's content, never on the order its maps were written in. References that do not
@@ -92,6 +93,8 @@ def reserved_addresses(design: Design) -> set[IPAddress]:
         for given in (attachment.ip, attachment.ipv6):
             if given is not None:
                 reserved.add(ipaddress.ip_address(given))
+    for element in (*design.hosts.values(), *design.containers.values(), *design.routers.values()):
+        reserved.update(ipaddress.ip_address(route.via) for route in element.routes)
     return reserved
 
 

@@ -156,16 +156,18 @@ def _default_routes(
 ) -> list[StaticRoute]:
     """Default routes via the gateway of the first network that has one (IPv4 and IPv6 apart).
 
-    Skipped when the routes already name a default, or the gateway is the endpoint's own
-    address (a router that is its network's gateway): the kernel refuses both.
+    Skipped when the routes already name a default (the kernel refuses a second one), or the
+    gateway is one of the endpoint's own addresses, on that leg or another (a router that is
+    its network's gateway): the kernel refuses an own IPv6 address as a gateway, and reads an
+    own IPv4 one as a route straight out of the link that holds it.
     """
     routes = []
+    own = {str(ipaddress.ip_interface(a).ip) for iface in interfaces for a in iface.addresses}
     for family, field, default in ((4, "gateway", "default"), (6, "ipv6_gateway", "::/0")):
         if any(r.network.prefixlen == 0 and r.network.version == family for r in given):
             continue
         for iface in interfaces:
             gateway = getattr(design.networks[iface.network], field)
-            own = {str(ipaddress.ip_interface(a).ip) for a in iface.addresses}
             if gateway is not None and gateway not in own and _has_family(iface, family):
                 routes.append(StaticRoute(default, via=gateway))
                 break

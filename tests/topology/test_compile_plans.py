@@ -7,6 +7,7 @@ from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.predict import predict
 from tests.topology.factory import TWO_VLANS, make_design
+from tests.topology.test_validate_rules import design, router_holding_a_gateway_shared_with_another_network
 
 
 def plans_of(parts: dict, deployment: str = "dep1") -> dict[str, HostPlan]:
@@ -143,6 +144,13 @@ def test_a_given_default_route_replaces_the_gateway_default():
     )
     routes = plans_of(parts)["host1"].routes
     assert routes == (Route(namespace="c", dst="default", via="10.1.0.9"),)
+
+
+def test_a_router_holding_the_gateways_gets_no_default_route_through_another_leg_on_their_subnets():
+    """Its other leg's network shares the gateways; the kernel refuses an own IPv6 address as a gateway."""
+    built = design(router_holding_a_gateway_shared_with_another_network)
+    plan = compile_plans(built, allocate(built), "dep1")["gw"]
+    assert [r for r in plan.routes if r.namespace == "r"] == []
 
 
 def test_long_network_names_give_a_shim_name_of_at_most_15_bytes():

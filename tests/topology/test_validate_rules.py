@@ -455,6 +455,79 @@ def test_routes_beside_the_kernels_own_in_the_kernel_scenario_are_accepted():
     assert validate(make_design(**near_miss_routes())) == []
 
 
+# next hops
+
+
+def two_ipv6_legs(d):
+    ipv6(d)
+    d["networks"]["n10"]["ipv6_subnet"] = "fd00:10::/64"
+    d["containers"]["c2"]["networks"]["n10"] = {"ip": "10.10.0.12", "ipv6": "fd00:10::12"}
+
+
+def slash_31(d):
+    d["networks"]["n20"]["subnet"] = "10.20.0.12/31"  # no broadcast address: c2 (.12) and .13
+
+
+def automatic_ipv6(d):
+    d["networks"]["n20"]["ipv6_subnet"] = "fd00:20::/64"
+
+
+def router_holding_a_gateway_shared_with_another_network(d):
+    """n11 shares n10's subnets and gateways on VLAN 10; r holds the gateways on its n10 leg."""
+    gateways = {"gateway": "10.10.0.1", "ipv6_subnet": "fd00:10::/64", "ipv6_gateway": "fd00:10::1"}
+    d["networks"]["n10"] |= gateways
+    d["networks"]["n11"] = {"parent": "eth1.10", "subnet": "10.10.0.0/24", "mode": "private", **gateways}
+    d["hosts"]["gw"]["addresses"] = {}
+    legs = {"n10": ("10.10.0.1", "fd00:10::1"), "n11": ("10.10.0.2", "fd00:10::2")}
+    networks = {name: {"ip": ip, "ipv6": ipv6} for name, (ip, ipv6) in legs.items()}
+    d["routers"] = {"r": {"host": "gw", "networks": networks}}
+
+
+def next_hop(case: str, element: str, *pairs, before=lambda d: None, refused=None):
+    """A case of NEXT_HOPS: routes of `element`; `refused` is (code, what the kernel says) of its last one."""
+    error = refused and (refused[0], f"{element}.routes.{len(pairs) - 1}.via", refused[1])
+    return pytest.param(routes(element, *pairs, before=before), error, id=case)
+
+
+C2, H1, NARROW_SHIM = "containers.c2", "hosts.host1", shim("10.10.0.0/25")
+# what the validator says, and what the kernel says
+FAMILY6 = ("route-family", "Numerical result out of range")
+FAMILY4 = ("route-family", "Network is unreachable")
+OWN = ("next-hop-own", "Invalid argument")
+BROADCAST = ("next-hop-broadcast", "Invalid argument")
+OFF_LINK = ("unreachable-next-hop", "Network is unreachable")
+SHADOWED = ("next-hop-shadowed", "No route to host")
+# an IPv6 route to a longer prefix than c2's connected one, and a route via a next hop inside it
+COVERING, COVERED = ("fd00:20::/65", "fd00:20::1"), ("fd00:99::/64", "fd00:20::5")
+# (change, (code, path, what the kernel says) when it is refused, else None); test_routes_kernel.py
+# deploys each: the refused ones fail with that message, the others deploy
+NEXT_HOPS = [
+    next_hop("ipv6-via-ipv4", C2, ("fd00:99::/64", "10.20.0.1"), before=ipv6, refused=FAMILY6),
+    next_hop("ipv4-via-ipv6", C2, ("10.99.0.0/16", "fd00:20::1"), before=ipv6, refused=FAMILY4),
+    next_hop("default-via-ipv6", C2, ("default", "fd00:20::1"), before=ipv6),
+    next_hop("own-ipv6", C2, ("fd00:99::/64", "fd00:20::12"), before=ipv6, refused=OWN),
+    next_hop("own-ipv6-other-leg", C2, ("fd00:99::/64", "fd00:10::12"), before=two_ipv6_legs, refused=OWN),
+    next_hop("own-ipv4", C2, ("10.99.0.0/16", "10.20.0.12")),
+    next_hop("own-ipv4-other-leg", C2, ("10.99.0.0/16", "10.10.0.12"), before=two_ipv6_legs),
+    next_hop("own-shim", H1, ("10.99.0.0/16", "10.10.0.250"), before=shim()),
+    next_hop("ipam-skips-next-hops", C2, ("fd00:99::/64", "fd00:20::1"), before=automatic_ipv6),
+    pytest.param(router_holding_a_gateway_shared_with_another_network, None, id="router-holds-gateways"),
+    next_hop("broadcast", C2, ("10.99.0.0/16", "10.20.0.255"), refused=BROADCAST),
+    next_hop("network-address", C2, ("10.99.0.0/16", "10.20.0.0")),
+    next_hop("slash-31-peer", C2, ("10.99.0.0/16", "10.20.0.13"), before=slash_31),
+    next_hop("beyond-shim-range", H1, ("10.99.0.0/16", "10.10.0.200"), before=NARROW_SHIM, refused=OFF_LINK),
+    next_hop("inside-shim-range", H1, ("10.99.0.0/16", "10.10.0.100"), before=NARROW_SHIM),
+    next_hop("ipv6-under-earlier-route", C2, COVERING, COVERED, before=ipv6, refused=SHADOWED),
+    next_hop("ipv6-under-later-route", C2, COVERED, COVERING, before=ipv6),
+    next_hop("ipv4-under-earlier-route", C2, ("10.20.0.0/25", "10.20.0.1"), ("10.99.0.0/16", "10.20.0.5")),
+]
+
+
+@pytest.mark.parametrize(("change", "refused"), NEXT_HOPS)
+def test_a_next_hop_is_refused_exactly_when_the_kernel_refuses_it(change, refused):
+    assert found(change) == ({("error", *refused[:2])} if refused else set())
+
+
 # MACs
 
 

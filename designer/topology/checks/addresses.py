@@ -13,7 +13,7 @@ from collections import defaultdict
 from itertools import combinations
 
 from designer.topology.checks.context import Facts, Report
-from designer.topology.model import Design, MacvlanNetwork, RouteSpec
+from designer.topology.model import Design, MacvlanNetwork
 from designer.topology.namespaces import split_link
 
 
@@ -25,7 +25,6 @@ def check_addresses(design: Design, facts: Facts, report: Report) -> None:
     _duplicates(facts, report)
     _gateways_held(design, facts, report)
     _overlaps(design, facts, report)
-    _next_hops(design, report)
 
 
 def _unusable(address: ipaddress._BaseAddress, subnet: ipaddress._BaseNetwork) -> str | None:
@@ -202,35 +201,4 @@ def _overlaps(design: Design, facts: Facts, report: Report) -> None:
                 path_b,
                 f"{net_b} overlaps {net_a} ({path_a}), which is on another L2 domain",
                 "give each wire/VLAN its own subnet; overlapping subnets make routes ambiguous",
-            )
-
-
-def _next_hops(design: Design, report: Report) -> None:
-    """A route's `via` must be on a network the element is attached to, or the kernel refuses it."""
-    for kind, elements in (("containers", design.containers), ("routers", design.routers)):
-        for name, element in elements.items():
-            subnets = [design.networks[n].subnet for n in element.networks if n in design.networks]
-            subnets += [
-                design.networks[n].ipv6_subnet
-                for n in element.networks
-                if n in design.networks and design.networks[n].ipv6_subnet
-            ]
-            _routes(report, f"{kind}.{name}.routes", element.routes, subnets)
-    for name, host in design.hosts.items():
-        subnets = [str(ipaddress.ip_interface(value).network) for value in host.addresses.values()]
-        if host.shim is not None and host.shim.network in design.networks:
-            subnets.append(design.networks[host.shim.network].subnet)
-        _routes(report, f"hosts.{name}.routes", host.routes, subnets)
-
-
-def _routes(report: Report, base: str, routes: list[RouteSpec], subnets: list[str]) -> None:
-    networks = [ipaddress.ip_network(subnet) for subnet in subnets]
-    for index, route in enumerate(routes):
-        via = ipaddress.ip_address(route.via)
-        if not any(via.version == net.version and via in net for net in networks):
-            report.error(
-                "unreachable-next-hop",
-                f"{base}.{index}.via",
-                f"next hop {via} is on none of the networks attached here",
-                "route via an address on one of this element's own networks",
             )
