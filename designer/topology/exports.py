@@ -257,10 +257,14 @@ def _docker_endpoint(spec: NamespaceSpec, gateways: dict[str, set[str]]) -> list
             _cmd("docker", "network", "connect", *_docker_addresses(iface), iface.network, spec.endpoint)
         )
     exec_in = ("docker", "exec", spec.endpoint)
-    # Docker always installs a default route (it invents a gateway when none is given):
-    # replace it with the design's, or remove it when the design has none.
-    if not any(r.dst == "default" for r in spec.routes):
-        lines.append(_cmd(*exec_in, "ip", "route", "del", "default"))
+    # Docker installs a default route of each family it gives addresses in (it invents a gateway
+    # when none is given): replace it with the design's, or remove it when the design has none.
+    # `default` is the default of its next hop's family.
+    defaults = {r.network for r in spec.routes if r.network.prefixlen == 0}
+    families = {ipaddress.ip_address(a).version for a in spec.addresses}
+    for default in map(ipaddress.ip_network, ("0.0.0.0/0", "::/0")):
+        if default.version in families and default not in defaults:
+            lines.append(_cmd(*exec_in, "ip", f"-{default.version}", "route", "flush", "exact", default))
     lines += [_route(r, (*exec_in, "ip"), "replace") for r in spec.routes]
     lines += _masquerade(spec, exec_in)
     return lines

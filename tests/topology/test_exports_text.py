@@ -151,7 +151,21 @@ def test_the_docker_export_connects_extra_legs_and_fixes_the_default_route():
     per_host = sections(export(to_docker, ROUTER))["host1"]
     assert ["docker", "network", "connect", "--ip", "10.2.0.1", "uplink", "r1"] in per_host
     assert ["docker", "exec", "client", "ip", "route", "replace", "default", "via", "10.1.0.1"] in per_host
-    assert ["docker", "exec", "server", "ip", "route", "del", "default"] in per_host
+    assert ["docker", "exec", "server", "ip", "-4", "route", "flush", "exact", "0.0.0.0/0"] in per_host
+
+
+def test_the_docker_export_fixes_each_familys_default_route_apart():
+    """server's `default via` an IPv6 address is its IPv6 default, so Docker's invented IPv4 default
+    must still go; r1 holds both gateways, so both of Docker's defaults go."""
+    parts = with_ipv6(router_design(None), uplink_gateway=True)
+    parts["containers"]["server"]["routes"] = [{"to": "default", "via": "fd00:2::1"}]
+    per_host = sections(export(to_docker, parts))["host1"]
+    assert [cmd[2:] for cmd in per_host if cmd[:2] == ["docker", "exec"] and cmd[2] != "client"] == [
+        ["server", "ip", "-4", "route", "flush", "exact", "0.0.0.0/0"],
+        ["server", "ip", "route", "replace", "default", "via", "fd00:2::1"],
+        ["r1", "ip", "-4", "route", "flush", "exact", "0.0.0.0/0"],
+        ["r1", "ip", "-6", "route", "flush", "exact", "::/0"],
+    ]
 
 
 def test_the_docker_export_warns_when_a_router_holds_the_address_docker_keeps_for_the_gateway():
