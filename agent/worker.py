@@ -261,10 +261,11 @@ def check_deployment(deployment: object) -> str:
 
 
 def room_or_none() -> dict | None:
-    """The machine's room for sandboxes; None when it cannot be read (the site then ranks this agent last)."""
+    """The machine's room for sandboxes; None when it cannot be read (the site then ranks this agent
+    last). Whatever goes wrong measuring it must not cost the beat, which keeps the agent alive."""
     try:
         return measure_room().model_dump(mode="json")
-    except OSError:
+    except Exception:
         log.exception("agent %s cannot measure its room", config().name)
         return None
 
