@@ -60,7 +60,7 @@ def machines(*names: str) -> Iterator[dict[str, str]]:
     try:
         for ns in made.values():
             ip("netns", "add", ns)
-        yield made
+        yield dict(made)  # a copy: what a caller takes out of it is still removed here
     finally:
         for ns in made.values():
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
