@@ -466,14 +466,15 @@ class _Reconciler:
 
     def sync_routes(self) -> None:
         wanted: dict[str, list[tuple]] = {name: [] for name in self.spaces}
-        foreign: list[str] = []  # host routes through links not mvlab's (allowed prefixes)
         for route in self.plan.routes:
             space = self.space(route.namespace)
-            key = self.route_key(space, route)
-            if space.kernel_name == self.target.host_ns and self.target.on_machine and self.leaves_foreign(space, key):
-                foreign.append(key[1])
-            wanted[space.kernel_name].append(key)
-        if self.state is not None and foreign:
+            wanted[space.kernel_name].append(self.route_key(space, route))
+        foreign: list[str] = []  # host routes through links not mvlab's (allowed prefixes)
+        if self.state is not None:
+            host = self.space(HOST_NS)
+            planned = wanted[host.kernel_name]
+            foreign = [key[1] for key in planned if self.leaves_foreign(host, key, planned)]
+        if foreign:
             self.state.routes = sorted(set(self.state.routes) | set(foreign))
             self.state.save()  # before they exist: a crash after adding them still knows them
         for kernel_name, space in self.spaces.items():
@@ -500,9 +501,10 @@ class _Reconciler:
             self.state.routes = sorted(foreign)
             self.state.save()
 
-    def leaves_foreign(self, space: _Namespace, key: tuple) -> bool:
-        """Check a route of the machine's own namespace: ApplyError naming the route and why, when it
-        is refused; True when it leaves through a link mvlab did not make (to an allowed prefix)."""
+    def leaves_foreign(self, space: _Namespace, key: tuple, planned: list[tuple]) -> bool:
+        """Check a route of the machine's own namespace, among the `planned` ones: ApplyError naming
+        the route and why, when it is refused; True when it leaves through a link mvlab did not make
+        (to an allowed prefix)."""
         family, dst, via, oif = key
         network = ipaddress.ip_network(dst)
         route = f"host {self.plan.host}: route to {dst}" + (f" via {via}" if via else "") + " refused"
@@ -511,9 +513,15 @@ class _Reconciler:
         covered = sorted(a for a in self.protected() if ipaddress.ip_address(a) in network)
         if covered:
             raise ApplyError(f"{route}: it covers {covered[0]}, on this agent's own way to its broker")
-        if oif is None:
-            [lookup] = self.call(f"route to {via} in {space.kernel_name}", space.rt.route_get, [via])
-            oif = None if lookup is None else lookup.oif
+        if oif is None:  # where the kernel will send to `via`: a planned link route (a shim's) or what it has now
+            gateway = ipaddress.ip_address(via)
+            on_link = sorted((ipaddress.ip_network(to).prefixlen, dev) for _, to, hop, dev in planned
+                             if hop is None and gateway in ipaddress.ip_network(to))
+            if on_link:
+                oif = on_link[-1][1]
+            else:
+                [lookup] = self.call(f"route to {via} in {space.kernel_name}", space.rt.route_get, [via])
+                oif = None if lookup is None else lookup.oif
         link = next((link for link in space.links.values() if link.index == oif), None)
         if link is not None and self.marked(link):
             return False
@@ -718,7 +726,8 @@ def teardown(deployment: str, target: Target, emit: Emit | None = None, hosts=()
         return name not in target.claimed_elsewhere and (not hosts or _namespace_host_mark(name) in mine)
 
     def left() -> list[str]:
-        found = [f"namespace {name}" for name in _container_namespaces(deployment) if not netns.exists(name) or ours(name)]
+        found = [f"namespace {name}" for name in _container_namespaces(deployment)
+                 if not netns.exists(name) or ours(name)]
         if netns.exists(target.host_ns):
             with netns.rtnl(target.host_ns) as rt:
                 found += [f"link {link.name} in {target.host_ns}" for link in rt.links() if link.alias == mark]

@@ -93,7 +93,9 @@ class AgentConfig:
 _config: AgentConfig | None = None
 
 
-def configure(name: str, sandbox: bool, allowed_nics: frozenset[str], allowed_routes: tuple = ()) -> AgentConfig:
+def configure(
+    name: str, sandbox: bool, allowed_nics: frozenset[str], allowed_routes: tuple = ()
+) -> AgentConfig:
     global _config
     _config = AgentConfig(name, sandbox, allowed_nics, allowed_routes)
     return _config
