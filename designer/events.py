@@ -16,7 +16,8 @@ from designer.redis_client import async_client, sync_client
 
 STREAM_PREFIX = "mvlab:events:"
 REPLAY_CHUNK = 500
-FOLLOW_BLOCK_MS = 5000
+# below the client's socket timeout (redis-py 8: 5 s), which ends a longer XREAD block with TimeoutError
+FOLLOW_BLOCK_MS = 2000
 
 
 def stream_key(deployment: str) -> str:
