@@ -187,9 +187,13 @@ def _wait_for(what: str, ready, stack: LiveStack) -> None:
     raise RuntimeError(f"the live stack did not get {what} within {START_TIMEOUT:.0f} s:\n{stack.logs()}")
 
 
-def start_stack() -> LiveStack:
+def start_stack(redis_socket: Path | None = None) -> LiveStack:
+    """The stack on a Redis database of its own, with a lab agent; or, given `redis_socket`, on the
+    Redis listening there (one emulated machines' agents reach, tests/agent/machines.py) and with no
+    agent of its own."""
     workdir = Path(tempfile.mkdtemp(prefix="mvltest-stack-"))
-    redis_url = f"{REDIS_HOST}/{_claim_redis_db()}"
+    redis_url = f"unix://{redis_socket}" if redis_socket else f"{REDIS_HOST}/{_claim_redis_db()}"
+    broker_url = f"redis+socket://{redis_socket}" if redis_socket else redis_url
     port = _free_port()
     lab = f"lab-{secrets.token_hex(4)}"
     env = {
@@ -197,9 +201,9 @@ def start_stack() -> LiveStack:
         "DJANGO_SETTINGS_MODULE": "designer.settings",
         "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
         "REDIS_URL": redis_url,
-        "CELERY_BROKER_URL": redis_url,
-        "CELERY_RESULT_BACKEND": redis_url,
-        "MVLAB_BROKER_URL": redis_url,
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_RESULT_BACKEND": broker_url,
+        "MVLAB_BROKER_URL": broker_url,
         "MVLAB_LAB_AGENT": lab,
         "MVLAB_DEPLOY_TIMEOUT": "120",
         "SECRET_KEY": secrets.token_urlsafe(32),
@@ -211,14 +215,14 @@ def start_stack() -> LiveStack:
     url = f"http://127.0.0.1:{port}"
     stack = LiveStack(url, f"ws://127.0.0.1:{port}", url, redis_url, lab, env, workdir)
     try:
-        _launch(stack, port)
+        _launch(stack, port, with_lab_agent=redis_socket is None)
     except BaseException:
         stop_stack(stack)
         raise
     return stack
 
 
-def _launch(stack: LiveStack, port: int) -> None:
+def _launch(stack: LiveStack, port: int, with_lab_agent: bool) -> None:
     lab, url = stack.lab_agent, stack.url
     stack.manage("migrate", "--noinput")
     _start(
@@ -244,10 +248,11 @@ def _launch(stack: LiveStack, port: int) -> None:
             "INFO",
         ],
     )
-    _start(stack, "agent", [PYTHON, "-m", "agent", "--name", lab, "--sandbox"])
-    client = stack.redis()
     _wait_for("HTTP answers", lambda: requests.get(f"{url}/api/session", timeout=2).ok, stack)
-    _wait_for("the lab agent's heartbeat", lambda: client.exists(f"mvlab:agent:{lab}"), stack)
+    if with_lab_agent:
+        _start(stack, "agent", [PYTHON, "-m", "agent", "--name", lab, "--sandbox"])
+        client = stack.redis()
+        _wait_for("the lab agent's heartbeat", lambda: client.exists(f"mvlab:agent:{lab}"), stack)
     _wait_for("the site worker", lambda: "ready." in stack.processes["worker"].log.read_text(), stack)
 
 

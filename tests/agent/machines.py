@@ -66,6 +66,20 @@ def machines(*names: str) -> Iterator[dict[str, str]]:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
+@contextmanager
+def wired_machines(*names: str) -> Iterator[dict[str, str]]:
+    """`machines(*names)` whose `eth1`s meet on one bridge, as on a switch (in a namespace of its own)."""
+    with machines("wire", *names) as made:
+        wire = made.pop("wire")
+        ip("-n", wire, "link", "add", "br0", "type", "bridge")
+        ip("-n", wire, "link", "set", "br0", "up")
+        for number, ns in enumerate(made.values()):
+            ip("-n", ns, "link", "add", "eth1", "type", "veth", "peer", "name", f"p{number}", "netns", wire)
+            ip("-n", wire, "link", "set", f"p{number}", "master", "br0", "up")
+            ip("-n", ns, "link", "set", "eth1", "up")
+        yield made
+
+
 def agent_env(sock: Path) -> dict[str, str]:
     return {
         **os.environ,

@@ -1,5 +1,5 @@
 """`lab up` / `lab down` without --sandbox: two real agent processes, each in an emulated machine
-(tests/agent/machines.py) with an `eth1` veth wired to the other one's; the command line talks
+(tests/agent/machines.py), their `eth1`s on one switch; the command line talks
 to the same Redis from the test's namespace.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from agent import netns
 from agent.plan import netns_name
 from designer.cli.deployments import deployment_id
-from tests.agent.machines import ROOT, agents_in, ip, machines, namespaces_of, site_env
+from tests.agent.machines import ROOT, agents_in, namespaces_of, site_env, wired_machines
 
 pytestmark = [pytest.mark.integration, pytest.mark.kernel]
 
@@ -37,12 +37,8 @@ containers:
 
 @pytest.fixture
 def two_machines():
-    """host1's and host2's machines, an `eth1` veth wiring one to the other."""
-    with machines("host1", "host2") as made:
-        ip("-n", made["host1"], "link", "add", "eth1", "type", "veth", "peer", "name", "eth1",
-           "netns", made["host2"])
-        for ns in made.values():
-            ip("-n", ns, "link", "set", "eth1", "up")
+    """host1's and host2's machines, their `eth1`s on one switch."""
+    with wired_machines("host1", "host2") as made:
         yield made
 
 
