@@ -99,9 +99,9 @@ def pinned_elsewhere(directory: Path, family: int, mine: Path | None = None) -> 
         if pid_text.isdigit() and not _alive(int(pid_text)):
             path.unlink(missing_ok=True)
             continue
-        if path == mine:
+        if path == mine or path.suffix == ".new":  # not a count being written
             continue
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, IndexError):
             counts = path.read_text().split()
             total += int(counts[0 if family == socket.AF_INET else 1])
     return total
@@ -151,7 +151,9 @@ class PinRegistry:
 
     def add(self, family: int, count: int) -> None:
         self.counts[family] += count
-        self.path.write_text(f"{self.counts[socket.AF_INET]} {self.counts[socket.AF_INET6]}\n")
+        fresh = self.path.with_name(self.path.name + ".new")
+        fresh.write_text(f"{self.counts[socket.AF_INET]} {self.counts[socket.AF_INET6]}\n")
+        fresh.replace(self.path)  # atomically: another prober never reads half a count
 
     def close(self) -> None:
         self.path.unlink(missing_ok=True)
