@@ -189,7 +189,7 @@ class _Reconciler:
         self.ns_mark = _ns_mark(plan.deployment, plan.host)
         self.report = ApplyReport(plan.deployment, plan.host)
         self.spaces: dict[str, _Namespace] = {}
-        self.state: MachineState | None = None  # what to undo in a machine's own namespace
+        self.foreign_routes: set[str] | None = None  # on a machine: this host's routes through links not mvlab's
         self._protected: set[str] | None = None
 
     # ---- plumbing ----------------------------------------------------------------
@@ -270,7 +270,8 @@ class _Reconciler:
     def check_host(self) -> None:
         host = self.open_space(self.target.host_ns, owned_whole=False)
         if self.target.on_machine:
-            self.state = MachineState.load(self.plan.deployment, self.target.host_ns)
+            with MachineState.edit(self.target.host_ns) as state:
+                self.foreign_routes = set(state.routes.get(self.ns_mark, []))
         for nic in self.plan.nics:
             if self.target.allowed_nics is not None and nic not in self.target.allowed_nics:
                 raise ApplyError(
@@ -469,14 +470,13 @@ class _Reconciler:
         for route in self.plan.routes:
             space = self.space(route.namespace)
             wanted[space.kernel_name].append(self.route_key(space, route))
-        foreign: list[str] = []  # host routes through links not mvlab's (allowed prefixes)
-        if self.state is not None:
+        foreign: set[str] = set()  # host routes through links not mvlab's (allowed prefixes)
+        if self.foreign_routes is not None:
             host = self.space(HOST_NS)
             planned = wanted[host.kernel_name]
-            foreign = [key[1] for key in planned if self.leaves_foreign(host, key, planned)]
-        if foreign:
-            self.state.routes = sorted(set(self.state.routes) | set(foreign))
-            self.state.save()  # before they exist: a crash after adding them still knows them
+            foreign = {key[1] for key in planned if self.leaves_foreign(host, key, planned)}
+            if not foreign <= self.foreign_routes:
+                self.keep_foreign_routes(self.foreign_routes | foreign)  # before they exist: a crash still knows them
         for kernel_name, space in self.spaces.items():
             missing = list(wanted[kernel_name])
             requests, notes = [], []
@@ -497,9 +497,13 @@ class _Reconciler:
             self.do(space, *requests)
             for kind, what in notes:
                 self.report.note(kind, what)
-        if self.state is not None and self.state.routes != sorted(foreign):
-            self.state.routes = sorted(foreign)
-            self.state.save()
+        if self.foreign_routes is not None and self.foreign_routes != foreign:
+            self.keep_foreign_routes(foreign)
+
+    def keep_foreign_routes(self, destinations: set[str]) -> None:
+        with MachineState.edit(self.target.host_ns) as state:
+            state.routes[self.ns_mark] = sorted(destinations)
+        self.foreign_routes = destinations
 
     def leaves_foreign(self, space: _Namespace, key: tuple, planned: list[tuple]) -> bool:
         """Check a route of the machine's own namespace, among the `planned` ones: ApplyError naming
@@ -558,7 +562,7 @@ class _Reconciler:
         return (family, dst, route.via, oif)
 
     def route_is_ours(self, space: _Namespace, entry: rtnl.RouteState) -> bool:
-        if space.owned_whole or self.state is not None and entry.dst in self.state.routes:
+        if space.owned_whole or self.foreign_routes is not None and entry.dst in self.foreign_routes:
             return True
         return any(link.index == entry.oif and self.marked(link) for link in space.links.values())
 
@@ -571,7 +575,7 @@ class _Reconciler:
                 wanted[self.kernel_ns(ns.name)] = dict.fromkeys(FORWARDING_SYSCTLS, "1" if ns.forwarding else "0")
         for sysctl in self.plan.sysctls:
             wanted.setdefault(self.kernel_ns(sysctl.namespace), {})[sysctl.key] = sysctl.value
-        if self.state is not None:
+        if self.target.on_machine:
             self.keep_machine_sysctls(wanted.get(self.target.host_ns, {}))
         for kernel_name, values in sorted(wanted.items()):
             known = self.spaces[kernel_name].sysctls
@@ -582,16 +586,16 @@ class _Reconciler:
                 self.report.note("changed", f"sysctl {key}={values[key]} in {kernel_name}")
 
     def keep_machine_sysctls(self, values: dict[str, str]) -> None:
-        """Keep the value each sysctl of the machine's namespace has before mvlab first sets it;
-        put back those the plan no longer sets."""
-        host, state = self.target.host_ns, self.state
-        new = [key for key in values if key not in state.sysctls]
-        if new:
-            state.sysctls.update(self.call(f"sysctls in {host}", netns.run_in, host, _read_sysctls, new))
-            state.save()
-        dropped = {key: value for key, value in state.sysctls.items() if key not in values}
-        if dropped:
-            _restore_sysctls(state, dropped, host, self.report)
+        """Hold the machine's sysctls this plan sets, keeping the value each had before mvlab first
+        set it; let go of those it no longer sets (back to that value when no other host holds them)."""
+        host = self.target.host_ns
+        with MachineState.edit(host) as state:
+            held = state.held(self.ns_mark)
+            new = [key for key in values if key not in held]
+            if new:
+                state.hold(self.ns_mark, self.call(f"sysctls in {host}", netns.run_in, host, _read_sysctls, new))
+            back = state.release(self.ns_mark, [key for key in held if key not in values])
+            _restore_sysctls(back, host, self.report)
 
     def sync_masquerade(self) -> None:
         by_ns: dict[str, list] = {}
@@ -625,14 +629,13 @@ def _read_sysctls(keys) -> dict[str, str]:
     return values
 
 
-def _restore_sysctls(state: MachineState, values: dict[str, str], ns: str, report: ApplyReport) -> None:
+def _restore_sysctls(values: dict[str, str], ns: str, report: ApplyReport) -> None:
     """Put sysctls of the machine's namespace back to the values they had before mvlab set them."""
+    if not values:
+        return
     changed = retry(f"sysctls in {ns}", report.host, netns.run_in, ns, _write_sysctls, values)
     for key in changed:
         report.note("changed", f"sysctl {key} back to {values[key]} in {ns}")
-    for key in values:
-        del state.sysctls[key]
-    state.save()
 
 
 def _write_sysctls(values: dict[str, str]) -> list[str]:
@@ -731,13 +734,14 @@ def teardown(deployment: str, target: Target, emit: Emit | None = None, hosts=()
         if netns.exists(target.host_ns):
             with netns.rtnl(target.host_ns) as rt:
                 found += [f"link {link.name} in {target.host_ns}" for link in rt.links() if link.alias == mark]
-        if state is not None:
-            found += [f"route to {dst} in {target.host_ns}" for dst in state.routes]
-            found += [f"sysctl {key} in {target.host_ns}" for key in state.sysctls]
+        if target.on_machine:
+            with MachineState.edit(target.host_ns) as state:
+                for holder in _holders(deployment, hosts, state):
+                    found += [f"route to {dst} in {target.host_ns}" for dst in state.routes.get(holder, [])]
+                    found += [f"sysctl {key} in {target.host_ns}" for key in state.held(holder)]
         return found
 
     mark = owner_mark(deployment)
-    state = MachineState.load(deployment, target.host_ns) if target.on_machine else None
     event("started", "")
     for name in _container_namespaces(deployment):
         if (not netns.exists(name) or ours(name)) and attempt(f"namespace {name}", netns.remove, name):
@@ -746,7 +750,7 @@ def teardown(deployment: str, target: Target, emit: Emit | None = None, hosts=()
         if name.endswith(".staging"):
             attempt(f"namespace {name}", netns.remove, name)  # only holds links a crashed apply had not moved
     if netns.exists(target.host_ns):  # a sandbox host already gone took its links along
-        attempt("host", _tear_host, deployment, target, state, report)
+        attempt("host", _tear_host, deployment, target, hosts, report)
     remaining = left()
     if remaining:
         why = errors.get("host", "still there")  # the host namespace's objects go in one batch
@@ -757,26 +761,39 @@ def teardown(deployment: str, target: Target, emit: Emit | None = None, hosts=()
     return report
 
 
-def _tear_host(deployment: str, target: Target, state: MachineState | None, report: ApplyReport) -> None:
-    """In the host namespace: remove the deployment's links (their routes go with them), its routes
-    through other links, and put back the sysctls it changed."""
+def _tear_host(deployment: str, target: Target, hosts: list[str], report: ApplyReport) -> None:
+    """In the host namespace: remove the deployment's links (their routes go with them); on a machine,
+    also its hosts' routes through other links, and let go of the sysctls they set."""
     mark = owner_mark(deployment)
     with netns.rtnl(target.host_ns) as rt:
         owned = [link for link in rt.links() if link.alias == mark]
         do_requests(rt, report.host, target.host_ns, [rtnl.link_del(link.index, link.name) for link in owned])
         for link in owned:
             report.note("removed", f"link {link.name} in {target.host_ns}")
-        if state is None:
+        if not target.on_machine:
             return
-        foreign = [entry for entry in rt.routes() if entry.proto == MVLAB_ROUTE_PROTO and entry.dst in state.routes]
-        do_requests(rt, report.host, target.host_ns, [
-            rtnl.route(False, entry.dst, gateway=entry.gateway, oif=entry.oif, proto=MVLAB_ROUTE_PROTO)
-            for entry in foreign
-        ])
-        for entry in foreign:
-            report.note("removed", f"route {_show_route(entry.dst, entry.gateway, entry.oif)} in {target.host_ns}")
-    state.routes = []
-    _restore_sysctls(state, dict(state.sysctls), target.host_ns, report)  # saves the state: nothing left, no file
+        with MachineState.edit(target.host_ns) as state:
+            holders = _holders(deployment, hosts, state)
+            kept = {dst for holder in holders for dst in state.routes.pop(holder, [])}
+            foreign = [entry for entry in rt.routes() if entry.proto == MVLAB_ROUTE_PROTO and entry.dst in kept]
+            do_requests(rt, report.host, target.host_ns, [
+                rtnl.route(False, entry.dst, gateway=entry.gateway, oif=entry.oif, proto=MVLAB_ROUTE_PROTO)
+                for entry in foreign
+            ])
+            for entry in foreign:
+                report.note("removed", f"route {_show_route(entry.dst, entry.gateway, entry.oif)} in {target.host_ns}")
+            back = {}
+            for holder in holders:
+                back.update(state.release(holder, state.held(holder)))
+            _restore_sysctls(back, target.host_ns, report)
+
+
+def _holders(deployment: str, hosts: list[str], state: MachineState) -> list[str]:
+    """Who holds what `deployment` changed in a machine's namespace for `hosts` (all of its hosts if none)."""
+    if hosts:
+        return [_ns_mark(deployment, host) for host in hosts]
+    prefix = _ns_mark(deployment, "")
+    return sorted(holder for holder in state.holders() if holder.startswith(prefix))
 
 
 __all__ = ["ApplyError", "ApplyReport", "Target", "apply_plan", "teardown", "MVLAB_ROUTE_PROTO"]

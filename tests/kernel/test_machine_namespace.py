@@ -7,7 +7,6 @@ or to `--allowed-routes`, never default, never over the way to the broker; forwa
 """
 
 import ipaddress
-import json
 import secrets
 import subprocess
 import sys
@@ -152,12 +151,33 @@ def test_forwarding_dropped_from_the_plan_goes_back_at_the_next_apply(machine):
     assert forwarding(ns) == "0"
 
 
+def test_two_hosts_on_one_machine_keep_their_routes_and_forwarding_goes_back_when_the_last_lets_go(machine):
+    """One agent serving host1 and host2 of a deployment (neither with a link of its own in the
+    machine's namespace): each apply leaves the other's changes alone."""
+    dep, ns = machine
+    set_forwarding(ns, "0")
+    allowed = target(ns, allowed_routes=["10.80.0.0/16"])
+
+    def plan_of(host: str, prefix: str) -> HostPlan:
+        return HostPlan(deployment=dep, host=host, nics=("eth0",), sysctls=(Sysctl(key=FORWARD, value="1"),),
+                        routes=(Route(dst=prefix, via="10.60.0.9"),))
+
+    apply_plan(plan_of("host1", "10.80.1.0/24"), allowed)
+    assert not [a for a in apply_plan(plan_of("host2", "10.80.2.0/24"), allowed).actions if "removed" in a]
+    assert len(mvlab_routes(ns)) == 2
+
+    teardown(dep, allowed, hosts=["host1"])
+    assert mvlab_routes(ns) == ["10.80.2.0/24 via 10.60.0.9 dev eth0 "] and forwarding(ns) == "1"
+    teardown(dep, allowed, hosts=["host2"])
+    assert mvlab_routes(ns) == [] and forwarding(ns) == "0"
+
+
 def test_teardown_names_what_it_could_not_put_back(machine):
     dep, ns = machine
     apply_plan(host_plan(dep, sysctls=(Sysctl(key=FORWARD, value="1"),)), target(ns))
-    state = next(Path("/run/mvlab/machine").glob(f"{dep}@*.json"))
-    kept = json.loads(state.read_text())
-    state.write_text(json.dumps({**kept, "sysctls": {FORWARD: "not-a-value"}}))
+    state = Path(f"/run/mvlab/machine/{netns.inode(ns)}.json")
+    kept = state.read_text()
+    state.write_text(kept.replace('"before": "0"', '"before": "not-a-value"'))
     with pytest.raises(ApplyError, match=rf"could not remove .*sysctl {FORWARD} in {ns} \(.*Invalid argument"):
         teardown(dep, target(ns))
-    state.write_text(json.dumps(kept))
+    state.write_text(kept)
