@@ -2,13 +2,15 @@
 
 import os
 import pwd
+import signal
 from pathlib import Path
 
 import pytest
 
 from agent import netns
 from agent.plan import HostPlan, Link, Namespace, SandboxFabric, Segment, SegmentPort, netns_name
-from agent.rootless import RootlessError, run_rootless
+from agent.rootless import RootlessError, RootlessHelper, run_rootless
+from agent.run import run_sandbox
 from agent.sandbox import deploy_sandbox, sandbox_down
 from tests.kernel.lab import new_deployment, reachable
 
@@ -56,12 +58,9 @@ def test_an_unprivileged_user_runs_a_sandbox_in_a_user_namespace():
 
 
 def test_without_user_namespace_privilege_nothing_happens_on_the_machine():
-    def touch_machine_namespace():
-        return os.listdir("/run/netns")
-
-    assert run_rootless(touch_machine_namespace, as_uid=NOBODY) == []  # its own, empty /run/netns
+    assert run_rootless(os.listdir, "/run/netns", as_uid=NOBODY) == []  # its own, empty /run/netns
     with pytest.raises(RootlessError, match="ZeroDivisionError"):
-        run_rootless(lambda: 1 / 0, as_uid=NOBODY)
+        run_rootless(divmod, 1, 0, as_uid=NOBODY)
 
 
 def example_as_predicted(path: str, dep: str) -> list:
@@ -79,3 +78,40 @@ def example_as_predicted(path: str, dep: str) -> list:
 def test_an_example_design_runs_as_predicted_without_privilege():
     example = Path(__file__).parents[2] / "examples" / "two-vlans-routed.yaml"
     assert run_rootless(example_as_predicted, str(example), new_deployment(), as_uid=NOBODY) == []
+
+
+def small_sandbox(dep: str) -> tuple[SandboxFabric, dict[str, HostPlan]]:
+    fabric = SandboxFabric(deployment=dep, hosts=("h1",), segments=())
+    plan = HostPlan(deployment=dep, host="h1", nics=("eth1",), namespaces=(Namespace(name="a"),))
+    return fabric, {"h1": plan}
+
+
+def test_a_helper_keeps_its_sandboxes_between_calls_streams_their_events_and_takes_them_when_it_ends():
+    dep = new_deployment()
+    events = []
+    with RootlessHelper(as_uid=NOBODY) as helper:
+        results = helper.call(run_sandbox, *small_sandbox(dep), emit=events.append)
+        assert results["h1"].ok, results["h1"].detail
+        assert [e.step for e in events if getattr(e, "status", "") == "done"][:1] == ["sandbox"]
+        made = sorted(os.listdir(helper.run_netns))  # its parent sees them through /proc
+        assert netns_name(dep, "a") in made and len(made) == 3
+        assert netns.list_namespaces(netns_name(dep, "")) == []  # the machine never does
+        assert helper.call(netns.list_namespaces, netns_name(dep, "")) == made  # still there, next call
+
+        def refuse(event):
+            raise ValueError("no room for events")
+
+        with pytest.raises(ValueError, match="no room"):  # the call ran to its end all the same
+            helper.call(run_sandbox, *small_sandbox(dep), emit=refuse)
+        assert helper.call(sandbox_down, dep) == made
+        pid = helper.pid
+    assert not Path(f"/proc/{pid}").exists() and not helper.alive()
+
+
+def test_a_helper_that_dies_is_no_longer_alive_and_says_so_when_called():
+    with RootlessHelper(as_uid=NOBODY) as helper:
+        assert helper.alive()
+        os.kill(helper.pid, signal.SIGKILL)
+        with pytest.raises(RootlessError, match="died"):
+            helper.call(os.getpid)
+        assert not helper.alive()
