@@ -1,14 +1,16 @@
-"""`python -m agent --name NAME [--sandbox] [--allowed-nics enp0s8,...] [--allowed-routes 10.0.0.0/8,...]`:
-run this host's agent."""
+"""`python -m agent --name NAME [--sandbox [--as-user USER]] [--allowed-nics enp0s8,...]
+[--allowed-routes 10.0.0.0/8,...]`: run this host's agent."""
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
 import os
+import pwd
 import sys
 
 from agent.plan import check_ifname, check_name
+from agent.rootless import unprivileged_uid
 
 ALLOWED_NICS_ENV = "MVLAB_ALLOWED_NICS"
 ALLOWED_ROUTES_ENV = "MVLAB_ALLOWED_ROUTES"
@@ -35,10 +37,26 @@ def _prefixes(value: str) -> tuple:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _uid(value: str) -> int:
+    try:
+        return pwd.getpwnam(value).pw_uid
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"no user {value!r} on this machine") from None
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m agent", description="The mvlab agent of one host.")
     parser.add_argument("--name", required=True, type=_name, help="agent name; it consumes queue agent.NAME")
-    parser.add_argument("--sandbox", action="store_true", help="run lab sandboxes (every host emulated here)")
+    parser.add_argument(
+        "--sandbox", action="store_true",
+        help="run lab sandboxes (every host emulated here), rootless: in a helper process inside user, "
+        "mount and network namespaces of its own, owned by an unprivileged user",
+    )
+    parser.add_argument(
+        "--as-user", type=_uid, metavar="USER", dest="sandbox_uid",
+        help="with --sandbox, started as root: the unprivileged user the sandboxes' helper becomes "
+        "(default nobody); started as another user, the helper stays that user",
+    )
     parser.add_argument(
         "--allowed-nics", type=_nics, default=os.environ.get(ALLOWED_NICS_ENV, ""), metavar="NIC,...",
         help=f"the only NICs plans may use as parents on this (real) host; none by default, so a host "
@@ -49,14 +67,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help=f"prefixes a design's host routes may send through links mvlab did not make (a NIC); without "
         f"them a host route must leave through a link of its deployment (default from ${ALLOWED_ROUTES_ENV})",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if os.geteuid() != 0 and args.sandbox_uid not in (None, os.geteuid()):
+        parser.error("--as-user needs root")
+    if args.sandbox and args.sandbox_uid is None:
+        args.sandbox_uid = unprivileged_uid()
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from agent.worker import configure, run_worker  # after argument errors, which need no Celery
 
-    run_worker(configure(args.name, args.sandbox, args.allowed_nics, args.allowed_routes))
+    run_worker(configure(args.name, args.sandbox, args.allowed_nics, args.allowed_routes, args.sandbox_uid))
 
 
 if __name__ == "__main__":

@@ -81,10 +81,10 @@ def exists(ns: str) -> bool:
     return os.path.exists(path) and (ns == MACHINE or os.path.ismount(path))
 
 
-def list_namespaces(prefix: str = "") -> list[str]:
-    """Names of the namespaces under /run/netns that start with `prefix`."""
+def list_namespaces(prefix: str = "", run_netns: Path = RUN_NETNS) -> list[str]:
+    """Names of the namespaces in /run/netns (or another process's, `run_netns`) starting with `prefix`."""
     try:
-        return sorted(n for n in os.listdir(RUN_NETNS) if n.startswith(prefix))
+        return sorted(n for n in os.listdir(run_netns) if n.startswith(prefix))
     except FileNotFoundError:
         return []
 

@@ -4,7 +4,8 @@ Memory is the machine's MemAvailable and MemTotal as /proc/meminfo shows them (a
 container sees the host's). Neighbour entries are the machine-wide budget every mvlab prober
 shares (`agent.neighbour_budget`): a probe starts once it gets a window of MIN_WINDOW requests,
 which takes twice that many free entries. Sandboxes are those whose fabric namespace is in
-this agent's /run/netns. The site turns these into a choice (`designer.placement`).
+the /run/netns of this agent's rootless helper. The site turns these into a choice
+(`designer.placement`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import socket
 from pathlib import Path
 
 from agent.neighbour_budget import MIN_WINDOW, PinRegistry
+from agent.netns import RUN_NETNS
 from agent.plan import Room, TableRoom
 from agent.sandbox import sandboxes_here
 
@@ -39,11 +41,12 @@ def neighbour_tables() -> dict[str, TableRoom]:
     return tables
 
 
-def measure_room() -> Room:
+def measure_room(run_netns: Path = RUN_NETNS) -> Room:
+    """The room; sandboxes counted in `run_netns` (a lab agent's rootless helper's /run/netns)."""
     memory = meminfo()
     return Room(
         memory_available=memory["MemAvailable"],
         memory_total=memory["MemTotal"],
         neighbours=neighbour_tables(),
-        sandboxes=len(sandboxes_here()),
+        sandboxes=len(sandboxes_here(run_netns)),
     )

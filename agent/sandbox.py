@@ -20,6 +20,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from agent import netns, rtnl
 from agent.apply import ApplyError, ApplyReport, Emit, Target, apply_plan, do_requests
@@ -30,11 +31,12 @@ def fabric_ns(deployment: str) -> str:
     return netns_name(deployment, ".fabric")
 
 
-def sandboxes_here() -> list[str]:
-    """The deployments that have a lab sandbox on this machine (one fabric namespace each)."""
+def sandboxes_here(run_netns: Path = netns.RUN_NETNS) -> list[str]:
+    """The deployments that have a lab sandbox on this machine (one fabric namespace each), or in
+    another process's /run/netns (`run_netns`, e.g. a `RootlessHelper`'s)."""
     suffix = fabric_ns("").removeprefix(NETNS_PREFIX)
     return [name.removeprefix(NETNS_PREFIX).removesuffix(suffix)
-            for name in netns.list_namespaces(NETNS_PREFIX) if name.endswith(suffix)]
+            for name in netns.list_namespaces(NETNS_PREFIX, run_netns) if name.endswith(suffix)]
 
 
 def host_ns(deployment: str, host: str) -> str:

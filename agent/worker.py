@@ -10,6 +10,13 @@ the Redis stream of its deployment (`agent.events`):
     mvlab.agent.sandbox_up(fabric, {host: plan}) -> {"deployment", "hosts": {host: result}}
     mvlab.agent.sandbox_down(deployment) -> {"deployment", "removed": [...]}
 
+A lab agent (`--sandbox`) is rootless: at start, before it starts any thread, it forks a
+`RootlessHelper` (agent.rootless) that drops to an unprivileged user (when started as root) and
+enters user, mount and network namespaces of its own; every sandbox is built, probed and removed
+there, and its events come back over the helper's pipe. The worker itself stays in the machine's
+network namespace, where it reaches its broker (also on loopback). The sandboxes live as long as
+the helper, which lives as long as the worker.
+
 A host is changed by one task at a time: the worker runs one task at a time
 (solo pool) and every changing task holds the Redis lock `mvlab:lock:agent:<name>`,
 so even two workers started under one name never interleave two deploys. A
@@ -39,8 +46,9 @@ from redis.lock import Lock
 from agent.apply import Target, teardown
 from agent.events import RedisEventSink
 from agent.facts import host_facts
-from agent.plan import DEPLOYMENT_RE, check_name, FinishedEvent, HostPlan, SandboxFabric, StepEvent
+from agent.plan import DEPLOYMENT_RE, check_name, FinishedEvent, HostFacts, HostPlan, SandboxFabric, StepEvent
 from agent.room import measure_room
+from agent.rootless import RootlessError, RootlessHelper
 from agent.run import HostResult, apply_host, probe_applied, run_sandbox
 from agent.sandbox import sandbox_down as remove_sandbox
 
@@ -84,6 +92,7 @@ class AgentConfig:
     sandbox: bool
     allowed_nics: frozenset[str]
     allowed_routes: tuple = ()
+    sandbox_uid: int | None = None  # the user a lab agent's rootless helper becomes (None: stays this one)
 
     @property
     def queue(self) -> str:
@@ -94,10 +103,11 @@ _config: AgentConfig | None = None
 
 
 def configure(
-    name: str, sandbox: bool, allowed_nics: frozenset[str], allowed_routes: tuple = ()
+    name: str, sandbox: bool, allowed_nics: frozenset[str], allowed_routes: tuple = (),
+    sandbox_uid: int | None = None,
 ) -> AgentConfig:
     global _config
-    _config = AgentConfig(name, sandbox, allowed_nics, allowed_routes)
+    _config = AgentConfig(name, sandbox, allowed_nics, allowed_routes, sandbox_uid)
     return _config
 
 
@@ -105,6 +115,34 @@ def config() -> AgentConfig:
     if _config is None:
         raise RuntimeError("the agent is not configured: start it with `python -m agent --name NAME`")
     return _config
+
+
+class LabSandboxes:
+    """Where a lab agent's sandboxes live: its rootless helper, and the host facts measured there
+    once (they cannot change while it lives, and the helper may be busy with a sandbox for minutes)."""
+
+    def __init__(self, cfg: AgentConfig):
+        self.helper = RootlessHelper(as_uid=cfg.sandbox_uid)
+        self.facts = self.helper.call(host_facts, cfg.name, cfg.allowed_nics)
+
+
+_lab: LabSandboxes | None = None
+
+
+def lab_sandboxes() -> LabSandboxes:
+    """This lab agent's sandboxes; an error once its helper ended (and they with it), which also
+    stops the heartbeat, so the site places no more sandboxes here."""
+    if _lab is None:
+        raise RuntimeError(f"agent {config().name} runs no lab sandboxes: start it with --sandbox")
+    if not _lab.helper.alive():
+        raise RootlessError(f"agent {config().name}: its rootless helper (pid {_lab.helper.pid}) ended, "
+                            "and every sandbox with it; restart the agent")
+    return _lab
+
+
+def agent_facts() -> HostFacts:
+    cfg = config()
+    return lab_sandboxes().facts if cfg.sandbox else host_facts(cfg.name, cfg.allowed_nics)
 
 
 def redis_client() -> redis.Redis:
@@ -226,8 +264,7 @@ def teardown_task(deployment: str, hosts: list[str]) -> dict:
 
 @app.task(name="mvlab.agent.facts")
 def facts_task() -> dict:
-    cfg = config()
-    return host_facts(cfg.name, cfg.allowed_nics).model_dump(mode="json")
+    return agent_facts().model_dump(mode="json")
 
 
 @app.task(name="mvlab.agent.sandbox_up")
@@ -237,7 +274,9 @@ def sandbox_up_task(fabric: dict, plans: dict) -> dict:
         raise PlanRejected(f"agent {config().name}: plans must map host names to plans, not {type(plans).__name__}")
     host_plans = {host: validated(HostPlan, plan, f"host plan of {host}") for host, plan in plans.items()}
     with host_lock():
-        results = run_sandbox(sandbox_fabric, host_plans, sink_for(sandbox_fabric.deployment))
+        results = lab_sandboxes().helper.call(
+            run_sandbox, sandbox_fabric, host_plans, emit=sink_for(sandbox_fabric.deployment)
+        )
     return {
         "deployment": sandbox_fabric.deployment,
         "hosts": {host: result.to_json() for host, result in results.items()},
@@ -250,7 +289,7 @@ def sandbox_down_task(deployment: str) -> dict:
     sink = sink_for(deployment)
     sink(StepEvent(deployment=deployment, host="sandbox", step="sandbox_down", status="started"))
     with host_lock():
-        removed = remove_sandbox(deployment)
+        removed = lab_sandboxes().helper.call(remove_sandbox, deployment)
     sink(StepEvent(deployment=deployment, host="sandbox", step="sandbox_down", status="done",
                    detail=", ".join(removed)))
     return {"deployment": deployment, "removed": removed}
@@ -266,7 +305,7 @@ def room_or_none() -> dict | None:
     """The machine's room for sandboxes; None when it cannot be read (the site then ranks this agent
     last). Whatever goes wrong measuring it must not cost the beat, which keeps the agent alive."""
     try:
-        return measure_room().model_dump(mode="json")
+        return measure_room(lab_sandboxes().helper.run_netns).model_dump(mode="json")
     except Exception:
         log.exception("agent %s cannot measure its room", config().name)
         return None
@@ -283,7 +322,7 @@ class Heartbeat(threading.Thread):
         self.client = redis_client()
 
     def beat(self) -> None:
-        facts = host_facts(self.cfg.name, self.cfg.allowed_nics).model_dump(mode="json")
+        facts = agent_facts().model_dump(mode="json")
         value = {"name": self.cfg.name, "time": time.time(), "facts": facts, "sandbox": self.cfg.sandbox}
         if self.cfg.sandbox:
             value["room"] = room_or_none()
@@ -305,6 +344,9 @@ class Heartbeat(threading.Thread):
 
 def run_worker(cfg: AgentConfig) -> None:
     """Run the worker in this process until it is stopped (SIGTERM / SIGINT)."""
+    global _lab
+    if cfg.sandbox:
+        _lab = LabSandboxes(cfg)  # before any thread starts: the fork copies no lock another thread holds
     heartbeat = Heartbeat(cfg)
 
     @worker_ready.connect(weak=False)

@@ -10,7 +10,8 @@
 What runs (started once per test session, stopped at its end, also on failure):
 - daphne serving designer.asgi on a free port of 127.0.0.1 (HTTP, websockets, frontend/dist),
 - a Celery worker for the site's tasks (queue `site`),
-- a lab agent `python -m agent --name lab-<random> --sandbox` on its own queue,
+- a lab agent `python -m agent --name lab-<random> --sandbox` on its own queue (rootless: its
+  sandboxes are in its helper's namespaces, `lab_namespaces`, never in the machine's),
 all on a temporary SQLite database and a Redis database number nobody else uses (picked
 empty among 1..13 of 127.0.0.1:6379, flushed when the session ends). Each process writes
 its log to `<tmp>/<name>.log`; a process that does not come up fails the fixture with the
@@ -157,8 +158,26 @@ class LiveStack:
         _wait_for(f"the heartbeat of agent {name}", lambda: client.exists(f"mvlab:agent:{name}"), self)
         return process
 
+    def lab_namespaces(self, prefix: str = "") -> list[str]:
+        """The namespaces the stack's lab agent holds (in its rootless helper), starting with `prefix`."""
+        held = sandbox_namespaces_of(self.processes["agent"].popen.pid)
+        return [name for name in held if name.startswith(prefix)]
+
     def logs(self) -> str:
         return "\n\n".join(f"== {p.name}\n{p.tail()}" for p in self.processes.values())
+
+
+def rootless_helper_of(agent_pid: int) -> int:
+    """The pid of a lab agent's rootless helper: its child in a user namespace of its own."""
+    own = os.readlink(f"/proc/{agent_pid}/ns/user")
+    children = Path(f"/proc/{agent_pid}/task/{agent_pid}/children").read_text().split()
+    [helper] = [int(pid) for pid in children if os.readlink(f"/proc/{pid}/ns/user") != own]
+    return helper
+
+
+def sandbox_namespaces_of(agent_pid: int) -> list[str]:
+    """The /run/netns of a lab agent's rootless helper, where its sandboxes are (and nowhere else)."""
+    return sorted(os.listdir(f"/proc/{rootless_helper_of(agent_pid)}/root/run/netns"))
 
 
 def _start(stack: LiveStack, name: str, args: list[str]) -> Process:

@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+import pwd
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,13 @@ def test_the_broker_address_is_protected_unless_it_is_a_socket_or_loopback(monke
     assert worker.broker_addresses() == {"192.0.2.7"}
     monkeypatch.setenv("MVLAB_BROKER_URL", "redis://127.0.0.1:6379/0")
     assert worker.broker_addresses() == set()
+
+
+def test_a_lab_agent_started_by_root_runs_its_sandboxes_as_nobody_or_as_the_user_given():
+    nobody, daemon = pwd.getpwnam("nobody").pw_uid, pwd.getpwnam("daemon").pw_uid
+    assert os.geteuid() == 0  # as the test suite runs
+    assert parse_args(["--name", "lab", "--sandbox"]).sandbox_uid == nobody
+    assert parse_args(["--name", "lab", "--sandbox", "--as-user", "daemon"]).sandbox_uid == daemon
+    assert parse_args(["--name", "h1"]).sandbox_uid is None  # a host agent has no sandboxes
+    unknown = agent_cli("--name", "lab", "--sandbox", "--as-user", "no-such-user")
+    assert unknown.returncode == 2 and "no user 'no-such-user' on this machine" in unknown.stderr

@@ -2,10 +2,10 @@
 
 Two real lab agents (`python -m agent --name ... --sandbox`), named unlike anything in the
 design, each run in an emulated machine (tests/agent/machines.py): a sandbox one builds is in
-its machine's /run/netns only, and its heartbeat counts only those. The test process is the
-site: its API takes the deploys and chooses the agent, and it runs the site worker's tasks
-itself (`designer.tasks`), so each sandbox travels through Celery to the queue of the agent
-chosen for it, and its teardown to the agent recorded with it.
+the /run/netns of its rootless helper only, and its heartbeat counts only those. The test
+process is the site: its API takes the deploys and chooses the agent, and it runs the site
+worker's tasks itself (`designer.tasks`), so each sandbox travels through Celery to the queue
+of the agent chosen for it, and its teardown to the agent recorded with it.
 """
 
 import secrets
@@ -16,7 +16,8 @@ import pytest
 from agent.plan import netns_name
 from designer import tasks
 from designer.celery import app as celery_app
-from tests.agent.machines import ROOT, agents_in, machines, namespaces_of
+from tests.agent.machines import ROOT, agents_in, machines
+from tests.live import sandbox_namespaces_of
 from tests.site.conftest import _point_celery_at, _signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.kernel, pytest.mark.django_db]
@@ -89,20 +90,20 @@ def test_the_second_sandbox_goes_to_the_emptier_agent_and_each_comes_down_where_
     assert first["state"] == "done", first["detail"]
     fuller = agent_of(first)
     emptier = next(name for name in lab_agents if name != fuller)
-    assert namespaces_of(lab_agents[fuller]) == sandbox_namespaces(first)
-    assert namespaces_of(lab_agents[emptier]) == []
+    assert sandbox_namespaces_of(lab_agents[fuller]) == sandbox_namespaces(first)
+    assert sandbox_namespaces_of(lab_agents[emptier]) == []
     assert advertised_sandboxes(owner, fuller, 1) == 1
     assert advertised_sandboxes(owner, emptier, 0) == 0
 
     second = deploy(owner, f"second-{secrets.token_hex(2)}")
     assert second["state"] == "done", second["detail"]
     assert agent_of(second) == emptier
-    assert namespaces_of(lab_agents[emptier]) == sandbox_namespaces(second)
+    assert sandbox_namespaces_of(lab_agents[emptier]) == sandbox_namespaces(second)
     for deployment in (first, second):
         pairs = deployment["matrix"]["pairs"]
         assert pairs and all(p["observed"] == p["expected"] for p in pairs)
 
     for deployment in (second, first):
         assert tear_down(owner, deployment)["state"] == "torn_down"
-    assert namespaces_of(lab_agents[fuller]) == namespaces_of(lab_agents[emptier]) == []
+    assert sandbox_namespaces_of(lab_agents[fuller]) == sandbox_namespaces_of(lab_agents[emptier]) == []
     assert advertised_sandboxes(owner, fuller, 0) == 0

@@ -2,6 +2,7 @@
 
 import json
 import os
+import pwd
 import secrets
 import signal
 import socket
@@ -22,16 +23,18 @@ from agent.plan import FinishedEvent, HostFacts, ProbeEvent, Room, StepEvent, ne
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design
+from tests.live import rootless_helper_of, sandbox_namespaces_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.kernel]
 
 ROOT = Path(__file__).resolve().parents[2]
+NOBODY = pwd.getpwnam("nobody").pw_uid
 BROKER = "redis://127.0.0.1:6379/7"  # a database of its own: the site's agents list never sees these
 STARTUP = 30
 
 
 @pytest.fixture(scope="module")
-def agent_name():
+def agent_process():
     name = f"test-{secrets.token_hex(4)}"
     env = {**os.environ, "MVLAB_BROKER_URL": BROKER, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
@@ -45,7 +48,7 @@ def agent_name():
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"agent did not start:\n{process.stdout.read().decode()}")
             time.sleep(0.2)
-        yield name
+        yield process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -54,6 +57,11 @@ def agent_name():
             process.kill()
             process.wait()
     assert not client.exists(f"mvlab:agent:{name}"), "a stopped agent must not look alive"
+
+
+@pytest.fixture(scope="module")
+def agent_name(agent_process):
+    return agent_process.args[agent_process.args.index("--name") + 1]
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +86,11 @@ def send(site, agent_name, task, *args, timeout=90):
 
 def stream(dep):
     return [parse_event(fields[b"event"]) for _, fields in redis.Redis.from_url(BROKER).xrange(stream_key(dep))]
+
+
+def held_by(agent_process, dep) -> list[str]:
+    """The deployment's namespaces in the agent's rootless helper."""
+    return [name for name in sandbox_namespaces_of(agent_process.pid) if name.startswith(netns_name(dep, ""))]
 
 
 def small_design(dep):
@@ -111,7 +124,9 @@ def test_facts_task_answers_host_facts(site, agent_name):
     assert facts.agent == agent_name and facts.veth
 
 
-def test_sandbox_up_streams_steps_probes_and_one_finish_per_host_then_down_removes_all(site, agent_name, deployment):
+def test_sandbox_up_streams_steps_probes_and_one_finish_per_host_then_down_removes_all(
+    site, agent_process, agent_name, deployment
+):
     fabric, plans = small_design(deployment)
     answer = send(site, agent_name, "mvlab.agent.sandbox_up", fabric, plans)
     assert {h: r["ok"] for h, r in answer["hosts"].items()} == {"host1": True, "host2": True}
@@ -126,11 +141,24 @@ def test_sandbox_up_streams_steps_probes_and_one_finish_per_host_then_down_remov
     assert all(p.observed == p.expected for p in probes)
     assert sorted((e.host, e.ok) for e in finished) == [("host1", True), ("host2", True)]
     assert isinstance(events[-1], FinishedEvent)
-    assert netns.list_namespaces(netns_name(deployment, ""))
+    held = held_by(agent_process, deployment)
+    assert netns_name(deployment, "a1") in held
+    assert netns.list_namespaces(netns_name(deployment, "")) == []  # rootless: never in the machine's
 
     removed = send(site, agent_name, "mvlab.agent.sandbox_down", deployment)
-    assert netns_name(deployment, "a1") in removed["removed"]
-    assert netns.list_namespaces(netns_name(deployment, "")) == []
+    assert sorted(removed["removed"]) == held
+    assert held_by(agent_process, deployment) == []
+
+
+def test_the_sandboxes_live_in_a_helper_owned_by_nobody_in_a_user_namespace_of_its_own(agent_process):
+    helper = rootless_helper_of(agent_process.pid)
+    assert os.readlink(f"/proc/{helper}/ns/user") != os.readlink("/proc/self/ns/user")
+    assert os.readlink(f"/proc/{helper}/ns/net") != os.readlink("/proc/self/ns/net")
+    assert os.readlink(f"/proc/{agent_process.pid}/ns/net") == os.readlink("/proc/self/ns/net")  # broker's
+    [uids] = [line.split()[1:] for line in Path(f"/proc/{helper}/status").read_text().splitlines()
+              if line.startswith("Uid:")]
+    assert uids == [str(NOBODY)] * 4
+    assert Path(f"/proc/{helper}/uid_map").read_text().split() == ["0", str(NOBODY), "1"]  # root there only
 
 
 def test_a_plan_that_does_not_validate_is_refused_with_a_failed_step(site, agent_name, deployment):

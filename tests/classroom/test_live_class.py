@@ -38,8 +38,10 @@ def class_stack():
         stop_stack(stack)
 
 
-def _namespaces(deployment: str) -> list[str]:
-    return netns.list_namespaces(netns_name(deployment, ""))
+def _namespaces(stack, deployment: str) -> list[str]:
+    """The deployment's namespaces, where the lab agent holds them; never in the machine's /run/netns."""
+    assert netns.list_namespaces(netns_name(deployment, "")) == []
+    return stack.lab_namespaces(netns_name(deployment, ""))
 
 
 def _statuses(stack, session, attempt: dict) -> list[str]:
@@ -57,7 +59,7 @@ def test_a_student_solves_the_exercise_and_every_sandbox_goes_when_replaced_or_i
 
     first = student.post(deploy, json={"sandbox": True}, timeout=10).json()["id"]
     assert wait_state(stack, student, first)["state"] == "done"
-    assert _namespaces(first), "the first sandbox was built"
+    assert _namespaces(stack, first), "the first sandbox was built"
     assert _statuses(stack, student, attempt) == ["failed", "failed", "passed"]
 
     saved = student.put(
@@ -70,10 +72,10 @@ def test_a_student_solves_the_exercise_and_every_sandbox_goes_when_replaced_or_i
     assert _statuses(stack, teacher, attempt) == ["passed", "passed", "passed"]
 
     assert wait_state(stack, student, first, ("torn_down",), timeout=60)["state"] == "torn_down"
-    assert _namespaces(first) == []
+    assert _namespaces(stack, first) == []
     assert f"tearing down {first}: replaced by {second}" in stack.processes["worker"].log.read_text()
 
-    assert _namespaces(second), "the solved sandbox is up until it idles"
+    assert _namespaces(stack, second), "the solved sandbox is up until it idles"
     assert wait_state(stack, student, second, ("torn_down",), timeout=60)["state"] == "torn_down"
-    assert _namespaces(second) == []
+    assert _namespaces(stack, second) == []
     assert f"tearing down {second}: idle longer than" in stack.processes["worker"].log.read_text()

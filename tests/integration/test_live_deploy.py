@@ -3,6 +3,8 @@ on a real websocket (with a reconnect in the middle), and check who is refused."
 
 import asyncio
 import json
+import os
+import pwd
 import time
 from pathlib import Path
 
@@ -10,7 +12,9 @@ import pytest
 import requests
 import websockets
 
-from tests.live import run_coroutine
+from agent import netns
+from agent.plan import netns_name
+from tests.live import rootless_helper_of, run_coroutine
 
 pytestmark = pytest.mark.integration
 
@@ -99,6 +103,20 @@ def test_every_predicted_pair_was_probed_and_the_matrix_is_stored(live_stack, al
     ]
     assert sorted(body["hosts"]) == ["host1", "host2", "host3"]
     assert all(h["state"] == "done" and h["applied"] for h in body["hosts"].values())
+
+
+def test_the_lab_agent_is_rootless_its_sandbox_is_in_its_helpers_namespaces_only(live_stack, alice, deployed):
+    assert _wait_state(live_stack, alice, deployed["id"], TERMINAL)["state"] == "done"
+    prefix = netns_name(deployed["id"], "")
+    assert netns_name(deployed["id"], "d1") in live_stack.lab_namespaces(prefix)
+    assert netns.list_namespaces(prefix) == []  # the machine's /run/netns never held it
+    agent = live_stack.processes["agent"].popen.pid
+    helper = rootless_helper_of(agent)
+    machine = {kind: os.readlink(f"/proc/self/ns/{kind}") for kind in ("user", "net")}
+    assert {kind: os.readlink(f"/proc/{agent}/ns/{kind}") for kind in machine} == machine  # its broker's
+    assert all(os.readlink(f"/proc/{helper}/ns/{kind}") != machine[kind] for kind in machine)
+    nobody = pwd.getpwnam("nobody").pw_uid
+    assert Path(f"/proc/{helper}/uid_map").read_text().split() == ["0", str(nobody), "1"]
 
 
 def test_another_user_is_refused_over_http_and_websocket(live_stack, deployed):
