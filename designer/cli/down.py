@@ -1,8 +1,10 @@
 """`lab down NAME`: remove a deployment made by `lab up`; NAME is its design's name or its id.
 
 Asks every live agent that sent events for the deployment to tear its part down, then
-removes what is left of the deployment on this machine (every `mvl-<id>-` namespace of
-a lab sandbox, and with them every link in them). Says what it removed; exit status 0, also when there
+removes what is left of the deployment in this machine's /run/netns (every `mvl-<id>-`
+namespace of a `lab up --sandbox --privileged` sandbox, and with them every link in them).
+A rootless sandbox (`lab up --sandbox`, and a lab agent's) is never there: it went with the
+process that held it. Says what it removed; exit status 0, also when there
 was nothing to remove.
 """
 

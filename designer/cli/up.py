@@ -1,8 +1,12 @@
-"""`lab up FILE [--sandbox] [--json]`: deploy a design, wait, and print the observed matrix.
+"""`lab up FILE [--sandbox [--privileged]] [--json]`: deploy a design, wait, and print the observed matrix.
 
-With `--sandbox` this process is the agent: it builds (or reconciles) a lab sandbox
-that emulates every host in namespaces on this machine, applies every host's plan and
-probes every pair. Without it, each host's plan goes to the agent named like the host
+With `--sandbox` this process is the agent: it builds a lab sandbox that emulates every
+host in namespaces on this machine, applies every host's plan and probes every pair. It
+does so rootless, in a child inside user, mount and network namespaces of its own (as
+nobody when run by root): the sandbox needs no privilege, never touches the machine, and
+vanishes with the child when the run ends. `--privileged` (root) builds it the old way in
+the machine's /run/netns, where it stays (and is reconciled by the next privileged `up`)
+until `lab down NAME`. Without `--sandbox`, each host's plan goes to the agent named like the host
 (queue `agent.<host>`). Either way the observed results are merged into the predicted
 matrix: `--json` prints it in the shape of DESIGN.md, otherwise a table. The exit status
 is 0 when every host was deployed and probed, even if some pairs differ from the
@@ -13,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import TextIO
 
 from agent.events import ListEventSink
 from agent.plan import ProbeEvent
+from agent.rootless import RootlessError, run_rootless, unprivileged_uid
 from agent.run import run_sandbox
-from designer.cli.common import EXIT_DESIGN_ERROR, EXIT_OK, load_allocated
+from designer.cli.common import EXIT_DESIGN_ERROR, EXIT_MISUSE, EXIT_OK, load_allocated
 from designer.cli.deployments import deploy_through_agents, deployment_id, describe
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.matrix import Matrix, Pair, merge_observed
@@ -30,7 +36,16 @@ DEFAULT_TIMEOUT = 300.0
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="the design file (YAML), or - for stdin")
     parser.add_argument(
-        "--sandbox", action="store_true", help="emulate every host in namespaces on this machine, in this process"
+        "--sandbox", action="store_true",
+        help="emulate every host in namespaces on this machine, rootless (as nobody when run by root): "
+        "the sandbox lives in namespaces of this run only and is gone when it ends; nothing is left "
+        "for `lab down`",
+    )
+    parser.add_argument(
+        "--privileged", action="store_true",
+        help="with --sandbox, root only: build the sandbox in the machine's own /run/netns instead, "
+        "where it stays (to inspect with `ip netns exec`, reconciled by the next --privileged up) "
+        "until `lab down NAME`",
     )
     parser.add_argument("--json", action="store_true", help="print the observed matrix as one JSON object")
     parser.add_argument(
@@ -40,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.privileged and not (args.sandbox and os.geteuid() == 0):
+        stderr.write("--privileged needs --sandbox and root\n")
+        return EXIT_MISUSE
     loaded = load_allocated(args.file, stderr)
     if loaded is None:
         return EXIT_DESIGN_ERROR
@@ -55,7 +73,15 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     plans = compile_plans(design, allocation, deployment, predicted)
     if args.sandbox:
         sink = ListEventSink(echo=progress)
-        results = run_sandbox(compile_fabric(design, deployment), plans, sink)
+        fabric = compile_fabric(design, deployment)
+        if args.privileged:
+            results = run_sandbox(fabric, plans, sink)
+        else:
+            try:
+                results = run_rootless(run_sandbox, fabric, plans, emit=sink, as_uid=unprivileged_uid())
+            except RootlessError as exc:
+                stderr.write(f"the rootless sandbox failed: {exc}\n")
+                return EXIT_DESIGN_ERROR
         outcomes, events = {host: (r.ok, r.detail) for host, r in results.items()}, sink.events
     else:
         outcomes, events = deploy_through_agents(plans, deployment, args.timeout, progress)

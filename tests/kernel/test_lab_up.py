@@ -1,9 +1,12 @@
-"""`manage.py lab up --sandbox` and `lab down`, run as a user runs them, on a real sandbox."""
+"""`manage.py lab up --sandbox` and `lab down`, run as a user runs them, on a real sandbox: rootless
+(the default, as root and as nobody) and `--privileged`."""
 
 import json
+import os
 import secrets
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,28 @@ def lab(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def closed_ancestor(path: Path) -> Path | None:
+    """The first directory above `path` that other users may not enter (None: they reach it)."""
+    return next((parent for parent in reversed(path.parents) if not parent.stat().st_mode & 0o001), None)
+
+
+def lab_as_nobody(*args: str, stdin: str) -> subprocess.CompletedProcess:
+    """`manage.py lab ARGS` run by nobody, with this interpreter. When it sits under a directory nobody
+    may not enter (this machine's pyenv under /root, 0700), the command runs in a private mount
+    namespace of its own where a tmpfs over that directory holds only the interpreter's tree."""
+    prefix = Path(sys.base_prefix)
+    command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env", "HOME=/nonexistent",
+               sys.executable, "manage.py", "lab", *args]
+    closed = closed_ancestor(prefix)
+    with tempfile.TemporaryDirectory(prefix="mvltest-prefix-") as stage:
+        if closed is not None:
+            script = ('mount --bind "$1" "$2" && mount -t tmpfs -o mode=0755 mvltest "$3" && mkdir -p "$1" '
+                      '&& mount --bind "$2" "$1" && shift 3 && exec "$@"')
+            command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+                       str(prefix), stage, str(closed), *command]
+        return subprocess.run(command, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=240)
+
+
 @pytest.fixture
 def design_file(tmp_path):
     """examples/two-vlans-routed.yaml under a name of its own, so parallel runs get their own deployment."""
@@ -42,22 +67,41 @@ def deployment_of(output: str) -> str:
     return output.split("deployment ", 1)[1].split()[0]
 
 
-def test_up_observes_the_prediction_reconciles_on_a_second_up_and_down_removes_everything(design_file):
+def as_predicted(matrix: dict) -> bool:
+    return bool(matrix["pairs"]) and all(p["observed"] == p["expected"] for p in matrix["pairs"])
+
+
+@pytest.mark.parametrize("user", ["root", "nobody"])
+def test_up_is_rootless_observes_the_prediction_and_leaves_nothing_behind(design_file, user):
+    path, name, _ = design_file
+    if user == "root":
+        done = lab("up", str(path), "--sandbox", "--json")
+    else:
+        done = lab_as_nobody("up", "-", "--sandbox", "--json", stdin=path.read_text())
+    assert done.returncode == 0, done.stderr
+    assert as_predicted(json.loads(done.stdout))
+    deployment = deployment_of(done.stderr)
+    assert netns.list_namespaces(netns_name(deployment, "")) == []  # it lived in the run's namespaces only
+    down = lab("down", name)
+    assert down.returncode == 0 and "nothing to remove" in down.stdout
+
+
+def test_privileged_up_observes_the_prediction_reconciles_on_a_second_up_and_down_removes_all(design_file):
     path, name, cleanup = design_file
-    first = lab("up", str(path), "--sandbox", "--json")
+    first = lab("up", str(path), "--sandbox", "--privileged", "--json")
     assert first.returncode == 0, first.stderr
     deployment = deployment_of(first.stderr)
     cleanup.append(deployment)
     assert deployment == deployment_id(name)
     matrix = json.loads(first.stdout)
-    assert matrix["pairs"] and all(p["observed"] == p["expected"] for p in matrix["pairs"])
+    assert as_predicted(matrix)
     d1_d4 = next(p for p in matrix["pairs"] if p["src"] == "d1" and p["dst"] == "d4")
     assert (d1_d4["observed"], d1_d4["ttl"]) == (True, 63) and d1_d4["rtt_ms"] > 0
     namespaces = netns.list_namespaces(netns_name(deployment, ""))
     assert netns_name(deployment, "d1") in namespaces
     inodes = {ns: netns.inode(ns) for ns in namespaces}
 
-    second = lab("up", str(path), "--sandbox")
+    second = lab("up", str(path), "--sandbox", "--privileged")
     assert second.returncode == 0, second.stderr
     assert deployment_of(second.stdout) == deployment
     assert f"{len(matrix['pairs'])} of {len(matrix['pairs'])} pairs observed as predicted" in second.stdout
@@ -78,3 +122,9 @@ def test_up_of_a_design_with_an_error_exits_1_and_makes_nothing(design_file):
     assert result.returncode == 1
     assert "networks.mac20.gateway" in result.stderr and result.stdout == ""
     assert netns.list_namespaces(netns_name(deployment_id(name), "")) == []
+
+
+def test_privileged_without_a_sandbox_is_misuse(design_file):
+    path, _, _ = design_file
+    done = lab("up", str(path), "--privileged")
+    assert done.returncode == 2 and "--privileged needs --sandbox and root" in done.stderr
