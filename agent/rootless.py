@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from agent import netns
+from agent.neighbour_budget import run_dir
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -127,6 +128,7 @@ class RootlessHelper:
     """
 
     def __init__(self, as_uid: int | None = None):
+        run_dir()  # made while privileged, so that the helper's probers share the machine's neighbour budget
         requests_read, requests_write = os.pipe()
         answers_read, answers_write = os.pipe()
         pid = os.fork()
