@@ -9,6 +9,8 @@ reconnect: a client that saw up to `seq` resumes with `after=seq`.
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 from collections.abc import AsyncIterator, Iterator
 
@@ -67,6 +69,8 @@ async def follow(deployment: str, after: int = 0) -> AsyncIterator[tuple[int, di
                 break
         while True:
             answer = await client.xread({key: last_id}, block=FOLLOW_BLOCK_MS, count=REPLAY_CHUNK)
+            if asyncio.current_task().cancelling():  # redis-py can swallow a cancel that lands mid-read
+                raise asyncio.CancelledError
             for _stream, entries in answer:
                 for entry_id, fields in entries:
                     seq, last_id = seq + 1, entry_id
