@@ -32,8 +32,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -41,11 +39,11 @@ import redis
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 from pydantic import BaseModel, ValidationError
-from redis.lock import Lock
 
 from agent.apply import Target, teardown
 from agent.events import RedisEventSink
 from agent.facts import host_facts
+from agent.host_lock import hold_host
 from agent.plan import DEPLOYMENT_RE, check_name, FinishedEvent, HostFacts, HostPlan, SandboxFabric, StepEvent
 from agent.room import measure_room
 from agent.rootless import RootlessError, RootlessHelper
@@ -59,8 +57,6 @@ DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 HEARTBEAT_PREFIX = "mvlab:agent:"
 HEARTBEAT_TTL = 15
 HEARTBEAT_EVERY = 5
-LOCK_TTL = 30  # seconds a crashed holder keeps the host locked; a live holder keeps renewing it
-LOCK_WAIT = 900
 
 log = logging.getLogger("mvlab.agent")
 
@@ -153,32 +149,12 @@ def heartbeat_key(name: str) -> str:
     return f"{HEARTBEAT_PREFIX}{name}"
 
 
-@contextmanager
-def host_lock() -> Iterator[None]:
-    """Hold this agent's host: one deploy or teardown at a time, across workers."""
-    name = config().name
-    # thread_local=False: the renewing thread must see the token the acquiring thread got.
-    lock = redis_client().lock(
-        f"mvlab:lock:agent:{name}", timeout=LOCK_TTL, blocking_timeout=LOCK_WAIT, thread_local=False
-    )
-    if not lock.acquire():
-        raise RuntimeError(f"agent {name}: host stayed busy with another deploy for {LOCK_WAIT} s")
-    done = threading.Event()
-    renewer = threading.Thread(target=_keep_renewed, args=(lock, done), name="mvlab-lock-renewer", daemon=True)
-    renewer.start()
-    try:
-        yield
-    finally:
-        done.set()
-        renewer.join()
-        lock.release()
-
-
-def _keep_renewed(lock: Lock, done: threading.Event) -> None:
-    """Reset the lock's expiry every third of its TTL until the holder is done: a long deploy
-    keeps the host, while an agent killed with SIGKILL frees it within LOCK_TTL seconds."""
-    while not done.wait(LOCK_TTL / 3):
-        lock.reacquire()
+def host_lock():
+    """Hold this agent's host: one deploy or teardown at a time, across workers (agent.host_lock). A
+    machine apply that loses the lock is interrupted; a lab agent's sandbox call in its rootless
+    helper cannot be, so it fails at its end."""
+    cfg = config()
+    return hold_host(cfg.name, redis_client(), interrupt=not cfg.sandbox)
 
 
 class PlanRejected(ValueError):
