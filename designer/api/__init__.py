@@ -5,7 +5,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import django_auth
 
-from designer.api import agents, deployments, designs, session, tools
+from designer.api import agents, deployments, designs, examples, session, tools
 from designer.classroom import api as classroom
 from designer.errors import Refused
 from designer.topology.issues import DesignError
@@ -17,7 +17,7 @@ api = NinjaAPI(
     auth=django_auth,
     urls_namespace="api",
 )
-for module in (session, designs, tools, deployments, agents, classroom):
+for module in (session, designs, tools, deployments, agents, examples, classroom):
     api.add_router("", module.router)
 
 
