@@ -15,11 +15,14 @@ Permanent entries are exempt from the cap (Linux 4.19+), so:
    the requester; mvlab pins it at once (it is what that kernel learned), and paces
    its requests so that such entries never outnumber its window of the machine's budget
    (`agent.neighbour_budget`); a next hop already learned that way needs no request;
-3. pin: every answer becomes a permanent entry; a next hop nobody answered within the
-   probe deadline is pinned to `UNANSWERED_MAC`, an address no interface of mvlab's
-   has, so the probes behave as after a failed resolution (the packet goes nowhere)
-   instead of queueing behind a resolution that takes the table's room again;
-4. unpin: after the probes, every entry pinned here is removed.
+3. pin: every answer becomes a permanent entry. A next hop nobody answered within the
+   probe deadline is not pinned: a probe whose source namespace would send to it first is
+   not sent at all (`Resolution.unresolved`: the kernel's ARP would fail, nothing would
+   leave), and on its link the kernel's resolution fails at once for the probe's duration
+   (`agent.unanswered`), so a namespace that forwards to it drops the packet, as after a
+   failed resolution, instead of queueing it;
+4. unpin: after the probes, every entry pinned here is removed, and so is every FAILED
+   entry an unanswered next hop left.
 
 What this hides is stated in docs/agent-kernel.md ("Probing at any size").
 """
@@ -37,16 +40,15 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from agent import netns, rtnl
+from agent import netns, rtnl, unanswered
 from agent.neighbour_budget import PinRegistry
 
 ETH_P_ARP, ETH_P_IPV6 = 0x0806, 0x86DD
 ARP_REQUEST, ARP_REPLY = 1, 2
 ND_SOLICIT, ND_ADVERT, IPPROTO_ICMPV6 = 135, 136, 58
 SO_ATTACH_FILTER = 26
-UNANSWERED_MAC = "02:6d:76:6c:00:00"  # "mvl": where packets for a next hop that never answered go
 BROADCAST = b"\xff" * 6
 QUIET = 0.002  # a window of requests is done when no answer came for this long...
 WINDOW_WAIT = 0.02  # ...or after this long
@@ -122,6 +124,7 @@ class _Key:
     family: int
     mac: str | None = None  # the first answer
     sent: int = 0
+    destinations: list[str] = field(default_factory=list)  # the matrix addresses it is the first hop to
 
     @property
     def where(self) -> tuple[str, int, str]:
@@ -134,7 +137,7 @@ def discover(views: list[_View], addresses: Iterable[str]) -> list[_Key]:
     keys: dict[tuple[str, int, str], _Key] = {}
     for view in views:
         remote = [a for a in wanted if a not in view.local]
-        for lookup in view.rt.route_get(remote):
+        for destination, lookup in zip(remote, view.rt.route_get(remote)):
             if lookup is None or lookup.type != rtnl.RTN_UNICAST or lookup.oif not in view.links:
                 continue
             link = view.links[lookup.oif]
@@ -145,6 +148,8 @@ def discover(views: list[_View], addresses: Iterable[str]) -> list[_Key]:
             where = (view.ns, lookup.oif, lookup.next_hop)
             if where not in keys and (family == socket.AF_INET or source is not None):
                 keys[where] = _Key(view, lookup.oif, lookup.next_hop, source, family)
+            if where in keys:
+                keys[where].destinations.append(destination)
     return list(keys.values())
 
 
@@ -246,17 +251,22 @@ class _Pins:
     def unpin(self, views: dict[str, _View]) -> None:
         removed = []
         for ns, made in self.made.items():
-            items = sorted(made)
-            for start in range(0, len(items), PIN_CHUNK):
-                chunk = items[start : start + PIN_CHUNK]
-                try:
-                    views[ns].rt.do(*(rtnl.neighbour(False, i, ip) for i, ip in chunk))
-                except rtnl.RequestError as err:
-                    if any(code not in GONE for _, code in err.failures):
-                        raise
-                removed.extend(ip for _, ip in chunk)
+            _remove(views[ns], made)
+            removed.extend(ip for _, ip in made)
         self.made.clear()
         self._register(removed, -1)
+
+
+def _remove(view: _View, entries: Iterable[tuple[int, str]]) -> None:
+    """Delete these neighbour entries of `view`, those already gone included."""
+    items = sorted(entries)
+    for start in range(0, len(items), PIN_CHUNK):
+        chunk = items[start : start + PIN_CHUNK]
+        try:
+            view.rt.do(*(rtnl.neighbour(False, i, ip) for i, ip in chunk))
+        except rtnl.RequestError as err:
+            if any(code not in GONE for _, code in err.failures):
+                raise
 
 
 @dataclass
@@ -272,6 +282,8 @@ class Resolution:
     seconds: float = 0.0  # discover, resolve and pin
     resolve_seconds: float = 0.0
     window_size: int = 0  # the smallest window granted
+    # (namespace, address) whose first hop nobody answered: the kernel sends nothing there
+    unresolved: frozenset[tuple[str, str]] = frozenset()
 
 
 class _Resolver:
@@ -378,6 +390,7 @@ def pinned(namespaces: Iterable[str], addresses: Iterable[str], deadline: float,
     registry = PinRegistry()
     pins = _Pins(registry)
     views: dict[str, _View] = {}
+    dead: dict[_View, set[tuple[int, str]]] = defaultdict(set)
     started = time.monotonic()
     try:
         for ns in sorted(set(namespaces) - {netns.MACHINE}):
@@ -388,15 +401,26 @@ def pinned(namespaces: Iterable[str], addresses: Iterable[str], deadline: float,
         finally:
             _close_all(view.close_packet_sockets for view in views.values())
         forward: dict[_View, list[tuple[int, str, str]]] = defaultdict(list)
+        failing: dict[str, set[unanswered.Link]] = defaultdict(set)
         for key in keys:
-            forward[key.view].append((key.index, key.ip, key.mac or UNANSWERED_MAC))
+            if key.mac is not None:
+                forward[key.view].append((key.index, key.ip, key.mac))
+            else:
+                dead[key.view].add((key.index, key.ip))
+                failing[key.view.ns].add((key.view.links[key.index].name, key.family))
         pins.pin(forward)
+        for view, entries in dead.items():  # an entry left from before would be used (STALE) or wait
+            _remove(view, entries)
+        report.unresolved = frozenset((key.view.ns, d) for key in keys if key.mac is None for d in key.destinations)
         report.pinned = sum(len(made) for made in pins.made.values())
         report.seconds = time.monotonic() - started
-        yield report
+        with unanswered.failing_at_once(failing):
+            yield report
     finally:
         try:
             pins.unpin(views)
+            for view, entries in dead.items():  # the FAILED entries the probes made
+                _remove(view, entries)
         finally:
             for view in views.values():
                 view.rt.close()

@@ -10,7 +10,9 @@ A probe is tried `tries` times inside its `timeout`; it is observed when an echo
 reply from its destination address answers any try, with the round-trip time
 measured from the kernel's receive timestamp and the reply's IP TTL (hop limit
 for IPv6). Probes that get no reply all time out together, so a matrix full of
-dead pairs costs about one timeout, not one per pair.
+dead pairs costs about one timeout, not one per pair. A probe whose first hop nobody
+answered while its next hops were resolved (`agent.neighbours`) is not sent: the
+kernel would send nothing either, and it is observed dead at once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import heapq
+import ipaddress
 import itertools
 import random
 import selectors
@@ -206,8 +209,8 @@ def probe_hosts(
         return results
     sockets = open_sockets(key for _, key, _ in jobs)
     try:
-        with _neighbours_pinned(jobs, timeout, tries, pin_neighbours):
-            events = _ProbeLoop(jobs, sockets, deployment, emit, timeout, tries, sends).run()
+        with _neighbours_pinned(jobs, timeout, tries, pin_neighbours) as unresolved:
+            events = _ProbeLoop(jobs, sockets, deployment, emit, timeout, tries, sends, unresolved).run()
     finally:
         for sock in sockets.values():
             sock.close()
@@ -218,14 +221,16 @@ def probe_hosts(
 
 @contextlib.contextmanager
 def _neighbours_pinned(jobs, timeout: float, tries: int, pin: bool):
+    """Yield the (namespace, address) pairs whose first hop nobody answered (none when not pinning)."""
     with contextlib.ExitStack() as stack:
+        unresolved: frozenset[tuple[str, str]] = frozenset()
         if pin:
             try:
-                stack.enter_context(neighbours.pinned(
-                    {key[0] for _, key, _ in jobs}, {probe.dst_ip for _, _, probe in jobs}, timeout, tries))
+                unresolved = stack.enter_context(neighbours.pinned(
+                    {key[0] for _, key, _ in jobs}, {probe.dst_ip for _, _, probe in jobs}, timeout, tries)).unresolved
             except (TableFull, RequestError, OSError) as err:
                 raise ProbeSetupError(f"cannot resolve the probes' next hops: {err}") from err
-        yield
+        yield unresolved
 
 
 def _family(probe: Probe) -> int:
@@ -235,7 +240,7 @@ def _family(probe: Probe) -> int:
 class _ProbeLoop:
     """One selector loop over every source socket: sends on a schedule, matches replies."""
 
-    def __init__(self, jobs, sockets, deployment, emit, timeout, tries, sends):
+    def __init__(self, jobs, sockets, deployment, emit, timeout, tries, sends, unresolved=frozenset()):
         self.deployment, self.emit = deployment, emit
         self.timeout, self.tries, self.sends = timeout, tries, sends
         self.sockets = sockets
@@ -251,7 +256,10 @@ class _ProbeLoop:
             self.pending.append(_Pending(host, probe, key, ident, socket.inet_pton(key[1], probe.dst_ip)))
         self.unfinished = len(self.pending)
         self.order = itertools.count()
-        self.first_tries = deque(range(len(self.pending)))  # all due now, in job order
+        unsent = {index for index, (_, (namespace, _), probe) in enumerate(jobs)
+                  if (namespace, str(ipaddress.ip_address(probe.dst_ip))) in unresolved}
+        self.unsent = sorted(unsent)  # their first hop never answered: observed dead without a send
+        self.first_tries = deque(i for i in range(len(self.pending)) if i not in unsent)  # all due now
         self.retries: list[tuple[float, int, int, int]] = []  # heap of (due, order, job, attempt)
         self.deadlines: deque[tuple[float, int]] = deque()  # in first-send order, so in time order
 
@@ -259,6 +267,8 @@ class _ProbeLoop:
         with selectors.DefaultSelector() as selector:
             for key, sock in self.sockets.items():
                 selector.register(sock, selectors.EVENT_READ, key)
+            for index in self.unsent:
+                self._finish(index, observed=False)
             while self.unfinished:
                 more_due = self._send_due()
                 for selected, _ in selector.select(0.0 if more_due else self._until_next_event()):

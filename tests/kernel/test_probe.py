@@ -101,24 +101,66 @@ def test_ipv6_pair(lab):
     assert results[1].observed is False
 
 
-def test_dead_pairs_are_probed_concurrently_and_results_stream_as_they_arrive(lab):
-    dead = [(lab[src], probe(src, f"ghost{i}", f"10.9.1.{100 + i}")) for src in "ab" for i in range(40)]
-    alive = [(lab["c"], probe("c", "a", "10.9.3.1")), (lab["b"], probe("b", "a", "10.9.1.1"))]
-    sends = []
-    results, emitted = run(dead + alive, tries=3, sends=sends)
+def dead_and_alive(lab):
+    """(dead pairs a never sends, dead pairs that leave and die at router r, live pairs).
 
-    assert [e.observed for e in results] == [False] * len(dead) + [True] * len(alive)
-    first_sends = {record.job: record.at for record in sends if record.attempt == 0}
-    assert set(first_sends) == set(range(len(dead) + len(alive)))
-    # every dead probe was already out before the first of them could time out
+    r probes too, so its next hops are resolved: those nobody answers fail at once there."""
+    unsent = [(lab["a"], probe("a", f"ghost{i}", f"10.9.1.{100 + i}", expected=False)) for i in range(40)]
+    forwarded = [(lab["b"], probe("b", f"ghost{i}", f"10.9.1.{140 + i}", expected=False)) for i in range(40)]
+    alive = [(lab["c"], probe("c", "a", "10.9.3.1")), (lab["b"], probe("b", "a", "10.9.1.1")),
+             (lab["r"], probe("r", "b", "10.9.2.1"))]
+    return unsent, forwarded, alive
+
+
+def test_dead_pairs_cost_one_deadline_in_all_and_results_stream_as_they_arrive(lab):
+    unsent, forwarded, alive = dead_and_alive(lab)
+    sends = []
+    results, emitted = run(unsent + forwarded + alive, tries=3, sends=sends)
+
+    assert [e.observed for e in results] == [False] * (len(unsent) + len(forwarded)) + [True] * len(alive)
+    jobs_sent = {record.job for record in sends}
+    # a's own first hop never answered: the kernel's ARP would fail and nothing would leave, so
+    # mvlab sends nothing either, and reports those pairs first, without waiting
+    assert jobs_sent.isdisjoint(range(len(unsent)))
+    assert {e.dst_ip for e in emitted[: len(unsent)]} == {p.dst_ip for _, p in unsent}
+    # the dead pairs that do leave were all out before the first of them could time out...
+    first = len(unsent)
+    first_sends = {record.job: record.at for record in sends if record.attempt == 0 and record.job >= first}
+    assert set(first_sends) == set(range(first, first + len(forwarded) + len(alive)))
     assert max(first_sends.values()) - min(first_sends.values()) < TIMEOUT
-    # each dead probe was retried, within its own timeout
-    for job in range(len(dead)):
+    # ...and each was retried, within its own timeout
+    for job in range(first, first + len(forwarded)):
         attempts = sorted((r.attempt, r.at) for r in sends if r.job == job)
         assert [a for a, _ in attempts] == [0, 1, 2]
         assert attempts[-1][1] - attempts[0][1] < TIMEOUT
-    # the live pairs were reported as soon as they answered, before any dead one
-    assert {e.dst_ip for e in emitted[: len(alive)]} == {"10.9.3.1", "10.9.1.1"}
+    # the live pairs were reported as soon as they answered, before any dead pair that left
+    after_unsent = emitted[len(unsent) : len(unsent) + len(alive)]
+    assert {e.dst_ip for e in after_unsent} == {p.dst_ip for _, p in alive}
+
+
+def neighbour_entries(ns: str, prefix: str) -> list[str]:
+    out = subprocess.run(["ip", "-n", ns, "neigh", "show", "to", prefix], capture_output=True, text=True, check=True)
+    return out.stdout.splitlines()
+
+
+def neighbour_param(ns: str, link: str, param: str) -> str:
+    out = subprocess.run(["ip", "netns", "exec", ns, "cat", f"/proc/sys/net/ipv4/neigh/{link}/{param}"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_next_hops_nobody_answered_leave_no_entry_and_their_links_as_they_were(lab):
+    unsent, forwarded, alive = dead_and_alive(lab)
+    run(unsent + forwarded + alive)
+
+    # no entry for the 80 dead next hops: none pinned, no FAILED one kept, no resolution still going on
+    assert [e for e in neighbour_entries(lab["a"], "10.9.1.0/24") + neighbour_entries(lab["r"], "10.9.1.0/24")
+            if not e.startswith(("10.9.1.1 ", "10.9.1.254 "))] == []
+    for ns, link in ((lab["a"], "a0"), (lab["r"], "r0")):
+        assert (neighbour_param(ns, link, "mcast_solicit"), neighbour_param(ns, link, "app_solicit")) == ("3", "0")
+    # and the kernel resolves them again as always: a plain ping from a makes an entry that fails after 3 s
+    subprocess.run(["ip", "netns", "exec", lab["a"], "ping", "-c1", "-W0.2", "10.9.1.100"], capture_output=True)
+    assert [e.split()[-1] for e in neighbour_entries(lab["a"], "10.9.1.100")] == ["INCOMPLETE"]
 
 
 def test_answered_probe_is_not_retried(lab):
