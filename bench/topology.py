@@ -2,14 +2,17 @@
 
 Each design has 4 hosts on one wire with 4 VLANs, a forwarding host holding each
 VLAN's gateway, and N containers spread over the hosts and VLANs, half with given
-addresses. Prints milliseconds per step and the number of pairs predicted; no assertions.
+addresses. Prints milliseconds per step, the number of pairs predicted (each source
+endpoint against each address of every other one) and the process's peak memory; no assertions.
 
     .venv/bin/python bench/topology.py --n 50 200 400
+    .venv/bin/python bench/topology.py --n 2000 --steps predict   # large: predict alone
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 from pathlib import Path
@@ -23,6 +26,7 @@ from designer.topology.model import Design
 from designer.topology.predict import predict
 
 VLANS = 4
+STEPS = ("allocate", "predict", "compile", "sh", "docker")
 
 
 def design(n: int) -> Design:
@@ -62,27 +66,39 @@ def timed(fn, *args):
     return result, (time.perf_counter() - start) * 1000
 
 
+def peak_mib() -> float:
+    """The process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(n: int, steps: tuple[str, ...]) -> dict[str, float]:
+    """Milliseconds per chosen step on the design of `n` containers (allocate always runs)."""
+    d = design(n)
+    allocation, took = timed(allocate, d)
+    times = {"allocate": took}
+    matrix = None
+    if "predict" in steps or "compile" in steps:
+        matrix, times["predict"] = timed(predict, d, allocation)
+    if "compile" in steps:
+        _, times["compile"] = timed(compile_plans, d, allocation, "bench", matrix)
+    if "sh" in steps:
+        _, times["sh"] = timed(to_shell, d, allocation)
+    if "docker" in steps:
+        _, times["docker"] = timed(to_docker, d, allocation)
+    times["pairs"] = len(matrix.pairs) if matrix is not None else float("nan")
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
     args = parser.parse_args()
-    steps = ("allocate", "predict", "compile")
-    print(
-        f"{'containers':>10} {'pairs':>8}"
-        + "".join(f" {s:>10}" for s in steps)
-        + f" {'sh':>8} {'docker':>8}  (ms)"
-    )
+    print(f"{'containers':>10} {'pairs':>8}" + "".join(f" {s:>9}" for s in STEPS) + "  (ms)  peak MiB")
     for n in args.n:
-        d = design(n)
-        allocation, t_alloc = timed(allocate, d)
-        matrix, t_predict = timed(predict, d, allocation)
-        _, t_compile = timed(compile_plans, d, allocation, "bench", matrix)
-        _, t_sh = timed(to_shell, d, allocation)
-        _, t_docker = timed(to_docker, d, allocation)
-        print(
-            f"{n:>10} {len(matrix.pairs):>8} {t_alloc:>10.1f} {t_predict:>10.1f} {t_compile:>10.1f}"
-            f" {t_sh:>8.1f} {t_docker:>8.1f}"
-        )
+        times = run(n, tuple(args.steps))
+        cells = "".join(f" {times[s]:>9.1f}" if s in times else f" {'-':>9}" for s in STEPS)
+        print(f"{n:>10} {times['pairs']:>8.0f}{cells}  {peak_mib():>14.0f}", flush=True)
 
 
 if __name__ == "__main__":
