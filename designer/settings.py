@@ -1,6 +1,11 @@
-"""Settings, read from environment variables with defaults that run locally with no set-up."""
+"""Settings, read from environment variables with defaults that run locally with no set-up.
 
+Production mode is on when SECRET_KEY comes from the environment (README "Production settings").
+"""
+
+import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -31,8 +36,32 @@ def env_int(name: str, default: int) -> int:
         raise ValueError(f"{name}={value!r}: expected a whole number") from None
 
 
+def env_count(name: str, default: int) -> int:
+    """A limit: a whole number, 0 or more."""
+    value = env_int(name, default)
+    if value < 0:
+        raise ValueError(f"{name}={value}: expected 0 or more")
+    return value
+
+
+def env_header(name: str) -> tuple[str, str] | None:
+    """`Header-Name: value` as Django's META key and value (SECURE_PROXY_SSL_HEADER), or None."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    header, sep, expected = (part.strip() for part in value.partition(":"))
+    if not sep or not re.fullmatch(r"[A-Za-z0-9-]+", header) or not expected:
+        raise ValueError(f"{name}={value!r}: expected 'Header-Name: value', e.g. 'X-Forwarded-Proto: https'")
+    return "HTTP_" + header.upper().replace("-", "_"), expected
+
+
+# Production: SECRET_KEY set in the environment. DEBUG may then not be on, password rules hold,
+# and with MVLAB_TLS cookies travel over HTTPS only, with HSTS (see "Served over TLS" below).
+PRODUCTION = "SECRET_KEY" in os.environ
 SECRET_KEY = env_str("SECRET_KEY", "mvlab-local-development-key-change-me-in-production")
 DEBUG = env_bool("DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ValueError("DEBUG=true with SECRET_KEY set: production never runs with DEBUG (unset one of them)")
 ALLOWED_HOSTS = env_str("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -46,6 +75,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "ninja",
+    "axes",
     "designer",
     "designer.classroom",
 ]
@@ -59,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out sign-in into designer.signin's 429
 ]
 
 ROOT_URLCONF = "designer.urls"
@@ -125,3 +156,59 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+
+# Sign-in throttling (django-axes, every sign-in: POST /api/session, /accounts/login/, the admin's):
+# MVLAB_SIGNIN_FAILURES wrong passwords for one username from one address lock that pair out for
+# MVLAB_SIGNIN_LOCKOUT_SECONDS, counted again from each refused attempt; a right one clears the count.
+# By username and address together, so a class behind one NAT address is not locked out by one
+# student's typos. Behind a proxy every address is the proxy's: the lock is then per username.
+MVLAB_SIGNIN_FAILURES = env_count("MVLAB_SIGNIN_FAILURES", 5)
+MVLAB_SIGNIN_LOCKOUT_SECONDS = env_count("MVLAB_SIGNIN_LOCKOUT_SECONDS", 300)
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = MVLAB_SIGNIN_FAILURES
+AXES_COOLOFF_TIME = dt.timedelta(seconds=MVLAB_SIGNIN_LOCKOUT_SECONDS)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (admin: Axes); successes need no row each
+AXES_LOCKOUT_CALLABLE = "designer.signin.locked_out"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_count("MVLAB_PASSWORD_MIN_LENGTH", 10)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Served over TLS (MVLAB_TLS=true): session and CSRF cookies only over HTTPS, HSTS for
+# MVLAB_HSTS_SECONDS, plain HTTP redirected to HTTPS. Behind a proxy that terminates TLS, name the
+# header it sets in MVLAB_PROXY_SSL_HEADER ("X-Forwarded-Proto: https"), and only if the proxy
+# always sets or strips it: a client could otherwise claim HTTPS.
+MVLAB_TLS = env_bool("MVLAB_TLS", False)
+SECURE_PROXY_SSL_HEADER = env_header("MVLAB_PROXY_SSL_HEADER")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = MVLAB_TLS
+SECURE_HSTS_SECONDS = env_count("MVLAB_HSTS_SECONDS", 365 * 24 * 3600) if MVLAB_TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("MVLAB_HSTS_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("MVLAB_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    "security.W019",  # X_FRAME_OPTIONS is SAMEORIGIN on purpose: the class page frames the editor
+    "security.W021",  # HSTS preload is the domain owner's choice (MVLAB_HSTS_PRELOAD)
+]
+
+# The admin site's path, or "off": on a site reached from outside the lab, move it to a path only
+# administrators know, or turn it off (manage.py createsuperuser, lab grant ... do its work).
+MVLAB_ADMIN_PATH = env_str("MVLAB_ADMIN_PATH", "admin/")
+if MVLAB_ADMIN_PATH != "off" and not re.fullmatch(r"([A-Za-z0-9_.-]+/)+", MVLAB_ADMIN_PATH):
+    raise ValueError(f"MVLAB_ADMIN_PATH={MVLAB_ADMIN_PATH!r}: expected a path like 'admin/' or 'off'")
+
+# Per-user quotas (designer.quotas), refused with 409 naming the limit. Defaults fit one lab machine.
+MVLAB_MAX_DESIGNS_PER_USER = env_count("MVLAB_MAX_DESIGNS_PER_USER", 50)
+MVLAB_MAX_VERSIONS_PER_USER = env_count("MVLAB_MAX_VERSIONS_PER_USER", 2000)  # all designs' saves
+MVLAB_MAX_DEPLOYMENTS_PER_USER = env_count("MVLAB_MAX_DEPLOYMENTS_PER_USER", 8)  # live: may hold hosts
+MVLAB_MAX_SANDBOXES_PER_USER = env_count("MVLAB_MAX_SANDBOXES_PER_USER", 4)  # of those, lab sandboxes
+
+# A design whose prediction would take more than about a second is refused with 422
+# (designer.design_size): pairs = (endpoints - 1) x addresses, about 15 us each (bench/topology.py).
+MVLAB_MAX_PREDICTED_PAIRS = env_count("MVLAB_MAX_PREDICTED_PAIRS", 60_000)

@@ -1,11 +1,15 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from designer.api import api
 from designer.views import class_page, editor
 
+# The admin site is at MVLAB_ADMIN_PATH, or nowhere when it is "off" (settings).
+admin_urls = [] if settings.MVLAB_ADMIN_PATH == "off" else [path(settings.MVLAB_ADMIN_PATH, admin.site.urls)]
+
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    *admin_urls,
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),
     path("class/", class_page, name="class"),
