@@ -1,4 +1,7 @@
-"""Designs: create, import, read, save a new version, list versions, export, delete, deploy."""
+"""Designs: create, import, read, save a new version, list versions, export, delete, deploy.
+
+Creating, saving and deploying are within the user's quotas (designer.quotas, 409) and refused
+for a design too large to predict (designer.design_size, 422)."""
 
 from typing import Literal
 
@@ -9,8 +12,8 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
-from designer import deploy, designs, exports
-from designer.api.common import own_design
+from designer import deploy, design_size, designs, exports, quotas
+from designer.api.common import own_design, parsed_body, sized
 from designer.api.schemas import (
     DeployIn,
     DeployStarted,
@@ -26,8 +29,9 @@ router = Router(tags=["designs"])
 MAX_IMPORT_BYTES = 1_000_000
 
 
-def _parsed(body: DesignIn) -> designs.Parsed:
-    return designs.parse(yaml_text=body.yaml, design=body.design)
+def _created(owner, parsed: designs.Parsed) -> DesignVersion:
+    with quotas.storing(owner, new_design=True):
+        return designs.create(owner, parsed)
 
 
 def _out(version: DesignVersion, parsed: designs.Parsed) -> dict:
@@ -53,13 +57,13 @@ def list_designs(request: HttpRequest):
     return [{"id": d.id, "name": d.name, "version": d.version, "updated": d.updated} for d in found]
 
 
-@router.post("/designs", response={201: DesignOut, 400: ErrorOut})
+@router.post("/designs", response={201: DesignOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def create_design(request: HttpRequest, body: DesignIn):
-    parsed = _parsed(body)
-    return Status(201, _out(designs.create(request.auth, parsed), parsed))
+    parsed = parsed_body(body)
+    return Status(201, _out(_created(request.auth, parsed), parsed))
 
 
-@router.post("/designs/import", response={201: DesignOut, 400: ErrorOut})
+@router.post("/designs/import", response={201: DesignOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def import_design(request: HttpRequest, file: File[UploadedFile]):
     if file.size > MAX_IMPORT_BYTES:
         return Status(400, {"detail": f"the file is larger than {MAX_IMPORT_BYTES} bytes", "errors": []})
@@ -67,8 +71,8 @@ def import_design(request: HttpRequest, file: File[UploadedFile]):
         text = file.read().decode("utf-8")
     except UnicodeDecodeError:
         return Status(400, {"detail": "the file is not UTF-8 text (a YAML design file is)", "errors": []})
-    parsed = designs.parse(yaml_text=text)
-    return Status(201, _out(designs.create(request.auth, parsed), parsed))
+    parsed = sized(designs.parse(yaml_text=text))
+    return Status(201, _out(_created(request.auth, parsed), parsed))
 
 
 @router.get("/designs/{design_id}", response=DesignOut)
@@ -77,11 +81,12 @@ def read_design(request: HttpRequest, design_id: int, version: int | None = None
     return _out(stored, designs.parse_version(stored))
 
 
-@router.put("/designs/{design_id}", response={200: DesignOut, 400: ErrorOut})
+@router.put("/designs/{design_id}", response={200: DesignOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut})
 def save_design(request: HttpRequest, design_id: int, body: DesignIn):
     design = own_design(request, design_id)
-    parsed = _parsed(body)
-    return _out(designs.save_version(design, parsed), parsed)
+    parsed = parsed_body(body)
+    with quotas.storing(request.auth, new_design=False):
+        return _out(designs.save_version(design, parsed), parsed)
 
 
 @router.delete("/designs/{design_id}", response={204: None, 409: ErrorOut})
@@ -117,11 +122,14 @@ def export_design(
 
 
 @router.post(
-    "/designs/{design_id}/deploy", response={201: DeployStarted, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut}
+    "/designs/{design_id}/deploy",
+    response={201: DeployStarted, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
 )
 def deploy_design(request: HttpRequest, design_id: int, body: DeployIn, version: int | None = None):
     stored = _version(own_design(request, design_id), version)
-    started = deploy.start(stored, sandbox=body.sandbox, mapping=body.agents)
+    design_size.refuse_too_large(designs.parse_version(stored).design)
+    with quotas.deploying(request.auth, design_id, sandbox=body.sandbox):
+        started = deploy.start(stored, sandbox=body.sandbox, mapping=body.agents)
     return Status(
         201, {"id": started.id, "state": started.state, "websocket": f"/ws/deployments/{started.id}/"}
     )

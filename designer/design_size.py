@@ -1,0 +1,48 @@
+"""The size of a design as prediction sees it, and the refusal of one too large to predict quickly.
+
+Prediction pings every address of every endpoint from every other endpoint (designer.topology
+.predict), so its cost grows with the pairs, (endpoints - 1) x addresses, at about 15 us a pair
+on a lab machine (bench/topology.py: 0.14 s at 100 containers, 4 s at 500). A design of more
+pairs than MVLAB_MAX_PREDICTED_PAIRS (about a second's worth) is refused with 422 at every door
+that would predict it or store it for later: validate, predict, create, import, save, deploy.
+Counting costs a linear pass (IPAM and the namespaces, as predict builds them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from designer.errors import Refused
+from designer.topology.ipam import allocate
+from designer.topology.model import Design
+from designer.topology.namespaces import namespaces
+
+STATUS = 422
+
+
+@dataclass(frozen=True)
+class Size:
+    endpoints: int  # namespaces that hold an address (containers, routers, hosts)
+    addresses: int  # their addresses, IPv4 and IPv6
+
+    @property
+    def pairs(self) -> int:
+        return max(self.endpoints - 1, 0) * self.addresses
+
+
+def measure(design: Design) -> Size:
+    held = [spec.addresses for spec in namespaces(design, allocate(design)) if spec.addresses]
+    return Size(endpoints=len(held), addresses=sum(len(a) for a in held))
+
+
+def refuse_too_large(design: Design) -> None:
+    size, limit = measure(design), settings.MVLAB_MAX_PREDICTED_PAIRS
+    if size.pairs > limit:
+        raise Refused(
+            STATUS,
+            f"the design is too large to predict in about a second: {size.endpoints} endpoints holding "
+            f"{size.addresses} addresses make {size.pairs:,} pairs to predict, the limit "
+            f"MVLAB_MAX_PREDICTED_PAIRS is {limit:,}; remove containers or addresses, or split the design",
+        )
