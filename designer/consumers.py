@@ -1,10 +1,13 @@
-"""The websocket of a deployment: its kept events from `after` on, then live ones."""
+"""The websocket of a deployment: its kept events after the cursor `after`, then live ones."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable
 from urllib.parse import parse_qs
 
+import redis
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -13,6 +16,10 @@ from designer.models import Deployment
 
 FORBIDDEN = 4403
 BAD_REQUEST = 4400
+# The events cannot be read now (Redis unreachable): the browser reconnects with its cursor.
+TRY_AGAIN_LATER = 1013
+INTERNAL_ERROR = 1011
+log = logging.getLogger(__name__)
 
 
 @database_sync_to_async
@@ -20,14 +27,23 @@ def _owns(user, deployment_id: str) -> bool:
     return Deployment.objects.filter(pk=deployment_id, design__owner=user).exists()
 
 
-def _after(query_string: bytes) -> int | None:
-    """The `after` query parameter: a sequence number >= 0 (0 when absent), None when malformed."""
+def _after(query_string: bytes) -> str | None:
+    """The `after` query parameter: an entry id, `0` when absent; None when malformed."""
     values = parse_qs(query_string.decode("latin-1")).get("after", ["0"])
+    return events.parse_cursor(values[-1])
+
+
+async def close_when_redis_fails(consumer: AsyncJsonWebsocketConsumer, what: str, work: Awaitable) -> None:
+    """Runs a websocket's stream reader; when Redis fails it (or anything else does: 1011), closes
+    the socket (1013) so the browser reconnects, instead of leaving it open and silent."""
     try:
-        after = int(values[-1])
-    except ValueError:
-        return None
-    return after if after >= 0 else None
+        await work
+    except redis.RedisError as err:
+        log.warning("closing the websocket of %s: its events cannot be read: %r", what, err)
+        await consumer.close(code=TRY_AGAIN_LATER)
+    except Exception:
+        log.exception("closing the websocket of %s", what)
+        await consumer.close(code=INTERNAL_ERROR)
 
 
 class DeploymentConsumer(AsyncJsonWebsocketConsumer):
@@ -44,11 +60,13 @@ class DeploymentConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=BAD_REQUEST)
             return
         await self.accept()
-        self.follower = asyncio.create_task(self._forward(deployment_id, after))
+        forward = self._forward(deployment_id, after)
+        what = f"deployment {deployment_id}"
+        self.follower = asyncio.create_task(close_when_redis_fails(self, what, forward))
 
-    async def _forward(self, deployment_id: str, after: int) -> None:
-        async for seq, event in events.follow(deployment_id, after):
-            await self.send_json({"seq": seq, "event": event})
+    async def _forward(self, deployment_id: str, after: str) -> None:
+        async for entry_id, event in events.follow(deployment_id, after):
+            await self.send_json({"id": entry_id, "event": event})
 
     async def disconnect(self, code: int) -> None:
         if self.follower is not None:

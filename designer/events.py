@@ -2,28 +2,55 @@
 
 Agents XADD one entry per event (field `event`, the JSON of an `agent.plan` event);
 the site adds `{"kind": "deployment", "state": ...}` entries when a deployment's state
-changes. Entries are never trimmed, so the *position* of an entry in its stream
-(1, 2, 3, ...) is a sequence number that stays the same for every reader and every
-reconnect: a client that saw up to `seq` resumes with `after=seq`.
+changes. A reader's cursor is the Redis *entry id* of the last entry it saw
+(`<milliseconds>-<n>`): it names the same entry for every reader and survives a restart
+of Redis (ids keep growing: a restored stream keeps its ids, and new entries get ids above
+every id handed out before, also when a Redis without persistence lost the old ones).
+
+A torn-down deployment's stream expires `MVLAB_EVENTS_RETENTION` seconds after the teardown.
 """
 
 from __future__ import annotations
 
 import asyncio
-
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 
-from designer.redis_client import async_client, sync_client
+import redis.asyncio
+from django.conf import settings
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+
+from designer.redis_client import sync_client
 
 STREAM_PREFIX = "mvlab:events:"
 REPLAY_CHUNK = 500
-# below the client's socket timeout (redis-py 8: 5 s), which ends a longer XREAD block with TimeoutError
-FOLLOW_BLOCK_MS = 2000
+START = "0-0"
+_CURSOR = re.compile(r"(0|\d{1,20}-\d{1,20})")
+# A follower's read blocks for this share of its socket timeout: a longer XREAD block ends in
+# TimeoutError (redis-py 8's default timeout is 5 s, which once closed every idle websocket).
+BLOCK_SHARE = 0.4
+# A failed read is retried this often (up to 2.4 s of back-off, enough for a Redis restart)
+# before the follower gives up and its websocket closes for the browser to reconnect.
+READ_RETRIES = 4
 
 
 def stream_key(deployment: str) -> str:
     return f"{STREAM_PREFIX}{deployment}"
+
+
+def parse_cursor(text: str) -> str | None:
+    """A client's cursor: an entry id `<ms>-<n>`, or `0` for the start; None when malformed."""
+    if not _CURSOR.fullmatch(text):
+        return None
+    return START if text == "0" else text
+
+
+def id_order(entry_id: str) -> tuple[int, int]:
+    """An entry id as a tuple that sorts as Redis orders the ids."""
+    ms, _, n = entry_id.partition("-")
+    return int(ms), int(n or 0)
 
 
 def _decode(fields: dict[str, str]) -> dict:
@@ -34,47 +61,74 @@ def _decode(fields: dict[str, str]) -> dict:
 
 
 def publish_state(deployment: str, state: str, detail: str = "") -> None:
-    """Adds a deployment state change to the stream, so it is replayed with everything else."""
+    """Adds a deployment state change to the stream, so it is replayed with everything else.
+
+    A teardown starts the retention: the stream expires `MVLAB_EVENTS_RETENTION` seconds later."""
     event = {"kind": "deployment", "deployment": deployment, "state": state, "detail": detail}
-    sync_client().xadd(stream_key(deployment), {"event": json.dumps(event)})
+    with sync_client().pipeline() as pipe:
+        pipe.xadd(stream_key(deployment), {"event": json.dumps(event)})
+        if state == "torn_down":
+            pipe.expire(stream_key(deployment), settings.MVLAB_EVENTS_RETENTION)
+        pipe.execute()
 
 
-def read_all(deployment: str) -> Iterator[tuple[int, dict]]:
-    """Every kept event of a deployment with its sequence number, in order."""
+def read_all(deployment: str) -> Iterator[tuple[str, dict]]:
+    """Every kept event of a deployment with its entry id, in order."""
     client = sync_client()
-    seq, start = 0, "-"
+    start = "-"
     while True:
         entries = client.xrange(stream_key(deployment), min=start, max="+", count=REPLAY_CHUNK)
-        for _entry_id, fields in entries:
-            seq += 1
-            yield seq, _decode(fields)
+        for entry_id, fields in entries:
+            yield entry_id, _decode(fields)
         if len(entries) < REPLAY_CHUNK:
             return
         start = "(" + entries[-1][0]
 
 
-async def follow(deployment: str, after: int = 0) -> AsyncIterator[tuple[int, dict]]:
-    """Every event with a sequence number greater than `after`, then live ones as they come."""
-    client = async_client()
-    key = stream_key(deployment)
-    seq, last_id = 0, "0-0"
+def follower_client() -> redis.asyncio.Redis:
+    """An async client whose reads time out after MVLAB_EVENTS_READ_TIMEOUT_MS, retried a few times."""
+    timeout = settings.MVLAB_EVENTS_READ_TIMEOUT_MS / 1000
+    return redis.asyncio.Redis.from_url(
+        settings.REDIS_URL,
+        decode_responses=True,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.1, cap=1), READ_RETRIES),
+    )
+
+
+async def last_id(deployment: str) -> str:
+    """The id of the newest entry of the stream (START when it has none)."""
+    client = follower_client()
+    try:
+        newest = await client.xrevrange(stream_key(deployment), count=1)
+    finally:
+        await client.aclose()
+    return newest[0][0] if newest else START
+
+
+async def follow(deployment: str, after: str = START) -> AsyncIterator[tuple[str, dict]]:
+    """Every kept event with an entry id above `after`, then live ones as they come.
+
+    Raises redis.RedisError when Redis stays unreachable (or silent) through the retries."""
+    client = follower_client()
+    key, last = stream_key(deployment), after
+    block_ms = max(1, int(settings.MVLAB_EVENTS_READ_TIMEOUT_MS * BLOCK_SHARE))
     try:
         while True:
-            entries = await client.xrange(key, min="(" + last_id, max="+", count=REPLAY_CHUNK)
+            entries = await client.xrange(key, min="(" + last, max="+", count=REPLAY_CHUNK)
             for entry_id, fields in entries:
-                seq, last_id = seq + 1, entry_id
-                if seq > after:
-                    yield seq, _decode(fields)
+                last = entry_id
+                yield entry_id, _decode(fields)
             if len(entries) < REPLAY_CHUNK:
                 break
         while True:
-            answer = await client.xread({key: last_id}, block=FOLLOW_BLOCK_MS, count=REPLAY_CHUNK)
+            answer = await client.xread({key: last}, block=block_ms, count=REPLAY_CHUNK)
             if asyncio.current_task().cancelling():  # redis-py can swallow a cancel that lands mid-read
                 raise asyncio.CancelledError
             for _stream, entries in answer:
                 for entry_id, fields in entries:
-                    seq, last_id = seq + 1, entry_id
-                    if seq > after:
-                        yield seq, _decode(fields)
+                    last = entry_id
+                    yield entry_id, _decode(fields)
     finally:
         await client.aclose()

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import redis
-import redis.asyncio
 from django.conf import settings
 
 
 def sync_client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-
-
-def async_client() -> redis.asyncio.Redis:
-    return redis.asyncio.Redis.from_url(settings.REDIS_URL, decode_responses=True)

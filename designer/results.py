@@ -6,10 +6,12 @@ The matrix: every pair the design predicts, with what the probes observed beside
 
 from __future__ import annotations
 
+import logging
+
 from pydantic import TypeAdapter, ValidationError
 
 from agent.plan import Event, FinishedEvent, ProbeEvent, StepEvent
-from designer import designs
+from designer import agent_credentials, designs
 from designer.events import read_all
 from designer.models import Deployment, ProbeResult
 from designer.topology.ipam import allocate
@@ -17,20 +19,46 @@ from designer.topology.matrix import merge_observed
 from designer.topology.predict import predict
 
 _EVENT = TypeAdapter(Event)
+AGENT_KINDS = ("step", "probe", "finished")
+SANDBOX_HOST = "sandbox"  # the host of a sandbox's own events (agent.sandbox)
+
+log = logging.getLogger("mvlab.results")
 
 
 def empty_host(agent: str) -> dict:
     return {"agent": agent, "state": "pending", "applied": [], "failed": [], "interrupted": [], "detail": ""}
 
 
+def _serving(deployment_id: str) -> dict[str, str]:
+    """host -> the agent that serves it in the deployment (a sandbox's own events: its lab agent)."""
+    row = Deployment.objects.filter(pk=deployment_id).values_list("hosts", "sandbox").first()
+    hosts, sandbox = row if row else ({}, False)
+    serving = {host: info.get("agent") for host, info in hosts.items() if isinstance(info, dict)}
+    if sandbox and len(set(serving.values())) == 1:
+        serving[SANDBOX_HOST] = next(iter(serving.values()))
+    return serving
+
+
 def agent_events(deployment_id: str) -> list[StepEvent | ProbeEvent | FinishedEvent]:
-    """The agents' events of a deployment (the site's own state entries and unreadable ones left out)."""
-    found = []
-    for _seq, raw in read_all(deployment_id):
+    """The agents' events of a deployment, each signed by the agent that serves its host (agent.trust);
+    the site's own state entries, unreadable events and those not so signed (forged, e.g. probe
+    results of another agent's host) are left out, and the last are logged."""
+    serving, keys, found, refused = _serving(deployment_id), {}, [], 0
+    for _id, raw in read_all(deployment_id):
+        if raw.get("kind") not in AGENT_KINDS:
+            continue
+        agent = serving.get(raw.get("host"))
+        data = agent_credentials.verified(raw, agent, keys) if agent else None
+        if data is None:
+            refused += 1
+            continue
         try:
-            found.append(_EVENT.validate_python(raw))
+            found.append(_EVENT.validate_python(data))
         except ValidationError:
             continue
+    if refused:
+        log.warning("deployment %s: %d event(s) not signed by the agent serving their host were ignored",
+                    deployment_id, refused)
     return found
 
 

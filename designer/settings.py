@@ -139,6 +139,11 @@ MVLAB_SITE_QUEUE = "site"
 MVLAB_LAB_AGENT = env_str("MVLAB_LAB_AGENT", "lab")
 MVLAB_DEPLOY_TIMEOUT = env_int("MVLAB_DEPLOY_TIMEOUT", 300)
 
+# Event streams (designer.events): how long a websocket's Redis read may take before it fails
+# (a follower blocks for 2/5 of it), and how long a torn-down deployment's stream is kept.
+MVLAB_EVENTS_READ_TIMEOUT_MS = env_int("MVLAB_EVENTS_READ_TIMEOUT_MS", 5000)
+MVLAB_EVENTS_RETENTION = env_int("MVLAB_EVENTS_RETENTION", 7 * 24 * 3600)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -6,7 +6,8 @@ On connect it sends the board (`{"kind": "board", "rows": [...]}`), then:
 `{"kind": "goals", "attempt", "deployment", "goals"}` as probe results arrive.
 The instructor gets every attempt of the class; a student only their own. Deploy states and
 probe results are read from each deployment's kept event stream (the same one the deployment
-websocket replays), so a late connection misses nothing.
+websocket replays), so a late connection misses nothing. When Redis cannot be read, the socket
+closes with 1013 and the page reconnects (and gets the board anew).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from designer import events
 from designer.classroom import board
 from designer.classroom.models import Attempt, Classroom
 from designer.classroom.notify import group_name
+from designer.consumers import close_when_redis_fails
 from designer.models import Deployment
-from designer.redis_client import async_client
 from designer.topology.goals import check_goals, parse_goals, progress
 from designer.topology.matrix import merge_observed
 
@@ -59,15 +60,6 @@ def _checker(attempt_id: int, deployment_id: str):
     attempt = Attempt.objects.select_related("exercise").get(pk=attempt_id)
     deployment = Deployment.objects.select_related("version").get(pk=deployment_id)
     return parse_goals(attempt.exercise.goals), board.predicted(deployment)
-
-
-async def _kept(deployment_id: str) -> int:
-    """How many events the deployment's stream holds now."""
-    client = async_client()
-    try:
-        return await client.xlen(events.stream_key(deployment_id))
-    finally:
-        await client.aclose()
 
 
 def _probe(raw: dict) -> ProbeEvent | None:
@@ -110,27 +102,29 @@ class ClassConsumer(AsyncJsonWebsocketConsumer):
         old = self.followers.pop(attempt_id, None)
         if old is not None:
             old.cancel()
-        self.followers[attempt_id] = asyncio.create_task(self._forward(attempt_id, deployment_id))
+        forward = self._forward(attempt_id, deployment_id)
+        what = f"class {self.class_id} (deployment {deployment_id})"
+        self.followers[attempt_id] = asyncio.create_task(close_when_redis_fails(self, what, forward))
 
     async def _forward(self, attempt_id: int, deployment_id: str) -> None:
         """The deployment's state and goal progress: one summary of the kept events, then each live one."""
         goals, predicted = await _checker(attempt_id, deployment_id)
-        kept = await _kept(deployment_id)
+        kept = events.id_order(await events.last_id(deployment_id))
         base = {"attempt": attempt_id, "deployment": deployment_id}
         probes: list[ProbeEvent] = []
         state = None
-        async for seq, raw in events.follow(deployment_id):
+        async for entry_id, raw in events.follow(deployment_id):
             probe = _probe(raw)
             if raw.get("kind") == "deployment":
                 state = {"kind": "deploy", **base, "state": raw.get("state"), "detail": raw.get("detail", "")}
             elif probe is not None:
                 probes.append(probe)
-            if seq > kept:
+            if events.id_order(entry_id) > kept:
                 if probe is not None:
                     await self._send_goals(base, goals, predicted, probes)
                 elif raw.get("kind") == "deployment":
                     await self.send_json(state)
-            elif seq == kept:
+            elif events.id_order(entry_id) == kept:
                 if state is not None:
                     await self.send_json(state)
                 if probes:

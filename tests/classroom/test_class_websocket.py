@@ -15,6 +15,7 @@ from designer.asgi import application
 from designer.events import publish_state, stream_key
 from designer.models import Deployment, DesignVersion
 from tests.classroom.conftest import join
+from tests.redis_server import RedisServer
 from tests.site.conftest import _signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -174,3 +175,30 @@ def test_a_late_connection_gets_one_summary_of_what_already_happened(alice, room
     assert goals["kind"] == "goals"
     assert [i["status"] for i in goals["goals"]["items"]] == ["passed", "failed", "passed"]
     assert quiet, "the kept events were replayed one by one"
+
+
+def test_the_class_socket_closes_for_a_reconnect_when_redis_goes_away(alice, room, site_redis, settings):
+    """A deployment's stream that cannot be read closes the class socket (1013, which the page
+    retries) instead of freezing its board. Redis here is a server of the test's own, stopped."""
+    a = join(alice, room)[0]
+    dep = _start_deployment(a["design"])
+    server = RedisServer(persist=False)
+    server.start()
+    settings.REDIS_URL = server.url
+    settings.MVLAB_EVENTS_READ_TIMEOUT_MS = 500
+    cookie = _cookie(alice.user)
+
+    async def scenario():
+        socket = _socket(f"/ws/classes/{room['id']}/", cookie)
+        assert (await socket.connect())[0] is True
+        board = await socket.receive_json_from(timeout=5)
+        await asyncio.sleep(0.5)  # following the deployment's stream by now
+        server.stop()
+        return board, await socket.receive_output(timeout=15)
+
+    try:
+        board, closed = asyncio.run(scenario())
+    finally:
+        server.remove()
+    assert board["rows"][0]["deployment"]["id"] == dep
+    assert closed == {"type": "websocket.close", "code": 1013}

@@ -1,8 +1,10 @@
 """The deployment websocket: the owner gets every kept event then live ones, in order, once;
-a reconnect with `after` gets the rest; anyone else is refused. Real Redis streams, real
+a reconnect with `after` (the last entry id seen) gets the rest; anyone else is refused; a
+socket whose Redis goes away closes for the browser to reconnect. Real Redis streams, real
 Channels routing and session authentication (the ASGI application bin/start serves).
 """
 
+import asyncio
 import json
 
 import pytest
@@ -13,6 +15,7 @@ from designer.asgi import application
 from designer.events import publish_state, stream_key
 from designer.models import Deployment, Design, DesignVersion
 from tests.live import run_coroutine
+from tests.redis_server import RedisServer
 from tests.site.conftest import example
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,8 +61,8 @@ def _probe(deployment_id: str, n: int) -> dict:
     }
 
 
-def _add(site_redis, deployment_id: str, event: dict) -> None:
-    site_redis.xadd(stream_key(deployment_id), {"event": json.dumps(event)})
+def _add(site_redis, deployment_id: str, event: dict) -> str:
+    return site_redis.xadd(stream_key(deployment_id), {"event": json.dumps(event)})
 
 
 async def _receive(communicator: WebsocketCommunicator, count: int) -> list[dict]:
@@ -70,16 +73,17 @@ def test_owner_gets_kept_events_then_live_ones_and_resumes_after_a_reconnect(own
     cookie = _session_cookie(owner.user)
     publish_state(deployment.id, "deploying")
     _add(site_redis, deployment.id, _probe(deployment.id, 2))
+    ids = [entry_id for entry_id, _ in site_redis.xrange(stream_key(deployment.id))]
 
     async def scenario():
         first = _communicator(deployment.id, cookie)
         assert (await first.connect())[0] is True
         kept = await _receive(first, 2)
-        _add(site_redis, deployment.id, _probe(deployment.id, 3))
+        ids.append(_add(site_redis, deployment.id, _probe(deployment.id, 3)))
         live = await _receive(first, 1)
         await first.disconnect()
-        _add(site_redis, deployment.id, _probe(deployment.id, 4))
-        again = _communicator(deployment.id, cookie, after="2")
+        ids.append(_add(site_redis, deployment.id, _probe(deployment.id, 4)))
+        again = _communicator(deployment.id, cookie, after=kept[-1]["id"])
         assert (await again.connect())[0] is True
         rest = await _receive(again, 2)
         assert await again.receive_nothing(timeout=0.3)
@@ -88,15 +92,46 @@ def test_owner_gets_kept_events_then_live_ones_and_resumes_after_a_reconnect(own
 
     kept, live, rest = run_coroutine(scenario())
     assert kept[0] == {
-        "seq": 1,
+        "id": ids[0],
         "event": {"kind": "deployment", "deployment": deployment.id, "state": "deploying", "detail": ""},
     }
-    assert kept[1] == {"seq": 2, "event": _probe(deployment.id, 2)}
-    assert live == [{"seq": 3, "event": _probe(deployment.id, 3)}]
+    assert kept[1] == {"id": ids[1], "event": _probe(deployment.id, 2)}
+    assert live == [{"id": ids[2], "event": _probe(deployment.id, 3)}]
     assert rest == [
-        {"seq": 3, "event": _probe(deployment.id, 3)},
-        {"seq": 4, "event": _probe(deployment.id, 4)},
+        {"id": ids[2], "event": _probe(deployment.id, 3)},
+        {"id": ids[3], "event": _probe(deployment.id, 4)},
     ]
+
+
+def test_a_teardown_starts_the_retention_of_the_stream(deployment, site_redis, settings):
+    settings.MVLAB_EVENTS_RETENTION = 600
+    publish_state(deployment.id, "done")
+    assert site_redis.ttl(stream_key(deployment.id)) == -1  # kept while the deployment may be watched
+    publish_state(deployment.id, "torn_down")
+    assert 590 <= site_redis.ttl(stream_key(deployment.id)) <= 600
+
+
+def test_the_socket_closes_for_a_reconnect_when_redis_goes_away(owner, deployment, settings):
+    """A websocket whose Redis read fails closes (1013, which the browser retries); it does not
+    stay open and silent. Redis here is a server of the test's own, stopped for real."""
+    server = RedisServer(persist=False)
+    server.start()
+    settings.REDIS_URL = server.url
+    settings.MVLAB_EVENTS_READ_TIMEOUT_MS = 500
+    cookie = _session_cookie(owner.user)
+
+    async def scenario():
+        socket = _communicator(deployment.id, cookie)
+        assert (await socket.connect())[0] is True
+        await asyncio.sleep(0.5)  # reading live events by now
+        server.stop()
+        return await socket.receive_output(timeout=15)
+
+    try:
+        closed = run_coroutine(scenario())
+    finally:
+        server.remove()
+    assert closed == {"type": "websocket.close", "code": 1013}
 
 
 def test_another_user_and_a_stranger_are_refused(other, deployment, site_redis):
@@ -124,3 +159,5 @@ def test_unknown_deployment_and_malformed_after_are_refused(owner, deployment):
     assert run_coroutine(connect("nosuchdeploy", None)) == (False, 4403)
     assert run_coroutine(connect(deployment.id, "-1")) == (False, 4400)
     assert run_coroutine(connect(deployment.id, "two")) == (False, 4400)
+    assert run_coroutine(connect(deployment.id, "40")) == (False, 4400)  # a position, the old cursor
+    assert run_coroutine(connect(deployment.id, "1-2-3")) == (False, 4400)
