@@ -30,11 +30,13 @@ from designer.redis_client import sync_client
 LOCK_SECONDS = 60  # longer than deploy.start waits for the deploy lock (30 s)
 
 
-def _refuse_at(count: int, what: str, setting: str, remedy: str, held: list[Deployment] = ()) -> None:
+def _refuse_at(count: int, what: tuple[str, str], setting: str, remedy: str, held: list[Deployment] = ()) -> None:
+    """409 when `count` (of `what`: singular, plural) has reached the setting's limit."""
     limit = getattr(settings, setting)
     if count >= limit:
         ids = f" ({', '.join(d.id for d in held)})" if held else ""
-        raise Refused(409, f"you have {count} {what}{ids}, the limit {setting} is {limit}; {remedy}")
+        noun = what[0] if count == 1 else what[1]
+        raise Refused(409, f"you have {count} {noun}{ids}, the limit {setting} is {limit}; {remedy}")
 
 
 @contextmanager
@@ -45,11 +47,14 @@ def storing(user, *, new_design: bool) -> Iterator[None]:
         list(get_user_model().objects.select_for_update().filter(pk=user.pk))
         if new_design:
             _refuse_at(
-                user.designs.count(), "designs", "MVLAB_MAX_DESIGNS_PER_USER", "delete one you no longer need"
+                user.designs.count(),
+                ("design", "designs"),
+                "MVLAB_MAX_DESIGNS_PER_USER",
+                "delete one you no longer need",
             )
         _refuse_at(
             DesignVersion.objects.filter(design__owner=user).count(),
-            "saved versions",
+            ("saved version", "saved versions"),
             "MVLAB_MAX_VERSIONS_PER_USER",
             "delete a design you no longer need (its versions go with it)",
         )
@@ -72,8 +77,8 @@ def deploying(user, design_id: int, *, sandbox: bool) -> Iterator[None]:
     with lock:
         held = live(user, replacing_design=design_id if attempt_of(design_id) else None)
         remedy = "tear one down first"
-        _refuse_at(len(held), "live deployments", "MVLAB_MAX_DEPLOYMENTS_PER_USER", remedy, held)
+        _refuse_at(len(held), ("live deployment", "live deployments"), "MVLAB_MAX_DEPLOYMENTS_PER_USER", remedy, held)
         if sandbox:
             sandboxes = [d for d in held if d.sandbox]
-            _refuse_at(len(sandboxes), "sandboxes", "MVLAB_MAX_SANDBOXES_PER_USER", remedy, sandboxes)
+            _refuse_at(len(sandboxes), ("sandbox", "sandboxes"), "MVLAB_MAX_SANDBOXES_PER_USER", remedy, sandboxes)
         yield

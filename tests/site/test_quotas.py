@@ -1,0 +1,152 @@
+"""Per-user quotas over HTTP: designs, saved versions, live deployments and sandboxes.
+
+Each is refused with 409 naming the count and the limit, stores nothing, frees up when the user
+removes what holds it, and never counts or refuses another user; a signed-out caller gets 401.
+"""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from designer.models import Deployment, Design, DesignVersion
+from tests.classroom.conftest import alice, instructor, join, make_class, make_exercise  # noqa: F401
+from tests.site.conftest import example, granted_to
+
+pytestmark = pytest.mark.django_db
+
+DESIGN = example("two-vlans-routed")
+HOSTS = ("host1", "host2", "host3")
+
+
+@pytest.fixture
+def lab(heartbeat, settings):
+    settings.MVLAB_LAB_AGENT = heartbeat(sandbox=True)
+    return settings.MVLAB_LAB_AGENT
+
+
+@pytest.fixture
+def clean_site_queue(site_redis):
+    site_redis.delete("site")
+    yield
+    site_redis.delete("site")
+
+
+def _create(api, name: str = "two-vlans-routed"):
+    return api.post("/designs", {"yaml": DESIGN.replace("name: two-vlans-routed", f"name: {name}")})
+
+
+def _import(api):
+    upload = SimpleUploadedFile("lab.yaml", DESIGN.encode(), content_type="application/x-yaml")
+    return api.client.post("/api/designs/import", {"file": upload}, headers={"X-CSRFToken": api.csrf()})
+
+
+def _deploy(api, design_id: int, body: dict):
+    return api.post(f"/designs/{design_id}/deploy", body)
+
+
+def _done(answer) -> str:
+    """The deployment `answer` started, marked done (it holds its hosts until torn down)."""
+    assert answer.status_code == 201, answer.content
+    Deployment.objects.filter(pk=answer.json()["id"]).update(state="done")
+    return answer.json()["id"]
+
+
+def test_designs_over_the_quota_are_refused_until_one_is_deleted(owner, other, stranger, settings):
+    settings.MVLAB_MAX_DESIGNS_PER_USER = 2
+    first = _create(owner, "one").json()
+    assert _create(owner, "two").status_code == 201
+    detail = "you have 2 designs, the limit MVLAB_MAX_DESIGNS_PER_USER is 2; delete one you no longer need"
+    for refused in (_create(owner, "three"), _import(owner)):
+        assert refused.status_code == 409, refused.content
+        assert refused.json() == {"detail": detail, "errors": []}
+    assert sorted(d["name"] for d in owner.get("/designs").json()) == ["one", "two"]
+    assert _create(other, "theirs").status_code == 201  # another user's count is their own
+    assert _create(stranger).status_code == 401
+    assert owner.delete(f"/designs/{first['id']}").status_code == 204
+    assert _import(owner).status_code == 201
+
+
+def test_saved_versions_over_the_quota_are_refused_for_every_design(owner, other, stranger, settings):
+    settings.MVLAB_MAX_VERSIONS_PER_USER = 3
+    one = _create(owner, "one").json()
+    two = _create(owner, "two").json()
+    assert owner.put(f"/designs/{one['id']}", {"yaml": DESIGN}).status_code == 200
+    detail = (
+        "you have 3 saved versions, the limit MVLAB_MAX_VERSIONS_PER_USER is 3; "
+        "delete a design you no longer need (its versions go with it)"
+    )
+    for refused in (owner.put(f"/designs/{two['id']}", {"yaml": DESIGN}), _create(owner, "three")):
+        assert refused.status_code == 409, refused.content
+        assert refused.json()["detail"] == detail
+    assert [v["version"] for v in owner.get(f"/designs/{two['id']}/versions").json()] == [1]
+    assert DesignVersion.objects.filter(design__owner=owner.user).count() == 3
+    # another user neither counts nor sees the owner's designs; a signed-out caller is not let in
+    theirs = _create(other, "theirs").json()
+    assert other.put(f"/designs/{theirs['id']}", {"yaml": DESIGN}).status_code == 200
+    assert other.put(f"/designs/{one['id']}", {"yaml": DESIGN}).status_code == 404
+    assert stranger.put(f"/designs/{one['id']}", {"yaml": DESIGN}).status_code == 401
+    assert owner.delete(f"/designs/{one['id']}").status_code == 204
+    assert owner.put(f"/designs/{two['id']}", {"yaml": DESIGN}).status_code == 200
+
+
+def test_live_deployments_over_the_quota_are_refused_until_one_is_torn_down(
+    owner, other, stranger, heartbeat, lab, settings, clean_site_queue
+):
+    settings.MVLAB_MAX_DEPLOYMENTS_PER_USER = 1
+    one, two = _create(owner, "one").json(), _create(owner, "two").json()
+    held = _done(_deploy(owner, one["id"], {"sandbox": True}))
+    agent = granted_to(owner, heartbeat())
+    refused = _deploy(owner, two["id"], {"agents": dict.fromkeys(HOSTS, agent)})
+    assert refused.status_code == 409, refused.content
+    assert refused.json()["detail"] == (
+        f"you have 1 live deployment ({held}), the limit MVLAB_MAX_DEPLOYMENTS_PER_USER is 1; "
+        "tear one down first"
+    )
+    assert Deployment.objects.filter(design__owner=owner.user).count() == 1
+    theirs = _create(other, "theirs").json()
+    assert _deploy(other, theirs["id"], {"sandbox": True}).status_code == 201
+    assert _deploy(stranger, one["id"], {"sandbox": True}).status_code == 401
+    Deployment.objects.filter(pk=held).update(state="torn_down")
+    assert _deploy(owner, two["id"], {"agents": dict.fromkeys(HOSTS, agent)}).status_code == 201
+
+
+def test_sandboxes_over_the_quota_are_refused_but_real_hosts_are_not(
+    owner, other, heartbeat, lab, settings, clean_site_queue
+):
+    settings.MVLAB_MAX_SANDBOXES_PER_USER = 1
+    one, two = _create(owner, "one").json(), _create(owner, "two").json()
+    held = _done(_deploy(owner, one["id"], {"sandbox": True}))
+    refused = _deploy(owner, two["id"], {"sandbox": True})
+    assert refused.status_code == 409, refused.content
+    assert refused.json()["detail"] == (
+        f"you have 1 sandbox ({held}), the limit MVLAB_MAX_SANDBOXES_PER_USER is 1; tear one down first"
+    )
+    agent = granted_to(owner, heartbeat())
+    assert _deploy(owner, two["id"], {"agents": dict.fromkeys(HOSTS, agent)}).status_code == 201
+    theirs = _create(other, "theirs").json()
+    assert _deploy(other, theirs["id"], {"sandbox": True}).status_code == 201
+
+
+def test_a_class_member_keeps_the_class_rules_within_their_own_quotas(instructor, alice, lab, settings):
+    """Hand-out is never refused by the design quota; a student's exercise sandboxes count towards
+    their sandboxes, but a redeploy of the same attempt replaces its predecessor, as in the class."""
+    room = make_class(instructor, max_deploys=1)
+    make_exercise(instructor, room, "first")
+    settings.MVLAB_MAX_DESIGNS_PER_USER = 1
+    assert _create(alice, "mine").status_code == 201
+    attempt = join(alice, room)[0]  # a second design, handed out over the quota
+    assert Design.objects.filter(owner=alice.user).count() == 2
+    assert _create(alice, "another").json()["detail"].startswith("you have 2 designs")
+
+    settings.MVLAB_MAX_SANDBOXES_PER_USER = 1
+    first = _done(_deploy(alice, attempt["design"], {"sandbox": True}))
+    again = _deploy(alice, attempt["design"], {"sandbox": True})
+    assert again.status_code == 201, again.content
+    Deployment.objects.filter(pk=first).update(state="torn_down")  # what the class's retire task does
+    Deployment.objects.filter(pk=again.json()["id"]).update(state="done")
+    mine = Design.objects.get(owner=alice.user, name="mine")
+    refused = _deploy(alice, mine.id, {"sandbox": True})
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        f"you have 1 sandbox ({again.json()['id']}), the limit MVLAB_MAX_SANDBOXES_PER_USER is 1; "
+        "tear one down first"
+    )
