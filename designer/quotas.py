@@ -30,7 +30,9 @@ from designer.redis_client import sync_client
 LOCK_SECONDS = 60  # longer than deploy.start waits for the deploy lock (30 s)
 
 
-def _refuse_at(count: int, what: tuple[str, str], setting: str, remedy: str, held: list[Deployment] = ()) -> None:
+def _refuse_at(
+    count: int, what: tuple[str, str], setting: str, remedy: str, held: list[Deployment] = ()
+) -> None:
     """409 when `count` (of `what`: singular, plural) has reached the setting's limit."""
     limit = getattr(settings, setting)
     if count >= limit:
@@ -73,12 +75,14 @@ def live(user, replacing_design: int | None = None) -> list[Deployment]:
 def deploying(user, design_id: int, *, sandbox: bool) -> Iterator[None]:
     """Refuses a deploy over the user's quota of live deployments (and of sandboxes for a sandbox),
     then holds the user's deploy lock while the caller records the deployment (deploy.start)."""
-    lock = sync_client().lock(f"mvlab:lock:quota:{user.pk}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS)
+    lock = sync_client().lock(f"mvlab:lock:quota:{user.pk}", timeout=LOCK_SECONDS, blocking_timeout=30)
     with lock:
         held = live(user, replacing_design=design_id if attempt_of(design_id) else None)
         remedy = "tear one down first"
-        _refuse_at(len(held), ("live deployment", "live deployments"), "MVLAB_MAX_DEPLOYMENTS_PER_USER", remedy, held)
+        deployments = ("live deployment", "live deployments")
+        _refuse_at(len(held), deployments, "MVLAB_MAX_DEPLOYMENTS_PER_USER", remedy, held)
         if sandbox:
             sandboxes = [d for d in held if d.sandbox]
-            _refuse_at(len(sandboxes), ("sandbox", "sandboxes"), "MVLAB_MAX_SANDBOXES_PER_USER", remedy, sandboxes)
+            boxes = ("sandbox", "sandboxes")
+            _refuse_at(len(sandboxes), boxes, "MVLAB_MAX_SANDBOXES_PER_USER", remedy, sandboxes)
         yield
