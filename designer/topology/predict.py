@@ -12,10 +12,12 @@ The model, step by step:
   only when the segment sends frames back (`hairpin: true`). So a host cannot reach
   its own children through the parent on an ordinary switch; its bridge-mode `shim`
   can. A private child's own broadcasts come back only to itself, so its ARP for the
-  parent goes unanswered; it still reaches the parent through a hairpin switch because
-  the parent's ARP request (every matrix has the parent probe its children) leaves the
-  neighbour entry behind. Interfaces on different parents, or on different hosts, talk
-  when they share an L2 domain.
+  parent goes unanswered; it still reaches the parent through a hairpin switch for the
+  one address the parent's namespace asked it from: every matrix has that namespace probe
+  the child, and its request leaves the neighbour entry behind, but only when its route to
+  the child leaves through that parent (with two equal connected routes, the first made
+  wins). Interfaces on different parents, or on different hosts, talk when they share an
+  L2 domain.
 * **Passthru parents.** A passthru child wears its parent's MAC, and the kernel hands it
   every unicast frame the parent receives: a host address on that parent link gets the
   broadcasts but never a reply or a ping, so it reaches nothing and nothing reaches it,
@@ -27,11 +29,14 @@ The model, step by step:
 * **Routing** in every namespace: the connected subnets of its addresses, its static
   routes (a `via` must be on a connected subnet, as the kernel demands; a `via` that is
   the namespace's own IPv4 address makes a route straight out of the link holding it,
-  as the kernel reads it), the default route of `namespaces.py`. Longest prefix wins;
-  connected routes before static ones.
+  as the kernel reads it; a `via` leaves through the longest connected or link route that
+  holds it, e.g. a shim's /25 over a host address's /24), the default route of
+  `namespaces.py`. Longest prefix wins; among equal ones the first made: connected routes
+  before static ones, and a host's connected routes in the order its links were made (NICs
+  by name, then its `NIC.VID` links, then its shim).
 * **Neighbours** answer ARP for any address they hold on any interface (the kernel's
   weak host model, `arp_ignore=0`), as long as the request reaches one of their
-  interfaces at L2.
+  interfaces at L2, a host link that holds no address included.
 * **Forwarding.** Routers and hosts with `forwarding: true` forward, each forward
   taking one off the TTL; others drop what is not theirs. A router's masquerade rewrites
   the source of what it forwards out of its masquerade leg, and undoes it on the reply.
@@ -148,7 +153,8 @@ class KernelModel:
         self.nodes: dict[str, Node] = {}
         passthru = {(s.host, i.parent) for s in specs for i in s.interfaces if i.mode == "passthru"}
         for spec in specs:
-            ports = [_port(design, spec, iface, passthru) for iface in spec.interfaces]
+            interfaces = _host_links(design, spec, specs) if spec.kind == "host" else spec.interfaces
+            ports = [_port(design, spec, iface, passthru) for iface in interfaces]
             node = Node(spec, ports)
             node.local = {a.ip for p in ports for a in p.iface.inet}
             node.routes = _routes(node)
@@ -208,14 +214,32 @@ class KernelModel:
         neighbour discovery (IPv6: only for an address on the interface asked) on the wire of `out`."""
         holders = [n for n in self.holders.get(address, ()) if n.spec.endpoint != out.node]
         for node in holders:
-            if any(out.reaches(p) and any(a.ip == address for a in p.iface.inet) for p in node.ports):
+            if any(self._hears(out, p, address) and any(a.ip == address for a in p.iface.inet) for p in node.ports):
                 return node.spec.endpoint
         if address.version == 6:
             return None
         for node in holders:
-            if any(out.reaches(p) for p in node.ports):
+            if any(self._hears(out, p, address) for p in node.ports):
                 return node.spec.endpoint
         return None
+
+    def _hears(self, out: Port, port: Port, address: IP) -> bool:
+        """Whether `out` finds `address` at `port`: they reach each other, and, for a private child
+        and its own parent link, the parent's namespace asked for the child first (a private
+        child's broadcasts come back only to itself; what it knows of its parent is the sender
+        of the parent's request to it, which every matrix's probe from the parent makes)."""
+        if not out.reaches(port):
+            return False
+        if not (out.iface.mode == "private" and port.iface.mode is None and port.host == out.host
+                and port.iface.name == out.iface.parent):
+            return True
+        parent = self.nodes[port.node]
+        for child in out.iface.inet:
+            route = parent.lookup(child.ip)
+            if (route is not None and route.port == port and route.via in (None, child.ip)
+                    and parent.source_for(route, child.ip) == address):
+                return True
+        return False
 
 
 def _port(design: Design, spec: NamespaceSpec, iface: Interface, passthru: set[tuple[str, str]]) -> Port:
@@ -230,6 +254,18 @@ def _port(design: Design, spec: NamespaceSpec, iface: Interface, passthru: set[t
     return Port(spec.endpoint, iface, spec.host, ("", spec.host, nic, vid), False, stolen)
 
 
+def _host_links(design: Design, spec: NamespaceSpec, specs: list[NamespaceSpec]) -> list[Interface]:
+    """A host's links in the order the kernel made them and their connected routes: its NICs, then
+    its `NIC.VID` links (mvlab makes those), then its shim; links without an address included, as
+    they answer ARP for the host's addresses on other links (weak host model)."""
+    named = {iface.name: iface for iface in spec.interfaces}
+    parents = {iface.parent for s in specs if s.host == spec.host for iface in s.interfaces}
+    for link in sorted(set(design.hosts[spec.host].nics) | parents | set(named)):
+        named.setdefault(link, Interface(link, link))
+        named.setdefault(split_link(link)[0], Interface(split_link(link)[0], split_link(link)[0]))
+    return sorted(named.values(), key=lambda i: (i.mode is not None, split_link(i.parent)[1] is not None, i.name))
+
+
 def _routes(node: Node) -> list[RouteEntry]:
     routes = [RouteEntry(a.network, port, None) for port in node.ports for a in port.iface.inet]
     by_name = {port.iface.name: port for port in node.ports}
@@ -241,7 +277,8 @@ def _routes(node: Node) -> list[RouteEntry]:
             continue
         via = ipaddress.ip_address(route.via)
         holder = next((p for p in node.ports if any(a.ip == via for a in p.iface.inet)), None)
-        connected = next((r for r in routes if r.via is None and via in r.dst), None)
+        connected = max((r for r in routes if r.via is None and via in r.dst),  # the first longest
+                        key=lambda r: r.dst.prefixlen, default=None)
         if holder is not None:  # the kernel reads a route via an own address as one straight out of its link
             routes.append(RouteEntry(dst, holder, None))
         elif connected is not None and via.version == dst.version:

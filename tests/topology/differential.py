@@ -35,6 +35,7 @@ class Outcome:
     pairs: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # host -> why its run was not ok
     differ: list[Pair] = field(default_factory=list)  # observed (with reply TTL) unlike the prediction
+    observed: list[Pair] = field(default_factory=list)  # every pair, expected and observed
     settled: int = 0  # pairs that differed on the first probe only
 
     @property
@@ -81,7 +82,8 @@ def deploy_and_compare(design: Design, **probe) -> Outcome:
             results = run_sandbox(fabric, plans, sink, **probe)
             observed = merge_observed(predicted, [e for e in sink.events if isinstance(e, ProbeEvent)])
             outcome.failed = {host: result.detail for host, result in results.items() if not result.ok}
-            outcome.differ = [pair for pair in observed.pairs if pair.observed is not None and differs(pair)]
+            outcome.observed = observed.pairs
+            outcome.differ = [pair for pair in outcome.observed if pair.observed is not None and differs(pair)]
             now = {(pair.src, pair.dst_ip) for pair in outcome.differ}
             first = now if first is None else first
             if outcome.ok or outcome.failed:
