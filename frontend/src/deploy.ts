@@ -7,6 +7,7 @@ import { clear, h } from "./dom";
 import { explain, networkOf, networksOf } from "./explain";
 import { type CellState, Matrix, type Pair, type ProbeEvent, cellState, pairKey } from "./matrix";
 import type { Design } from "./model";
+import { entryAfter, reconnecting } from "./reconnect";
 
 export interface DeployHost {
   design(): Design;
@@ -24,9 +25,6 @@ type Event = StepEvent | ProbeEvent | FinishedEvent | StateEvent;
 
 const MAX_AXIS = 40;
 const MAX_MISMATCHES_LISTED = 20;
-/** Close codes of the deployment websocket that retrying cannot cure. */
-const REFUSED = 4403;
-const BAD_REQUEST = 4400;
 const ICON: Record<string, string> = { started: "…", done: "✓", failed: "✗" };
 const CELL_TEXT: Record<CellState, (p: Pair) => string> = {
   pending: (p) => (p.expected ? "·" : ""),
@@ -63,8 +61,10 @@ export class DeployPanel {
   private agents: Agent[] = [];
   private deployment: string | number | null = null;
   private state = "";
-  private socket: WebSocket | null = null;
-  private lastSeq = 0;
+  /** Stops following the deployment's events (null: not following). */
+  private unfollow: (() => void) | null = null;
+  /** The entry id of the last event applied: a reconnect resumes after it. */
+  private cursor = "0";
   private steps = new Map<string, Map<string, StepEvent>>();
   private finished = new Map<string, FinishedEvent>();
   private cells = new Map<string, HTMLTableCellElement>();
@@ -174,7 +174,7 @@ export class DeployPanel {
       this.deployment = out.id;
       this.state = out.state;
       this.app.status(`deployment ${out.id}: ${out.state}`);
-      this.listen(out.websocket, 0);
+      this.listen(out.websocket);
       this.drawProgress();
     } catch (err) {
       const first = err instanceof ApiError ? err.issues.find((i) => i.severity === "error") : undefined;
@@ -184,9 +184,7 @@ export class DeployPanel {
 
   /** Forgets the deployment shown (another design was opened). */
   reset(): void {
-    const socket = this.socket;
-    this.socket = null;
-    socket?.close();
+    this.stopListening();
     this.deployment = null;
     this.matrix = new Matrix();
     this.steps.clear();
@@ -204,7 +202,7 @@ export class DeployPanel {
       this.deployment = latest.id;
       this.state = latest.state;
       await this.predict();
-      this.listen(latest.websocket, 0);
+      this.listen(latest.websocket);
       this.drawProgress();
     } catch (err) {
       this.app.status(`deployments: ${(err as Error).message}`, true);
@@ -222,30 +220,27 @@ export class DeployPanel {
     }
   }
 
-  /** Follows the deployment's events; on a dropped connection, resumes after the last one seen. */
-  private listen(path: string, after: number): void {
-    this.socket?.close();
-    this.lastSeq = after;
-    const open = () => {
-      const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}?after=${this.lastSeq}`;
-      const socket = new WebSocket(url);
-      this.socket = socket;
-      socket.onmessage = (msg) => {
-        const { seq, event } = JSON.parse(msg.data) as { seq: number; event: Event };
-        if (seq <= this.lastSeq) return;
-        this.lastSeq = seq;
+  /** Follows the deployment's events from the start; after a dropped connection (reconnect.ts),
+   * resumes after the entry id of the last one applied. */
+  private listen(path: string): void {
+    this.stopListening();
+    this.cursor = "0";
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    this.unfollow = reconnecting({
+      url: () => `${scheme}://${location.host}${path}?after=${this.cursor}`,
+      message: (data) => {
+        const { id, event } = JSON.parse(data) as { id: string; event: Event };
+        if (!entryAfter(id, this.cursor)) return;
+        this.cursor = id;
         this.apply(event);
-      };
-      socket.onclose = (ev) => {
-        if (this.socket !== socket) return;
-        if (ev.code === REFUSED || ev.code === BAD_REQUEST) {
-          this.app.status(`the site refused the event stream of deployment ${this.deployment} (${ev.code})`, true);
-          return;
-        }
-        setTimeout(() => { if (this.socket === socket) open(); }, 1000);
-      };
-    };
-    open();
+      },
+      refused: (code) => this.app.status(`the site refused the event stream of deployment ${this.deployment} (${code})`, true),
+    });
+  }
+
+  private stopListening(): void {
+    this.unfollow?.();
+    this.unfollow = null;
   }
 
   private apply(ev: Event): void {
@@ -261,9 +256,7 @@ export class DeployPanel {
       this.app.status(`deployment ${this.deployment}: ${this.state}`, ev.state === "failed");
       this.drawProgress();
       if (ev.state === "torn_down") {
-        const socket = this.socket;
-        this.socket = null;
-        socket?.close();
+        this.stopListening();
         this.matrix.clearObserved();
         this.drawMatrix();
       }

@@ -5,6 +5,7 @@
 import "./class.css";
 import { clear, h } from "../dom";
 import { Board, type Message, progressText, type Row } from "./board";
+import { reconnecting } from "../reconnect";
 import { RequestError, request, session } from "./http";
 
 interface Exercise { id: number; title: string; instructions: string; goals: string[]; locked: string[]; opened: string | null }
@@ -42,17 +43,14 @@ function deployState(row: Row): string {
   return row.deployment ? row.deployment.state : "not deployed";
 }
 
-/** Follows the class websocket, reconnecting; every message goes through `board`, then `changed`. */
+/** Follows the class websocket, reconnecting with back-off (reconnect.ts; each connection starts
+ * with the whole board); every message goes through `board`, then `changed`. */
 function follow(room: ClassOut, board: Board, changed: (attempt: number | null) => void): void {
-  const open = () => {
-    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${room.websocket}`);
-    ws.onmessage = (ev) => changed(board.apply(JSON.parse(ev.data) as Message));
-    ws.onclose = (ev) => {
-      if (ev.code === 4403) { status("You may not follow this class.", true); return; }
-      setTimeout(open, 2000);
-    };
-  };
-  open();
+  reconnecting({
+    url: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${room.websocket}`,
+    message: (data) => changed(board.apply(JSON.parse(data) as Message)),
+    refused: () => status("You may not follow this class.", true),
+  });
 }
 
 // ---- home: my classes, join, create -------------------------------------------------------
