@@ -1,5 +1,8 @@
 """`python -m agent --name NAME [--sandbox [--as-user USER]] [--allowed-nics enp0s8,...]
-[--allowed-routes 10.0.0.0/8,...]`: run this host's agent."""
+[--allowed-routes 10.0.0.0/8,...]`: run this host's agent.
+
+The agent's secret comes from $MVLAB_AGENT_SECRET (never the command line, which every user of the
+machine can read); the site makes it with `manage.py lab agent add NAME` (agent.trust)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import sys
 
 from agent.plan import check_ifname, check_name
 from agent.rootless import unprivileged_uid
+from agent.trust import SECRET_ENV, signing_key
 
 ALLOWED_NICS_ENV = "MVLAB_ALLOWED_NICS"
 ALLOWED_ROUTES_ENV = "MVLAB_ALLOWED_ROUTES"
@@ -72,6 +76,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--as-user needs root")
     if args.sandbox and args.sandbox_uid is None:
         args.sandbox_uid = unprivileged_uid()
+    if not os.environ.get(SECRET_ENV):
+        parser.error(
+            f"${SECRET_ENV} is not set: agent {args.name} has no secret, so it could tell no plan of the "
+            f"site from a forged one; on the site run `manage.py lab agent add {args.name}` and start the "
+            "agent with the environment it prints"
+        )
     return args
 
 
@@ -79,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     from agent.worker import configure, run_worker  # after argument errors, which need no Celery
 
-    run_worker(configure(args.name, args.sandbox, args.allowed_nics, args.allowed_routes, args.sandbox_uid))
+    key = signing_key(os.environ[SECRET_ENV])
+    run_worker(configure(args.name, args.sandbox, args.allowed_nics, args.allowed_routes, args.sandbox_uid, key))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Where an agent's events go: the deployment's Redis stream, or a list in this process.
 
 The stream `mvlab:events:<deployment>` holds one entry per event (field `event`, the
-event's JSON) and is never trimmed: the site's websocket consumer replays it from the
+event's JSON, signed by the agent that sent it: `agent.trust`) and is never trimmed: the site's websocket consumer replays it from the
 start and then follows it, so a browser that connects late or reconnects sees every
 event once, in order.
 """
@@ -15,10 +15,12 @@ import redis
 from pydantic import TypeAdapter
 
 from agent.plan import Event, FinishedEvent, ProbeEvent, StepEvent
+from agent.trust import without_signature
 
 STREAM_PREFIX = "mvlab:events:"
 AnyEvent = StepEvent | ProbeEvent | FinishedEvent
 Sink = Callable[[AnyEvent], None]
+Signer = Callable[[dict], dict]  # an event's JSON fields -> the same with the agent's signature
 _events = TypeAdapter(Event)
 
 
@@ -27,22 +29,28 @@ def stream_key(deployment: str) -> str:
 
 
 def parse_event(data: str | bytes | dict) -> AnyEvent:
-    """An event from its JSON (or decoded JSON), validated against the contract."""
-    return _events.validate_python(data) if isinstance(data, dict) else _events.validate_json(data)
+    """An event from its JSON (or decoded JSON), validated against the contract; a signature beside
+    its fields is left out (check it first with `agent.trust.verified_event` where it matters)."""
+    return _events.validate_python(without_signature(data if isinstance(data, dict) else json.loads(data)))
 
 
 class RedisEventSink:
-    """Appends each event to the Redis stream of `deployment`, in the order it is given."""
+    """Appends each event to the Redis stream of `deployment`, in the order it is given, signed by
+    `sign` (an agent's) when given."""
 
-    def __init__(self, redis_url: str, deployment: str, client: redis.Redis | None = None):
+    def __init__(
+        self, redis_url: str, deployment: str, client: redis.Redis | None = None, sign: Signer | None = None
+    ):
         self.deployment = deployment
         self.key = stream_key(deployment)
         self.client = client or redis.Redis.from_url(redis_url)
+        self.sign = sign
 
     def __call__(self, event: AnyEvent) -> None:
         if event.deployment != self.deployment:
             raise ValueError(f"event of deployment {event.deployment!r} sent to the stream of {self.deployment!r}")
-        self.client.xadd(self.key, {"event": event.model_dump_json()})
+        data = event.model_dump(mode="json")
+        self.client.xadd(self.key, {"event": json.dumps(self.sign(data) if self.sign else data)})
 
 
 class ListEventSink:

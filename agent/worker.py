@@ -17,6 +17,14 @@ there, and its events come back over the helper's pipe. The worker itself stays 
 network namespace, where it reaches its broker (also on loopback). The sandboxes live as long as
 the helper, which lives as long as the worker.
 
+Only the site commands an agent (agent.trust): every task message must carry the site's signature
+for this agent (`mvlab_signature`, over the agent's name, the task, its id and its arguments) and a
+task id `agent.<name>.*`; anything else is refused before it runs, with a failed `verify` step in
+the deployment's stream when its arguments name one, and acknowledged so it is gone. Every event
+the agent adds to a stream is signed with its key. Its Redis user may touch only its own keys, so
+the worker keeps its unacked messages in keys of its own and runs without remote control (pidbox)
+and worker events, which would need keys shared by every worker.
+
 A host is changed by one task at a time: the worker runs one task at a time
 (solo pool) and every changing task holds the Redis lock `mvlab:lock:agent:<name>`,
 so even two workers started under one name never interleave two deploys. A
@@ -32,12 +40,13 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import redis
-from celery import Celery
+from celery import Celery, Task, states
 from celery.signals import worker_ready, worker_shutdown
+from celery.worker.strategy import default as default_strategy
 from pydantic import BaseModel, ValidationError
 
 from agent.apply import Target, teardown
@@ -49,6 +58,7 @@ from agent.room import measure_room
 from agent.rootless import RootlessError, RootlessHelper
 from agent.run import HostResult, apply_host, probe_applied, run_sandbox
 from agent.sandbox import sandbox_down as remove_sandbox
+from agent.trust import sign_event, task_id_prefix, task_refusal, unacked_keys
 
 BROKER_ENV = "MVLAB_BROKER_URL"
 RESULT_BACKEND_ENV = "MVLAB_RESULT_BACKEND"  # default: the broker
@@ -66,10 +76,19 @@ def broker_url() -> str:
 
 
 def redis_url() -> str:
-    return os.environ.get(REDIS_ENV) or broker_url()
+    """The URL of Redis for redis-py: $MVLAB_REDIS_URL, or the broker's (kombu's redis+socket:// is
+    redis-py's unix://)."""
+    url = os.environ.get(REDIS_ENV) or broker_url()
+    return "unix://" + url.removeprefix("redis+socket://") if url.startswith("redis+socket://") else url
 
 
-app = Celery("mvlab-agent", fixups=[])  # no Django fixup, even when DJANGO_SETTINGS_MODULE is set
+class AgentTask(Task):
+    """A task of the agent: its messages are checked (`verified_strategy`) before they run."""
+
+    Strategy = "agent.worker:verified_strategy"
+
+
+app = Celery("mvlab-agent", fixups=[], task_cls=AgentTask)  # no Django fixup, even when DJANGO_SETTINGS_MODULE is set
 app.conf.update(
     broker_url=broker_url(),
     result_backend=os.environ.get(RESULT_BACKEND_ENV) or broker_url(),
@@ -79,6 +98,7 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
     worker_hijack_root_logger=False,
+    worker_enable_remote_control=False,  # pidbox: keys and channels shared by every worker
 )
 
 
@@ -89,6 +109,7 @@ class AgentConfig:
     allowed_nics: frozenset[str]
     allowed_routes: tuple = ()
     sandbox_uid: int | None = None  # the user a lab agent's rootless helper becomes (None: stays this one)
+    key: bytes = field(default=b"", repr=False)  # agent.trust.signing_key of its secret
 
     @property
     def queue(self) -> str:
@@ -100,10 +121,10 @@ _config: AgentConfig | None = None
 
 def configure(
     name: str, sandbox: bool, allowed_nics: frozenset[str], allowed_routes: tuple = (),
-    sandbox_uid: int | None = None,
+    sandbox_uid: int | None = None, key: bytes = b"",
 ) -> AgentConfig:
     global _config
-    _config = AgentConfig(name, sandbox, allowed_nics, allowed_routes, sandbox_uid)
+    _config = AgentConfig(name, sandbox, allowed_nics, allowed_routes, sandbox_uid, key)
     return _config
 
 
@@ -171,7 +192,7 @@ def validated(model: type[BaseModel], data: object, what: str) -> BaseModel:
         deployment = data.get("deployment") if isinstance(data, dict) else None
         if isinstance(deployment, str) and DEPLOYMENT_RE.match(deployment):
             host = data.get("host") if isinstance(data.get("host"), str) else name
-            sink = RedisEventSink(redis_url(), deployment, redis_client())
+            sink = sink_for(deployment)
             sink(StepEvent(deployment=deployment, host=host, step="validate", status="failed", detail=detail))
             sink(FinishedEvent(deployment=deployment, host=host, ok=False, detail=detail))
         raise PlanRejected(detail) from None
@@ -195,7 +216,69 @@ def broker_addresses() -> set[str]:
 
 
 def sink_for(deployment: str) -> RedisEventSink:
-    return RedisEventSink(redis_url(), deployment, redis_client())
+    cfg = config()
+    return RedisEventSink(redis_url(), deployment, redis_client(), lambda data: sign_event(cfg.key, cfg.name, data))
+
+
+def refusal_of(message) -> str | None:
+    """Why this agent must not run a task message, or None when the site signed it for this agent."""
+    cfg = config()
+    try:
+        args, kwargs, _embed = message.decode()
+    except (TypeError, ValueError):
+        return "it is not a task message the site sends"
+    except Exception as exc:  # kombu refuses content that is not JSON
+        return f"it cannot be read: {exc}"
+    return task_refusal(cfg.key, cfg.name, dict(message.headers or {}), args, kwargs)
+
+
+def _named_deployment(message) -> tuple[str, str] | None:
+    """(deployment, host) a refused message's arguments name, when they name a valid one."""
+    try:
+        args = message.decode()[0]
+        first = args[0]
+    except Exception:
+        return None
+    deployment = first.get("deployment") if isinstance(first, dict) else first
+    if not isinstance(deployment, str) or not DEPLOYMENT_RE.match(deployment):
+        return None
+    host = first.get("host") if isinstance(first, dict) else None
+    try:
+        return deployment, check_name(host) if isinstance(host, str) else config().name
+    except ValueError:
+        return deployment, config().name
+
+
+def refuse(message, why: str) -> None:
+    """Say that this agent refused a task message, where the site and its user will see it."""
+    name, task, task_id = config().name, message.headers.get("task"), message.headers.get("id")
+    detail = f"agent {name} refused task {task} (id {task_id}): {why}; nothing of it was done"
+    log.warning("%s", detail)
+    named = _named_deployment(message)
+    if named is not None:
+        deployment, host = named
+        sink_for(deployment)(StepEvent(deployment=deployment, host=host, step="verify", status="failed", detail=detail))
+    if isinstance(task_id, str) and task_id.startswith(task_id_prefix(name)):  # a result this agent may write
+        app.backend.store_result(task_id, PlanRejected(detail), states.FAILURE)
+
+
+def verified_strategy(task, app, consumer, **kwargs):
+    """Celery's strategy for `task`, run only for messages the site signed for this agent; any
+    other is refused (`refuse`) and acknowledged, so it neither runs nor comes back."""
+    handle = default_strategy(task, app, consumer, **kwargs)
+
+    def handle_verified(message, body, ack, reject, callbacks, **more):
+        why = refusal_of(message)
+        if why is None:
+            return handle(message, body, ack, reject, callbacks, **more)
+        try:
+            refuse(message, why)
+        except Exception:  # saying so must not cost the worker; the message goes regardless
+            log.exception("agent %s could not report a refused task", config().name)
+        ack()
+        return None
+
+    return handle_verified
 
 
 @app.task(name="mvlab.agent.apply")
@@ -323,6 +406,7 @@ def run_worker(cfg: AgentConfig) -> None:
     global _lab
     if cfg.sandbox:
         _lab = LabSandboxes(cfg)  # before any thread starts: the fork copies no lock another thread holds
+    app.conf.broker_transport_options = unacked_keys(cfg.name)
     heartbeat = Heartbeat(cfg)
 
     @worker_ready.connect(weak=False)
@@ -343,6 +427,7 @@ def run_worker(cfg: AgentConfig) -> None:
             "--hostname", f"{cfg.name}@%h",
             "--without-gossip",
             "--without-mingle",
+            "--without-heartbeat",
             "--loglevel", "INFO",
         ]
     )

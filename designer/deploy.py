@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from designer import agents, designs, grants, placement, results
+from designer import agent_credentials, agents, designs, grants, placement, results
 from designer.celery import app as celery_app
 from designer.errors import Refused
 from designer.events import publish_state
@@ -67,7 +67,7 @@ def _queue(agent: str) -> str:
 
 
 def _send(task: str, args: list, agent: str) -> AsyncResult:
-    return celery_app.send_task(task, args=args, queue=_queue(agent))
+    return celery_app.send_task(task, args=args, queue=_queue(agent), **agent_credentials.signed(agent, task, args))
 
 
 def _set_state(deployment: Deployment, state: str, detail: str = "", **fields) -> None:

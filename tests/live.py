@@ -11,7 +11,9 @@ What runs (started once per test session, stopped at its end, also on failure):
 - daphne serving designer.asgi on a free port of 127.0.0.1 (HTTP, websockets, frontend/dist),
 - a Celery worker for the site's tasks (queue `site`),
 - a lab agent `python -m agent --name lab-<random> --sandbox` on its own queue (rootless: its
-  sandboxes are in its helper's namespaces, `lab_namespaces`, never in the machine's),
+  sandboxes are in its helper's namespaces, `lab_namespaces`, never in the machine's), joined to
+  the site as `manage.py lab agent add` makes it (`agent_env`: its secret; a Redis user of its own
+  unless the Redis is the machine's shared one, whose ACLs no test may change),
 all on a temporary SQLite database and a Redis database number nobody else uses (picked
 empty among 1..13 of 127.0.0.1:6379, flushed when the session ends). Each process writes
 its log to `<tmp>/<name>.log`; a process that does not come up fails the fixture with the
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -151,9 +154,18 @@ class LiveStack:
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url, decode_responses=True)
 
+    def agent_env(self, name: str) -> dict[str, str]:
+        """The environment of agent `name` once the site let it join (`lab agent add`)."""
+        path = self.workdir / f"agent-{name}.env"
+        shared = ["--without-redis-user"] if self.redis_url.startswith(REDIS_HOST) else []
+        self.manage("lab", "agent", "add", name, "--env-file", str(path), *shared)
+        joined = dict(shlex.split(line)[0].split("=", 1) for line in path.read_text().splitlines())
+        return {**self.env, **joined}
+
     def start_agent(self, name: str) -> Process:
         """Another sandbox agent `name` on the stack's broker, alive once its heartbeat is there."""
-        process = _start(self, f"agent-{name}", [PYTHON, "-m", "agent", "--name", name, "--sandbox"])
+        process = _start(self, f"agent-{name}", [PYTHON, "-m", "agent", "--name", name, "--sandbox"],
+                         self.agent_env(name))
         client = self.redis()
         _wait_for(f"the heartbeat of agent {name}", lambda: client.exists(f"mvlab:agent:{name}"), self)
         return process
@@ -180,11 +192,11 @@ def sandbox_namespaces_of(agent_pid: int) -> list[str]:
     return sorted(os.listdir(f"/proc/{rootless_helper_of(agent_pid)}/root/run/netns"))
 
 
-def _start(stack: LiveStack, name: str, args: list[str]) -> Process:
+def _start(stack: LiveStack, name: str, args: list[str], env: dict[str, str] | None = None) -> Process:
     log = stack.workdir / f"{name}.log"
     handle = log.open("w")
     popen = subprocess.Popen(
-        args, cwd=ROOT, env=stack.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        args, cwd=ROOT, env=env or stack.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
     )
     handle.close()
     stack.processes[name] = Process(name, popen, log)
@@ -269,7 +281,7 @@ def _launch(stack: LiveStack, port: int, with_lab_agent: bool) -> None:
     )
     _wait_for("HTTP answers", lambda: requests.get(f"{url}/api/session", timeout=2).ok, stack)
     if with_lab_agent:
-        _start(stack, "agent", [PYTHON, "-m", "agent", "--name", lab, "--sandbox"])
+        _start(stack, "agent", [PYTHON, "-m", "agent", "--name", lab, "--sandbox"], stack.agent_env(lab))
         client = stack.redis()
         _wait_for("the lab agent's heartbeat", lambda: client.exists(f"mvlab:agent:{lab}"), stack)
     _wait_for("the site worker", lambda: "ready." in stack.processes["worker"].log.read_text(), stack)

@@ -3,8 +3,9 @@
 The command line names a deployment after its design, deterministically, so a second
 `lab up` of the same design reconciles what the first one made and `lab down NAME`
 finds it again. Without `--sandbox`, plans go through Celery to the queue
-`agent.<host>` of each host (the agent is named like the host) and the agents' events
-are read back from the deployment's Redis stream.
+`agent.<host>` of each host (the agent is named like the host), signed for it (agent.trust),
+and the agents' events are read back from the deployment's Redis stream: only those the host's
+own agent signed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ def describe(event: Event) -> str:
     return f"{event.host}: {event.src} -> {event.dst} {event.dst_ip} {'answers' if event.observed else 'no answer'}"
 
 
+def _send(task: str, args: list, agent: str):
+    from designer.agent_credentials import signed
+    from designer.celery import app
+
+    return app.send_task(task, args=args, queue=f"agent.{agent}", **signed(agent, task, args))
+
+
 def _last_entry(client, deployment: str) -> str:
     newest = client.xrevrange(stream_key(deployment), count=1)
     if not newest:
@@ -52,11 +60,12 @@ def deploy_through_agents(
     failed apply); a host whose agent sends no heartbeat fails at once, one whose agent
     does not answer in `timeout` seconds fails then.
     """
+    from designer.agent_credentials import NoCredential, has_credential, verified
     from designer.agents import heartbeat_key
-    from designer.celery import app
     from designer.redis_client import sync_client
 
     client = sync_client()
+    keys: dict = {}
     after = _last_entry(client, deployment)
     finished: dict[str, FinishedEvent] = {}
     for host in plans:
@@ -64,8 +73,10 @@ def deploy_through_agents(
             detail = (f"agent {host!r} is not alive (no heartbeat); start it on that host with "
                       f"`python -m agent --name {host} --allowed-nics NIC,...`")
             finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False, detail=detail)
+        elif not has_credential(host):
+            finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False, detail=str(NoCredential(host)))
     applies = {
-        host: app.send_task("mvlab.agent.apply", args=[plan.model_dump(mode="json")], queue=f"agent.{host}")
+        host: _send("mvlab.agent.apply", [plan.model_dump(mode="json")], host)
         for host, plan in plans.items()
         if host not in finished
     }
@@ -73,8 +84,9 @@ def deploy_through_agents(
     events: list[Event] = []
     deadline = time.monotonic() + timeout
     for entry_id, raw in follow_stream(client, deployment, after, block_ms=500) if applies else ():
-        if entry_id and raw.get("kind") in ("step", "probe", "finished"):
-            event = parse_event(raw)
+        signed = verified(raw, raw.get("host"), keys) if raw.get("kind") in ("step", "probe", "finished") else None
+        if entry_id and signed is not None:
+            event = parse_event(signed)
             events.append(event)
             progress(event)
             if isinstance(event, FinishedEvent):
@@ -83,8 +95,7 @@ def deploy_through_agents(
             # probes only once every host is made: a pair across hosts needs both ends
             for host, result in applies.items():
                 if result.successful():
-                    app.send_task("mvlab.agent.probe", args=[plans[host].model_dump(mode="json")],
-                                  queue=f"agent.{host}")
+                    _send("mvlab.agent.probe", [plans[host].model_dump(mode="json")], host)
                 elif host not in finished:  # refused before it could report: its error is all there is
                     finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False,
                                                    detail=str(result.result))
@@ -105,11 +116,12 @@ def teardown_through_agents(deployment: str, timeout: float) -> dict[str, tuple[
     """
     import redis
 
+    from designer.agent_credentials import has_credential, verified
     from designer.agents import heartbeat_key
-    from designer.celery import app
     from designer.redis_client import sync_client
 
     client = sync_client()
+    keys: dict = {}
     try:
         entries = client.xrange(stream_key(deployment))
     except redis.ConnectionError:
@@ -117,14 +129,15 @@ def teardown_through_agents(deployment: str, timeout: float) -> dict[str, tuple[
     hosts = set()
     for _, fields in entries:
         raw = json.loads(fields["event"])
-        if raw.get("kind") in ("step", "finished") and raw.get("host") != SANDBOX_HOST:
+        if raw.get("kind") in ("step", "finished") and raw.get("host") != SANDBOX_HOST \
+                and verified(raw, raw["host"], keys) is not None:
             hosts.add(raw["host"])
     outcomes = {}
     for host in sorted(hosts):
         beat = client.get(heartbeat_key(host))
-        if beat is None or json.loads(beat).get("sandbox"):
+        if beat is None or json.loads(beat).get("sandbox") or not has_credential(host):
             continue
-        result = app.send_task("mvlab.agent.teardown", args=[deployment, [host]], queue=f"agent.{host}")
+        result = _send("mvlab.agent.teardown", [deployment, [host]], host)
         try:
             answer = result.get(timeout=timeout)
             outcomes[host] = (True, "; ".join(answer["removed"]) or "nothing to remove")

@@ -4,16 +4,20 @@ A machine is a `mvltest-` network namespace; an agent started in it (`agents_in`
 /run/netns of its own (a private tmpfs in a mount namespace of its own), as a second machine
 would have: what one agent makes the others cannot see, and it all goes when the agent process
 ends. Agents reach the test's Redis through a unix socket, which works across network
-namespaces; the site side (the test process, `manage.py`) talks to the same Redis.
+namespaces; the site side (the test process, `manage.py`) talks to the same Redis. That Redis
+enforces ACLs: each agent joins as the site's `lab agent add` makes it (`join`), and logs in as its
+own Redis user.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,14 +84,22 @@ def wired_machines(*names: str) -> Iterator[dict[str, str]]:
         yield made
 
 
-def agent_env(sock: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "MVLAB_BROKER_URL": f"redis+socket://{sock}",
-        "MVLAB_RESULT_BACKEND": f"redis+socket://{sock}",
-        "MVLAB_REDIS_URL": f"unix://{sock}",
-    }
+def join(name: str, sock: Path, site: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of agent `name` as `manage.py lab agent add NAME` of the site (run with the
+    environment `site`, default `site_env(sock)`) gives it: its secret, and its own Redis user."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "agent.env"
+        done = subprocess.run(
+            [sys.executable, "manage.py", "lab", "agent", "add", name, "--broker", f"redis+socket://{sock}",
+             "--env-file", str(path)],
+            cwd=ROOT, env=site or site_env(sock), capture_output=True, text=True, timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return dict(shlex.split(line)[0].split("=", 1) for line in path.read_text().splitlines())
+
+
+def agent_env(joined: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), **joined}
 
 
 def site_env(sock: Path) -> dict[str, str]:
@@ -101,16 +113,18 @@ def site_env(sock: Path) -> dict[str, str]:
 
 @contextmanager
 def agents_in(
-    placed: dict[str, str], sock: Path, client: redis.Redis, *args: str
+    placed: dict[str, str], sock: Path, client: redis.Redis, *args: str, site: dict[str, str] | None = None
 ) -> Iterator[dict[str, int]]:
-    """`python -m agent --name NAME ARGS` for each {NAME: namespace}, each in its machine; {NAME: pid}
-    once every heartbeat is there. Stopped with SIGTERM at the end."""
+    """`python -m agent --name NAME ARGS` for each {NAME: namespace}, each in its machine and joined to
+    the site whose environment is `site` (`join`); {NAME: pid} once every heartbeat is there. Stopped
+    with SIGTERM at the end."""
+    envs = {name: agent_env(join(name, sock, site)) for name in placed}
     processes = {
         name: subprocess.Popen(
             ["nsenter", f"--net=/run/netns/{ns}", "unshare", "--mount", "--propagation", "private",
              "sh", "-c", 'mount -t tmpfs mvltest /run/netns && exec "$@"', "sh",
              sys.executable, "-m", "agent", "--name", name, *args],
-            cwd=ROOT, env=agent_env(sock), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=envs[name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         for name, ns in placed.items()
     }

@@ -1,4 +1,4 @@
-"""`python -m agent` refuses bad names and NICs before it starts anything."""
+"""`python -m agent` refuses bad names, NICs and a missing secret before it starts anything."""
 
 import ipaddress
 import os
@@ -7,17 +7,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
 from agent.__main__ import parse_args
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def secret(monkeypatch):
+    monkeypatch.setenv("MVLAB_AGENT_SECRET", "0" * 64)
+
+
 def agent_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "agent", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**os.environ, **env},
+        env={**os.environ, "MVLAB_AGENT_SECRET": "0" * 64, **env},
     )
+
+
+def test_an_agent_without_its_secret_refuses_to_start_and_says_how_to_get_one():
+    started = agent_cli("--name", "h1", MVLAB_AGENT_SECRET="")
+    assert started.returncode == 2
+    assert "$MVLAB_AGENT_SECRET is not set" in started.stderr and "lab agent add h1" in started.stderr
 
 
 def test_a_bad_name_or_nic_is_misuse_with_the_reason():

@@ -58,12 +58,12 @@ def star_machines():
 @pytest.fixture
 def site_and_agents(private_redis, star_machines):
     sock, client = private_redis
-    with agents_in(star_machines, sock, client, "--allowed-nics", "eth1") as pids:
-        stack = start_stack(redis_socket=sock)
-        try:
+    stack = start_stack(redis_socket=sock)
+    try:
+        with agents_in(star_machines, sock, client, "--allowed-nics", "eth1", site=stack.env) as pids:
             yield stack, pids
-        finally:
-            stop_stack(stack)
+    finally:
+        stop_stack(stack)
 
 
 def marked_or_routed(pid: int, mark: str) -> str:

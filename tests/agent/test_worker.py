@@ -20,6 +20,7 @@ from agent import netns
 from agent.events import parse_event, stream_key
 from agent.neighbour_budget import gc_thresh3
 from agent.plan import FinishedEvent, HostFacts, ProbeEvent, Room, StepEvent, netns_name
+from agent.trust import SIGNATURE_HEADER, new_task_id, signing_key, task_signature
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design
@@ -31,12 +32,13 @@ ROOT = Path(__file__).resolve().parents[2]
 NOBODY = pwd.getpwnam("nobody").pw_uid
 BROKER = "redis://127.0.0.1:6379/7"  # a database of its own: the site's agents list never sees these
 STARTUP = 30
+SECRET = secrets.token_hex(32)  # the agent's, as the site would give it
 
 
 @pytest.fixture(scope="module")
 def agent_process():
     name = f"test-{secrets.token_hex(4)}"
-    env = {**os.environ, "MVLAB_BROKER_URL": BROKER, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "MVLAB_BROKER_URL": BROKER, "PYTHONPATH": str(ROOT), "MVLAB_AGENT_SECRET": SECRET}
     process = subprocess.Popen(
         [sys.executable, "-m", "agent", "--name", name, "--sandbox"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -81,7 +83,11 @@ def deployment():
 
 
 def send(site, agent_name, task, *args, timeout=90):
-    return site.send_task(task, args=list(args), queue=f"agent.{agent_name}").get(timeout=timeout)
+    """Sends a task as the site does: with a task id of the agent's and signed with its key."""
+    task_id = new_task_id(agent_name)
+    signature = task_signature(signing_key(SECRET), agent_name, task, task_id, list(args), {})
+    return site.send_task(task, args=list(args), queue=f"agent.{agent_name}", task_id=task_id,
+                          headers={SIGNATURE_HEADER: signature}).get(timeout=timeout)
 
 
 def stream(dep):

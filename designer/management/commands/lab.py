@@ -14,7 +14,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-VERBS = ("validate", "predict", "plan", "export", "up", "down", "agents", "grant", "revoke")
+VERBS = ("validate", "predict", "plan", "export", "up", "down", "agents", "agent", "grant", "revoke")
 SUMMARIES = {
     "validate": "check a design file and list every issue",
     "predict": "the reachability a design predicts",
@@ -23,6 +23,7 @@ SUMMARIES = {
     "up": "deploy a design, wait, and print the observed matrix",
     "down": "tear a deployment down",
     "agents": "the agents the site knows",
+    "agent": "let an agent join (its secret and Redis user), remove it, or remake the Redis users",
     "grant": "let a user or a group deploy to an agent",
     "revoke": "take back a grant",
 }

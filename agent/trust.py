@@ -1,0 +1,127 @@
+"""Trust between the site and one agent: the agent's own Redis user, and signatures both ways.
+
+Every agent has a secret of its own, made by the site (`manage.py lab agent add NAME`) and given
+to the agent in `MVLAB_AGENT_SECRET`. It serves twice:
+
+- Redis: the agent logs in as `mvlab-agent-<name>` with the secret as password. That ACL user
+  (`acl_rules`) may use only what this agent's worker needs: its own queue `agent.<name>` (and its
+  priority lists), its kombu binding, its own unacked keys (`unacked_keys`), the Celery results of
+  task ids `agent.<name>.*`, its heartbeat and host lock, and XADD (write only) to event streams.
+  It cannot read, push to or delete another agent's queue, results or heartbeat, list keys, or
+  read any stream.
+- Signatures (HMAC-SHA256 with `signing_key(secret)`): the site signs every task it sends to an
+  agent over the agent's name, the task's name, its id and its arguments (header
+  `mvlab_signature`); the agent refuses any task whose signature is missing, wrong or made for
+  another agent (`task_refusal`). The agent signs every event it adds to a deployment's stream
+  (`signed: {"agent", "sig"}` beside the event's fields); the site keeps only the events signed by
+  the agent that serves the event's host (`verified_event`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+
+SECRET_ENV = "MVLAB_AGENT_SECRET"
+USER_PREFIX = "mvlab-agent-"
+SIGNATURE_HEADER = "mvlab_signature"
+SIGNED_FIELD = "signed"
+EVENT_STREAMS = "mvlab:events:*"
+# every command an agent's worker sends (measured with ACL LOG on a worker with nothing else allowed)
+AGENT_COMMANDS = (
+    "ping", "hello", "auth", "client|setname", "select", "brpop", "lpush", "llen", "sadd", "smembers",
+    "set", "setex", "get", "del", "exists", "expire", "pexpire", "pttl", "evalsha", "eval", "script|load",
+    "xadd", "publish", "zadd", "zrem", "zrange", "zrangebyscore", "hset", "hget", "hdel",
+    "multi", "exec", "discard", "watch", "unwatch",
+)
+PRIORITY_SEP = "\x06\x16"  # kombu's Redis transport: queue + SEP + priority is that priority's list
+
+
+def redis_user(name: str) -> str:
+    return f"{USER_PREFIX}{name}"
+
+
+def signing_key(secret: str) -> bytes:
+    return hmac.new(secret.encode(), b"mvlab agent signing key", hashlib.sha256).digest()
+
+
+def task_id_prefix(name: str) -> str:
+    return f"agent.{name}."
+
+
+def new_task_id(name: str) -> str:
+    """A task id whose Celery result (`celery-task-meta-<id>`) agent `name`'s Redis user may write."""
+    return f"{task_id_prefix(name)}{uuid.uuid4()}"
+
+
+def unacked_keys(name: str) -> dict[str, str]:
+    """Kombu's transport options that give agent `name` unacked keys of its own (kombu shares one
+    `unacked` hash between all consumers by default, which one agent's user could then read)."""
+    return {
+        "unacked_key": f"mvlab:unacked:{name}",
+        "unacked_index_key": f"mvlab:unacked_index:{name}",
+        "unacked_mutex_key": f"mvlab:unacked_mutex:{name}",
+    }
+
+
+def acl_rules(name: str, secret: str) -> list[str]:
+    """`ACL SETUSER mvlab-agent-<name>` arguments: this agent's keys and channels and nothing more."""
+    queue = f"agent.{name}"
+    keys = [
+        queue, f"{queue}{PRIORITY_SEP}*", f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}",
+        *unacked_keys(name).values(), f"celery-task-meta-{task_id_prefix(name)}*",
+        f"mvlab:agent:{name}", f"mvlab:lock:agent:{name}",
+    ]
+    return [
+        "reset", "on", f">{secret}", "resetchannels", f"&celery-task-meta-{task_id_prefix(name)}*",
+        *(f"~{key}" for key in keys), f"%W~{EVENT_STREAMS}", *(f"+{command}" for command in AGENT_COMMANDS),
+    ]
+
+
+def _canonical(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _mac(key: bytes, value: object) -> str:
+    return hmac.new(key, _canonical(value), hashlib.sha256).hexdigest()
+
+
+def task_signature(key: bytes, agent: str, task: str, task_id: str, args: list, kwargs: dict) -> str:
+    """The signature of one task message for `agent` (its arguments as JSON carries them)."""
+    args, kwargs = json.loads(json.dumps(list(args))), json.loads(json.dumps(kwargs or {}))
+    return _mac(key, ["task", agent, task, task_id, args, kwargs])
+
+
+def task_refusal(key: bytes, agent: str, headers: dict, args: list, kwargs: dict) -> str | None:
+    """Why agent `agent` must refuse this task message, or None when the site signed it for it."""
+    task, task_id = headers.get("task"), headers.get("id")
+    signature = headers.get(SIGNATURE_HEADER)
+    if not isinstance(signature, str) or not signature:
+        return "it carries no signature of the site"
+    if not isinstance(task_id, str) or not task_id.startswith(task_id_prefix(agent)):
+        return f"its task id {task_id!r} is not one the site gives agent {agent}"
+    expected = task_signature(key, agent, str(task), task_id, args, kwargs)
+    if not hmac.compare_digest(signature, expected):
+        return f"its signature is not the site's for agent {agent} (forged, altered, or made for another agent)"
+    return None
+
+
+def sign_event(key: bytes, agent: str, data: dict) -> dict:
+    """The event `data` (its JSON fields) with the agent's signature beside them."""
+    return {**data, SIGNED_FIELD: {"agent": agent, "sig": _mac(key, ["event", agent, data])}}
+
+
+def verified_event(raw: dict, agent: str, key: bytes) -> dict | None:
+    """The event's fields when `agent` signed it with `key`; None when unsigned, mis-signed or
+    signed by another agent."""
+    signed = raw.get(SIGNED_FIELD)
+    if not isinstance(signed, dict) or signed.get("agent") != agent or not isinstance(signed.get("sig"), str):
+        return None
+    data = {field: value for field, value in raw.items() if field != SIGNED_FIELD}
+    return data if hmac.compare_digest(signed["sig"], _mac(key, ["event", agent, data])) else None
+
+
+def without_signature(raw: dict) -> dict:
+    return {field: value for field, value in raw.items() if field != SIGNED_FIELD}

@@ -1,0 +1,158 @@
+"""The site's side of agent trust (agent.trust): each agent's secret, its Redis user, signatures.
+
+An agent's secret is never stored: it is HMAC(SECRET_KEY, name + a random nonce), and only the
+nonce is kept, in the Redis hash `mvlab:site:agent-credentials` (with whether the agent has a
+Redis user of its own). Whoever reads Redis, or holds one agent's secret, cannot derive any
+secret; a new nonce (`add(..., rotate=True)`) makes a new secret and the old one worthless.
+Changing SECRET_KEY changes every agent's secret: each must then join again.
+
+The Redis user `mvlab-agent-<name>` lives in Redis only; `sync()` makes every recorded agent's user
+again, e.g. after Redis restarted without its ACLs (the web service runs it at every start).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import redis
+from django.conf import settings
+
+from agent.trust import (
+    SECRET_ENV, SIGNATURE_HEADER, acl_rules, new_task_id, redis_user, signing_key, task_signature, verified_event,
+)
+from designer.redis_client import sync_client
+
+CREDENTIALS_KEY = "mvlab:site:agent-credentials"
+
+
+class NoCredential(RuntimeError):
+    """The site has no secret for this agent: it never joined, or was removed."""
+
+    def __init__(self, name: str):
+        super().__init__(f"agent {name!r} has no credential on this site; add it with `manage.py lab agent add {name}`")
+
+
+@dataclass(frozen=True)
+class Credential:
+    name: str
+    secret: str
+    redis_user: bool  # whether it logs in as its own Redis user (else as its broker URL's)
+
+    def env(self, broker: str) -> dict[str, str]:
+        """The environment the agent starts with: its secret, and `broker` with its Redis user."""
+        url = with_credentials(broker, redis_user(self.name), self.secret) if self.redis_user else broker
+        return {SECRET_ENV: self.secret, "MVLAB_BROKER_URL": url}
+
+
+def _derive(name: str, nonce: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"mvlab-agent:{name}:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def _record(name: str, client: redis.Redis) -> dict | None:
+    raw = client.hget(CREDENTIALS_KEY, name)
+    try:
+        record = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("nonce"), str) else None
+
+
+def credential(name: str) -> Credential:
+    record = _record(name, sync_client())
+    if record is None:
+        raise NoCredential(name)
+    return Credential(name, _derive(name, record["nonce"]), bool(record.get("redis_user")))
+
+
+def has_credential(name: str) -> bool:
+    return _record(name, sync_client()) is not None
+
+
+def key_of(name: str) -> bytes:
+    return signing_key(credential(name).secret)
+
+
+def _set_redis_user(client: redis.Redis, cred: Credential) -> None:
+    rules = acl_rules(cred.name, cred.secret)
+    if client.execute_command("COMMAND", "INFO", "client|setinfo") != [None]:  # Redis >= 7.2; redis-py sends it
+        rules.append("+client|setinfo")
+    client.execute_command("ACL", "SETUSER", redis_user(cred.name), *rules)
+
+
+def add(name: str, *, with_redis_user: bool = True, rotate: bool = False) -> Credential:
+    """The agent's credential: the one it has, or a new one (also when `rotate`: the old secret and
+    every connection made with it stop working). Makes its Redis user unless `with_redis_user` is
+    False (a Redis without ACLs, where the agent logs in as the broker URL says)."""
+    client = sync_client()
+    record = None if rotate else _record(name, client)
+    if record is None or bool(record.get("redis_user")) != with_redis_user:
+        record = {"nonce": secrets.token_hex(16), "redis_user": with_redis_user}
+    cred = Credential(name, _derive(name, record["nonce"]), with_redis_user)
+    if with_redis_user:
+        _set_redis_user(client, cred)
+        if rotate:
+            client.execute_command("CLIENT", "KILL", "USER", redis_user(name))
+    client.hset(CREDENTIALS_KEY, name, json.dumps(record))
+    return cred
+
+
+def remove(name: str) -> bool:
+    """Takes the agent's credential back: its secret signs and verifies nothing any more, and its Redis
+    user (with every connection it has) is gone. True when there was something to remove."""
+    client = sync_client()
+    removed = bool(client.hdel(CREDENTIALS_KEY, name))
+    return bool(client.execute_command("ACL", "DELUSER", redis_user(name))) or removed
+
+
+def sync() -> list[str]:
+    """Makes the Redis user of every recorded agent that has one again; answers their names."""
+    client = sync_client()
+    made = []
+    for name in sorted(client.hkeys(CREDENTIALS_KEY)):
+        cred = credential(name)
+        if cred.redis_user:
+            _set_redis_user(client, cred)
+            made.append(name)
+    return made
+
+
+def signed(agent: str, task: str, args: list) -> dict:
+    """`send_task` options that make a task message agent `agent` accepts: a task id its Redis user
+    may store the result of, and the site's signature."""
+    task_id = new_task_id(agent)
+    signature = task_signature(key_of(agent), agent, task, task_id, args, {})
+    return {"task_id": task_id, "headers": {SIGNATURE_HEADER: signature}}
+
+
+def verified(raw: dict, agent: str, keys: dict[str, bytes | None]) -> dict | None:
+    """The event `raw` when `agent` signed it; `keys` caches each agent's key (None: it has none)."""
+    if not isinstance(agent, str):
+        return None
+    if agent not in keys:
+        try:
+            keys[agent] = key_of(agent)
+        except NoCredential:
+            keys[agent] = None
+    key = keys[agent]
+    return None if key is None else verified_event(raw, agent, key)
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    """`url` (redis://, rediss://, redis+socket://, unix://) logging in as `user` with `password`."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
