@@ -3,7 +3,6 @@
 Production mode is on when SECRET_KEY comes from the environment (README "Production settings").
 """
 
-import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -170,8 +169,8 @@ LOGIN_REDIRECT_URL = "/"
 MVLAB_SIGNIN_FAILURES = env_count("MVLAB_SIGNIN_FAILURES", 5)
 MVLAB_SIGNIN_LOCKOUT_SECONDS = env_count("MVLAB_SIGNIN_LOCKOUT_SECONDS", 300)
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-AXES_FAILURE_LIMIT = MVLAB_SIGNIN_FAILURES
-AXES_COOLOFF_TIME = dt.timedelta(seconds=MVLAB_SIGNIN_LOCKOUT_SECONDS)
+AXES_FAILURE_LIMIT = "designer.signin.failure_limit"
+AXES_COOLOFF_TIME = "designer.signin.lockout"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept (admin: Axes); successes need no row each

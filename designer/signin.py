@@ -7,12 +7,24 @@ password was right, so a locked-out attempt tells nothing about the password.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 STATUS = 429
+
+
+def failure_limit(*args) -> int:
+    """AXES_FAILURE_LIMIT, read when asked (tests and operators change MVLAB_SIGNIN_FAILURES)."""
+    return settings.MVLAB_SIGNIN_FAILURES
+
+
+def lockout(*args) -> dt.timedelta:
+    """AXES_COOLOFF_TIME, read when asked."""
+    return dt.timedelta(seconds=settings.MVLAB_SIGNIN_LOCKOUT_SECONDS)
 
 
 def message() -> str:
