@@ -129,16 +129,19 @@ def signed(agent: str, task: str, args: list) -> dict:
     return {"task_id": task_id, "headers": {SIGNATURE_HEADER: signature}}
 
 
-def verified(raw: dict, agent: str, keys: dict[str, bytes | None]) -> dict | None:
-    """The event `raw` when `agent` signed it; `keys` caches each agent's key (None: it has none)."""
-    if not isinstance(agent, str):
-        return None
+def cached_key(agent: str, keys: dict[str, bytes | None]) -> bytes | None:
+    """Agent `agent`'s key, kept in `keys` once read (None: it has no credential)."""
     if agent not in keys:
         try:
             keys[agent] = key_of(agent)
         except NoCredential:
             keys[agent] = None
-    key = keys[agent]
+    return keys[agent]
+
+
+def verified(raw: dict, agent: object, keys: dict[str, bytes | None]) -> dict | None:
+    """The event `raw` when `agent` signed it; `keys` caches the agents' keys (`cached_key`)."""
+    key = cached_key(agent, keys) if isinstance(agent, str) else None
     return None if key is None else verified_event(raw, agent, key)
 
 

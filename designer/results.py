@@ -7,6 +7,7 @@ The matrix: every pair the design predicts, with what the probes observed beside
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -39,16 +40,29 @@ def _serving(deployment_id: str) -> dict[str, str]:
     return serving
 
 
+def event_verifier(deployment_id: str) -> Callable[[dict], dict | None]:
+    """A check of the deployment's agent events (agent.trust): an event's fields when the agent that
+    serves its host signed it, else None (forged, e.g. probe results of another agent's host). It
+    reads every key it needs now, so calling it needs neither the database nor Redis."""
+    serving, keys = _serving(deployment_id), {}
+    for agent in set(serving.values()):
+        agent_credentials.cached_key(agent, keys)
+
+    def verify(raw: dict) -> dict | None:
+        agent = serving.get(raw.get("host"))
+        return agent_credentials.verified(raw, agent, keys) if agent else None
+
+    return verify
+
+
 def agent_events(deployment_id: str) -> list[StepEvent | ProbeEvent | FinishedEvent]:
-    """The agents' events of a deployment, each signed by the agent that serves its host (agent.trust);
-    the site's own state entries, unreadable events and those not so signed (forged, e.g. probe
-    results of another agent's host) are left out, and the last are logged."""
-    serving, keys, found, refused = _serving(deployment_id), {}, [], 0
+    """The agents' events of a deployment, each signed by the agent that serves its host; the site's
+    own state entries, unreadable events and those not so signed are left out, and the last logged."""
+    verify, found, refused = event_verifier(deployment_id), [], 0
     for _id, raw in read_all(deployment_id):
         if raw.get("kind") not in AGENT_KINDS:
             continue
-        agent = serving.get(raw.get("host"))
-        data = agent_credentials.verified(raw, agent, keys) if agent else None
+        data = verify(raw)
         if data is None:
             refused += 1
             continue

@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from pydantic import TypeAdapter, ValidationError
 
 from agent.plan import Event, ProbeEvent
-from designer import events
+from designer import events, results
 from designer.classroom import board
 from designer.classroom.models import Attempt, Classroom
 from designer.classroom.notify import group_name
@@ -62,7 +62,9 @@ def _checker(attempt_id: int, deployment_id: str):
     return parse_goals(attempt.exercise.goals), board.predicted(deployment)
 
 
-def _probe(raw: dict) -> ProbeEvent | None:
+def _probe(raw: dict | None) -> ProbeEvent | None:
+    if raw is None:  # not signed by the agent serving its host (results.event_verifier)
+        return None
     try:
         event = _EVENT.validate_python(raw)
     except ValidationError:
@@ -109,12 +111,13 @@ class ClassConsumer(AsyncJsonWebsocketConsumer):
     async def _forward(self, attempt_id: int, deployment_id: str) -> None:
         """The deployment's state and goal progress: one summary of the kept events, then each live one."""
         goals, predicted = await _checker(attempt_id, deployment_id)
+        verify = await database_sync_to_async(results.event_verifier)(deployment_id)
         kept = events.id_order(await events.last_id(deployment_id))
         base = {"attempt": attempt_id, "deployment": deployment_id}
         probes: list[ProbeEvent] = []
         state = None
         async for entry_id, raw in events.follow(deployment_id):
-            probe = _probe(raw)
+            probe = _probe(verify(raw))
             if raw.get("kind") == "deployment":
                 state = {"kind": "deploy", **base, "state": raw.get("state"), "detail": raw.get("detail", "")}
             elif probe is not None:

@@ -4,7 +4,6 @@ Real Channels routing with session sign-in, the real Redis channel layer and eve
 """
 
 import asyncio
-import json
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -16,6 +15,7 @@ from designer.events import publish_state, stream_key
 from designer.models import Deployment, DesignVersion
 from tests.classroom.conftest import join
 from tests.redis_server import RedisServer
+from tests.signed_events import signed
 from tests.site.conftest import _signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,7 +51,7 @@ def _probe(dep: str, src: str, dst: str, ip: str, observed: bool, ttl: int | Non
 def _start_deployment(design_id: int) -> str:
     """What the deploy API records for a sandbox deploy (the site worker is not running here)."""
     version = DesignVersion.objects.filter(design_id=design_id).order_by("-number").first()
-    hosts = {h: {"state": "pending"} for h in ("host1", "host2", "host3")}
+    hosts = {h: {"agent": "lab", "state": "pending"} for h in ("host1", "host2", "host3")}
     return Deployment.objects.create(design_id=design_id, version=version, sandbox=True, hosts=hosts).id
 
 
@@ -88,7 +88,7 @@ def test_instructor_sees_all_live_students_see_only_themselves(
         clean_redis.append(dep)
         await sync_to_async(publish_state)(dep, "deploying")
         site_redis.xadd(
-            stream_key(dep), {"event": json.dumps(_probe(dep, "d1", "d4", "172.16.20.11", True, 63))}
+            stream_key(dep), {"event": signed(_probe(dep, "d1", "d4", "172.16.20.11", True, 63))}
         )
         seen = {}
         for name, socket in (("teacher", teacher), ("alice", mine)):
@@ -157,7 +157,7 @@ def test_a_late_connection_gets_one_summary_of_what_already_happened(alice, room
         _probe(dep, "d2", "d3", "172.16.10.2", False, None),
         _probe(dep, "d1", "d3", "172.16.10.2", True, 64),
     ):
-        site_redis.xadd(stream_key(dep), {"event": json.dumps(event)})
+        site_redis.xadd(stream_key(dep), {"event": signed(event)})
     cookie = _cookie(alice.user)
 
     async def scenario():

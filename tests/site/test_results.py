@@ -13,6 +13,7 @@ from designer.models import Deployment, DesignVersion, ProbeResult
 from designer.topology.ipam import allocate
 from designer.topology.issues import DesignError
 from designer.topology.predict import predict
+from tests.signed_events import signed
 from tests.site.conftest import example
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,9 @@ def deployment_of(stored, site_redis):
 
 
 def _emit(site_redis, deployment: Deployment, **event) -> None:
-    site_redis.xadd(stream_key(deployment.id), {"event": json.dumps({"deployment": deployment.id, **event})})
+    """An event as the agent serving its host writes it (signed: tests/signed_events.py)."""
+    agent = deployment.hosts.get(event.get("host"), {}).get("agent", "lab")
+    site_redis.xadd(stream_key(deployment.id), {"event": signed({"deployment": deployment.id, **event}, agent)})
 
 
 def test_finish_stores_per_host_summary_matrix_and_probe_results(deployment_of, site_redis):
