@@ -594,3 +594,34 @@ def test_an_ipv6_address_where_ipv4_belongs_is_an_error_not_a_crash():
         d["containers"]["c2"]["networks"]["n10"] = {}  # IPAM would run into the bad address
 
     assert found(change) == {("error", "address-outside-subnet", "containers.c1.networks.n10.ip")}
+
+
+# the IPv6 subnet-router anycast address (docs/validation.md, next-hop-anycast)
+
+
+def test_a_route_via_the_subnet_router_anycast_address_is_refused_naming_it_and_why():
+    issues = [i for i in validate(design(routes(C2, ("fd00:99::/64", "fd00:20::"), before=ipv6)))
+              if i.severity == "error"]
+    assert [(i.code, i.path) for i in issues] == [("next-hop-anycast", "containers.c2.routes.0.via")]
+    assert "fd00:20:: is the subnet-router anycast address" in issues[0].message
+    assert "of fd00:20::/64" in issues[0].message and "race" in issues[0].message
+
+
+def test_an_ipv6_gateway_or_leg_on_the_subnet_router_anycast_address_is_refused():
+    def change(d):
+        ipv6(d)
+        d["networks"]["n20"]["ipv6_gateway"] = "fd00:20::"
+        d["containers"]["c2"]["networks"]["n20"]["ipv6"] = "fd00:20::"
+
+    issues = {i.path: i for i in validate(design(change)) if i.code == "address-outside-subnet"}
+    assert sorted(issues) == ["containers.c2.networks.n20.ipv6", "networks.n20.ipv6_gateway"]
+    assert "subnet-router anycast address" in issues["networks.n20.ipv6_gateway"].message
+
+
+def test_on_a_slash_127_the_first_address_is_an_ordinary_next_hop():
+    def change(d):
+        d["networks"]["n20"]["ipv6_subnet"] = "fd00:20::/127"
+        d["containers"]["c2"]["networks"]["n20"]["ipv6"] = "fd00:20::1"
+        d["containers"]["c2"]["routes"] = [{"to": "fd00:99::/64", "via": "fd00:20::"}]
+
+    assert found(change) == set()

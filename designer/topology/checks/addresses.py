@@ -36,7 +36,18 @@ def _unusable(address: ipaddress._BaseAddress, subnet: ipaddress._BaseNetwork) -
             return f"{address} is the network address of {subnet}"
         if address == subnet.broadcast_address:
             return f"{address} is the broadcast address of {subnet}"
+    if anycast_of(address, subnet):
+        return f"{address} is {ANYCAST} of {subnet}"
     return None
+
+
+ANYCAST = ("the subnet-router anycast address (RFC 4291 2.6.1): every namespace that forwards IPv6 "
+           "on that link answers for it and the first answer wins, so which one gets the packets is a race")
+
+
+def anycast_of(address: ipaddress._BaseAddress, subnet: ipaddress._BaseNetwork) -> bool:
+    """Whether `address` is `subnet`'s subnet-router anycast address (Linux joins none on a /127 or /128)."""
+    return subnet.version == 6 and subnet.prefixlen < 127 and address == subnet.network_address
 
 
 def _in_subnet(report: Report, path: str, value: str | None, subnet: str | None) -> None:

@@ -24,6 +24,11 @@ routes in order, to the main table, with no metric, and the kernel refuses one:
   prefix an earlier route names is refused. IPv6 connected routes have metric 256 and static
   ones 1024, so an IPv6 route clashes only with another static one (the connected route
   wins, as the prediction says). A prefix of another length is another route, and fine.
+
+One more is refused although the kernel takes it: a route via the subnet-router anycast
+address of a connected IPv6 prefix (its first address, `fd00:2::` of `fd00:2::/64`). Every
+namespace forwarding IPv6 on that link answers for it, the first answer wins, so where
+the packets go is a race no prediction can settle (`next-hop-anycast`, docs/validation.md).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from designer.topology.checks.addresses import ANYCAST, anycast_of
 from designer.topology.checks.context import Facts, IPAddress, Report
 from designer.topology.model import Design, RouteSpec
 from designer.topology.namespaces import StaticRoute, shim_targets
@@ -147,6 +153,14 @@ def _next_hop(namespace: Namespace, route: RouteSpec) -> tuple[str, str, str] | 
             "next-hop-broadcast",
             f"next hop {via} is the broadcast address of {namespace.broadcasts[via]}; the kernel refuses it "
             "(Nexthop has invalid gateway)",
+            "route via the address of the router or host that forwards there",
+        )
+    anycast = next((prefix for prefix in reached if anycast_of(via, prefix)), None)
+    if anycast is not None:
+        return (
+            "next-hop-anycast",
+            f"next hop {via} is {ANYCAST} of {anycast}; with no router or forwarding host on that link, "
+            "nobody answers",
             "route via the address of the router or host that forwards there",
         )
     longest = max(prefix.prefixlen for prefix in reached)
