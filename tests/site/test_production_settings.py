@@ -29,7 +29,8 @@ browser = Client(HTTP_HOST="lab.example.org")
 plain = browser.get("/api/session")
 print("plain", plain.status_code, plain.get("Location"))
 https = browser.get("/api/session", headers={"X-Forwarded-Proto": "https"})
-print("https", https.status_code, https.get("Strict-Transport-Security"), https.cookies["csrftoken"]["secure"])
+hsts = https.get("Strict-Transport-Security")
+print("https", https.status_code, hsts, https.cookies["csrftoken"]["secure"])
 print("session cookie secure", settings.SESSION_COOKIE_SECURE, "debug", settings.DEBUG)
 """
 
