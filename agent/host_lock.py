@@ -1,4 +1,5 @@
-"""The Redis lock that lets one task at a time change an agent's host, kept alive while it is held.
+"""The Redis lock that lets one task at a time change an agent's host, kept alive while it is held
+(`hold`, the same lock under any key, is also the site worker's lease on a deployment it runs).
 
 A holder renews the lock every third of its TTL, so a long deploy keeps the host while an agent
 killed with SIGKILL frees it within LOCK_TTL seconds. Renewal outlives Redis blips: a failed
@@ -41,14 +42,19 @@ log = logging.getLogger("mvlab.agent")
 
 
 class LockLost(RuntimeError):
-    """This agent's host lock went to another holder, or expired, while a task still held it."""
+    """A held lock went to another holder, or expired, while its holder still worked under it."""
+
+
+class Busy(RuntimeError):
+    """The lock stayed with another holder for as long as the caller would wait."""
 
 
 class HeldLock:
-    """A host lock this thread holds, renewed by a thread of its own until `release`."""
+    """A lock this thread holds, renewed by a thread of its own until `release`; `owner` names the
+    holder in what it logs and raises (e.g. "agent lab")."""
 
-    def __init__(self, name: str, lock: Lock, ttl: float, interrupt: bool):
-        self.name = name
+    def __init__(self, owner: str, lock: Lock, ttl: float, interrupt: bool):
+        self.owner = owner
         self.lock = lock
         self.ttl = ttl
         self.interrupt = interrupt
@@ -79,7 +85,7 @@ class HeldLock:
                 if time.monotonic() - last_renewed >= self.ttl:
                     self._lose(f"Redis did not answer for {self.ttl:g} s ({exc}), so the lock expired")
                     return
-                log.warning("agent %s: renewing its host lock failed (%s); retrying", self.name, exc)
+                log.warning("%s: renewing its lock %s failed (%s); retrying", self.owner, self.lock.name, exc)
                 wait = min(RETRY_EVERY, self.ttl / 10)
                 continue
             last_renewed, wait = time.monotonic(), self.ttl / 3
@@ -97,10 +103,10 @@ class HeldLock:
             raise LockNotOwnedError(f"it expired ({since_renewed:.1f} s since the last renewal)")
         if not self.lock.redis.set(self.lock.name, self.lock.local.token, nx=True, px=int(self.ttl * 1000)):
             raise LockNotOwnedError("another worker took it after Redis forgot it")
-        log.warning("agent %s: Redis had forgotten its host lock (a restart?); took it back", self.name)
+        log.warning("%s: Redis had forgotten its lock %s (a restart?); took it back", self.owner, self.lock.name)
 
     def _lose(self, why: str) -> None:
-        self.lost = f"agent {self.name} lost its host lock while a task held it: {why}"
+        self.lost = f"{self.owner} lost its lock {self.lock.name} while working under it: {why}"
         log.error("%s", self.lost)
         with self._guard:
             if self.interrupt and not self._done.is_set():
@@ -118,8 +124,8 @@ class HeldLock:
         try:
             self.lock.release()
         except redis.RedisError as exc:
-            log.warning("agent %s: releasing its host lock failed (%s); it expires within %g s",
-                        self.name, exc, self.ttl)
+            log.warning("%s: releasing its lock %s failed (%s); it expires within %g s",
+                        self.owner, self.lock.name, exc, self.ttl)
 
 
 def _answering_at_once(client: redis.Redis, ttl: float) -> redis.Redis:
@@ -132,19 +138,27 @@ def _answering_at_once(client: redis.Redis, ttl: float) -> redis.Redis:
     return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 
-@contextmanager
 def hold_host(
     name: str, client: redis.Redis, *, ttl: float | None = None, wait: float | None = None, interrupt: bool = True,
-) -> Iterator[HeldLock]:
+):
     """Hold the host of agent `name`: one changing task at a time, across workers."""
-    ttl = LOCK_TTL if ttl is None else ttl
     wait = LOCK_WAIT if wait is None else wait
+    return hold(f"{LOCK_PREFIX}{name}", client, owner=f"agent {name}", ttl=LOCK_TTL if ttl is None else ttl,
+                wait=wait, interrupt=interrupt, busy=f"agent {name}: host stayed busy with another deploy for {wait:g} s")
+
+
+@contextmanager
+def hold(
+    key: str, client: redis.Redis, *, owner: str, ttl: float, wait: float, interrupt: bool, busy: str,
+) -> Iterator[HeldLock]:
+    """Hold the lock `key`, waiting at most `wait` seconds for it (Busy(busy) after that), renewed
+    until the block ends; see the module's docstring for what happens when it is lost."""
     # thread_local=False: the renewing thread must see the token the acquiring thread got.
-    lock = client.lock(f"{LOCK_PREFIX}{name}", timeout=ttl, blocking_timeout=wait, thread_local=False)
+    lock = client.lock(key, timeout=ttl, blocking_timeout=wait, thread_local=False)
     if not lock.acquire():
-        raise RuntimeError(f"agent {name}: host stayed busy with another deploy for {wait:g} s")
+        raise Busy(busy)
     lock.redis = _answering_at_once(client, ttl)  # renewed and released by a client that does not linger
-    held = HeldLock(name, lock, ttl, interrupt)
+    held = HeldLock(owner, lock, ttl, interrupt)
     try:
         try:
             yield held

@@ -13,22 +13,35 @@ a teardown needs no grant.
 Two deployments of the same design, or two to the same agent, never run at once: the
 check and the insert happen under one Redis lock, and a conflicting request is refused
 with 409 and the deployment that holds it.
+
+Nothing is lost with a site worker. The tasks are acknowledged only once they ran (a worker
+killed mid-task gets its task back from the broker), and every run and teardown holds a lease
+on its deployment (`mvlab:lease:deployment:<id>`, renewed while it works, gone LEASE_TTL
+seconds after its worker died). Whoever hands a deployment to the site worker marks it queued
+(`mvlab:queued:<id>`) until a worker takes the lease. Every site worker checks every
+RECOVER_EVERY seconds (`recover_orphans`) for an active deployment with neither: its task is
+gone (its worker died, or the site failed to send it), so it is sent again and resumes from the
+start (the agents reconcile what is already there), up to MAX_RESUMES times; after that it
+fails, saying so. A task that finds its deployment taken or ended does nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import redis
 from celery.result import AsyncResult
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from agent.host_lock import Busy, HeldLock, LockLost, hold
 from designer import agent_credentials, agents, designs, grants, placement, results
 from designer.celery import app as celery_app
 from designer.errors import Refused
@@ -43,6 +56,16 @@ from designer.topology.model import Design as DesignModel
 State = Deployment.State
 LOCK_NAME = "mvlab:lock:deploy"
 POLL_SECONDS = 0.5
+LEASE_PREFIX = "mvlab:lease:deployment:"
+QUEUED_PREFIX = "mvlab:queued:"
+RESUMES_PREFIX = "mvlab:resumes:"
+LEASE_TTL = 15  # seconds after its site worker died that a deployment is seen as orphaned
+RECOVER_EVERY = 5  # seconds between two checks for orphans in each site worker
+MAX_RESUMES = 3
+SITE_TASKS = {State.PENDING: "designer.run_deployment", State.DEPLOYING: "designer.run_deployment",
+              State.PROBING: "designer.run_deployment", State.TEARING_DOWN: "designer.run_teardown"}
+
+log = logging.getLogger("mvlab.deploy")
 
 
 @dataclass
@@ -64,6 +87,17 @@ def _lock():
 
 def _queue(agent: str) -> str:
     return f"agent.{agent}"
+
+
+def _abandon_after() -> int:
+    """Seconds after which an active deployment nobody touched is failed (`_expire_abandoned`)."""
+    return 2 * settings.MVLAB_DEPLOY_TIMEOUT + 60
+
+
+def _hand_over(task: str, deployment_id: str) -> None:
+    """Queue the site task of a deployment, marked queued until a site worker takes its lease."""
+    sync_client().set(f"{QUEUED_PREFIX}{deployment_id}", task, ex=_abandon_after())
+    celery_app.send_task(task, args=[deployment_id], queue=settings.MVLAB_SITE_QUEUE)
 
 
 def _send(task: str, args: list, agent: str) -> AsyncResult:
@@ -200,8 +234,11 @@ def start(version: DesignVersion, *, sandbox: bool, mapping: dict[str, str] | No
         _refuse_conflicts(version, sandbox, needed)
         where = dict.fromkeys(hosts, _sandbox_agent(parsed.design)) if sandbox else mapping
         deployment = _insert(version, sandbox, mapping, where)
-    publish_state(deployment.id, deployment.state)
-    celery_app.send_task("designer.run_deployment", args=[deployment.id], queue=settings.MVLAB_SITE_QUEUE)
+    try:
+        publish_state(deployment.id, deployment.state)
+    except redis.RedisError as exc:  # the run publishes every later state; the task matters more
+        log.warning("deployment %s: could not publish its pending state: %s", deployment.id, exc)
+    _hand_over("designer.run_deployment", deployment.id)
     return deployment
 
 
@@ -239,30 +276,51 @@ def _per_host(outcomes: dict[str, Outcome], pending: dict[str, Pending]) -> dict
 
 
 @contextmanager
-def _failing_on_error(deployment: Deployment, doing: str) -> Iterator[None]:
-    """An unexpected error in the site worker ends the deployment as failed, saying so."""
+def _failing_on_error(deployment: Deployment, doing: str, lease: HeldLock) -> Iterator[None]:
+    """An unexpected error in the site worker ends the deployment as failed, saying so (unless the
+    lease was lost: the deployment is then another site worker's)."""
     try:
         yield
     except Exception as err:
-        _set_state(
-            deployment, State.FAILED, f"the site could not finish {doing}: {err}", finished=timezone.now()
-        )
+        if lease.lost is None and not isinstance(err, LockLost):
+            _set_state(
+                deployment, State.FAILED, f"the site could not finish {doing}: {err}", finished=timezone.now()
+            )
         raise
 
 
+def _leased(deployment_id: str, states: tuple[str, ...], doing: str, work) -> None:
+    """`work(deployment, lease)` under this worker's lease on the deployment, if it is in one of
+    `states`; nothing when another site worker holds the lease or the deployment moved on (a task
+    delivered twice, or sent again by `recover_orphans` while its first copy still waited)."""
+    client = sync_client()
+    try:
+        with hold(f"{LEASE_PREFIX}{deployment_id}", client, owner=f"the site worker of deployment {deployment_id}",
+                  ttl=LEASE_TTL, wait=0, interrupt=False, busy="") as lease:
+            client.delete(f"{QUEUED_PREFIX}{deployment_id}")
+            deployment = Deployment.objects.select_related("version").get(pk=deployment_id)
+            if deployment.state not in states:
+                log.info("deployment %s is %s: nothing to do for %s", deployment_id, deployment.state, doing)
+                return
+            with _failing_on_error(deployment, doing, lease):
+                work(deployment, lease)
+    except Busy:
+        log.info("deployment %s: another site worker holds it; %s left to that one", deployment_id, doing)
+
+
 def run(deployment_id: str) -> None:
-    """Compiles and dispatches a pending deployment, waits for every host, stores the results."""
-    deployment = Deployment.objects.select_related("version").get(pk=deployment_id)
-    with _failing_on_error(deployment, "the deployment"):
-        _run(deployment)
+    """Compiles and dispatches a pending deployment (or one whose site worker died: it starts over),
+    waits for every host, stores the results."""
+    _leased(deployment_id, (State.PENDING, State.DEPLOYING, State.PROBING), "the deployment", _run)
 
 
-def _run(deployment: Deployment) -> None:
+def _run(deployment: Deployment, lease: HeldLock) -> None:
     design = designs.parse_version(deployment.version).design
     plans = compile_plans(design, allocate(design), deployment.id)
     plan_json = {host: plan.model_dump(mode="json") for host, plan in plans.items()}
     timeout = settings.MVLAB_DEPLOY_TIMEOUT
-    _set_state(deployment, State.DEPLOYING, started=timezone.now())
+    resumed = "resumed: the site worker running it died" if deployment.state != State.PENDING else ""
+    _set_state(deployment, State.DEPLOYING, resumed, started=timezone.now())
     if deployment.sandbox:
         lab = targets(deployment)[next(iter(plans))]
         fabric = compile_fabric(design, deployment.id).model_dump(mode="json")
@@ -282,6 +340,7 @@ def _run(deployment: Deployment) -> None:
             if outcomes[h].ok
         }
         outcomes.update(_per_host(wait(probes, timeout), probes))
+    lease.check()
     finish(deployment, outcomes)
 
 
@@ -303,18 +362,16 @@ def start_teardown(deployment: Deployment) -> Deployment:
             raise Refused(409, f"deployment {deployment.id} is already torn down")
         _require_alive(set(targets(deployment).values()))
         _set_state(deployment, State.TEARING_DOWN)
-    celery_app.send_task("designer.run_teardown", args=[deployment.id], queue=settings.MVLAB_SITE_QUEUE)
+    _hand_over("designer.run_teardown", deployment.id)
     return deployment
 
 
 def run_teardown(deployment_id: str) -> None:
     """Asks every agent of the deployment to remove what it made; waits for each answer."""
-    deployment = Deployment.objects.get(pk=deployment_id)
-    with _failing_on_error(deployment, "the teardown"):
-        _run_teardown(deployment)
+    _leased(deployment_id, (State.TEARING_DOWN,), "the teardown", _run_teardown)
 
 
-def _run_teardown(deployment: Deployment) -> None:
+def _run_teardown(deployment: Deployment, lease: HeldLock) -> None:
     by_agent: dict[str, list[str]] = {}
     for host, agent in targets(deployment).items():
         by_agent.setdefault(agent, []).append(host)
@@ -325,8 +382,51 @@ def _run_teardown(deployment: Deployment) -> None:
     pending = {a: Pending(a, sent[a], hosts) for a, hosts in by_agent.items()}
     outcomes = _per_host(wait(pending, settings.MVLAB_DEPLOY_TIMEOUT), pending)
     failed = {h: o.detail for h, o in outcomes.items() if not o.ok}
+    lease.check()
     if failed:
         detail = "; ".join(f"teardown of {h}: {why}" for h, why in sorted(failed.items()))
         _set_state(deployment, State.FAILED, detail, finished=timezone.now())
     else:
         _set_state(deployment, State.TORN_DOWN, finished=timezone.now())
+
+
+def recover_orphans() -> list[str]:
+    """Fails the abandoned deployments, and sends again the task of every active one that no site
+    worker holds a lease on or has queued (its worker died, or the site never sent it); the ids
+    sent again. Each site worker calls this every RECOVER_EVERY seconds."""
+    _expire_abandoned()
+    client = sync_client()
+    settled = timezone.now() - dt.timedelta(seconds=RECOVER_EVERY)  # not one being handed over right now
+    active = list(
+        Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES, changed__lt=settled).values_list("id", "state")
+    )
+    with client.pipeline(transaction=False) as pipe:
+        for deployment_id, _state in active:
+            pipe.exists(f"{LEASE_PREFIX}{deployment_id}", f"{QUEUED_PREFIX}{deployment_id}")
+        held = pipe.execute() if active else []
+    resent = []
+    for (deployment_id, state), taken in zip(active, held):
+        task = SITE_TASKS[state]
+        if taken or not client.set(f"{QUEUED_PREFIX}{deployment_id}", task, nx=True, ex=_abandon_after()):
+            continue
+        resumes = client.incr(f"{RESUMES_PREFIX}{deployment_id}")
+        client.expire(f"{RESUMES_PREFIX}{deployment_id}", _abandon_after())
+        if resumes > MAX_RESUMES:
+            client.delete(f"{QUEUED_PREFIX}{deployment_id}")
+            _fail_orphan(Deployment.objects.get(pk=deployment_id), state)
+            continue
+        log.warning("deployment %s is %s and no site worker runs it: sending %s again", deployment_id, state, task)
+        celery_app.send_task(task, args=[deployment_id], queue=settings.MVLAB_SITE_QUEUE)
+        resent.append(deployment_id)
+    return resent
+
+
+def _fail_orphan(deployment: Deployment, state: str) -> None:
+    """Ends a deployment whose site workers kept dying, with what its agents reported so far."""
+    if state != State.TEARING_DOWN:
+        results.collect(deployment, {})
+    _set_state(
+        deployment, State.FAILED,
+        f"its site worker died {MAX_RESUMES + 1} times while it was {state}; "
+        "what its agents made stays until it is torn down", finished=timezone.now(),
+    )

@@ -61,7 +61,9 @@ class Deployment(models.Model):
         TORN_DOWN = "torn_down"
 
     ACTIVE_STATES = (State.PENDING, State.DEPLOYING, State.PROBING, State.TEARING_DOWN)
-    HOLDING_STATES = (*ACTIVE_STATES, State.DONE)  # something may be deployed: tear it down first
+    # Something may be deployed: tear it down first. A failed deployment may hold a partial apply, or
+    # what an agent's task built after the site stopped waiting for it.
+    HOLDING_STATES = (*ACTIVE_STATES, State.DONE, State.FAILED)
 
     id = models.CharField(primary_key=True, max_length=12, default=new_deployment_id, editable=False)
     design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="deployments")

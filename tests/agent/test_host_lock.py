@@ -118,7 +118,7 @@ def test_a_lock_lost_with_redis_stops_a_machine_apply(own_redis, name):
     """Redis gone for longer than the TTL: the lock expired, so the holder (a machine apply) is
     interrupted instead of changing the host unprotected."""
     steps = 0
-    with pytest.raises(LockLost, match=f"agent {name} lost its host lock.*did not answer for 1.5 s"):
+    with pytest.raises(LockLost, match=f"agent {name} lost its lock {LOCK_PREFIX}{name} .*did not answer for 1.5 s"):
         with hold_host(name, own_redis.client(), ttl=TTL):
             own_redis.stop()
             for steps in range(1, 101):  # 10 s of apply steps

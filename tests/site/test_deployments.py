@@ -50,6 +50,7 @@ def test_deployment_ids_are_short_unique_plan_names(owner, stored, lab, clean_si
     ids = set()
     for _ in range(3):
         response = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True})
+        assert response.status_code == 201, response.content
         Deployment.objects.filter(pk=response.json()["id"]).update(state="done")
         ids.add(response.json()["id"])
     assert len(ids) == 3
