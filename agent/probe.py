@@ -189,6 +189,7 @@ def probe_hosts(
     tries: int = 3,
     sends: list[SendRecord] | None = None,
     pin_neighbours: bool = True,
+    unresolved: frozenset[tuple[str, str]] = frozenset(),
 ) -> dict[str, list[ProbeEvent]]:
     """`probe_all` for several hosts in one loop (a sandbox emulates them all on one machine).
 
@@ -196,6 +197,7 @@ def probe_hosts(
     Unless `pin_neighbours` is False (benchmarks show why not), every next hop the
     probes need is resolved and pinned first (`agent.neighbours`), so that the
     machine-wide neighbour table can neither overflow nor be filled by the probes.
+    A caller that pinned them itself passes its `Resolution.unresolved` instead.
     """
     if timeout <= 0 or tries < 1:
         raise ValueError("probe timeout must be positive and tries at least 1")
@@ -209,8 +211,8 @@ def probe_hosts(
         return results
     sockets = open_sockets(key for _, key, _ in jobs)
     try:
-        with _neighbours_pinned(jobs, timeout, tries, pin_neighbours) as unresolved:
-            events = _ProbeLoop(jobs, sockets, deployment, emit, timeout, tries, sends, unresolved).run()
+        with _neighbours_pinned(jobs, timeout, tries, pin_neighbours) as found:
+            events = _ProbeLoop(jobs, sockets, deployment, emit, timeout, tries, sends, found | unresolved).run()
     finally:
         for sock in sockets.values():
             sock.close()

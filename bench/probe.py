@@ -138,7 +138,7 @@ def bench_size(topology: str, n: int, timeout: float, tries: int, sample: int) -
         with pinned(sources, addresses, timeout, tries) as resolution:
             resolved = time.monotonic()
             results = probe_hosts(jobs, deployment, ListEventSink(), timeout=timeout, tries=tries,
-                                  pin_neighbours=False)
+                                  pin_neighbours=False, unresolved=resolution.unresolved)
             probed = time.monotonic()
         concurrent = time.monotonic() - started
         events = [e for host_events in results.values() for e in host_events]
