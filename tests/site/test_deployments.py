@@ -6,6 +6,8 @@ import json
 import pytest
 from django.utils import timezone
 
+from agent.host_lock import hold
+from designer import deploy
 from designer.models import Deployment
 from tests.site.conftest import example, granted_to
 
@@ -166,7 +168,7 @@ def test_teardown_waits_for_a_running_deployment_then_is_queued(
 
 def test_deleting_a_design_waits_until_its_deployments_are_torn_down(owner, stored, lab, clean_site_queue):
     mine = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()["id"]
-    for state in ("pending", "done"):
+    for state in ("pending", "done", "failed"):  # a failed one may hold a partial apply
         Deployment.objects.filter(pk=mine).update(state=state)
         response = owner.delete(f"/designs/{stored['id']}")
         assert response.status_code == 409 and f"{mine} ({state})" in response.json()["detail"]
@@ -186,3 +188,37 @@ def test_a_deployment_its_worker_abandoned_does_not_hold_the_design(
     assert second.status_code == 201
     abandoned = Deployment.objects.get(pk=first)
     assert abandoned.state == "failed" and "abandoned" in abandoned.detail
+
+
+def _site_tasks(site_redis) -> list[tuple[str, str]]:
+    return [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in _queued(site_redis, "site")]
+
+
+def test_a_deployment_whose_task_is_gone_is_sent_again_then_failed(owner, stored, lab, site_redis, clean_site_queue):
+    mine = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()["id"]
+    quiet = timezone.now() - dt.timedelta(seconds=deploy.RECOVER_EVERY + 1)
+    Deployment.objects.filter(pk=mine).update(changed=quiet)
+    assert deploy.recover_orphans() == []  # its task waits in the queue
+    site_redis.delete("site", f"{deploy.QUEUED_PREFIX}{mine}")  # a worker took it, and died
+    Deployment.objects.filter(pk=mine).update(state="deploying")
+    try:
+        with hold(f"{deploy.LEASE_PREFIX}{mine}", site_redis, owner="another site worker", ttl=30, wait=0,
+                  interrupt=False, busy=""):
+            assert deploy.recover_orphans() == []  # it lives: leave its deployment alone
+            deploy.run(mine)  # the same task delivered twice: the second copy does nothing
+            assert Deployment.objects.get(pk=mine).state == "deploying"
+        for _ in range(deploy.MAX_RESUMES):
+            assert deploy.recover_orphans() == [mine]
+            assert _site_tasks(site_redis) == [("designer.run_deployment", repr([mine]))]
+            assert deploy.recover_orphans() == []  # sent once, until a worker takes it
+            site_redis.delete("site", f"{deploy.QUEUED_PREFIX}{mine}")  # taken, and that worker died too
+        assert deploy.recover_orphans() == []
+        assert _site_tasks(site_redis) == []
+    finally:
+        site_redis.delete(f"{deploy.RESUMES_PREFIX}{mine}")
+    failed = Deployment.objects.get(pk=mine)
+    assert failed.state == "failed" and f"died {deploy.MAX_RESUMES + 1} times while it was deploying" in failed.detail
+    refused = owner.delete(f"/designs/{stored['id']}")
+    assert refused.status_code == 409 and f"{mine} (failed)" in refused.json()["detail"]
+    assert owner.post(f"/deployments/{mine}/teardown").status_code == 202
+    assert _site_tasks(site_redis) == [("designer.run_teardown", repr([mine]))]
