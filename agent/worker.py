@@ -275,7 +275,7 @@ def verified_strategy(task, app, consumer, **kwargs):
             refuse(message, why)
         except Exception:  # saying so must not cost the worker; the message goes regardless
             log.exception("agent %s could not report a refused task", config().name)
-        ack()
+        message.ack_log_error(log, consumer.connection_errors)
         return None
 
     return handle_verified

@@ -79,9 +79,12 @@ def key_of(name: str) -> bytes:
 
 def _set_redis_user(client: redis.Redis, cred: Credential) -> None:
     rules = acl_rules(cred.name, cred.secret)
-    if client.execute_command("COMMAND", "INFO", "client|setinfo") != [None]:  # Redis >= 7.2; redis-py sends it
-        rules.append("+client|setinfo")
-    client.execute_command("ACL", "SETUSER", redis_user(cred.name), *rules)
+    try:  # redis-py names itself with CLIENT SETINFO, which Redis has since 7.2
+        client.execute_command("ACL", "SETUSER", redis_user(cred.name), *rules, "+client|setinfo")
+    except redis.ResponseError as exc:
+        if "client|setinfo" not in str(exc):
+            raise
+        client.execute_command("ACL", "SETUSER", redis_user(cred.name), *rules)
 
 
 def add(name: str, *, with_redis_user: bool = True, rotate: bool = False) -> Credential:

@@ -1,0 +1,194 @@
+"""One stolen agent credential commands nothing but that agent's own queue, and an agent runs only
+what the site signed for it.
+
+On a redis-server of the test's own (tests/agent/machines.py: a unix socket, ACLs enforced; the
+machine's Redis is never changed) agents join as the site's `manage.py lab agent add` makes them,
+each with its own Redis user. With one agent's credential nobody can push to, take from, read or
+delete another agent's queue, results or heartbeat, list keys, or read an event stream; `lab agent
+remove` cuts the agent off. A real lab agent refuses forged plans (unsigned with raw Redis access,
+signed with a guessed key through its own stolen credential, or signed for another agent) with a
+failed `verify` step signed by itself, applies nothing, and goes on serving the site.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import redis
+import yaml
+from celery import Celery
+
+from agent.events import stream_key
+from agent.plan import StepEvent, netns_name
+from agent.trust import SIGNATURE_HEADER, new_task_id, signing_key, task_signature, verified_event
+from designer.agent_credentials import CREDENTIALS_KEY
+from designer.topology.compile import compile_fabric, compile_plans
+from designer.topology.ipam import allocate
+from designer.topology.shape import parse_design
+from tests.agent.machines import ROOT, STARTUP, agent_env, join, site_env
+from tests.live import sandbox_namespaces_of
+
+pytestmark = [pytest.mark.integration]
+
+
+def as_agent(joined: dict[str, str]) -> redis.Redis:
+    """A Redis client logged in with an agent's credential, as a thief of it would be."""
+    return redis.Redis.from_url(joined["MVLAB_BROKER_URL"].replace("redis+socket://", "unix://", 1))
+
+
+def signed_send(app: Celery, agent: str, secret: str, task: str, *args):
+    """A task sent as the site sends it to `agent`: its task id, signed with its key."""
+    task_id = new_task_id(agent)
+    signature = task_signature(signing_key(secret), agent, task, task_id, list(args), {})
+    return app.send_task(task, args=list(args), queue=f"agent.{agent}", task_id=task_id,
+                         headers={SIGNATURE_HEADER: signature})
+
+
+@pytest.fixture
+def two_agents(private_redis):
+    sock, _ = private_redis
+    names = (f"alpha-{secrets.token_hex(2)}", f"beta-{secrets.token_hex(2)}")
+    return sock, {name: join(name, sock) for name in names}
+
+
+def test_a_stolen_agent_credential_reaches_only_that_agents_own_keys(private_redis, two_agents):
+    _, site = private_redis
+    sock, joined = two_agents
+    alpha, beta = joined
+    site.lpush(f"agent.{beta}", "a plan for beta")
+    site.set(f"mvlab:agent:{beta}", "{}")
+    site.set(f"celery-task-meta-agent.{beta}.1", "{}")
+    site.xadd("mvlab:events:d1", {"event": "{}"})
+    stolen = as_agent(joined[alpha])
+    attempts = {
+        "push to another agent's queue": lambda: stolen.lpush(f"agent.{beta}", "forged"),
+        "take from another agent's queue": lambda: stolen.brpop([f"agent.{beta}"], timeout=1),
+        "read another agent's queue": lambda: stolen.lrange(f"agent.{beta}", 0, -1),
+        "delete another agent's queue": lambda: stolen.delete(f"agent.{beta}"),
+        "forge another agent's heartbeat": lambda: stolen.set(f"mvlab:agent:{beta}", "{}"),
+        "read another agent's result": lambda: stolen.get(f"celery-task-meta-agent.{beta}.1"),
+        "forge another agent's result": lambda: stolen.set(f"celery-task-meta-agent.{beta}.1", "{}"),
+        "announce another agent's result": lambda: stolen.publish(f"celery-task-meta-agent.{beta}.1", "{}"),
+        "read an event stream": lambda: stolen.xrange("mvlab:events:d1"),
+        "list the keys": lambda: stolen.keys("*"),
+        "read the site's credentials": lambda: stolen.hgetall(CREDENTIALS_KEY),
+        "change users": lambda: stolen.execute_command("ACL", "SETUSER", f"mvlab-agent-{beta}", "on"),
+        "flush": lambda: stolen.flushdb(),
+    }
+    allowed = [what for what, attempt in attempts.items() if not _refused(attempt)]
+    assert allowed == []
+    assert site.lrange(f"agent.{beta}", 0, -1) == [b"a plan for beta"]
+    stolen.lpush(f"agent.{alpha}", "own")  # its own queue, heartbeat and event writes work
+    assert stolen.brpop([f"agent.{alpha}"], timeout=1) == (f"agent.{alpha}".encode(), b"own")
+    assert stolen.set(f"mvlab:agent:{alpha}", "{}") and stolen.xadd("mvlab:events:d2", {"event": "{}"})
+
+    removed = subprocess.run([sys.executable, "manage.py", "lab", "agent", "remove", alpha], cwd=ROOT,
+                             env=site_env(sock), capture_output=True, text=True, timeout=60)
+    assert removed.returncode == 0 and "secret and Redis user removed" in removed.stdout
+    with pytest.raises((redis.AuthenticationError, redis.ConnectionError)):
+        stolen.ping()
+
+
+def _refused(attempt) -> bool:
+    try:
+        attempt()
+    except redis.exceptions.NoPermissionError:
+        return True
+    return False
+
+
+@pytest.fixture
+def lab_agent(private_redis):
+    """(name, its joined environment, pid) of a real lab agent on the test's Redis."""
+    sock, client = private_redis
+    name = f"lab-{secrets.token_hex(3)}"
+    joined = join(name, sock)
+    process = subprocess.Popen([sys.executable, "-m", "agent", "--name", name, "--sandbox"], cwd=ROOT,
+                               env=agent_env(joined), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTUP
+        while not client.exists(f"mvlab:agent:{name}"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"agent did not start:\n{process.stdout.read().decode()}")
+            time.sleep(0.2)
+        yield name, joined, process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.kernel
+def test_forged_plans_are_refused_with_an_event_saying_so_and_nothing_is_applied(private_redis, lab_agent):
+    sock, client = private_redis
+    name, joined, pid = lab_agent
+    secret = joined["MVLAB_AGENT_SECRET"]
+    deployment = "f" + secrets.token_hex(5)
+    design = parse_design(yaml.safe_load((ROOT / "examples" / "two-hosts-same-network.yaml").read_text()))
+    fabric = compile_fabric(design, deployment).model_dump(mode="json")
+    plans = {h: p.model_dump(mode="json") for h, p in compile_plans(design, allocate(design), deployment).items()}
+    task, args = "mvlab.agent.sandbox_up", [fabric, plans]
+    raw = Celery("raw", broker=f"redis+socket://{sock}", backend=f"redis+socket://{sock}")  # no key
+    stolen = Celery("stolen", broker=joined["MVLAB_BROKER_URL"])  # the agent's own credential, no key
+
+    unsigned = raw.send_task(task, args=args, queue=f"agent.{name}", task_id=new_task_id(name))
+    guessed_id = new_task_id(name)
+    stolen.send_task(task, args=args, queue=f"agent.{name}", task_id=guessed_id, headers={
+        SIGNATURE_HEADER: task_signature(signing_key("a guess"), name, task, guessed_id, args, {})})
+    other = f"other-{secrets.token_hex(2)}"
+    signed_send(raw, other, join(other, sock)["MVLAB_AGENT_SECRET"], task, *args)  # the site's, for another
+    raw.send_task(task, args=args, queue=f"agent.{name}",  # ... and moved to this agent's queue
+                  task_id=new_task_id(other), headers={SIGNATURE_HEADER: "0" * 64})
+
+    assert "carries no signature of the site" in _failure(raw, unsigned.id)
+    assert "signature is not the site's" in _failure(raw, guessed_id)
+    key = signing_key(secret)
+    deadline = time.monotonic() + 30
+    while len(refusals := _refusals(client, deployment, name, key)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(refusals) == 3, refusals
+    assert all(f"agent {name} refused task {task}" in r.detail and "nothing of it was done" in r.detail
+               for r in refusals)
+    assert "is not one the site gives" in refusals[2].detail
+    assert [e for e in _events(client, deployment) if e.get("step") != "verify"] == []
+    assert [ns for ns in sandbox_namespaces_of(pid) if ns.startswith(netns_name(deployment, ""))] == []
+
+    facts = signed_send(raw, name, secret, "mvlab.agent.facts")  # still serving the site
+    deadline = time.monotonic() + 30
+    while facts.state == "PENDING" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert facts.state == "SUCCESS" and facts.result["agent"] == name
+    assert client.llen(f"agent.{other}") == 1  # the other agent's plan waits for it, untouched
+
+
+def _failure(app: Celery, task_id: str) -> str:
+    """The error a task's stored result holds, once there (read with GET, as `AsyncResult.state` does)."""
+    result = app.AsyncResult(task_id)
+    deadline = time.monotonic() + 30
+    while result.state == "PENDING" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert result.state == "FAILURE", result.state
+    return str(result.result)
+
+
+def _events(client: redis.Redis, deployment: str) -> list[dict]:
+    import json
+
+    return [json.loads(fields[b"event"]) for _, fields in client.xrange(stream_key(deployment))]
+
+
+def _refusals(client: redis.Redis, deployment: str, agent: str, key: bytes) -> list[StepEvent]:
+    """The deployment's failed `verify` steps that `agent` signed."""
+    found = []
+    for raw in _events(client, deployment):
+        data = verified_event(raw, agent, key)
+        if data is not None and data.get("step") == "verify" and data["status"] == "failed":
+            found.append(StepEvent.model_validate(data))
+    return found
