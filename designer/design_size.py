@@ -5,7 +5,9 @@ Prediction pings every address of every endpoint from every other endpoint (desi
 on a lab machine (bench/topology.py: 0.14 s at 100 containers, 4 s at 500). A design of more
 pairs than MVLAB_MAX_PREDICTED_PAIRS (about a second's worth) is refused with 422 at every door
 that would predict it or store it for later: validate, predict, create, import, save, deploy.
-Counting costs a linear pass (IPAM and the namespaces, as predict builds them).
+Counting costs a linear pass (IPAM and the namespaces, as predict builds them). The refusal
+carries the size as an issue too, so the editor lists it with the design's issues and holds
+its deploy until the design is smaller.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from django.conf import settings
 
 from designer.errors import Refused
 from designer.topology.ipam import allocate
+from designer.topology.issues import Issue
 from designer.topology.model import Design
 from designer.topology.namespaces import namespaces
 
 STATUS = 422
+REMEDY = "remove containers or addresses, or split the design"
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,17 @@ def measure(design: Design) -> Size:
 def refuse_too_large(design: Design) -> None:
     size, limit = measure(design), settings.MVLAB_MAX_PREDICTED_PAIRS
     if size.pairs > limit:
+        issue = Issue(
+            "error",
+            "",
+            f"too large to predict: {size.pairs:,} pairs, more than MVLAB_MAX_PREDICTED_PAIRS ({limit:,})",
+            hint=REMEDY,
+            code="too-large-to-predict",
+        )
         raise Refused(
             STATUS,
             f"the design is too large to predict in about a second: {size.endpoints} endpoints holding "
             f"{size.addresses} addresses make {size.pairs:,} pairs to predict, the limit "
-            f"MVLAB_MAX_PREDICTED_PAIRS is {limit:,}; remove containers or addresses, or split the design",
+            f"MVLAB_MAX_PREDICTED_PAIRS is {limit:,}; {REMEDY}",
+            [issue],
         )

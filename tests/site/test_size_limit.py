@@ -22,7 +22,17 @@ def _too_large(endpoints: int, addresses: int, pairs: int, limit: int) -> dict:
             f"{addresses} addresses make {pairs:,} pairs to predict, the limit MVLAB_MAX_PREDICTED_PAIRS "
             f"is {limit:,}; remove containers or addresses, or split the design"
         ),
-        "errors": [],
+        "errors": [  # so the editor lists it with the design's issues, and holds its deploy
+            {
+                "severity": "error",
+                "path": "",
+                "line": None,
+                "message": (
+                    f"too large to predict: {pairs:,} pairs, more than MVLAB_MAX_PREDICTED_PAIRS ({limit:,})"
+                ),
+                "hint": "remove containers or addresses, or split the design",
+            }
+        ],
     }
 
 
