@@ -4,12 +4,17 @@ Each is refused with 409 naming the count and the limit, stores nothing, frees u
 removes what holds it, and never counts or refuses another user; a signed-out caller gets 401.
 """
 
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from designer.models import Deployment, Design, DesignVersion
 from tests.classroom.conftest import alice, instructor, join, make_class, make_exercise  # noqa: F401
-from tests.site.conftest import example, granted_to
+from tests.site.conftest import Api, example, granted_to
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +155,30 @@ def test_a_class_member_keeps_the_class_rules_within_their_own_quotas(instructor
         f"you have 1 sandbox ({again.json()['id']}), the limit MVLAB_MAX_SANDBOXES_PER_USER is 1; "
         "tear one down first"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deploys_at_once_cannot_both_take_the_last_sandbox(owner, lab, settings, clean_site_queue):
+    settings.MVLAB_MAX_SANDBOXES_PER_USER = 1
+    designs = [_create(owner, name).json()["id"] for name in ("one", "two")]
+    clients = []
+    for _ in designs:  # a browser tab each, the same user signed in
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(owner.user)
+        clients.append(Api(client))
+    csrf = [api.csrf() for api in clients]
+    start = threading.Barrier(len(designs))
+
+    def deploy(n: int):
+        start.wait()
+        return clients[n].client.post(
+            f"/api/designs/{designs[n]}/deploy",
+            data=json.dumps({"sandbox": True}),
+            content_type="application/json",
+            headers={"X-CSRFToken": csrf[n]},
+        )
+
+    with ThreadPoolExecutor(len(designs)) as pool:
+        answers = list(pool.map(deploy, range(len(designs))))
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.content for a in answers]
+    assert Deployment.objects.filter(design__owner=owner.user).count() == 1
