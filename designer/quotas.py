@@ -1,11 +1,11 @@
 """Per-user quotas: designs, saved versions, live deployments and lab sandboxes (settings MVLAB_MAX_*).
 
 A request that would go over one is refused with 409 whose detail gives the count and the limit
-by name ("you have 50 designs, the limit MVLAB_MAX_DESIGNS_PER_USER is 50"). Only what the user
-asks for is counted against them, also class attempts (a student's sandbox is on the same lab
-machine), but nothing is refused at hand-out: a class's own limits (designer.classroom.guards)
-apply on top. A live deployment is one that may still hold hosts (Deployment.HOLDING_STATES);
-a redeploy of a class attempt does not count the one it replaces, as the class's quota does not.
+by name ("you have 50 designs, the limit MVLAB_MAX_DESIGNS_PER_USER is 50"). Everything a user
+owns counts, class attempts too (a student's sandbox sits on the same lab machine), but a class's
+hand-out is never refused, and a class's own limits (designer.classroom.guards) apply on top.
+A live deployment is one that may still hold hosts (Deployment.HOLDING_STATES); a redeploy of a
+class attempt does not count the one it replaces, as the class's quota does not.
 
 The count and the write that follows are kept together per user, so two requests at once cannot
 both take the last place: designs and versions under a lock on the user's row in the
@@ -16,11 +16,12 @@ transaction that writes them, deployments under a per-user Redis lock around dep
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from redis.exceptions import LockNotOwnedError
 
 from designer.classroom.guards import attempt_of
 from designer.errors import Refused
@@ -28,6 +29,7 @@ from designer.models import Deployment, DesignVersion
 from designer.redis_client import sync_client
 
 LOCK_SECONDS = 60  # longer than deploy.start waits for the deploy lock (30 s)
+WAIT_SECONDS = 30  # for the user's other deploy to be recorded
 
 
 def _refuse_at(
@@ -75,8 +77,12 @@ def live(user, replacing_design: int | None = None) -> list[Deployment]:
 def deploying(user, design_id: int, *, sandbox: bool) -> Iterator[None]:
     """Refuses a deploy over the user's quota of live deployments (and of sandboxes for a sandbox),
     then holds the user's deploy lock while the caller records the deployment (deploy.start)."""
-    lock = sync_client().lock(f"mvlab:lock:quota:{user.pk}", timeout=LOCK_SECONDS, blocking_timeout=30)
-    with lock:
+    lock = sync_client().lock(f"mvlab:lock:quota:{user.pk}", timeout=LOCK_SECONDS)
+    if not lock.acquire(blocking_timeout=WAIT_SECONDS):
+        raise Refused(
+            409, f"another deploy of yours is still being started after {WAIT_SECONDS} s; try again"
+        )
+    try:
         held = live(user, replacing_design=design_id if attempt_of(design_id) else None)
         remedy = "tear one down first"
         deployments = ("live deployment", "live deployments")
@@ -86,3 +92,6 @@ def deploying(user, design_id: int, *, sandbox: bool) -> Iterator[None]:
             boxes = ("sandbox", "sandboxes")
             _refuse_at(len(sandboxes), boxes, "MVLAB_MAX_SANDBOXES_PER_USER", remedy, sandboxes)
         yield
+    finally:
+        with suppress(LockNotOwnedError):  # expired in a very slow start: nothing of ours to free
+            lock.release()
