@@ -15,7 +15,8 @@ A lab agent (`--sandbox`) is rootless: at start, before it starts any thread, it
 enters user, mount and network namespaces of its own; every sandbox is built, probed and removed
 there, and its events come back over the helper's pipe. The worker itself stays in the machine's
 network namespace, where it reaches its broker (also on loopback). The sandboxes live as long as
-the helper, which lives as long as the worker.
+the helper, which lives as long as the worker. Started as root, the worker then gives root up and
+becomes the helper's user too, where that user can read the code it imports (agent.privileges).
 
 Only the site commands an agent (agent.trust): every task message must carry the site's signature
 for this agent (`mvlab_signature`, over the agent's name, the task, its id and its arguments) and a
@@ -54,6 +55,7 @@ from agent.events import RedisEventSink
 from agent.facts import host_facts
 from agent.host_lock import hold_host
 from agent.plan import DEPLOYMENT_RE, check_name, FinishedEvent, HostFacts, HostPlan, SandboxFabric, StepEvent
+from agent.privileges import drop_to
 from agent.room import measure_room
 from agent.rootless import RootlessError, RootlessHelper
 from agent.run import HostResult, apply_host, probe_applied, run_sandbox
@@ -406,6 +408,10 @@ def run_worker(cfg: AgentConfig) -> None:
     global _lab
     if cfg.sandbox:
         _lab = LabSandboxes(cfg)  # before any thread starts: the fork copies no lock another thread holds
+        if os.geteuid() == 0 and cfg.sandbox_uid not in (None, 0):
+            kept = drop_to(cfg.sandbox_uid)  # root forked the helper; the worker needs it no more
+            if kept is not None:
+                log.warning("lab agent %s %s", cfg.name, kept)
     app.conf.broker_transport_options = unacked_keys(cfg.name)
     heartbeat = Heartbeat(cfg)
 

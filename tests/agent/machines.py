@@ -148,6 +148,23 @@ def agents_in(
                 process.wait()
 
 
+@contextmanager
+def readable_interpreter(command: list[str]) -> Iterator[list[str]]:
+    """`command` run where every user can read this interpreter: when it sits under a directory others
+    may not enter (this machine's pyenv under /root, 0700), in a private mount namespace whose tmpfs
+    over that directory holds only the interpreter's tree (so a lab agent can give root up)."""
+    prefix = Path(sys.base_prefix)
+    closed = next((parent for parent in reversed(prefix.parents) if not parent.stat().st_mode & 0o001), None)
+    if closed is None:
+        yield command
+        return
+    with tempfile.TemporaryDirectory(prefix="mvltest-prefix-") as stage:
+        script = ('mount --bind "$1" "$2" && mount -t tmpfs -o mode=0755 mvltest "$3" && mkdir -p "$1" '
+                  '&& mount --bind "$2" "$1" && shift 3 && exec "$@"')
+        yield ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+               str(prefix), stage, str(closed), *command]
+
+
 def namespaces_of(agent_pid: int) -> list[str]:
     """The /run/netns of an agent's own machine."""
     listing = subprocess.run(["nsenter", "-t", str(agent_pid), "-m", "ls", "/run/netns"],

@@ -24,6 +24,7 @@ from agent.trust import SIGNATURE_HEADER, new_task_id, signing_key, task_signatu
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design
+from tests.agent.machines import readable_interpreter
 from tests.live import rootless_helper_of, sandbox_namespaces_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.kernel]
@@ -39,10 +40,13 @@ SECRET = secrets.token_hex(32)  # the agent's, as the site would give it
 def agent_process():
     name = f"test-{secrets.token_hex(4)}"
     env = {**os.environ, "MVLAB_BROKER_URL": BROKER, "PYTHONPATH": str(ROOT), "MVLAB_AGENT_SECRET": SECRET}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agent", "--name", name, "--sandbox"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    with readable_interpreter([sys.executable, "-m", "agent", "--name", name, "--sandbox"]) as command:
+        yield from _running(name, subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        ))
+
+
+def _running(name, process):
     client = redis.Redis.from_url(BROKER)
     try:
         deadline = time.monotonic() + STARTUP
@@ -165,6 +169,15 @@ def test_the_sandboxes_live_in_a_helper_owned_by_nobody_in_a_user_namespace_of_i
               if line.startswith("Uid:")]
     assert uids == [str(NOBODY)] * 4
     assert Path(f"/proc/{helper}/uid_map").read_text().split() == ["0", str(NOBODY), "1"]  # root there only
+
+
+def test_the_worker_started_as_root_gives_root_up_once_its_helper_runs(agent_process):
+    status = Path(f"/proc/{agent_process.pid}/status").read_text().splitlines()
+    [uids] = [line.split()[1:] for line in status if line.startswith("Uid:")]
+    [groups] = [line.split()[1:] for line in status if line.startswith("Groups:")] or [[]]
+    assert uids == [str(NOBODY)] * 4 and groups == []
+    [caps] = [line.split()[1] for line in status if line.startswith("CapEff:")]
+    assert int(caps, 16) == 0
 
 
 def test_a_plan_that_does_not_validate_is_refused_with_a_failed_step(site, agent_name, deployment):
