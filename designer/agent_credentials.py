@@ -108,7 +108,10 @@ def remove(name: str) -> bool:
     """Takes the agent's credential back: its secret signs and verifies nothing any more, and its Redis
     user (with every connection it has) is gone. True when there was something to remove."""
     client = sync_client()
+    record = _record(name, client)
     removed = bool(client.hdel(CREDENTIALS_KEY, name))
+    if record is not None and not record.get("redis_user"):
+        return removed
     return bool(client.execute_command("ACL", "DELUSER", redis_user(name))) or removed
 
 

@@ -1,8 +1,10 @@
-"""`lab agents`: the agents' heartbeats (real Redis) as a table or JSON."""
+"""`lab agents`: the agents' heartbeats (real Redis) as a table or JSON; `lab agent add|remove`:
+an agent's credential (its Redis user is tested on a Redis of its own: tests/agent/test_trust.py)."""
 
 import argparse
 import io
 import json
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -43,3 +45,47 @@ def test_lab_agents_through_manage_py(heartbeat):
     out = io.StringIO()
     call_command("lab", "agents", "--json", stdout=out)
     assert {a["name"]: a["alive"] for a in json.loads(out.getvalue())}[name] is True
+
+
+def _lab_agent(*argv: str) -> str:
+    out = io.StringIO()
+    call_command("lab", "agent", *argv, stdout=out)
+    return out.getvalue()
+
+
+def _env(printed: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in printed.splitlines() if line.startswith("MVLAB_"))
+
+
+def test_lab_agent_add_prints_the_join_environment_and_the_same_again_until_rotated(site_redis):
+    from designer.agent_credentials import CREDENTIALS_KEY, has_credential
+
+    name = f"vega-{uuid.uuid4().hex[:6]}"
+    try:
+        first = _lab_agent("add", name, "--without-redis-user", "--broker", "redis://site.example:6379/0")
+        assert f"agent {name} may join" in first and f"python -m agent --name {name}" in first
+        env = _env(first)
+        assert len(env["MVLAB_AGENT_SECRET"]) == 64 and env["MVLAB_BROKER_URL"] == "redis://site.example:6379/0"
+        again = _env(_lab_agent("add", name, "--without-redis-user", "--broker", "redis://site.example:6379/0"))
+        assert again == env
+        rotated = _env(_lab_agent("add", name, "--without-redis-user", "--rotate"))
+        assert rotated["MVLAB_AGENT_SECRET"] != env["MVLAB_AGENT_SECRET"]
+        assert "secret and Redis user removed" in _lab_agent("remove", name)
+        assert not has_credential(name)
+        assert "had no credential" in _lab_agent("remove", name)
+    finally:
+        site_redis.hdel(CREDENTIALS_KEY, name)
+
+
+def test_lab_agent_add_writes_the_environment_to_a_file_only_its_owner_reads(site_redis, tmp_path):
+    from designer.agent_credentials import CREDENTIALS_KEY
+
+    name = f"rigel-{uuid.uuid4().hex[:6]}"
+    path = tmp_path / "agent.env"
+    try:
+        assert _lab_agent("add", name, "--without-redis-user", "--env-file", str(path)) == (
+            f"agent {name}: its environment is in {path}\n")
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert set(_env(path.read_text())) == {"MVLAB_AGENT_SECRET", "MVLAB_BROKER_URL"}
+    finally:
+        site_redis.hdel(CREDENTIALS_KEY, name)
