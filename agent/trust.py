@@ -15,6 +15,12 @@ to the agent in `MVLAB_AGENT_SECRET`. It serves twice:
   another agent (`task_refusal`). The agent signs every event it adds to a deployment's stream
   (`signed: {"agent", "sig"}` beside the event's fields); the site keeps only the events signed by
   the agent that serves the event's host (`verified_event`).
+
+Task results carry no signature: an agent's Redis user can write the result of no task id but its
+own, so a result read under `celery-task-meta-agent.<name>.*` came from that agent (or from the
+site's own Redis user). Where agents have no Redis user (`lab agent add --without-redis-user`, a
+development Redis without ACLs), whoever can log in to Redis can also write results and heartbeats;
+plans and stored events stay signed.
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ def _add(args: argparse.Namespace, stdout: TextIO) -> int:
     stdout.write(
         f"agent {cred.name} may join. On its machine, keep these two lines secret (e.g. in an .env file of "
         f"mode 0600) and start the agent with them in its environment:\n\n{lines}\n"
-        f"  python -m agent --name {cred.name} --allowed-nics NIC,...   (or: docker compose up -d agent)\n"
+        f"  python -m agent --name {cred.name} --allowed-nics NIC,...   (or: docker compose -f docker-compose.agent.yml up -d)\n"
     )
     return EXIT_OK
 
