@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     from agent.worker import configure, run_worker  # after argument errors, which need no Celery
 
     key = signing_key(os.environ[SECRET_ENV])
-    run_worker(configure(args.name, args.sandbox, args.allowed_nics, args.allowed_routes, args.sandbox_uid, key))
+    cfg = configure(args.name, args.sandbox, args.allowed_nics, args.allowed_routes, args.sandbox_uid, key)
+    run_worker(cfg)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Where an agent's events go: the deployment's Redis stream, or a list in this process.
 
 The stream `mvlab:events:<deployment>` holds one entry per event (field `event`, the
-event's JSON, signed by the agent that sent it: `agent.trust`) and is never trimmed: the site's websocket consumer replays it from the
-start and then follows it, so a browser that connects late or reconnects sees every
-event once, in order.
+event's JSON, signed by the agent that sent it: `agent.trust`) and is never trimmed: the
+site's websocket consumer replays it from the start and then follows it, so a browser that
+connects late or reconnects sees every event once, in order.
 """
 
 from __future__ import annotations

@@ -110,7 +110,8 @@ def task_refusal(key: bytes, agent: str, headers: dict, args: list, kwargs: dict
         return f"its task id {task_id!r} is not one the site gives agent {agent}"
     expected = task_signature(key, agent, str(task), task_id, args, kwargs)
     if not hmac.compare_digest(signature, expected):
-        return f"its signature is not the site's for agent {agent} (forged, altered, or made for another agent)"
+        return (f"its signature is not the site's for agent {agent} "
+                "(forged, altered, or made for another agent)")
     return None
 
 

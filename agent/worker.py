@@ -90,7 +90,8 @@ class AgentTask(Task):
     Strategy = "agent.worker:verified_strategy"
 
 
-app = Celery("mvlab-agent", fixups=[], task_cls=AgentTask)  # no Django fixup, even when DJANGO_SETTINGS_MODULE is set
+# no Django fixup, even when DJANGO_SETTINGS_MODULE is set
+app = Celery("mvlab-agent", fixups=[], task_cls=AgentTask)
 app.conf.update(
     broker_url=broker_url(),
     result_backend=os.environ.get(RESULT_BACKEND_ENV) or broker_url(),
@@ -219,7 +220,9 @@ def broker_addresses() -> set[str]:
 
 def sink_for(deployment: str) -> RedisEventSink:
     cfg = config()
-    return RedisEventSink(redis_url(), deployment, redis_client(), lambda data: sign_event(cfg.key, cfg.name, data))
+    return RedisEventSink(
+        redis_url(), deployment, redis_client(), lambda data: sign_event(cfg.key, cfg.name, data)
+    )
 
 
 def refusal_of(message) -> str | None:
@@ -259,7 +262,8 @@ def refuse(message, why: str) -> None:
     named = _named_deployment(message)
     if named is not None:
         deployment, host = named
-        sink_for(deployment)(StepEvent(deployment=deployment, host=host, step="verify", status="failed", detail=detail))
+        refused = StepEvent(deployment=deployment, host=host, step="verify", status="failed", detail=detail)
+        sink_for(deployment)(refused)
     if isinstance(task_id, str) and task_id.startswith(task_id_prefix(name)):  # a result this agent may write
         app.backend.store_result(task_id, PlanRejected(detail), states.FAILURE)
 

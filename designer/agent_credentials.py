@@ -23,7 +23,8 @@ import redis
 from django.conf import settings
 
 from agent.trust import (
-    SECRET_ENV, SIGNATURE_HEADER, acl_rules, new_task_id, redis_user, signing_key, task_signature, verified_event,
+    SECRET_ENV, SIGNATURE_HEADER, acl_rules, new_task_id, redis_user, signing_key, task_signature,
+    verified_event,
 )
 from designer.redis_client import sync_client
 
@@ -34,7 +35,9 @@ class NoCredential(RuntimeError):
     """The site has no secret for this agent: it never joined, or was removed."""
 
     def __init__(self, name: str):
-        super().__init__(f"agent {name!r} has no credential on this site; add it with `manage.py lab agent add {name}`")
+        super().__init__(
+            f"agent {name!r} has no credential on this site; add it with `manage.py lab agent add {name}`"
+        )
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ class Credential:
 
 
 def _derive(name: str, nonce: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"mvlab-agent:{name}:{nonce}".encode(), hashlib.sha256).hexdigest()
+    message = f"mvlab-agent:{name}:{nonce}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
 def _record(name: str, client: redis.Redis) -> dict | None:

@@ -32,7 +32,9 @@ def _name(value: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add = actions.add_parser("add", help="let agent NAME join: make its secret and Redis user, print its environment")
+    add = actions.add_parser(
+        "add", help="let agent NAME join: make its secret and Redis user, print its environment"
+    )
     add.add_argument("name", type=_name, help="the agent's name (its queue is agent.NAME)")
     add.add_argument(
         "--broker", metavar="URL",
@@ -45,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="make no Redis user (a Redis without ACLs, e.g. a development machine's): the agent logs in "
         "as the broker URL says; its tasks and events are still signed",
     )
-    add.add_argument("--env-file", metavar="PATH", help="write the environment to PATH (mode 0600) instead of printing it")
+    add.add_argument(
+        "--env-file", metavar="PATH", help="write the environment to PATH (mode 0600) instead of printing it"
+    )
     remove = actions.add_parser("remove", help="take agent NAME's secret and Redis user back")
     remove.add_argument("name", type=_name)
     actions.add_parser("sync", help="make every added agent's Redis user again (after Redis lost its ACLs)")
@@ -70,7 +74,8 @@ def _add(args: argparse.Namespace, stdout: TextIO) -> int:
     stdout.write(
         f"agent {cred.name} may join. On its machine, keep these two lines secret (e.g. in an .env file of "
         f"mode 0600) and start the agent with them in its environment:\n\n{lines}\n"
-        f"  python -m agent --name {cred.name} --allowed-nics NIC,...   (or: docker compose -f docker-compose.agent.yml up -d)\n"
+        f"  python -m agent --name {cred.name} --allowed-nics NIC,...\n"
+        "or put them in the .env of docker-compose.agent.yml: docker compose -f docker-compose.agent.yml up -d\n"
     )
     return EXIT_OK
 
@@ -81,7 +86,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _add(args, stdout)
         if args.action == "remove":
             gone = agent_credentials.remove(args.name)
-            stdout.write(f"agent {args.name}: " + ("secret and Redis user removed\n" if gone else "had no credential\n"))
+            done = "secret and Redis user removed" if gone else "had no credential"
+            stdout.write(f"agent {args.name}: {done}\n")
             return EXIT_OK
         names = agent_credentials.sync()
         stdout.write(f"Redis users made again: {', '.join(names) or 'none'}\n")

@@ -74,7 +74,8 @@ def deploy_through_agents(
                       f"`python -m agent --name {host} --allowed-nics NIC,...`")
             finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False, detail=detail)
         elif not has_credential(host):
-            finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False, detail=str(NoCredential(host)))
+            detail = str(NoCredential(host))
+            finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False, detail=detail)
     applies = {
         host: _send("mvlab.agent.apply", [plan.model_dump(mode="json")], host)
         for host, plan in plans.items()
@@ -84,7 +85,8 @@ def deploy_through_agents(
     events: list[Event] = []
     deadline = time.monotonic() + timeout
     for entry_id, raw in follow_stream(client, deployment, after, block_ms=500) if applies else ():
-        signed = verified(raw, raw.get("host"), keys) if raw.get("kind") in ("step", "probe", "finished") else None
+        agents_event = raw.get("kind") in ("step", "probe", "finished")
+        signed = verified(raw, raw.get("host"), keys) if agents_event else None
         if entry_id and signed is not None:
             event = parse_event(signed)
             events.append(event)

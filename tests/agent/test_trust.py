@@ -133,7 +133,8 @@ def test_forged_plans_are_refused_with_an_event_saying_so_and_nothing_is_applied
     deployment = "f" + secrets.token_hex(5)
     design = parse_design(yaml.safe_load((ROOT / "examples" / "two-hosts-same-network.yaml").read_text()))
     fabric = compile_fabric(design, deployment).model_dump(mode="json")
-    plans = {h: p.model_dump(mode="json") for h, p in compile_plans(design, allocate(design), deployment).items()}
+    compiled = compile_plans(design, allocate(design), deployment)
+    plans = {h: p.model_dump(mode="json") for h, p in compiled.items()}
     task, args = "mvlab.agent.sandbox_up", [fabric, plans]
     raw = Celery("raw", broker=f"redis+socket://{sock}", backend=f"redis+socket://{sock}")  # no key
     stolen = Celery("stolen", broker=joined["MVLAB_BROKER_URL"])  # the agent's own credential, no key

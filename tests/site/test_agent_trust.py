@@ -42,12 +42,14 @@ def deployment(stored, agents, site_redis):
 
 def probe(deployment: Deployment, pair, observed: bool) -> dict:
     return {"kind": "probe", "deployment": deployment.id, "host": "host1", "src": pair.src, "dst": pair.dst,
-            "dst_ip": pair.dst_ip, "expected": pair.expected, "observed": observed, "rtt_ms": None, "ttl": None}
+            "dst_ip": pair.dst_ip, "expected": pair.expected, "observed": observed, "rtt_ms": None,
+            "ttl": None}
 
 
 def test_forged_probe_results_never_reach_the_stored_matrix(deployment, agents, site_redis):
     design = parse(yaml_text=example("two-vlans-routed")).design
-    genuine, forged, altered, unsigned = [p for p in predict(design, allocate(design)).pairs if p.src == "d1"][:4]
+    pairs = [p for p in predict(design, allocate(design)).pairs if p.src == "d1"]
+    genuine, forged, altered, unsigned = pairs[:4]
     key = stream_key(deployment.id)
     site_redis.xadd(key, {"event": signed(probe(deployment, genuine, genuine.expected), agents["serving"])})
     site_redis.xadd(key, {"event": signed(probe(deployment, forged, not forged.expected), agents["other"])})

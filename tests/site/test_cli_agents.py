@@ -47,6 +47,9 @@ def test_lab_agents_through_manage_py(heartbeat):
     assert {a["name"]: a["alive"] for a in json.loads(out.getvalue())}[name] is True
 
 
+BROKER = "redis://site.example:6379/0"
+
+
 def _lab_agent(*argv: str) -> str:
     out = io.StringIO()
     call_command("lab", "agent", *argv, stdout=out)
@@ -62,11 +65,11 @@ def test_lab_agent_add_prints_the_join_environment_and_the_same_again_until_rota
 
     name = f"vega-{uuid.uuid4().hex[:6]}"
     try:
-        first = _lab_agent("add", name, "--without-redis-user", "--broker", "redis://site.example:6379/0")
+        first = _lab_agent("add", name, "--without-redis-user", "--broker", BROKER)
         assert f"agent {name} may join" in first and f"python -m agent --name {name}" in first
         env = _env(first)
-        assert len(env["MVLAB_AGENT_SECRET"]) == 64 and env["MVLAB_BROKER_URL"] == "redis://site.example:6379/0"
-        again = _env(_lab_agent("add", name, "--without-redis-user", "--broker", "redis://site.example:6379/0"))
+        assert len(env["MVLAB_AGENT_SECRET"]) == 64 and env["MVLAB_BROKER_URL"] == BROKER
+        again = _env(_lab_agent("add", name, "--without-redis-user", "--broker", BROKER))
         assert again == env
         rotated = _env(_lab_agent("add", name, "--without-redis-user", "--rotate"))
         assert rotated["MVLAB_AGENT_SECRET"] != env["MVLAB_AGENT_SECRET"]
