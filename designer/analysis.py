@@ -1,12 +1,32 @@
-"""What the editor asks of a design it has not stored: its issues, addresses and matrix."""
+"""What the editor asks of a design it has not stored: its issues, addresses and matrix.
+
+A prediction is computed once per design: `predicted` keeps it in Redis (compressed, keyed by the
+design's content, PREDICTED_TTL seconds), so the editor's prediction, the plans of the deploy
+that follows it and the matrix stored with that deployment's results share one computation.
+"""
 
 from __future__ import annotations
+
+import hashlib
+import logging
+import zlib
+
+import redis
+from django.conf import settings
+from pydantic import ValidationError
 
 from designer.designs import Parsed
 from designer.errors import Refused
 from designer.topology.ipam import Allocation, allocate
 from designer.topology.issues import errors_in
+from designer.topology.matrix import Matrix
+from designer.topology.model import Design
 from designer.topology.predict import predict
+
+PREDICTED_PREFIX = "mvlab:predicted:"
+PREDICTED_TTL = 3600
+
+log = logging.getLogger("mvlab.analysis")
 
 
 def allocation_json(allocation: Allocation) -> dict[str, dict[str, dict]]:
@@ -31,4 +51,27 @@ def prediction(parsed: Parsed) -> dict:
     errors = errors_in(parsed.issues)
     if errors:
         raise Refused(400, "the design has errors; fix them before predicting", errors)
-    return predict(parsed.design, allocate(parsed.design)).model_dump(mode="json")
+    return predicted(parsed.design).model_dump(mode="json")
+
+
+def prediction_key(design: Design) -> str:
+    return PREDICTED_PREFIX + hashlib.sha256(design.model_dump_json().encode()).hexdigest()
+
+
+def predicted(design: Design) -> Matrix:
+    """The design's predicted matrix, as kept from an earlier call for the same design, or computed
+    (and kept); computed without keeping when Redis does not answer."""
+    key = prediction_key(design)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        kept = client.get(key)
+        if kept is not None:
+            return Matrix.model_validate_json(zlib.decompress(kept))
+    except (redis.RedisError, zlib.error, ValidationError) as exc:
+        log.warning("the kept prediction %s is unusable (%s); predicting again", key, exc)
+    matrix = predict(design, allocate(design))
+    try:
+        client.set(key, zlib.compress(matrix.model_dump_json().encode(), 1), ex=PREDICTED_TTL)
+    except redis.RedisError as exc:
+        log.warning("could not keep the prediction %s: %s", key, exc)
+    return matrix

@@ -42,7 +42,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agent.host_lock import Busy, HeldLock, LockLost, hold
-from designer import agent_credentials, agents, designs, grants, placement, results
+from agent.plan import HostPlan
+from designer import agent_credentials, agents, analysis, designs, grants, placement, results
 from designer.celery import app as celery_app
 from designer.errors import Refused
 from designer.events import publish_state
@@ -314,9 +315,14 @@ def run(deployment_id: str) -> None:
     _leased(deployment_id, (State.PENDING, State.DEPLOYING, State.PROBING), "the deployment", _run)
 
 
+def plans_of(design: DesignModel, deployment_id: str) -> dict[str, HostPlan]:
+    """Every host's plan, its probes carrying the prediction the editor already made (analysis)."""
+    return compile_plans(design, allocate(design), deployment_id, analysis.predicted(design))
+
+
 def _run(deployment: Deployment, lease: HeldLock) -> None:
     design = designs.parse_version(deployment.version).design
-    plans = compile_plans(design, allocate(design), deployment.id)
+    plans = plans_of(design, deployment.id)
     plan_json = {host: plan.model_dump(mode="json") for host, plan in plans.items()}
     timeout = settings.MVLAB_DEPLOY_TIMEOUT
     resumed = "resumed: the site worker running it died" if deployment.state != State.PENDING else ""

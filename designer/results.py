@@ -12,12 +12,10 @@ from collections.abc import Callable
 from pydantic import TypeAdapter, ValidationError
 
 from agent.plan import Event, FinishedEvent, ProbeEvent, StepEvent
-from designer import agent_credentials, designs
+from designer import agent_credentials, analysis, designs
 from designer.events import read_all
 from designer.models import Deployment, ProbeResult
-from designer.topology.ipam import allocate
 from designer.topology.matrix import merge_observed
-from designer.topology.predict import predict
 
 _EVENT = TypeAdapter(Event)
 AGENT_KINDS = ("step", "probe", "finished")
@@ -109,7 +107,7 @@ def summarize_host(host: dict, events: list, outcome: tuple[bool, str] | None) -
 def final_matrix(deployment: Deployment, probes: list[ProbeEvent]) -> dict:
     """The predicted matrix of the deployed version with what the probes observed filled in."""
     design = designs.parse_version(deployment.version).design
-    return merge_observed(predict(design, allocate(design)), probes).model_dump(mode="json")
+    return merge_observed(analysis.predicted(design), probes).model_dump(mode="json")
 
 
 def _store_probes(deployment: Deployment, probes: list[ProbeEvent]) -> None:

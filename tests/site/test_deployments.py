@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from agent.host_lock import hold
-from designer import deploy
-from designer.models import Deployment
+from designer import analysis, deploy, designs, results
+from designer.models import Deployment, DesignVersion
 from tests.site.conftest import example, granted_to
 
 pytestmark = pytest.mark.django_db
@@ -222,3 +222,24 @@ def test_a_deployment_whose_task_is_gone_is_sent_again_then_failed(owner, stored
     assert refused.status_code == 409 and f"{mine} (failed)" in refused.json()["detail"]
     assert owner.post(f"/deployments/{mine}/teardown").status_code == 202
     assert _site_tasks(site_redis) == [("designer.run_teardown", repr([mine]))]
+
+
+def test_a_deploy_from_the_editor_predicts_its_design_once(owner, stored, lab, site_redis, monkeypatch,
+                                                           clean_site_queue):
+    """The editor's prediction, the plans' probes and the stored matrix share one computation."""
+    version = DesignVersion.objects.get(design_id=stored["id"])
+    site_redis.delete(analysis.prediction_key(designs.parse_version(version).design))
+    calls = []
+    real = analysis.predict
+    monkeypatch.setattr(analysis, "predict", lambda *args: calls.append(args) or real(*args))
+
+    editor = owner.post("/predict", {"design": stored["design"]})
+    assert editor.status_code == 200, editor.content
+    mine = Deployment.objects.get(pk=owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()["id"])
+    plans = deploy.plans_of(designs.parse_version(mine.version).design, mine.id)
+    results.collect(mine, {})
+    assert len(calls) == 1
+    probed = {(p.src, p.dst, p.dst_ip): p.expected for plan in plans.values() for p in plan.probes}
+    stored_matrix = {(p["src"], p["dst"], p["dst_ip"]): p["expected"] for p in mine.matrix["pairs"]}
+    predicted = {(p["src"], p["dst"], p["dst_ip"]): p["expected"] for p in editor.json()["pairs"]}
+    assert probed == stored_matrix == predicted
