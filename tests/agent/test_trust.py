@@ -86,11 +86,23 @@ def test_a_stolen_agent_credential_reaches_only_that_agents_own_keys(private_red
     assert stolen.brpop([f"agent.{alpha}"], timeout=1) == (f"agent.{alpha}".encode(), b"own")
     assert stolen.set(f"mvlab:agent:{alpha}", "{}") and stolen.xadd("mvlab:events:d2", {"event": "{}"})
 
-    removed = subprocess.run([sys.executable, "manage.py", "lab", "agent", "remove", alpha], cwd=ROOT,
-                             env=site_env(sock), capture_output=True, text=True, timeout=60)
-    assert removed.returncode == 0 and "secret and Redis user removed" in removed.stdout
+    site.execute_command("ACL", "DELUSER", f"mvlab-agent-{alpha}")  # as a restart of Redis forgets it
     with pytest.raises((redis.AuthenticationError, redis.ConnectionError)):
         stolen.ping()
+    assert f"Redis users made again: {', '.join(sorted(joined))}" in _lab_agent(sock, "sync")
+    assert stolen.ping()
+
+    assert "secret and Redis user removed" in _lab_agent(sock, "remove", alpha)
+    with pytest.raises((redis.AuthenticationError, redis.ConnectionError)):
+        stolen.ping()
+    assert "Redis users made again: " + beta in _lab_agent(sock, "sync")  # alpha is gone for good
+
+
+def _lab_agent(sock, *args: str) -> str:
+    done = subprocess.run([sys.executable, "manage.py", "lab", "agent", *args], cwd=ROOT, env=site_env(sock),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def _refused(attempt) -> bool:
