@@ -5,7 +5,7 @@ On a redis-server of the test's own (tests/agent/machines.py: a unix socket, ACL
 machine's Redis is never changed) agents join as the site's `manage.py lab agent add` makes them,
 each with its own Redis user. With one agent's credential nobody can push to, take from, read or
 delete another agent's queue, results or heartbeat, list keys, or read an event stream; `lab agent
-remove` cuts the agent off. A real lab agent refuses forged plans (unsigned with raw Redis access,
+sync` makes the Redis users again after Redis forgot them, and `lab agent remove` cuts the agent off. A real lab agent refuses forged plans (unsigned with raw Redis access,
 signed with a guessed key through its own stolen credential, or signed for another agent) with a
 failed `verify` step signed by itself, applies nothing, and goes on serving the site.
 """
