@@ -428,11 +428,12 @@ def recover_orphans() -> list[str]:
 
 
 def _fail_orphan(deployment: Deployment, state: str) -> None:
-    """Ends a deployment whose site workers kept dying, with what its agents reported so far."""
+    """Ends a deployment whose site task kept being lost, with what its agents reported so far."""
     if state != State.TEARING_DOWN:
         results.collect(deployment, {})
     _set_state(
         deployment, State.FAILED,
-        f"its site worker died {MAX_RESUMES + 1} times while it was {state}; "
+        f"its site task was lost {MAX_RESUMES + 1} times (its worker died, or it was never sent) while it "
+        f"was {state}; "
         "what its agents made stays until it is torn down", finished=timezone.now(),
     )

@@ -199,15 +199,18 @@ def test_a_deployment_whose_task_is_gone_is_sent_again_then_failed(owner, stored
     quiet = timezone.now() - dt.timedelta(seconds=deploy.RECOVER_EVERY + 1)
     Deployment.objects.filter(pk=mine).update(changed=quiet)
     assert deploy.recover_orphans() == []  # its task waits in the queue
-    site_redis.delete("site", f"{deploy.QUEUED_PREFIX}{mine}")  # a worker took it, and died
-    Deployment.objects.filter(pk=mine).update(state="deploying")
     try:
+        site_redis.delete("site", f"{deploy.QUEUED_PREFIX}{mine}")  # lost before a worker took it
+        assert deploy.recover_orphans() == [mine]
+        assert _site_tasks(site_redis) == [("designer.run_deployment", repr([mine]))]
+        site_redis.delete("site", f"{deploy.QUEUED_PREFIX}{mine}")  # a worker took it, and died
+        Deployment.objects.filter(pk=mine).update(state="deploying")
         with hold(f"{deploy.LEASE_PREFIX}{mine}", site_redis, owner="another site worker", ttl=30, wait=0,
                   interrupt=False, busy=""):
             assert deploy.recover_orphans() == []  # it lives: leave its deployment alone
             deploy.run(mine)  # the same task delivered twice: the second copy does nothing
             assert Deployment.objects.get(pk=mine).state == "deploying"
-        for _ in range(deploy.MAX_RESUMES):
+        for _ in range(deploy.MAX_RESUMES - 1):
             assert deploy.recover_orphans() == [mine]
             assert _site_tasks(site_redis) == [("designer.run_deployment", repr([mine]))]
             assert deploy.recover_orphans() == []  # sent once, until a worker takes it
@@ -217,7 +220,8 @@ def test_a_deployment_whose_task_is_gone_is_sent_again_then_failed(owner, stored
     finally:
         site_redis.delete(f"{deploy.RESUMES_PREFIX}{mine}")
     failed = Deployment.objects.get(pk=mine)
-    assert failed.state == "failed" and f"died {deploy.MAX_RESUMES + 1} times while it was deploying" in failed.detail
+    assert failed.state == "failed" and f"lost {deploy.MAX_RESUMES + 1} times" in failed.detail
+    assert "while it was deploying" in failed.detail
     refused = owner.delete(f"/designs/{stored['id']}")
     assert refused.status_code == 409 and f"{mine} (failed)" in refused.json()["detail"]
     assert owner.post(f"/deployments/{mine}/teardown").status_code == 202
