@@ -256,7 +256,8 @@ def _named_deployment(message) -> tuple[str, str] | None:
 
 def refuse(message, why: str) -> None:
     """Say that this agent refused a task message, where the site and its user will see it."""
-    name, task, task_id = config().name, message.headers.get("task"), message.headers.get("id")
+    name = config().name
+    task, task_id = str(message.headers.get("task"))[:100], str(message.headers.get("id"))[:100]
     detail = f"agent {name} refused task {task} (id {task_id}): {why}; nothing of it was done"
     log.warning("%s", detail)
     named = _named_deployment(message)
@@ -264,7 +265,7 @@ def refuse(message, why: str) -> None:
         deployment, host = named
         refused = StepEvent(deployment=deployment, host=host, step="verify", status="failed", detail=detail)
         sink_for(deployment)(refused)
-    if isinstance(task_id, str) and task_id.startswith(task_id_prefix(name)):  # a result this agent may write
+    if task_id == message.headers.get("id") and task_id.startswith(task_id_prefix(name)):  # its own result key
         app.backend.store_result(task_id, PlanRejected(detail), states.FAILURE)
 
 
