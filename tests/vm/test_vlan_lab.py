@@ -1,0 +1,152 @@
+"""Docker's 802.1Q trunk lab on three real kernels, deployed and torn down through the running site.
+
+Three VMs (tests/vm/lab.py) run agents named after stars; the design (examples/docker-8021q-trunk.yaml on
+`eth1`) puts host1, host2 and the routing host gw on them. Over HTTP a user saves the design and deploys it,
+reads the deployment's websocket to its end, and finds on every VM real 802.1Q sub-interfaces `eth1.100` and
+`eth1.200` made by its agent, containers in namespaces of that VM's own, forwarding on the router's kernel
+only, and the observed matrix equal to the prediction (TTL 63 across the router). Teardown removes every
+link mvlab made, and leaves a VLAN sub-interface that was there before untouched.
+"""
+
+import secrets
+import shlex
+import subprocess
+import time
+
+import pytest
+import websockets
+
+from agent.plan import netns_name, owner_mark
+from tests.integration.test_live_deploy import _ended, _read_until, _wait_state
+from tests.live import run_coroutine
+from tests.vm.lab import ROOT
+
+pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.timeout(1200)]
+
+HOSTS = ("host1", "host2", "gw")
+RECONNECTS = 3
+
+
+def trunk_design(name: str) -> str:
+    """The Docker tutorial's 802.1Q lab, on the VMs' NIC eth1."""
+    text = (ROOT / "examples" / "docker-8021q-trunk.yaml").read_text().replace("enp0s8", "eth1")
+    return text.replace("name: docker-8021q-trunk", f"name: {name}")
+
+
+def links(vm) -> dict[str, dict]:
+    """{name: link} of the VM's own namespace, with details (`ip -d -j link`)."""
+    return {link["ifname"]: link for link in vm.ip_json("-d", "link", "show")}
+
+
+def vlan_of(link: dict) -> int | None:
+    info = link.get("linkinfo", {})
+    return info.get("info_data", {}).get("id") if info.get("info_kind") == "vlan" else None
+
+
+def follow(vm_site, session, deployment: str) -> list[dict]:
+    """The deployment's websocket messages, from its first to its end. A socket the site closes is opened
+    again, as the editor does (the stream replays what was sent); each reopening is printed: the site
+    should not need one."""
+    for _attempt in range(RECONNECTS + 1):
+        try:
+            return run_coroutine(_read_until(vm_site.stack, session, deployment, "0", _ended))
+        except websockets.ConnectionClosed as exc:
+            vm_site.say(f"VM lab: the site closed deployment {deployment}'s websocket ({exc}); reopening it")
+    raise AssertionError(f"deployment {deployment}: websocket closed {RECONNECTS + 1} times\n{vm_site.logs()}")
+
+
+def test_guests_reach_the_test_redis_and_nothing_else(vm_site):
+    """Each guest's only way out is the forward to the test's Redis; the lab's wire holds only the VMs."""
+    lab = vm_site.lab
+    assert lab.taps() == [f"tap{vm.number}" for vm in lab.vms]
+    port = 7000 + secrets.randbelow(2000)
+    listener = subprocess.Popen(
+        ["ip", "netns", "exec", lab.wire, "socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork",
+         "SYSTEM:echo reached"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        here = subprocess.run(["ip", "netns", "exec", lab.wire, "socat", "-T", "5", "-", f"TCP:127.0.0.1:{port}"],
+                              input="", capture_output=True, text=True, timeout=20)
+        assert here.stdout.strip() == "reached"  # the listener answers whoever can reach it
+        for vm in lab.vms:
+            assert vm.ip_json("route", "show", "default") == [], vm.name
+            redis = vm.run(probe_tcp("10.0.2.100", 6379, b"PING\r\n"), timeout=30)
+            assert redis["out"].strip() == "+PONG", (vm.name, redis)
+            host = vm.run(probe_tcp("10.0.2.2", port, b""), timeout=30)
+            assert host["rc"] != 0 and "reached" not in host["out"], (vm.name, host)
+    finally:
+        listener.terminate()
+        listener.wait(timeout=10)
+
+
+def probe_tcp(address: str, port: int, send: bytes) -> str:
+    """A guest command that connects, sends `send` and prints what comes back within 5 s."""
+    code = (f"import socket; s = socket.create_connection(({address!r}, {port}), 5); s.settimeout(5); "
+            f"s.sendall({send!r}); print(s.recv(100).decode().strip())")
+    return shlex.join(["timeout", "20", "python3", "-c", code])
+
+
+def test_the_8021q_lab_deploys_on_real_kernels_and_tears_down_leaving_foreign_vlans(vm_site):
+    lab, stack = vm_site.lab, vm_site.stack
+    host1, host2, gw = lab.vms
+    mapping = dict(zip(HOSTS, (vm.name for vm in lab.vms)))
+    gw.sh("ip link add link eth1 name eth1.300 type vlan id 300 && ip addr add 10.30.0.1/24 dev eth1.300 "
+          "&& ip link set eth1.300 up")
+    before = links(gw)["eth1.300"]
+    username = f"alice-{secrets.token_hex(2)}"
+    alice = stack.user(username)
+    for vm in lab.vms:
+        stack.manage("lab", "grant", vm.name, "--user", username)
+    yaml = trunk_design(f"trunk-{secrets.token_hex(3)}")
+    design = alice.post(f"{stack.url}/api/designs", json={"yaml": yaml}, timeout=10)
+    assert design.status_code == 201, design.text
+
+    began = time.monotonic()
+    started = alice.post(f"{stack.url}/api/designs/{design.json()['id']}/deploy", json={"agents": mapping},
+                         timeout=10)
+    assert started.status_code == 201, started.text
+    deployment = started.json()["id"]
+    seen = follow(vm_site, alice, deployment)
+    deployed = time.monotonic() - began
+    failures = [m["event"].get("detail") for m in seen if m["event"].get("ok") is False]
+    assert seen[-1]["event"]["state"] == "done", f"{failures}\n{vm_site.logs()}"
+    vm_site.say(f"VM lab: the 802.1Q trunk lab deployed through the site in {deployed:.1f} s "
+                f"({len(seen)} websocket messages)")
+
+    body = _wait_state(stack, alice, deployment, {"done"})
+    predicted = alice.post(f"{stack.url}/api/predict", json={"yaml": yaml}, timeout=30).json()["pairs"]
+    observed = body["matrix"]["pairs"]
+    assert {(p["src"], p["dst_ip"]): p["observed"] for p in observed} == \
+        {(p["src"], p["dst_ip"]): p["expected"] for p in predicted}
+    assert {(p["src"], p["dst_ip"]): p["ttl"] for p in observed if p["observed"]} == \
+        {(p["src"], p["dst_ip"]): p["expected_ttl"] for p in predicted if p["expected"]}
+    crossing = [p for p in observed if p["src"] in ("c1", "c3") and p["dst"] in ("c2", "c4")]  # VLAN 100 to 200
+    assert crossing and all(p["observed"] and p["ttl"] == 63 for p in crossing), crossing
+
+    mark = owner_mark(deployment)
+    for vm in lab.vms:
+        made = links(vm)
+        vlans = {name: (vlan_of(link), link.get("ifalias")) for name, link in made.items() if vlan_of(link)}
+        expected = {"eth1.100": (100, mark), "eth1.200": (200, mark)}
+        if vm is gw:
+            expected["eth1.300"] = (300, None)
+        assert vlans == expected, vm.name
+        assert all(made[name]["link"] == "eth1" for name in vlans), vm.name
+    assert sorted(host1.sh("ls /run/netns").split()) == [netns_name(deployment, c) for c in ("c1", "c2")]
+    assert sorted(host2.sh("ls /run/netns").split()) == [netns_name(deployment, c) for c in ("c3", "c4")]
+    assert [vm.sh("cat /proc/sys/net/ipv4/ip_forward").strip() for vm in lab.vms] == ["0", "0", "1"]
+
+    down = alice.post(f"{stack.url}/api/deployments/{deployment}/teardown", timeout=10)
+    assert down.status_code == 202, down.text
+    assert _wait_state(stack, alice, deployment, {"torn_down", "failed"}, timeout=300)["state"] == "torn_down"
+    for vm in lab.vms:
+        left = links(vm)
+        assert [name for name, link in left.items() if link.get("ifalias") == mark] == [], vm.name
+        assert [name for name in left if vlan_of(left[name])] == (["eth1.300"] if vm is gw else []), vm.name
+        assert vm.sh("ls /run/netns 2>/dev/null || true").split() == [], vm.name
+    after = links(gw)["eth1.300"]
+    assert (after["ifindex"], vlan_of(after), after["operstate"], after.get("ifalias")) == \
+        (before["ifindex"], 300, before["operstate"], None)
+    assert [a["local"] for a in gw.ip_json("addr", "show", "dev", "eth1.300") for a in a["addr_info"]
+            if a["family"] == "inet"] == ["10.30.0.1"]
+    assert [vm.sh("cat /proc/sys/net/ipv4/ip_forward").strip() for vm in lab.vms] == ["0", "0", "0"]
