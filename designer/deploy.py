@@ -97,8 +97,13 @@ def _abandon_after() -> int:
 
 def _hand_over(task: str, deployment_id: str) -> None:
     """Queue the site task of a deployment, marked queued until a site worker takes its lease."""
-    sync_client().set(f"{QUEUED_PREFIX}{deployment_id}", task, ex=_abandon_after())
-    celery_app.send_task(task, args=[deployment_id], queue=settings.MVLAB_SITE_QUEUE)
+    client = sync_client()
+    client.set(f"{QUEUED_PREFIX}{deployment_id}", task, ex=_abandon_after())
+    try:
+        celery_app.send_task(task, args=[deployment_id], queue=settings.MVLAB_SITE_QUEUE)
+    except Exception:
+        client.delete(f"{QUEUED_PREFIX}{deployment_id}")  # not queued: `recover_orphans` sends it later
+        raise
 
 
 def _send(task: str, args: list, agent: str) -> AsyncResult:
