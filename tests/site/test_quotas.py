@@ -5,20 +5,23 @@ removes what holds it, and never counts or refuses another user; a signed-out ca
 """
 
 import json
+import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from designer.models import Deployment, Design, DesignVersion
 from tests.classroom.conftest import alice, instructor, join, make_class, make_exercise  # noqa: F401
-from tests.site.conftest import Api, example, granted_to
+from tests.site.conftest import EXAMPLES, Api, granted_to
 
 pytestmark = pytest.mark.django_db
 
-DESIGN = example("two-vlans-routed")
+EXAMPLE = EXAMPLES / "two-vlans-routed.yaml"
+DESIGN = EXAMPLE.read_text()
 HOSTS = ("host1", "host2", "host3")
 
 
@@ -182,3 +185,62 @@ def test_two_deploys_at_once_cannot_both_take_the_last_sandbox(owner, lab, setti
         answers = list(pool.map(deploy, range(len(designs))))
     assert sorted(a.status_code for a in answers) == [201, 409], [a.content for a in answers]
     assert Deployment.objects.filter(design__owner=owner.user).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    django_settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+    reason="the SQLite test database is in memory, where writers at once fail 'table is locked'; "
+    "test_designs_created_at_once_on_the_live_sqlite_site covers SQLite (bin/test runs this on PostgreSQL)",
+)
+def test_two_designs_created_at_once_cannot_both_take_the_last_place(owner, settings):
+    settings.MVLAB_MAX_DESIGNS_PER_USER = 1
+    tabs = []
+    for _ in range(2):  # a browser tab each, the same user signed in
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(owner.user)
+        tabs.append(Api(client))
+    csrf = [api.csrf() for api in tabs]
+    start = threading.Barrier(len(tabs))
+
+    def create(n: int):
+        start.wait()
+        body = json.dumps({"yaml": DESIGN})
+        return tabs[n].client.post(
+            "/api/designs", data=body, content_type="application/json", headers={"X-CSRFToken": csrf[n]}
+        )
+
+    with ThreadPoolExecutor(len(tabs)) as pool:
+        answers = list(pool.map(create, range(len(tabs))))
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.content for a in answers]
+    assert Design.objects.filter(owner=owner.user).count() == 1
+
+
+@pytest.mark.integration
+def test_designs_created_at_once_on_the_live_sqlite_site(live_stack):
+    """The running site on its SQLite file, as bin/start runs it: two tabs of one user, one place left."""
+    name = f"quota-{secrets.token_hex(3)}"
+    password = live_stack.create_user(name)
+    tabs = [live_stack.sign_in(name, password) for _ in range(2)]
+    limit = int(live_stack.env.get("MVLAB_MAX_DESIGNS_PER_USER", 50))
+    fill = (
+        "from django.contrib.auth import get_user_model; from designer import designs; "
+        f"user = get_user_model().objects.get(username={name!r}); "
+        f"parsed = designs.parse(yaml_text=open({str(EXAMPLE)!r}).read()); "
+        f"[designs.create(user, parsed) for _ in range({limit - 1})]"
+    )
+    live_stack.manage("shell", "-c", fill)
+    start = threading.Barrier(len(tabs))
+
+    def create(tab):
+        start.wait()
+        return tab.post(f"{live_stack.url}/api/designs", json={"yaml": DESIGN}, timeout=30)
+
+    with ThreadPoolExecutor(len(tabs)) as pool:
+        answers = list(pool.map(create, tabs))
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+    refused = next(a for a in answers if a.status_code == 409)
+    assert refused.json()["detail"].startswith(
+        f"you have {limit} designs, the limit MVLAB_MAX_DESIGNS_PER_USER"
+    )
+    assert len(tabs[0].get(f"{live_stack.url}/api/designs", timeout=10).json()) == limit
