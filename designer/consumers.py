@@ -47,6 +47,9 @@ async def close_when_redis_fails(consumer: AsyncJsonWebsocketConsumer, what: str
 
 
 class DeploymentConsumer(AsyncJsonWebsocketConsumer):
+    # It reads its events from the stream and takes no messages from other consumers: no channel
+    # layer, so no second Redis connection (and idle blocking read) per open socket.
+    channel_layer_alias = None
     follower: asyncio.Task | None = None
 
     async def connect(self) -> None:
