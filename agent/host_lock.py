@@ -103,7 +103,8 @@ class HeldLock:
             raise LockNotOwnedError(f"it expired ({since_renewed:.1f} s since the last renewal)")
         if not self.lock.redis.set(self.lock.name, self.lock.local.token, nx=True, px=int(self.ttl * 1000)):
             raise LockNotOwnedError("another worker took it after Redis forgot it")
-        log.warning("%s: Redis had forgotten its lock %s (a restart?); took it back", self.owner, self.lock.name)
+        log.warning("%s: Redis had forgotten its lock %s (a restart?); took it back",
+                    self.owner, self.lock.name)
 
     def _lose(self, why: str) -> None:
         self.lost = f"{self.owner} lost its lock {self.lock.name} while working under it: {why}"
@@ -111,7 +112,9 @@ class HeldLock:
         with self._guard:
             if self.interrupt and not self._done.is_set():
                 # The holder runs Python code (a machine apply): it gets LockLost at its next bytecode.
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.holder), ctypes.py_object(LockLost))
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(self.holder), ctypes.py_object(LockLost)
+                )
 
     def release(self) -> None:
         """Stop renewing and let the lock go. Raises nothing of its own (a lock it cannot let go expires
@@ -139,12 +142,14 @@ def _answering_at_once(client: redis.Redis, ttl: float) -> redis.Redis:
 
 
 def hold_host(
-    name: str, client: redis.Redis, *, ttl: float | None = None, wait: float | None = None, interrupt: bool = True,
+    name: str, client: redis.Redis, *, ttl: float | None = None, wait: float | None = None,
+    interrupt: bool = True,
 ):
     """Hold the host of agent `name`: one changing task at a time, across workers."""
     wait = LOCK_WAIT if wait is None else wait
+    busy = f"agent {name}: host stayed busy with another deploy for {wait:g} s"
     return hold(f"{LOCK_PREFIX}{name}", client, owner=f"agent {name}", ttl=LOCK_TTL if ttl is None else ttl,
-                wait=wait, interrupt=interrupt, busy=f"agent {name}: host stayed busy with another deploy for {wait:g} s")
+                wait=wait, interrupt=interrupt, busy=busy)
 
 
 @contextmanager

@@ -50,7 +50,8 @@ def counting_predict():
 
 def run(n: int) -> None:
     global calls
-    parsed = designs.parse(design=bench_design(n).model_dump(mode="json", by_alias=True, exclude_defaults=True))
+    data = bench_design(n).model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    parsed = designs.parse(design=data)
     version = SimpleNamespace(yaml=parsed.yaml)
     sync_client().delete(analysis.prediction_key(parsed.design))  # none kept from an earlier run
     calls, row = 0, []
@@ -66,7 +67,9 @@ def run(n: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, nargs="+", default=[100])
     counting_predict()
     for n in parser.parse_args().n:

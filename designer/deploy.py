@@ -300,9 +300,10 @@ def _leased(deployment_id: str, states: tuple[str, ...], doing: str, work) -> No
     `states`; nothing when another site worker holds the lease or the deployment moved on (a task
     delivered twice, or sent again by `recover_orphans` while its first copy still waited)."""
     client = sync_client()
+    owner = f"the site worker of deployment {deployment_id}"
     try:
-        with hold(f"{LEASE_PREFIX}{deployment_id}", client, owner=f"the site worker of deployment {deployment_id}",
-                  ttl=LEASE_TTL, wait=0, interrupt=False, busy="") as lease:
+        with hold(f"{LEASE_PREFIX}{deployment_id}", client, owner=owner, ttl=LEASE_TTL, wait=0,
+                  interrupt=False, busy="") as lease:
             client.delete(f"{QUEUED_PREFIX}{deployment_id}")
             deployment = Deployment.objects.select_related("version").get(pk=deployment_id)
             if deployment.state not in states:
@@ -409,7 +410,8 @@ def recover_orphans() -> list[str]:
     client = sync_client()
     settled = timezone.now() - dt.timedelta(seconds=RECOVER_EVERY)  # not one being handed over right now
     active = list(
-        Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES, changed__lt=settled).values_list("id", "state")
+        Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES, changed__lt=settled)
+        .values_list("id", "state")
     )
     with client.pipeline(transaction=False) as pipe:
         for deployment_id, _state in active:
@@ -426,7 +428,8 @@ def recover_orphans() -> list[str]:
             client.delete(f"{QUEUED_PREFIX}{deployment_id}")
             _fail_orphan(Deployment.objects.get(pk=deployment_id), state)
             continue
-        log.warning("deployment %s is %s and no site worker runs it: sending %s again", deployment_id, state, task)
+        log.warning("deployment %s is %s and no site worker runs it: sending %s again",
+                    deployment_id, state, task)
         celery_app.send_task(task, args=[deployment_id], queue=settings.MVLAB_SITE_QUEUE)
         resent.append(deployment_id)
     return resent

@@ -32,7 +32,8 @@ class OwnRedis:
 
     def start(self) -> None:
         self.server = subprocess.Popen(
-            ["redis-server", "--port", "0", "--unixsocket", str(self.sock), "--save", "", "--appendonly", "no"],
+            ["redis-server", "--port", "0", "--unixsocket", str(self.sock),
+             "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
@@ -79,7 +80,9 @@ def _hold_forever(sock: str, name: str):
 
 
 def test_a_killed_holder_frees_the_host_within_the_ttl(own_redis, name):
-    holder = multiprocessing.get_context("fork").Process(target=_hold_forever, args=(str(own_redis.sock), name))
+    holder = multiprocessing.get_context("fork").Process(
+        target=_hold_forever, args=(str(own_redis.sock), name)
+    )
     holder.start()
     client = own_redis.client()
     deadline = time.monotonic() + 10
@@ -104,7 +107,8 @@ def test_renewal_survives_a_redis_restart_and_the_holder_keeps_the_host(own_redi
         own_redis.start()
         time.sleep(TTL / 2)
         assert held.renewals_failed >= 1, "the renewal never failed: the test injected no fault"
-        assert client.get(LOCK_PREFIX + name) == held.lock.local.token, "the holder lost the host to a restart"
+        token = client.get(LOCK_PREFIX + name)
+        assert token == held.lock.local.token, "the holder lost the host to a restart"
         with pytest.raises(RuntimeError, match="busy with another deploy"):
             with hold_host(name, own_redis.client(), ttl=TTL, wait=0.2):
                 pass
@@ -118,7 +122,8 @@ def test_a_lock_lost_with_redis_stops_a_machine_apply(own_redis, name):
     """Redis gone for longer than the TTL: the lock expired, so the holder (a machine apply) is
     interrupted instead of changing the host unprotected."""
     steps = 0
-    with pytest.raises(LockLost, match=f"agent {name} lost its lock {LOCK_PREFIX}{name} .*did not answer for 1.5 s"):
+    lost = f"agent {name} lost its lock {LOCK_PREFIX}{name} .*did not answer for 1.5 s"
+    with pytest.raises(LockLost, match=lost):
         with hold_host(name, own_redis.client(), ttl=TTL):
             own_redis.stop()
             for steps in range(1, 101):  # 10 s of apply steps
@@ -133,7 +138,8 @@ def test_a_lock_taken_by_another_worker_fails_a_lab_task_at_its_end(own_redis, n
     finished = False
     with pytest.raises(LockLost, match="another worker holds it now"):
         with hold_host(name, client, ttl=TTL, interrupt=False) as held:
-            client.set(LOCK_PREFIX + name, b"another-worker", px=60_000)  # what a worker would do after expiry
+            # what another worker does once the lock expired
+            client.set(LOCK_PREFIX + name, b"another-worker", px=60_000)
             time.sleep(TTL)
             finished = True
     assert finished and held.lost

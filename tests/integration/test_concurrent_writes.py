@@ -53,5 +53,6 @@ def test_deploys_posted_at_once_are_all_taken(live_stack):
     for (user, _url), answer in zip(posts, answers):
         deployment = answer.json()["id"]
         assert _wait_state(live_stack, user, deployment, {"done", "failed"}, timeout=300)["state"] == "done"
-        assert user.post(f"{live_stack.url}/api/deployments/{deployment}/teardown", timeout=10).status_code == 202
+        teardown = user.post(f"{live_stack.url}/api/deployments/{deployment}/teardown", timeout=10)
+        assert teardown.status_code == 202, teardown.text
         assert _wait_state(live_stack, user, deployment, {"torn_down", "failed"})["state"] == "torn_down"

@@ -33,7 +33,8 @@ def _deploy(stack, name: str):
     )
     design = user.post(f"{stack.url}/api/designs", json={"yaml": yaml_text}, timeout=10)
     assert design.status_code == 201, design.text
-    started = user.post(f"{stack.url}/api/designs/{design.json()['id']}/deploy", json={"sandbox": True}, timeout=10)
+    url = f"{stack.url}/api/designs/{design.json()['id']}/deploy"
+    started = user.post(url, json={"sandbox": True}, timeout=10)
     assert started.status_code == 201, started.text
     return user, design.json()["id"], started.json()["id"]
 
@@ -123,7 +124,7 @@ def test_an_agent_killed_mid_apply_fails_its_hosts_and_is_torn_down_at_once(live
     assert body["state"] == "failed", body
     assert all("stopped sending heartbeats" in h["detail"] for h in body["hosts"].values()), body["hosts"]
     assert _stored_observations(body) == _latest_probes(live_stack, deployment)
-    assert not Path(f"/proc/{helper}").exists(), "the killed agent's rootless helper (and its sandboxes) lived on"
+    assert not Path(f"/proc/{helper}").exists(), "the killed agent's rootless helper and sandboxes lived on"
 
     client = live_stack.redis()
     _restart(live_stack, "agent", lambda: client.exists(f"mvlab:agent:{live_stack.lab_agent}"),

@@ -194,7 +194,9 @@ def _site_tasks(site_redis) -> list[tuple[str, str]]:
     return [(m["headers"]["task"], m["headers"]["argsrepr"]) for m in _queued(site_redis, "site")]
 
 
-def test_a_deployment_whose_task_is_gone_is_sent_again_then_failed(owner, stored, lab, site_redis, clean_site_queue):
+def test_a_deployment_whose_task_is_gone_is_sent_again_then_failed(
+    owner, stored, lab, site_redis, clean_site_queue
+):
     mine = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()["id"]
     quiet = timezone.now() - dt.timedelta(seconds=deploy.RECOVER_EVERY + 1)
     Deployment.objects.filter(pk=mine).update(changed=quiet)
@@ -239,7 +241,8 @@ def test_a_deploy_from_the_editor_predicts_its_design_once(owner, stored, lab, s
 
     editor = owner.post("/predict", {"design": stored["design"]})
     assert editor.status_code == 200, editor.content
-    mine = Deployment.objects.get(pk=owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True}).json()["id"])
+    started = owner.post(f"/designs/{stored['id']}/deploy", {"sandbox": True})
+    mine = Deployment.objects.get(pk=started.json()["id"])
     plans = deploy.plans_of(designs.parse_version(mine.version).design, mine.id)
     results.collect(mine, {})
     assert len(calls) == 1
