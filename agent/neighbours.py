@@ -51,7 +51,11 @@ ND_SOLICIT, ND_ADVERT, IPPROTO_ICMPV6 = 135, 136, 58
 SO_ATTACH_FILTER = 26
 BROADCAST = b"\xff" * 6
 QUIET = 0.002  # a window of requests is done when no answer came for this long...
-WINDOW_WAIT = 0.02  # ...or after this long
+WINDOW_WAIT = 0.02  # ...or after this long, plus the time the receivers need for it (`_pace_from`),
+DRAIN_WAIT = 0.5  # at most this long
+# Past `tries` rounds, one more while the last one found answers: those requests, or theirs, were
+# lost (dropped by a receiver, see `_pace_from`), as the kernel's own would be; at most:
+MORE_ROUNDS = 3
 PIN_CHUNK = 256
 GONE = {errno.ENOENT, errno.ENODEV, errno.ESRCH}
 CLOSERS = 64  # closing a packet socket waits for an RCU grace period (~10 ms): close them side by side
@@ -124,6 +128,8 @@ class _Key:
     family: int
     mac: str | None = None  # the first answer
     sent: int = 0
+    asked: tuple[float, int] = (0.0, 0)  # when its window was sent, and its place in that window
+    answered_at: float = 0.0
     destinations: list[str] = field(default_factory=list)  # the matrix addresses it is the first hop to
 
     @property
@@ -281,7 +287,9 @@ class Resolution:
     pinned: int = 0
     seconds: float = 0.0  # discover, resolve and pin
     resolve_seconds: float = 0.0
+    per_request: float = 0.0  # the receivers' slowest pace seen, in seconds per request
     window_size: int = 0  # the smallest window granted
+    rounds: int = 0  # of requests to the next hops not answered yet
     # (namespace, address) whose first hop nobody answered: the kernel sends nothing there
     unresolved: frozenset[tuple[str, str]] = frozenset()
 
@@ -299,25 +307,33 @@ class _Resolver:
             view.nd: (view, socket.AF_INET6) for view in views}
         self.families = {key.family for key in keys}
         self.report = Resolution(next_hops=len(keys))
+        self.pace = 0.0  # seconds per request the receivers took, as the last window with answers told
 
     def run(self) -> Resolution:
         started = time.monotonic()
         with selectors.DefaultSelector() as self.selector:
             for sock in self.sockets:
                 self.selector.register(sock, selectors.EVENT_READ)
-            for _ in range(self.tries):
+            for rounds in range(1, self.tries * MORE_ROUNDS + 1):
                 round_started = time.monotonic()
                 todo = [key for key in self.keys if key.mac is None]
+                self.report.rounds = rounds
                 start = 0
                 while start < len(todo):
                     with self.pins.registry.turn():
                         window = self._window()
-                        self._send([key for key in todo[start : start + window] if key.mac is None])
-                        self._settle(WINDOW_WAIT)
+                        batch = [key for key in todo[start : start + window] if key.mac is None]
+                        sent = time.monotonic()
+                        self._send(batch)
+                        drain = min(DRAIN_WAIT, len(batch) * self.pace)
+                        self._settle(WINDOW_WAIT + drain, drained=sent + drain, window=batch)
+                        self._pace_from(batch)
                     start += window
                 if not todo:
                     break
                 self._settle(round_started + self.deadline / self.tries - time.monotonic(), until_all=True)
+                if rounds >= self.tries and all(key.mac is None for key in todo):
+                    break  # the last round found nothing: no request was lost, the rest never answer
         self.report.answered = sum(key.mac is not None for key in self.keys)
         self.report.resolve_seconds = time.monotonic() - started
         return self.report
@@ -328,9 +344,23 @@ class _Resolver:
         self.report.window_size = min(window, self.report.window_size or window)
         return window
 
+    def _pace_from(self, batch: list[_Key]) -> None:
+        """How long the receivers take per request, at the slowest a window's later half tells: a
+        host's macvlan parent hands each broadcast to every child from a queue (`bc_queue_len`,
+        1000 frames by default, 8192 on mvlab's own macvlans), in order, and drops what comes
+        beyond. Answers pace the next window by themselves; requests nobody answers do not, so a
+        window with some waits for the time its requests need, those included."""
+        paces = [(key.answered_at - key.asked[0]) / (key.asked[1] + 1)
+                 for key in batch[len(batch) // 2 :] if key.mac is not None and key.answered_at]
+        if paces:
+            self.pace = min(max(paces), DRAIN_WAIT / len(batch))
+            self.report.per_request = max(self.report.per_request, self.pace)
+
     def _send(self, keys: list[_Key]) -> None:
         self.report.windows += 1
-        for key in keys:
+        started = time.monotonic()
+        for place, key in enumerate(keys):
+            key.asked = (started, place)
             sock, payload, ethertype, destination = _request(key)
             try:
                 sock.sendto(payload, (key.view.links[key.index].name, ethertype, 0, 0, destination))
@@ -340,17 +370,22 @@ class _Resolver:
             key.sent += 1
             self.report.requests += 1
 
-    def _settle(self, longest: float, until_all: bool = False) -> None:
-        """Take answers until none came for QUIET (or, `until_all`, until all are in) or `longest`
-        has passed; then pin what the answering kernels learned."""
+    def _settle(self, longest: float, until_all: bool = False, drained: float = 0.0,
+                window: list[_Key] = ()) -> None:
+        """Take answers until none came for QUIET (after `drained`, unless every key of `window` is
+        answered; or, `until_all`, until all are in) or `longest` has passed; then pin what the
+        answering kernels learned."""
         deadline = time.monotonic() + max(0.0, longest)
         learned: dict[_View, list[tuple[int, str, str]]] = defaultdict(list)
         while True:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0 or (until_all and all(key.mac is not None for key in self.keys)):
                 break
-            ready = self.selector.select(min(left, QUIET) if not until_all else left)
-            if not ready and not until_all:
+            if drained > now and all(key.mac is not None for key in window):
+                drained = now
+            ready = self.selector.select(left if until_all else min(left, max(QUIET, drained - now)))
+            if not ready and not until_all and time.monotonic() >= drained:
                 break
             for selected, _ in ready:
                 self._drain(selected.fileobj, learned)
@@ -369,6 +404,7 @@ class _Resolver:
             key = self.index.get((view.ns, answer.index, answer.responder_ip))
             if key is not None and key.mac is None:
                 key.mac = answer.responder_mac
+                key.answered_at = time.monotonic()
             if answer.requester_ip is None:
                 continue
             for responder, index in self.by_mac.get(answer.responder_mac, ()):

@@ -44,6 +44,11 @@ NLMSG_ERROR, NLMSG_DONE = 2, 3
 IFF_UP, IFF_PROMISC = 0x1, 0x100
 MACVLAN_MODES = {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8, "source": 16}
 MACVLAN_MODE_NAMES = {v: k for k, v in MACVLAN_MODES.items()}
+# Broadcasts a macvlan parent queues for its children (the kernel's default is 1000, and it drops
+# what comes beyond): every ARP request on the wire passes through there, and resolving every
+# next hop of a large design at once (`agent.neighbours`) sends them faster than the children
+# take them. The parent uses the largest any child asks for; a queued frame costs about 1 KiB.
+MACVLAN_BC_QUEUE_LEN = 8192
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE = 0, 253, 255
 RTN_UNICAST = 1
 NUD_PERMANENT = 0x80
@@ -400,6 +405,7 @@ def link_add(
     """RTM_NEWLINK. `peer` (veth): (name, namespace fd or None). `netns_fd`: make it there directly."""
     data = _nlas(
         (1, _pack_u32(MACVLAN_MODES[macvlan_mode])) if macvlan_mode is not None else None,  # IFLA_MACVLAN_MODE
+        (7, _pack_u32(MACVLAN_BC_QUEUE_LEN)) if kind == "macvlan" else None,  # IFLA_MACVLAN_BC_QUEUE_LEN
         (1, struct.pack("=H", vlan_id)) if vlan_id is not None else None,  # IFLA_VLAN_ID
         (1, _ifinfo() + _nlas((3, _cstr(peer[0])), (28, _pack_u32(peer[1])) if peer[1] is not None else None))
         if peer is not None else None,  # VETH_INFO_PEER

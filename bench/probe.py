@@ -151,7 +151,7 @@ def bench_size(topology: str, n: int, timeout: float, tries: int, sample: int) -
         print(f"    resolve+pin {resolved - started:.2f} s ({resolution.next_hops} next hops, "
               f"{resolution.answered} answered, {resolution.learned} learned from answers, "
               f"{resolution.requests} requests in {resolution.windows} windows of <= "
-              f"{resolution.window_size}), probe {probed - resolved:.2f} s, "
+              f"{resolution.window_size} over {resolution.rounds} rounds), probe {probed - resolved:.2f} s, "
               f"unpin {started + concurrent - probed:.2f} s")
         if wrong:
             print(f"  !! e.g. {wrong[0]}")

@@ -185,3 +185,36 @@ def test_probes_of_several_hosts_run_in_one_pass_and_name_their_host(lab):
     )
     assert [(e.host, e.observed) for e in results["h1"] + results["h2"]] == [("h1", True), ("h2", False)]
     assert sorted(e.host for e in emitted) == ["h1", "h2"]
+
+
+@pytest.fixture
+def dropping_responder():
+    """a (10.9.5.9) wired to b (10.9.5.1, 10.9.5.2), whose nftables drop the first 2 ARP requests for
+    10.9.5.1 and the first 3 for 10.9.5.2 (28 bytes each), as a receiver overrun by a burst drops them."""
+    names = [f"mvltest-{secrets.token_hex(3)}-{side}" for side in "ab"]
+    a, b = names
+    try:
+        for name in names:
+            ip("netns", "add", name)
+        ip("-n", a, "link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", b)
+        ip("-n", a, "addr", "add", "10.9.5.9/24", "dev", "v0")
+        for address in ("10.9.5.1/24", "10.9.5.2/24"):
+            ip("-n", b, "addr", "add", address, "dev", "v1")
+        ip("-n", a, "link", "set", "v0", "up")
+        ip("-n", b, "link", "set", "v1", "up")
+        rules = ("table arp t {\n chain in {\n  type filter hook input priority 0;\n"
+                 "  arp operation request arp daddr ip 10.9.5.1 quota until 56 bytes drop\n"
+                 "  arp operation request arp daddr ip 10.9.5.2 quota until 84 bytes drop\n }\n}\n")
+        subprocess.run(["ip", "netns", "exec", b, "nft", "-f", "-"], input=rules, text=True, check=True)
+        yield a
+    finally:
+        for name in names:
+            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+
+def test_next_hops_whose_requests_were_lost_are_asked_again_while_asking_still_finds_them(dropping_responder):
+    """Three rounds of requests (tries=3): 10.9.5.1 answers the third; so a fourth round goes out,
+    which 10.9.5.2 answers; a fifth finds nothing more, and the resolution stops there."""
+    results, _ = run([(dropping_responder, probe("a", "b", "10.9.5.1")),
+                      (dropping_responder, probe("a", "b", "10.9.5.2"))], tries=3)
+    assert [(e.dst_ip, e.observed) for e in results] == [("10.9.5.1", True), ("10.9.5.2", True)]
