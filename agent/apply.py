@@ -437,13 +437,16 @@ class _Reconciler:
             wanted.setdefault((self.kernel_ns(link.namespace), link.name), set()).update(link.addresses)
         for entry in self.plan.host_addresses:
             wanted.setdefault((self.target.host_ns, entry.link), set()).add(entry.address)
-        for (kernel_name, name) in wanted:
+        for (kernel_name, name), goal in wanted.items():
             space = self.spaces[kernel_name]
             if name not in space.links:
                 raise ApplyError(f"host {self.plan.host}: address on {name} in {kernel_name}: no such link")
-            if not self.may_change(space, name):
-                raise ApplyError(f"host {self.plan.host}: address on {name} in {kernel_name}: "
-                                 f"the link is not mvlab's, so mvlab does not change it")
+            # a real host's NIC is not mvlab's: the design may name an address it already holds, never add one
+            missing = set() if self.may_change(space, name) else goal - self.held_addresses(space, name)
+            if missing:
+                raise ApplyError(f"host {self.plan.host}: address {', '.join(sorted(missing))} on {name} in "
+                                 f"{kernel_name}: the link is not mvlab's, so mvlab does not add it (give the "
+                                 f"machine that address, or leave it out of the design)")
         for space in self.spaces.values():
             mine = {link.index: name for name, link in space.links.items()
                     if name != "lo" and self.may_change(space, name)}
@@ -464,6 +467,11 @@ class _Reconciler:
             self.do(space, *requests)
             for kind, what in notes:
                 self.report.note(kind, what)
+
+    def held_addresses(self, space: _Namespace, name: str) -> set[str]:
+        index = space.links[name].index
+        entries = self.call(f"list addresses of {space.kernel_name}", space.rt.addresses)
+        return {str(ipaddress.ip_interface(e.address)) for e in entries if e.index == index}
 
     def sync_routes(self) -> None:
         wanted: dict[str, list[tuple]] = {name: [] for name in self.spaces}
