@@ -6,19 +6,17 @@ import csv
 import io
 
 from agent.plan import ProbeEvent
-from designer import designs
+from designer import analysis, designs
 from designer.classroom.models import Attempt, Classroom, Exercise
 from designer.models import Deployment
 from designer.results import agent_events
 from designer.topology.goals import check_goals, parse_goals, progress
-from designer.topology.ipam import allocate
 from designer.topology.matrix import Matrix, merge_observed
-from designer.topology.predict import predict
 
 
 def predicted(deployment: Deployment) -> Matrix:
-    design = designs.parse_version(deployment.version).design
-    return predict(design, allocate(design))
+    """The deployed design's prediction, the one its deploy made (analysis.predicted keeps it)."""
+    return analysis.predicted(designs.parse_version(deployment.version).design)
 
 
 def latest_deployment(attempt: Attempt) -> Deployment | None:
