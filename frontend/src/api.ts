@@ -4,6 +4,7 @@ import type { Issue } from "./issues";
 import type { MatrixJson } from "./matrix";
 
 export interface Session { user: string | null; csrf_token: string; roles?: string[] }
+export interface Example { name: string; teaches: string; yaml: string }
 export interface DesignSummary { id: number; name: string; version: number; updated: string }
 export interface DesignOut { id: number; name: string; version: number; design: Design; yaml: string; issues: Issue[] }
 export interface Allocation { [endpoint: string]: { [network: string]: { ip?: string | null; mac?: string | null; ipv6?: string | null } } }
@@ -18,10 +19,10 @@ export interface DeployOut { id: number | string; state: string; websocket: stri
 export interface DeploymentOut {
   id: number | string; design: number; version: number; state: string;
   hosts: Record<string, unknown>; matrix: MatrixJson | null; started: string | null; finished: string | null;
-  websocket: string; detail?: string;
+  websocket: string; detail?: string; sandbox?: boolean;
 }
 
-/** A refused request: `detail` and the issues the site gave, for the user to read. */
+/** A refused request: the site's `detail` as the message, and the issues it gave, for the user to read. */
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly issues: Issue[] = []) {
     super(message);
@@ -46,7 +47,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   if (!res.ok) {
     const page = typeof data === "string" && data.trimStart().startsWith("<");  // an HTML error page
     const detail = typeof data === "object" && data ? (data.detail ?? JSON.stringify(data)) : page ? res.statusText || "error" : text;
-    throw new ApiError(res.status, `${method} ${path}: ${res.status} ${typeof detail === "string" ? detail : JSON.stringify(detail)}`,
+    // the site's own words for the user; the request itself is in the browser's network log
+    throw new ApiError(res.status, typeof detail === "string" ? detail : JSON.stringify(detail),
       (typeof data === "object" && data?.errors) || []);
   }
   return data as T;
@@ -67,6 +69,8 @@ export const api = {
   designs: () => call<DesignSummary[]>("GET", "/api/designs"),
   design: (id: number) => call<DesignOut>("GET", `/api/designs/${id}`),
   create: (design: Design) => call<DesignOut>("POST", "/api/designs", { design }),
+  createFromYaml: (yaml: string) => call<DesignOut>("POST", "/api/designs", { yaml }),
+  examples: () => call<Example[]>("GET", "/api/examples"),
   update: (id: number, design: Design) => call<DesignOut>("PUT", `/api/designs/${id}`, { design }),
   import(file: File): Promise<DesignOut> {
     const form = new FormData();

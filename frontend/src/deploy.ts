@@ -8,6 +8,7 @@ import { explain, networkOf, networksOf } from "./explain";
 import { type CellState, Matrix, type Pair, type ProbeEvent, cellState, pairKey } from "./matrix";
 import type { Design } from "./model";
 import { entryAfter, reconnecting } from "./reconnect";
+import { DeploymentList, stateWords } from "./deployments";
 
 export interface DeployHost {
   design(): Design;
@@ -76,16 +77,22 @@ export class DeployPanel {
   private readonly why = h("div", { class: "why" }, "Hover a cell to see why a pair is reachable or not.");
   private readonly tableBox = h("div", { class: "matrix-box" });
   private readonly mismatches = h("ul", { class: "issues mismatches", id: "mismatches" });
+  private readonly deployButton = h("button", { id: "deploy", onclick: () => void this.deploy() }, "Deploy");
+  private readonly blocked = h("p", { class: "help blocked", id: "deploy-blocked", hidden: true });
+  private readonly standing: DeploymentList;
+  private designId: number | null = null;
 
   constructor(root: HTMLElement, private readonly app: DeployHost) {
     const filter = h("input", { type: "search", placeholder: "filter endpoints", class: "matrix-filter" });
     filter.addEventListener("input", () => { this.filter = filter.value.trim(); this.drawMatrix(); });
+    this.standing = new DeploymentList((m, e) => this.app.status(m, e));
     root.append(
       h("h2", {}, "Deploy"), this.targetBox,
       h("div", { class: "buttons" },
-        h("button", { id: "deploy", onclick: () => void this.deploy() }, "Deploy"),
+        this.deployButton,
         h("button", { id: "teardown", onclick: () => void this.teardown() }, "Tear down"),
         h("button", { onclick: () => void this.predict() }, "Predict")),
+      this.blocked, this.standing.root,
       this.progressBox,
       h("h2", {}, "Reachability"), this.summary, this.mismatches, this.why, filter, this.tableBox,
     );
@@ -146,6 +153,19 @@ export class DeployPanel {
     this.drawTarget();
   }
 
+  /** Deploy is refused, with `reason` shown beside it, while the design has errors (null: allowed). */
+  block(reason: string | null): void {
+    this.deployButton.disabled = reason !== null;
+    this.deployButton.title = reason ?? "Save the design and deploy it";
+    this.blocked.hidden = reason === null;
+    this.blocked.textContent = reason ?? "";
+  }
+
+  private refreshStanding(): void {
+    this.standing.refresh(this.designId, this.deployment)
+      .catch((err) => this.app.status(`The design's deployments could not be listed: ${(err as Error).message}`, true));
+  }
+
   // ---- deploy and watch ------------------------------------------------------------
 
   async predict(): Promise<void> {
@@ -157,15 +177,18 @@ export class DeployPanel {
     }
   }
 
-  /** A fresh prediction of the design, unless a deployment's results are on show (they belong to its version). */
+  /** A fresh prediction of the design, unless a deployment's results are on show (they belong to its version)
+   * or the design has errors (the site would refuse it). */
   async predictUnlessDeployed(): Promise<void> {
-    if (this.deployment === null) await this.predict();
+    if (this.deployment === null && !this.deployButton.disabled) await this.predict();
   }
 
   async deploy(): Promise<void> {
     try {
       const target = this.target();
       const id = await this.app.saved();
+      this.designId = id;
+      if (!(await this.standing.beforeDeploy(id))) return;
       this.matrix = new Matrix();
       await this.predict();
       this.steps.clear();
@@ -173,12 +196,13 @@ export class DeployPanel {
       const out = await api.deploy(id, target);
       this.deployment = out.id;
       this.state = out.state;
-      this.app.status(`deployment ${out.id}: ${out.state}`);
+      this.app.status(`deployment #${out.id}: ${stateWords(out.state)}`);
+      this.refreshStanding();
       this.listen(out.websocket);
       this.drawProgress();
     } catch (err) {
       const first = err instanceof ApiError ? err.issues.find((i) => i.severity === "error") : undefined;
-      this.app.status(`deploy: ${(err as Error).message}${first ? ` — ${first.path}: ${first.message}` : ""}`, true);
+      this.app.status(`Deploy refused: ${(err as Error).message}${first ? ` — ${first.path}: ${first.message}` : ""}`, true);
     }
   }
 
@@ -186,16 +210,20 @@ export class DeployPanel {
   reset(): void {
     this.stopListening();
     this.deployment = null;
+    this.designId = null;
     this.matrix = new Matrix();
     this.steps.clear();
     this.finished.clear();
     this.drawProgress();
     this.drawMatrix();
+    this.refreshStanding();
   }
 
   /** Shows the design's latest deployment that still stands, replaying its events from the start. */
   async resume(designId: number): Promise<void> {
     this.reset();
+    this.designId = designId;
+    this.refreshStanding();
     try {
       const latest = (await api.deployments(designId))[0];
       if (!latest || latest.state === "torn_down") return;
@@ -210,14 +238,15 @@ export class DeployPanel {
   }
 
   async teardown(): Promise<void> {
-    if (this.deployment === null) return this.app.status("nothing deployed yet", true);
+    if (this.deployment === null) return this.app.status("Nothing to tear down: this design is not deployed.", true);
     try {
       const out = await api.teardown(this.deployment);
       this.state = out.state;
       this.drawProgress();
     } catch (err) {
-      this.app.status(`tear down: ${(err as Error).message}`, true);
+      this.app.status(`Tear down refused: ${(err as Error).message}`, true);
     }
+    this.refreshStanding();
   }
 
   /** Follows the deployment's events from the start; after a dropped connection (reconnect.ts),
@@ -253,7 +282,8 @@ export class DeployPanel {
       this.drawProgress();
     } else if (ev.kind === "deployment") {
       this.state = ev.detail ? `${ev.state} — ${ev.detail}` : ev.state;
-      this.app.status(`deployment ${this.deployment}: ${this.state}`, ev.state === "failed");
+      this.app.status(`deployment #${this.deployment}: ${stateWords(ev.state)}${ev.detail ? ` — ${ev.detail}` : ""}`, ev.state === "failed");
+      this.refreshStanding();
       this.drawProgress();
       if (ev.state === "torn_down") {
         this.stopListening();
@@ -274,7 +304,10 @@ export class DeployPanel {
   private drawProgress(): void {
     clear(this.progressBox);
     if (this.deployment === null) return;
-    this.progressBox.append(h("div", { class: "state", id: "deploy-state" }, `deployment ${this.deployment}: ${this.state}`));
+    const [state, detail] = this.state.split(" — ");
+    const gone = state === "torn_down" || state === "tearing_down";
+    this.progressBox.append(h("div", { class: "state", id: "deploy-state", "data-state": state, "data-deployment": this.deployment },
+      `deployment #${this.deployment}: ${stateWords(state)}${detail ? ` — ${detail}` : ""}`));
     const hosts = new Set([...this.steps.keys(), ...this.finished.keys()]);
     for (const host of hosts) {
       const fin = this.finished.get(host);
@@ -285,7 +318,8 @@ export class DeployPanel {
       const failed = steps.some((s) => s.status === "failed");
       const busy = steps.some((s) => s.status === "started");
       const outcome = fin ? (fin.ok ? "done" : "failed") : failed ? "failed" : busy ? "started" : "done";
-      const text = fin ? (fin.ok ? "finished" : `failed ${fin.detail ?? ""}`) : failed ? "a step failed" : busy ? "working…" : "steps done";
+      const text = gone ? `${stateWords(state)}${state === "tearing_down" ? "…" : ""}`
+        : fin ? (fin.ok ? "deployed" : `failed ${fin.detail ?? ""}`) : failed ? "a step failed" : busy ? "working…" : "steps done";
       this.progressBox.append(h("details", { open: outcome !== "done", class: "host-steps" },
         h("summary", { class: outcome }, `${host}: ${text}`), list));
     }

@@ -1,23 +1,36 @@
 /** Open, import (button and drag-and-drop) and export of designs. */
-import { type DesignOut, api } from "./api";
+import { type DesignOut, type Example, api } from "./api";
 import { clear, h } from "./dom";
 
-/** Lists the user's designs in a dialog and answers the one picked (null when closed). */
-export async function pickDesign(dialog: HTMLDialogElement): Promise<DesignOut | null> {
-  const list = await api.designs();
+/** What Open… answers: one of the user's designs, or an example to start from. */
+export type Picked = { design: DesignOut } | { example: Example };
+
+/** The examples as a list, each with what it teaches; a click answers it. */
+export function exampleList(examples: Example[], pick: (e: Example) => void): HTMLElement {
+  return h("ul", { class: "example-list" }, ...examples.map((e) => h("li", {},
+    h("button", { class: "link", type: "button", "data-example": e.name, onclick: () => pick(e) }, e.name),
+    h("div", { class: "help" }, e.teaches))));
+}
+
+/** Lists the user's designs and the examples in a dialog; answers the one picked (null when closed). */
+export async function pickDesign(dialog: HTMLDialogElement): Promise<Picked | null> {
+  const [list, examples] = await Promise.all([api.designs(), api.examples()]);
   clear(dialog);
   return new Promise((resolve) => {
-    const close = (out: DesignOut | null) => { dialog.close(); resolve(out); };
+    let picked: Picked | null = null;
+    const close = (out: Picked | null) => { picked = out; dialog.close(); };
     dialog.append(
       h("h2", {}, "Open a design"),
       list.length
         ? h("ul", { class: "design-list" }, ...list.map((s) => h("li", {},
-          h("button", { class: "link", "data-id": s.id, onclick: async () => close(await api.design(s.id)) },
+          h("button", { class: "link", "data-id": s.id, onclick: async () => close({ design: await api.design(s.id) }) },
             `${s.name}`), h("small", {}, ` #${s.id} · version ${s.version} · ${new Date(s.updated).toLocaleString()}`))))
-        : h("p", {}, "You have no saved designs yet."),
-      h("button", { onclick: () => close(null) }, "Cancel"),
+        : h("p", {}, "You have no saved designs yet: start from an example."),
+      h("h2", {}, "Start from an example"),
+      exampleList(examples, (example) => close({ example })),
+      h("button", { type: "button", id: "dialog-cancel", onclick: () => close(null) }, "Cancel"),
     );
-    dialog.onclose = () => resolve(null);
+    dialog.onclose = () => resolve(picked);
     dialog.showModal();
   });
 }

@@ -1,10 +1,12 @@
 /** The editor: wires the drawing, the panels, the toolbar and the keyboard to the design. */
 import "./style.css";
-import { type Allocation, ApiError, type DesignOut, api } from "./api";
+import { type Allocation, ApiError, type DesignOut, type Example, api } from "./api";
+import { ask, tell } from "./ask";
 import { Canvas } from "./canvas";
 import { DeployPanel } from "./deploy";
 import { clear, h } from "./dom";
-import { acceptDrops, download, pickDesign } from "./files";
+import { isBlank, sendable } from "./drafts";
+import { acceptDrops, download, exampleList, pickDesign } from "./files";
 import { elements } from "./graph";
 import { History } from "./history";
 import { type Issue, issuesByElement } from "./issues";
@@ -16,6 +18,8 @@ import { PropertiesPanel } from "./panel";
 
 type Mode = { kind: "idle" } | { kind: "place"; what: Kind } | { kind: "connect"; from: string | null };
 type Tab = "properties" | "issues" | "deploy-panel";
+/** Which stored design the editor's design is (null: not saved yet) and the text it was last saved as. */
+interface Doc { id: number | null; saved: string }
 
 /** Keys that start adding an element (then click where it goes, or press Enter to put it beside the selection). */
 const ADD_KEYS: Record<string, Kind> = {
@@ -24,10 +28,26 @@ const ADD_KEYS: Record<string, Kind> = {
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const VALIDATE_DELAY_MS = 350;
 
+/** True while the user types: keyboard shortcuts then belong to the field, never to the editor. */
+function isTextField(el: EventTarget | null): boolean {
+  if (el instanceof HTMLInputElement) return !["checkbox", "radio", "button", "submit", "reset", "file"].includes(el.type);
+  return el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement || (el instanceof HTMLElement && el.isContentEditable);
+}
+
+/** An error in words, with the first issue the site gave (where and why). */
+function explainError(err: unknown): string {
+  const first = err instanceof ApiError ? err.issues.find((i) => i.severity === "error") : undefined;
+  return `${(err as Error).message}${first ? ` — ${first.path}: ${first.message}${first.hint ? ` (${first.hint})` : ""}` : ""}`;
+}
+
+function newDoc(d: Design): Doc {
+  return { id: null, saved: JSON.stringify(d) };
+}
+
 class Editor {
-  private history = new History(emptyDesign());
-  designId: number | null = null;
-  private savedText = JSON.stringify(this.history.design);
+  private history = new History<Doc>(emptyDesign(), newDoc(emptyDesign()));
+  private examples: Example[] = [];
+  private readonly start = h("div", { id: "start" });
   private selected: string | null = null;
   private issues: Issue[] = [];
   private byElement = new Map<string, Issue[]>();
@@ -71,19 +91,21 @@ class Editor {
   }
 
   get design(): Design { return this.history.design; }
-  private get dirty(): boolean { return JSON.stringify(this.history.design) !== this.savedText; }
+  get designId(): number | null { return this.history.doc.id; }
+  private get dirty(): boolean { return JSON.stringify(this.history.design) !== this.history.doc.saved; }
 
   // ---- editing ---------------------------------------------------------------------
 
-  /** One undoable change; a change that throws is reported and leaves the design as it was. */
-  edit(change: (d: Design) => void, select?: string | null): void {
+  /** One undoable change; a change that throws is reported (and answered) and leaves the design as it was. */
+  edit(change: (d: Design) => void, select?: string | null): string | null {
     try {
       this.history.edit(change);
       if (select !== undefined) this.selected = select;
       this.changed();
+      return null;
     } catch (err) {
       this.status((err as Error).message, true);
-      this.refreshPanel(true);
+      return (err as Error).message;
     }
   }
 
@@ -93,7 +115,7 @@ class Editor {
     this.byElement = issuesByElement(this.issues, d);
     this.canvas.render(elements(d, this.alloc), this.byElement);
     this.canvas.select(this.selected);
-    this.refreshPanel(true);
+    this.refreshPanel();
     this.drawIssues();
     this.deploy.designChanged();
     this.buttons.get("undo")!.disabled = !this.history.canUndo;
@@ -104,15 +126,16 @@ class Editor {
     this.validateTimer = window.setTimeout(() => void this.validate(), VALIDATE_DELAY_MS);
   }
 
-  private refreshPanel(force = false): void {
+  private refreshPanel(): void {
     const ref = this.selected ? parseId(this.selected) : null;
-    this.panel.show(this.design, ref, this.byElement.get(this.selected ?? "") ?? [], this.alloc, force);
+    const blank = !ref && isBlank(this.design) && this.examples.length > 0;
+    this.panel.show(this.design, ref, this.byElement.get(this.selected ?? "") ?? [], this.alloc, blank ? this.start : null);
   }
 
   select(id: string | null): void {
     this.selected = id;
     this.canvas.select(id);
-    this.refreshPanel(true);
+    this.refreshPanel();
   }
 
   private hostOf(id: string | null): string | null {
@@ -130,6 +153,12 @@ class Editor {
       const kind = mode.what;
       const host = this.hostOf(id) ?? this.hostOf(this.selected);
       const pos = { x: Math.round(at.x), y: Math.round(at.y) };
+      if (!host && ["nics", "containers", "routers"].includes(kind)) {
+        // the tool stays on: the next click inside a host places it
+        const what = kind.slice(0, -1);
+        const hint = Object.keys(this.design.hosts).length ? "click inside a host's box" : "add a host first (+ Host, or H)";
+        return this.status(`a ${what} lives in a host: ${hint} to place the ${what} (Esc cancels)`, true);
+      }
       this.setMode({ kind: "idle" });
       let made: Ref | null = null;
       this.edit((d) => {
@@ -224,18 +253,22 @@ class Editor {
     const text = JSON.stringify(d);
     // An answer about a design that has changed since (an edit, an import) is thrown away.
     const stale = () => seq !== this.validateSeq || JSON.stringify(this.history.design) !== text;
+    // what is still being drawn is said here; the rest goes to the site
+    const { design: complete, issues: incomplete } = sendable(d);
     try {
-      const out = await api.validate(d);
+      const out = complete ? await api.validate(complete) : { ok: true, issues: [], allocation: {} };
       if (stale()) return;
-      this.issues = out.issues;
+      this.issues = [...incomplete, ...out.issues];
       this.alloc = out.allocation ?? {};
-      if (out.ok && this.tab === "deploy-panel") void this.deploy.predictUnlessDeployed();
+      if (out.ok && !incomplete.length && this.tab === "deploy-panel") void this.deploy.predictUnlessDeployed();
     } catch (err) {
       if (stale()) return;
-      if (err instanceof ApiError && err.issues.length) this.issues = err.issues;
-      else return this.status(`validate: ${(err as Error).message}`, true);
+      if (err instanceof ApiError && err.issues.length) this.issues = [...incomplete, ...err.issues];
+      else return this.status(`checking the design failed: ${(err as Error).message}`, true);
     }
     this.lastValidated = text;
+    const errors = this.issues.filter((i) => i.severity === "error").length;
+    this.deploy.block(errors ? `Fix the design's ${errors} error${errors === 1 ? "" : "s"} first (see Issues).` : null);
     this.byElement = issuesByElement(this.issues, d);
     this.canvas.render(elements(d, this.alloc), this.byElement);
     this.refreshPanel();
@@ -267,9 +300,10 @@ class Editor {
 
   async save(): Promise<number> {
     const d = this.design;
-    const out = this.designId === null ? await api.create(d) : await api.update(this.designId, d);
-    this.designId = out.id;
-    this.savedText = JSON.stringify(d);
+    const doc = this.history.doc;
+    const out = doc.id === null ? await api.create(d) : await api.update(doc.id, d);
+    doc.id = out.id;
+    doc.saved = JSON.stringify(d);
     window.history.replaceState(null, "", `#design=${out.id}`);
     this.status(`saved ${out.name}, version ${out.version}`);
     this.changed();
@@ -277,41 +311,119 @@ class Editor {
   }
 
   private async trySave(): Promise<void> {
-    try { await this.save(); } catch (err) { this.status(`save: ${(err as Error).message}`, true); }
+    try { await this.save(); } catch (err) { this.status(`Not saved: ${explainError(err)}`, true); }
   }
 
+  /** Shows a stored design in place of the current one (Undo brings the current one back). */
   load(out: DesignOut): void {
-    this.designId = out.id;
     const d = normalize(out.design as unknown as Record<string, unknown>);
-    this.history.reset(d);
-    this.savedText = JSON.stringify(d);
+    this.history.replace(d, { id: out.id, saved: JSON.stringify(d) });
     this.issues = out.issues ?? [];
-    this.selected = null;
-    window.history.replaceState(null, "", `#design=${out.id}`);
-    this.changed();
+    this.documentChanged();
     this.canvas.fit();
-    void this.deploy.resume(out.id);
+  }
+
+  /** After another design took the place of the shown one (open, new, or undo/redo across them). */
+  private documentChanged(): void {
+    const id = this.history.doc.id;
+    this.selected = null;
+    window.history.replaceState(null, "", id === null ? "#" : `#design=${id}`);
+    this.changed();
+    if (id === null) this.deploy.reset();
+    else void this.deploy.resume(id);
+  }
+
+  /** Undo or redo; a step back over New or Open brings back that design and its deployments. */
+  private step(back: boolean): void {
+    const doc = this.history.doc;
+    if (!(back ? this.history.undo() : this.history.redo())) return;
+    if (this.history.doc !== doc) this.documentChanged();
+    else this.changed();
+  }
+
+  /** Before the design is replaced: asks what to do with unsaved changes; false to stay. */
+  private async mayReplace(): Promise<boolean> {
+    if (!this.dirty) return true;
+    const answer = await ask($("dialog"), "Unsaved changes", [
+      `${this.design.name} has changes that are not saved.`,
+      "Save them as a new version, or leave them (Undo brings them back while this page is open)?",
+    ], [
+      { label: "Save, then continue", value: "save", id: "dialog-save", primary: true },
+      { label: "Leave them", value: "discard", id: "dialog-discard" },
+    ]);
+    if (answer === "save") {
+      try { await this.save(); } catch (err) { this.status(`Not saved: ${explainError(err)}`, true); return false; }
+    }
+    return answer !== null;
+  }
+
+  private async newDesign(): Promise<void> {
+    if (!(await this.mayReplace())) return;
+    const d = emptyDesign();
+    this.history.replace(d, newDoc(d));
+    this.issues = [];
+    this.documentChanged();
+    this.status("New design: start from an example (right), or add hosts with the toolbar.");
   }
 
   private async open(): Promise<void> {
     try {
-      const out = await pickDesign($("dialog"));
-      if (out) { this.load(out); this.status(`opened ${out.name}, version ${out.version}`); }
-    } catch (err) { this.status(`open: ${(err as Error).message}`, true); }
+      const picked = await pickDesign($("dialog"));
+      if (!picked) return;
+      if ("example" in picked) return await this.openExample(picked.example);
+      if (!(await this.mayReplace())) return;
+      this.load(picked.design);
+      this.status(`opened ${picked.design.name}, version ${picked.design.version}`);
+    } catch (err) { this.status(`Could not open it: ${(err as Error).message}`, true); }
+  }
+
+  /** Saves an example as a design of the user's own and opens it. */
+  private async openExample(example: Example): Promise<void> {
+    if (!(await this.mayReplace())) return;
+    try {
+      const out = await api.createFromYaml(example.yaml);
+      this.load(out);
+      this.status(`opened the example ${example.name} as your design #${out.id}: ${example.teaches}`);
+    } catch (err) { this.status(`Could not open the example ${example.name}: ${explainError(err)}`, true); }
+  }
+
+  async loadExamples(): Promise<void> {
+    try {
+      this.examples = await api.examples();
+    } catch (err) {
+      return this.status(`The examples could not be listed: ${(err as Error).message}`, true);
+    }
+    clear(this.start);
+    this.start.append(h("h2", {}, "Start from an example"),
+      h("p", { class: "help" }, "Each is a lab to deploy and learn from; it is saved as your own design."),
+      exampleList(this.examples, (e) => void this.openExample(e)),
+      h("p", { class: "help" }, "Or draw one: H adds a host, S a segment, N a network, C a container (inside a host)."));
+    this.refreshPanel();
   }
 
   async openId(id: number): Promise<void> {
-    try { this.load(await api.design(id)); } catch (err) { this.status(`open #${id}: ${(err as Error).message}`, true); }
+    try {
+      const out = await api.design(id);
+      this.load(out);
+      this.history.reset(this.design, this.history.doc);  // the page opened on it: nothing before it to undo
+      this.changed();
+    } catch (err) { this.status(`Could not open design #${id}: ${(err as Error).message}`, true); }
   }
 
   private async importFile(file: File): Promise<void> {
+    if (!(await this.mayReplace())) return;
     try {
       const out = await api.import(file);
       this.load(out);
       this.status(`imported ${file.name} as ${out.name}, version ${out.version}`);
     } catch (err) {
-      const issues = err instanceof ApiError ? err.issues.map((i) => `${i.path}: ${i.message}`).join("; ") : "";
-      this.status(`import ${file.name}: ${(err as Error).message}${issues ? ` — ${issues}` : ""}`, true);
+      const issues = err instanceof ApiError ? err.issues : [];
+      this.status(`import ${file.name}: ${(err as Error).message}${issues.length ? " (details in the dialog)" : ""}`, true);
+      if (issues.length) {
+        void tell($("dialog"), `${file.name} does not load`, [h("ul", { class: "issues", id: "import-errors" }, ...issues.map((i) =>
+          h("li", { class: i.severity }, h("b", {}, `${i.line ? `line ${i.line} · ` : ""}${i.path || "the file"}: `), i.message,
+            i.hint ? h("div", { class: "hint" }, i.hint) : null)))]);
+      }
     }
   }
 
@@ -319,7 +431,7 @@ class Editor {
     try {
       const id = this.dirty || this.designId === null ? await this.save() : this.designId;
       await download(id, this.design.name, to);
-    } catch (err) { this.status(`export: ${(err as Error).message}`, true); }
+    } catch (err) { this.status(`Not exported: ${explainError(err)}`, true); }
   }
 
   // ---- chrome ----------------------------------------------------------------------
@@ -355,14 +467,7 @@ class Editor {
     bar.append(
       h("strong", { class: "brand" }, "mvlab"),
       h("span", { class: "group" },
-        button("new", "New", () => {
-          this.history.reset(emptyDesign());
-          this.designId = null;
-          this.issues = [];
-          this.deploy.reset();
-          window.history.replaceState(null, "", "#");
-          this.changed();
-        }),
+        button("new", "New", () => void this.newDesign()),
         button("open", "Open…", () => void this.open()),
         button("save", "Save", () => void this.trySave(), "Save a new version (Ctrl-S)"),
         button("import", "Import…", () => fileInput.click(), "Import a YAML file (or drop it on the page)"), fileInput,
@@ -380,8 +485,8 @@ class Editor {
           "Connect two elements: click one then the other; or L on one, L on the other"),
         button("delete", "Delete", () => this.deleteSelected(), "Delete the selection (Delete)")),
       h("span", { class: "group" },
-        button("undo", "Undo", () => { if (this.history.undo()) this.changed(); }, "Ctrl-Z"),
-        button("redo", "Redo", () => { if (this.history.redo()) this.changed(); }, "Ctrl-Shift-Z")),
+        button("undo", "Undo", () => this.step(true), "Ctrl-Z"),
+        button("redo", "Redo", () => this.step(false), "Ctrl-Shift-Z")),
       h("span", { class: "group" },
         button("fit", "Fit", () => this.canvas.fit()),
         button("relayout", "Tidy", () => { this.edit((d) => { d.layout = {}; }); this.canvas.fit(); }, "Forget positions and lay everything out again"),
@@ -410,7 +515,8 @@ class Editor {
   }
 
   private key(ev: KeyboardEvent): void {
-    const typing = ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement || ev.target instanceof HTMLSelectElement;
+    if (document.querySelector("dialog[open]")) return;  // the dialog has the keyboard
+    const typing = isTextField(ev.target) || isTextField(document.activeElement);
     const ctrl = ev.ctrlKey || ev.metaKey;
     const k = ev.key.toLowerCase();
     if (ctrl && k === "s") { ev.preventDefault(); (document.activeElement as HTMLElement | null)?.blur?.(); void this.trySave(); return; }
@@ -424,8 +530,8 @@ class Editor {
     if (!ctrl && !ev.altKey && ADD_KEYS[k]) { ev.preventDefault(); this.setMode({ kind: "place", what: ADD_KEYS[k] }); return; }
     if (!ctrl && k === "l") { ev.preventDefault(); this.connectSelected(); return; }
     if (ev.key === "Enter" && this.mode.kind === "place") { ev.preventDefault(); this.tap(null, this.besideSelection()); return; }
-    if (ctrl && k === "z" && !ev.shiftKey) { ev.preventDefault(); if (this.history.undo()) this.changed(); }
-    else if (ctrl && ((k === "z" && ev.shiftKey) || k === "y")) { ev.preventDefault(); if (this.history.redo()) this.changed(); }
+    if (ctrl && k === "z" && !ev.shiftKey) { ev.preventDefault(); this.step(true); }
+    else if (ctrl && ((k === "z" && ev.shiftKey) || k === "y")) { ev.preventDefault(); this.step(false); }
     else if (ev.key === "Delete" || ev.key === "Backspace") { ev.preventDefault(); this.deleteSelected(); }
     else if (ev.key === "F2") { ev.preventDefault(); this.showTab("properties"); this.panel.focusName(); }
     else if (ev.key.startsWith("Arrow") && this.selected) {
@@ -476,7 +582,8 @@ async function main(): Promise<void> {
   const editor = new Editor(user);
   const id = /design=(\d+)/.exec(location.hash)?.[1];
   if (id) await editor.openId(Number(id));
-  else editor.status("Add hosts, segments and networks with the toolbar; import a YAML file by dropping it here.");
+  else editor.status("Start from an example (right), or add hosts, segments and networks with the toolbar; drop a YAML file here to import it.");
+  void editor.loadExamples();
   (window as unknown as { mvlab: Editor }).mvlab = editor;
 }
 

@@ -138,10 +138,15 @@ function renameIf(ifname: string, from: string, to: string): string {
 
 // ---- adding ------------------------------------------------------------------------
 
+/**
+ * A new host, with the NIC name the design's hosts already use (the hosts of a lab are usually
+ * alike: name one host's NIC enp0s8 and the next hosts get enp0s8 too); eth0 for the first.
+ */
 export function addHost(d: Design, at?: Position): Ref {
   const name = freeName(Object.keys(d.hosts), "host");
-  d.hosts[name] = { nics: ["eth0"] };
-  if (at) d.layout[`nics.${name}.eth0`] = at;  // a host's box is drawn around its NICs and endpoints
+  const nic = Object.values(d.hosts).at(-1)?.nics[0] ?? "eth0";
+  d.hosts[name] = { nics: [nic] };
+  if (at) d.layout[`nics.${name}.${nic}`] = at;  // a host's box is drawn around its NICs and endpoints
   return { kind: "hosts", name };
 }
 

@@ -37,3 +37,20 @@ describe("undo and redo", () => {
     expect(h.design.name).toBe("untitled");
   });
 });
+
+describe("replacing the design (New, Open)", () => {
+  it("is one undoable step that brings back the design and where it was saved", () => {
+    const first: { id: number | null } = { id: null };
+    const h = new History(emptyDesign(), first);
+    h.edit((d) => addHost(d));
+    first.id = 7;  // saved
+    h.replace(emptyDesign("fresh"), { id: null });
+    expect(h.design.name).toBe("fresh");
+    expect(h.doc).toEqual({ id: null });
+    expect(h.undo()).toBe(true);
+    expect(Object.keys(h.design.hosts)).toEqual(["host1"]);
+    expect(h.doc).toEqual({ id: 7 });
+    expect(h.redo()).toBe(true);
+    expect(h.doc).toEqual({ id: null });
+  });
+});

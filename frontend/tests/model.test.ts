@@ -39,6 +39,15 @@ describe("drawing a design from nothing", () => {
     expect(d.layout["nics.host1.eth0"]).toEqual({ x: 0, y: 0 });
   });
 
+  it("gives a new host the NIC name the other hosts use", () => {
+    const d = emptyDesign("lab");
+    addHost(d);
+    rename(d, { kind: "nics", host: "host1", name: "eth0" }, "enp0s8");
+    addHost(d, { x: 5, y: 6 });
+    expect(d.hosts.host2.nics).toEqual(["enp0s8"]);
+    expect(d.layout["nics.host2.enp0s8"]).toEqual({ x: 5, y: 6 });
+  });
+
   it("says why two elements cannot be connected, and refuses a second identical link", () => {
     const d = twoVlans();
     expect(() => connect(d, { kind: "containers", name: "d1" }, { kind: "segments", name: "lan" }))

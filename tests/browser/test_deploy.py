@@ -20,6 +20,15 @@ def cell_states(page: Page) -> list[dict]:
     )
 
 
+def settled(page: Page) -> None:
+    """Waits until every cell of the matrix has its probe's answer."""
+    page.wait_for_function(
+        "() => document.querySelectorAll('#matrix td.cell').length > 0"
+        " && document.querySelectorAll('#matrix td.pending').length === 0",
+        timeout=DEPLOY_TIMEOUT_MS,
+    )
+
+
 def test_deploy_to_sandbox_and_watch_the_matrix(editor_page: Page, artifacts: Path):
     page = editor_page
     page.set_input_files("#import-file", str(EXAMPLES / "two-vlans-routed.yaml"))
@@ -76,5 +85,26 @@ def test_deploy_to_sandbox_and_watch_the_matrix(editor_page: Page, artifacts: Pa
     expect(page.locator(".host-steps li")).to_have_count(len(steps_before))
     assert page.locator(".host-steps li").all_inner_texts() == steps_before
 
+    # Deploying again offers to replace the sandbox that stands rather than build one more beside it.
+    first = page.evaluate("window.mvlab.deploy.deployment")
+    expect(page.locator("#standing li")).to_have_count(1)
+    expect(page.locator(f"#standing li[data-deployment='{first}']")).to_contain_text("deployed")
+    page.click("#deploy")
+    expect(page.locator("#dialog")).to_contain_text("This design is already deployed")
+    page.click("#dialog-replace")
+    page.wait_for_function("first => { const d = window.mvlab.deploy.deployment; return d !== null && d !== first; }",
+                           arg=first, timeout=DEPLOY_TIMEOUT_MS)
+    second = page.evaluate("window.mvlab.deploy.deployment")
+    settled(page)
+    gone = page.evaluate("id => fetch(`/api/deployments/${id}`).then(r => r.json())", first)
+    assert gone["state"] == "torn_down"
+    expect(page.locator("#standing li")).to_have_count(1)
+    expect(page.locator(f"#standing li[data-deployment='{second}']")).to_be_visible()
+
+    # Tearing down says so in words, for the deployment and for each of its hosts.
+    expect(page.locator("#deploy-state")).to_have_attribute("data-state", "done", timeout=DEPLOY_TIMEOUT_MS)
     page.click("#teardown")
-    expect(page.locator("#deploy-state")).to_contain_text("torn_down", timeout=DEPLOY_TIMEOUT_MS)
+    expect(page.locator("#deploy-state")).to_have_text(f"deployment #{second}: torn down", timeout=DEPLOY_TIMEOUT_MS)
+    summaries = page.locator(".host-steps summary").all_inner_texts()
+    assert summaries and all(s.endswith(": torn down") for s in summaries), summaries
+    expect(page.locator("#standing li")).to_have_count(0)
