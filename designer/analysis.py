@@ -1,8 +1,10 @@
 """What the editor asks of a design it has not stored: its issues, addresses and matrix.
 
 A prediction is computed once per design: `predicted` keeps it in Redis (compressed, keyed by the
-design's content, PREDICTED_TTL seconds), so the editor's prediction, the plans of the deploy
-that follows it and the matrix stored with that deployment's results share one computation.
+design's content and the prediction code's version, PREDICTED_TTL seconds), so the editor's
+prediction, the plans of the deploy that follows it and the matrix stored with that deployment's
+results share one computation, and a site running changed prediction code never serves a matrix
+the old code made.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
+from pathlib import Path
 
 import redis
 from django.conf import settings
 from pydantic import ValidationError
 
 from designer.designs import Parsed
+from designer import topology
 from designer.errors import Refused
 from designer.topology.ipam import Allocation, allocate
 from designer.topology.issues import errors_in
@@ -25,6 +29,18 @@ from designer.topology.predict import predict
 
 PREDICTED_PREFIX = "mvlab:predicted:"
 PREDICTED_TTL = 3600
+
+
+def code_version(package: Path) -> str:
+    """A hash of every Python source under `package` (its path and content): what predicts."""
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+PREDICTION_CODE = code_version(Path(topology.__file__).parent)  # once, at import
 
 log = logging.getLogger("mvlab.analysis")
 
@@ -55,7 +71,8 @@ def prediction(parsed: Parsed) -> dict:
 
 
 def prediction_key(design: Design) -> str:
-    return PREDICTED_PREFIX + hashlib.sha256(design.model_dump_json().encode()).hexdigest()
+    """Where `design`'s prediction is kept: its content and the version of the code that predicts."""
+    return f"{PREDICTED_PREFIX}{PREDICTION_CODE}:{hashlib.sha256(design.model_dump_json().encode()).hexdigest()}"
 
 
 def predicted(design: Design) -> Matrix:
