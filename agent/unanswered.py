@@ -57,9 +57,12 @@ def failing_at_once(links: dict[str, set[Link]]) -> Iterator[None]:
             changed[ns] = netns.run_in(ns, _swap, values)
         yield
     finally:
-        for ns, before in changed.items():
+        failed: OSError | None = None
+        for ns, before in changed.items():  # every namespace, whatever one of them says
             try:
                 netns.run_in(ns, _swap, before)
-            except OSError as err:  # the namespace went first: nothing left to restore
+            except OSError as err:  # ENOENT, EINVAL: the namespace went first, nothing to restore
                 if err.errno not in (errno.ENOENT, errno.EINVAL):
-                    raise
+                    failed = failed or err
+        if failed is not None:
+            raise failed
