@@ -88,6 +88,7 @@ class VM:
     started: float
     booted: float | None = None
     agent_pid: int | None = None
+    joined: dict[str, str] = field(default_factory=dict)  # the agent's environment from the site (`join`)
     _control: socket.socket | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -130,21 +131,30 @@ class VM:
     def ip_json(self, *args: str) -> list[dict]:
         return json.loads(self.sh(shlex.join(["ip", "-j", *args])) or "[]")
 
-    def start_agent(self, joined: dict[str, str], *args: str) -> int:
-        """`python -m agent --name NAME --allowed-nics eth1 ARGS` in the guest, with the environment `joined`
-        the site gave it (`join`: its secret, its Redis user at 10.0.2.100); its pid."""
+    def start_agent(self, *args: str) -> int:
+        """`python -m agent --name NAME --allowed-nics eth1 ARGS` in the guest, in a session of its own,
+        with the environment the site gave it (`joined`: its secret, its Redis user at 10.0.2.100); its pid."""
         env = {
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "PYTHONPATH": str(ROOT),
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
-            **joined,
+            **self.joined,
         }
         command = shlex.join(["env", "-i", *(f"{k}={v}" for k, v in env.items()), "setsid", PYTHON, "-m",
                               "agent", "--name", self.name, "--allowed-nics", "eth1", *args])
         log = shlex.quote(str(self.state_dir / "agent.log"))
         self.agent_pid = int(self.sh(f"cd {shlex.quote(str(ROOT))} && {command} >>{log} 2>&1 </dev/null & echo $!"))
         return self.agent_pid
+
+    def wait_for_agent(self, client, timeout: float = AGENT_TIMEOUT) -> float:
+        """Seconds until the agent's heartbeat is in Redis; fails with its log if it ends or is late."""
+        began = time.monotonic()
+        while not client.exists(f"mvlab:agent:{self.name}"):
+            if self.run(f"kill -0 {self.agent_pid}")["rc"] != 0 or time.monotonic() > began + timeout:
+                raise RuntimeError(f"the agent of {self.name} did not start:\n{self.agent_log()}")
+            time.sleep(1)
+        return time.monotonic() - began
 
     def agent_log(self, lines: int = 40) -> str:
         path = self.state_dir / "agent.log"
@@ -242,17 +252,13 @@ def join(stack, name: str) -> dict[str, str]:
 
 def start_agents(lab: Lab, stack, client, say) -> None:
     """Joins every VM's agent to the site and starts them all at once; waits for every heartbeat."""
-    envs = {vm.name: join(stack, vm.name) for vm in lab.vms}
+    for vm in lab.vms:
+        vm.joined = join(stack, vm.name)
     began = time.monotonic()
     for vm in lab.vms:
-        vm.start_agent(envs[vm.name])
-    deadline = began + AGENT_TIMEOUT
-    while not all(client.exists(f"mvlab:agent:{vm.name}") for vm in lab.vms):
-        dead = [vm for vm in lab.vms if vm.run(f"kill -0 {vm.agent_pid}")["rc"] != 0]
-        if dead or time.monotonic() > deadline:
-            late = dead or [vm for vm in lab.vms if not client.exists(f"mvlab:agent:{vm.name}")]
-            raise RuntimeError("agents did not start: " + "\n".join(f"== {vm.name}\n{vm.agent_log()}" for vm in late))
-        time.sleep(1)
+        vm.start_agent()
+    for vm in lab.vms:  # all started at once: waiting for each in turn waits for the last
+        vm.wait_for_agent(client, timeout=AGENT_TIMEOUT - (time.monotonic() - began))
     lab.timings["agents"] = time.monotonic() - began
     say(f"VM lab: agents started in the VMs (every heartbeat in Redis) in {lab.timings['agents']:.1f} s")
 

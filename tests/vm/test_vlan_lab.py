@@ -8,6 +8,8 @@ only, and the observed matrix equal to the prediction (TTL 63 across the router)
 link mvlab made, and leaves a VLAN sub-interface that was there before untouched.
 """
 
+import json
+import re
 import secrets
 import shlex
 import subprocess
@@ -25,12 +27,6 @@ pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.timeout(1200)
 
 HOSTS = ("host1", "host2", "gw")
 RECONNECTS = 3
-
-
-def trunk_design(name: str) -> str:
-    """The Docker tutorial's 802.1Q lab, on the VMs' NIC eth1."""
-    text = (ROOT / "examples" / "docker-8021q-trunk.yaml").read_text().replace("enp0s8", "eth1")
-    return text.replace("name: docker-8021q-trunk", f"name: {name}")
 
 
 def links(vm) -> dict[str, dict]:
@@ -86,40 +82,78 @@ def probe_tcp(address: str, port: int, send: bytes) -> str:
     return shlex.join(["timeout", "20", "python3", "-c", code])
 
 
-def test_the_8021q_lab_deploys_on_real_kernels_and_tears_down_leaving_foreign_vlans(vm_site):
-    lab, stack = vm_site.lab, vm_site.stack
-    host1, host2, gw = lab.vms
-    mapping = dict(zip(HOSTS, (vm.name for vm in lab.vms)))
-    gw.sh("ip link add link eth1 name eth1.300 type vlan id 300 && ip addr add 10.30.0.1/24 dev eth1.300 "
-          "&& ip link set eth1.300 up")
-    before = links(gw)["eth1.300"]
+@pytest.fixture(scope="module")
+def alice(vm_site):
+    """A user granted every VM's agent."""
     username = f"alice-{secrets.token_hex(2)}"
-    alice = stack.user(username)
-    for vm in lab.vms:
-        stack.manage("lab", "grant", vm.name, "--user", username)
-    yaml = trunk_design(f"trunk-{secrets.token_hex(3)}")
-    design = alice.post(f"{stack.url}/api/designs", json={"yaml": yaml}, timeout=10)
-    assert design.status_code == 201, design.text
+    session = vm_site.stack.user(username)
+    for vm in vm_site.lab.vms:
+        vm_site.stack.manage("lab", "grant", vm.name, "--user", username)
+    return session
 
+
+def example(path: str, name: str) -> str:
+    """An example design, on the VMs' NIC eth1 and named `name`-<random>."""
+    text = (ROOT / "examples" / path).read_text().replace("enp0s8", "eth1")
+    return re.sub(r"(?m)^name: .*$", f"name: {name}-{secrets.token_hex(3)}", text, count=1)
+
+
+def deploy(vm_site, session, yaml: str, mapping: dict[str, str]) -> tuple[str, list[dict]]:
+    """Saves `yaml` and deploys it onto {host: agent} through the site, following its websocket to the
+    end; (deployment, websocket messages). Prints how long it took."""
+    stack = vm_site.stack
+    design = session.post(f"{stack.url}/api/designs", json={"yaml": yaml}, timeout=10)
+    assert design.status_code == 201, design.text
     began = time.monotonic()
-    started = alice.post(f"{stack.url}/api/designs/{design.json()['id']}/deploy", json={"agents": mapping},
-                         timeout=10)
+    started = session.post(f"{stack.url}/api/designs/{design.json()['id']}/deploy", json={"agents": mapping},
+                           timeout=10)
     assert started.status_code == 201, started.text
     deployment = started.json()["id"]
-    seen = follow(vm_site, alice, deployment)
-    deployed = time.monotonic() - began
+    seen = follow(vm_site, session, deployment)
+    vm_site.say(f"VM lab: {design.json()['name']} deployed through the site in {time.monotonic() - began:.1f} s "
+                f"({len(seen)} websocket messages, state {seen[-1]['event']['state']})")
+    return deployment, seen
+
+
+def observed_as_predicted(vm_site, session, deployment: str, seen: list[dict], yaml: str) -> list[dict]:
+    """Asserts the deployment is done and its stored matrix is the prediction, TTLs included; its pairs."""
+    stack = vm_site.stack
     failures = [m["event"].get("detail") for m in seen if m["event"].get("ok") is False]
     assert seen[-1]["event"]["state"] == "done", f"{failures}\n{vm_site.logs()}"
-    vm_site.say(f"VM lab: the 802.1Q trunk lab deployed through the site in {deployed:.1f} s "
-                f"({len(seen)} websocket messages)")
-
-    body = _wait_state(stack, alice, deployment, {"done"})
-    predicted = alice.post(f"{stack.url}/api/predict", json={"yaml": yaml}, timeout=30).json()["pairs"]
-    observed = body["matrix"]["pairs"]
+    observed = _wait_state(stack, session, deployment, {"done"})["matrix"]["pairs"]
+    predicted = session.post(f"{stack.url}/api/predict", json={"yaml": yaml}, timeout=30).json()["pairs"]
     assert {(p["src"], p["dst_ip"]): p["observed"] for p in observed} == \
         {(p["src"], p["dst_ip"]): p["expected"] for p in predicted}
     assert {(p["src"], p["dst_ip"]): p["ttl"] for p in observed if p["observed"]} == \
         {(p["src"], p["dst_ip"]): p["expected_ttl"] for p in predicted if p["expected"]}
+    return observed
+
+
+def tear_down(vm_site, session, deployment: str) -> None:
+    """Tears the deployment down through the site; then no VM keeps a link marked for it or a namespace."""
+    stack = vm_site.stack
+    down = session.post(f"{stack.url}/api/deployments/{deployment}/teardown", timeout=10)
+    assert down.status_code == 202, down.text
+    assert _wait_state(stack, session, deployment, {"torn_down", "failed"}, timeout=300)["state"] == "torn_down"
+    for vm in vm_site.lab.vms:
+        assert [n for n, link in links(vm).items() if link.get("ifalias") == owner_mark(deployment)] == [], vm.name
+        assert vm.sh("ls /run/netns 2>/dev/null || true").split() == [], vm.name
+
+
+def neighbours(vm) -> set[str]:
+    """The addresses in the neighbour table of the VM's own namespace."""
+    return {entry["dst"] for entry in vm.ip_json("neigh", "show")}
+
+
+def test_the_8021q_lab_deploys_on_real_kernels_and_tears_down_leaving_foreign_vlans(vm_site, alice):
+    lab = vm_site.lab
+    host1, host2, gw = lab.vms
+    gw.sh("ip link add link eth1 name eth1.300 type vlan id 300 && ip addr add 10.30.0.1/24 dev eth1.300 "
+          "&& ip link set eth1.300 up")
+    before = links(gw)["eth1.300"]
+    yaml = example("docker-8021q-trunk.yaml", "trunk")
+    deployment, seen = deploy(vm_site, alice, yaml, dict(zip(HOSTS, (vm.name for vm in lab.vms))))
+    observed = observed_as_predicted(vm_site, alice, deployment, seen, yaml)
     crossing = [p for p in observed if p["src"] in ("c1", "c3") and p["dst"] in ("c2", "c4")]  # VLAN 100 to 200
     assert crossing and all(p["observed"] and p["ttl"] == 63 for p in crossing), crossing
 
@@ -132,21 +166,73 @@ def test_the_8021q_lab_deploys_on_real_kernels_and_tears_down_leaving_foreign_vl
             expected["eth1.300"] = (300, None)
         assert vlans == expected, vm.name
         assert all(made[name]["link"] == "eth1" for name in vlans), vm.name
+    # per machine: namespaces, forwarding, and the neighbours the router's kernel learnt while routing
     assert sorted(host1.sh("ls /run/netns").split()) == [netns_name(deployment, c) for c in ("c1", "c2")]
     assert sorted(host2.sh("ls /run/netns").split()) == [netns_name(deployment, c) for c in ("c3", "c4")]
+    assert gw.sh("ls /run/netns 2>/dev/null || true").split() == []
     assert [vm.sh("cat /proc/sys/net/ipv4/ip_forward").strip() for vm in lab.vms] == ["0", "0", "1"]
+    containers = {p["dst_ip"] for p in observed if p["dst"] in ("c1", "c2", "c3", "c4")}
+    assert containers <= neighbours(gw)
+    assert neighbours(host1) & containers == set() and neighbours(host2) & containers == set()
+    here = subprocess.run(["ip", "-j", "neigh", "show"], capture_output=True, text=True, check=True).stdout
+    assert {entry["dst"] for entry in json.loads(here or "[]")} & containers == set()
 
-    down = alice.post(f"{stack.url}/api/deployments/{deployment}/teardown", timeout=10)
-    assert down.status_code == 202, down.text
-    assert _wait_state(stack, alice, deployment, {"torn_down", "failed"}, timeout=300)["state"] == "torn_down"
+    tear_down(vm_site, alice, deployment)
     for vm in lab.vms:
         left = links(vm)
-        assert [name for name, link in left.items() if link.get("ifalias") == mark] == [], vm.name
         assert [name for name in left if vlan_of(left[name])] == (["eth1.300"] if vm is gw else []), vm.name
-        assert vm.sh("ls /run/netns 2>/dev/null || true").split() == [], vm.name
     after = links(gw)["eth1.300"]
     assert (after["ifindex"], vlan_of(after), after["operstate"], after.get("ifalias")) == \
         (before["ifindex"], 300, before["operstate"], None)
     assert [a["local"] for a in gw.ip_json("addr", "show", "dev", "eth1.300") for a in a["addr_info"]
             if a["family"] == "inet"] == ["10.30.0.1"]
     assert [vm.sh("cat /proc/sys/net/ipv4/ip_forward").strip() for vm in lab.vms] == ["0", "0", "0"]
+
+
+def test_a_host_reaches_its_own_macvlan_children_only_through_a_shim(vm_site, alice):
+    """host1 has a shim and reaches its containers; host2 has only an address on eth1 and reaches host1's
+    containers over the wire, never its own (the macvlan parent does not deliver to its children). eth1 is
+    the machine's NIC, not mvlab's: its address is the machine's own, given before and kept after."""
+    sirius, rigel, _procyon = vm_site.lab.vms
+    rigel.sh("ip addr add 192.168.60.2/24 dev eth1")
+    try:
+        yaml = example("host-isolation-shim.yaml", "shim")
+        deployment, seen = deploy(vm_site, alice, yaml, {"host1": sirius.name, "host2": rigel.name})
+        pairs = observed_as_predicted(vm_site, alice, deployment, seen, yaml)
+        observed = {(p["src"], p["dst"]): p["observed"] for p in pairs}
+        assert observed[("host1", "a1")] and observed[("host1", "a2")]
+        assert observed[("host2", "a1")] and not observed[("host2", "b1")]
+        tear_down(vm_site, alice, deployment)
+        assert [a["local"] for a in rigel.ip_json("-4", "addr", "show", "dev", "eth1") for a in a["addr_info"]] \
+            == ["192.168.60.2"]
+    finally:
+        rigel.sh("ip addr flush dev eth1 scope global")
+
+
+def test_an_agent_killed_mid_apply_is_cleaned_up_and_the_design_deploys_again(vm_site, alice):
+    """host1's agent is killed (SIGKILL) as soon as its first link exists: the site fails the deployment
+    once its heartbeat stops; restarted, the agent tears down what the killed apply left, and the same
+    design then deploys as predicted."""
+    lab = vm_site.lab
+    host1 = lab.vms[0]
+    mapping = dict(zip(HOSTS, (vm.name for vm in lab.vms)))
+    yaml = example("docker-8021q-trunk.yaml", "killed")
+    host1.sh(f"(until ip -o link show | grep -q 'alias mvlab:'; do sleep 0.02; done; "
+             f"kill -9 -{host1.agent_pid}) >/dev/null 2>&1 </dev/null &")
+    deployment, seen = deploy(vm_site, alice, yaml, mapping)
+    body = _wait_state(vm_site.stack, alice, deployment, {"failed", "done"})
+    assert body["state"] == "failed", body
+    assert "stopped sending heartbeats" in body["hosts"]["host1"]["detail"], body["hosts"]["host1"]
+    assert host1.run(f"kill -0 {host1.agent_pid}")["rc"] != 0
+    half_made = [n for n, link in links(host1).items() if link.get("ifalias") == owner_mark(deployment)]
+    assert half_made, "the agent was killed before it made anything"
+
+    host1.start_agent()
+    vm_site.say(f"VM lab: host1's agent restarted in {host1.wait_for_agent(vm_site.stack.redis()):.1f} s "
+                f"(the killed apply had made {', '.join(sorted(half_made))})")
+    tear_down(vm_site, alice, deployment)
+    assert [n for n, link in links(host1).items() if vlan_of(link)] == []
+
+    again, seen = deploy(vm_site, alice, yaml, mapping)
+    observed_as_predicted(vm_site, alice, again, seen, yaml)
+    tear_down(vm_site, alice, again)
