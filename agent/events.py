@@ -1,9 +1,11 @@
 """Where an agent's events go: the deployment's Redis stream, or a list in this process.
 
 The stream `mvlab:events:<deployment>` holds one entry per event (field `event`, the
-event's JSON, signed by the agent that sent it: `agent.trust`) and is never trimmed: the
-site's websocket consumer replays it from the start and then follows it, so a browser that
-connects late or reconnects sees every event once, in order.
+event's JSON, signed by the agent that sent it: `agent.trust`), kept until the deployment's
+teardown and retention (`designer.events`): the site's websocket consumer replays it from the
+start and then follows it, so a browser that connects late or reconnects sees every event once,
+in order. An XADD that finds Redis restarting is tried again (`RESTART_RETRY`), so a restart of
+Redis does not fail the step that sent it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from collections.abc import Callable, Iterator
 
 import redis
 from pydantic import TypeAdapter
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 
 from agent.plan import Event, FinishedEvent, ProbeEvent, StepEvent
 from agent.trust import without_signature
 
 STREAM_PREFIX = "mvlab:events:"
+# A command that finds Redis down is tried again for up to about 11 s (jittered back-off, 6 s on
+# average) before it fails: a restart of Redis costs a pause, not a failed deployment.
+RESTART_RETRY = Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=14)
 AnyEvent = StepEvent | ProbeEvent | FinishedEvent
 Sink = Callable[[AnyEvent], None]
 Signer = Callable[[dict], dict]  # an event's JSON fields -> the same with the agent's signature
@@ -43,7 +50,7 @@ class RedisEventSink:
     ):
         self.deployment = deployment
         self.key = stream_key(deployment)
-        self.client = client or redis.Redis.from_url(redis_url)
+        self.client = client or redis.Redis.from_url(redis_url, retry=RESTART_RETRY)
         self.sign = sign
 
     def __call__(self, event: AnyEvent) -> None:

@@ -51,7 +51,7 @@ from celery.worker.strategy import default as default_strategy
 from pydantic import BaseModel, ValidationError
 
 from agent.apply import Target, teardown
-from agent.events import RedisEventSink
+from agent.events import RESTART_RETRY, RedisEventSink
 from agent.facts import host_facts
 from agent.host_lock import hold_host
 from agent.plan import DEPLOYMENT_RE, check_name, FinishedEvent, HostFacts, HostPlan, SandboxFabric, StepEvent
@@ -166,7 +166,7 @@ def agent_facts() -> HostFacts:
 
 
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(redis_url())
+    return redis.Redis.from_url(redis_url(), retry=RESTART_RETRY)
 
 
 def heartbeat_key(name: str) -> str:

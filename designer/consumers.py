@@ -16,9 +16,11 @@ from designer.models import Deployment
 
 FORBIDDEN = 4403
 BAD_REQUEST = 4400
-# The events cannot be read now (Redis unreachable): the browser reconnects with its cursor.
-TRY_AGAIN_LATER = 1013
-INTERNAL_ERROR = 1011
+# Closes the browser reconnects on (with its cursor). A server may only send 1000 or 3000-4999
+# (Autobahn, under Daphne, refuses anything else and leaves the socket open): 4503 the events
+# cannot be read now (Redis unreachable), 4500 anything else went wrong.
+UNAVAILABLE = 4503
+INTERNAL_ERROR = 4500
 log = logging.getLogger(__name__)
 
 
@@ -34,13 +36,13 @@ def _after(query_string: bytes) -> str | None:
 
 
 async def close_when_redis_fails(consumer: AsyncJsonWebsocketConsumer, what: str, work: Awaitable) -> None:
-    """Runs a websocket's stream reader; when Redis fails it (or anything else does: 1011), closes
-    the socket (1013) so the browser reconnects, instead of leaving it open and silent."""
+    """Runs a websocket's stream reader; when Redis fails it (4503) or anything else does (4500),
+    closes the socket so the browser reconnects, instead of leaving it open and silent."""
     try:
         await work
     except redis.RedisError as err:
         log.warning("closing the websocket of %s: its events cannot be read: %r", what, err)
-        await consumer.close(code=TRY_AGAIN_LATER)
+        await consumer.close(code=UNAVAILABLE)
     except Exception:
         log.exception("closing the websocket of %s", what)
         await consumer.close(code=INTERNAL_ERROR)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from typing import TypeVar
 
+import redis
 import redis.asyncio
 from django.conf import settings
 from redis.asyncio.retry import Retry
@@ -32,8 +34,11 @@ _CURSOR = re.compile(r"(0|\d{1,20}-\d{1,20})")
 # TimeoutError (redis-py 8's default timeout is 5 s, which once closed every idle websocket).
 BLOCK_SHARE = 0.4
 # A failed read is retried this often (up to 2.4 s of back-off, enough for a Redis restart)
-# before the follower gives up and its websocket closes for the browser to reconnect.
+# before the follower gives up and its websocket closes for the browser to reconnect; and a read
+# that takes longer than this many read timeouts in all (a Redis that accepts and never answers
+# made redis-py's reconnecting retries last 30 s at a 1 s timeout) fails then.
 READ_RETRIES = 4
+T = TypeVar("T")
 
 
 def stream_key(deployment: str) -> str:
@@ -97,11 +102,29 @@ def follower_client() -> redis.asyncio.Redis:
     )
 
 
+async def _within(deadline: float, read: Awaitable[T]) -> T:
+    """The answer of `read`; redis.TimeoutError when it (its retries included) outlasts `deadline` s."""
+    limit = asyncio.timeout(deadline)
+    try:
+        async with limit:
+            answer = await read
+    except TimeoutError:
+        if not limit.expired():
+            raise
+    if limit.expired():  # also when redis-py swallowed the cancel that the limit sent
+        raise redis.TimeoutError(f"no answer from Redis within {deadline:g} s")
+    return answer
+
+
+def _deadline() -> float:
+    return settings.MVLAB_EVENTS_READ_TIMEOUT_MS / 1000 * (READ_RETRIES + 1)
+
+
 async def last_id(deployment: str) -> str:
     """The id of the newest entry of the stream (START when it has none)."""
     client = follower_client()
     try:
-        newest = await client.xrevrange(stream_key(deployment), count=1)
+        newest = await _within(_deadline(), client.xrevrange(stream_key(deployment), count=1))
     finally:
         await client.aclose()
     return newest[0][0] if newest else START
@@ -110,20 +133,22 @@ async def last_id(deployment: str) -> str:
 async def follow(deployment: str, after: str = START) -> AsyncIterator[tuple[str, dict]]:
     """Every kept event with an entry id above `after`, then live ones as they come.
 
-    Raises redis.RedisError when Redis stays unreachable (or silent) through the retries."""
+    Raises redis.RedisError when Redis stays unreachable through the retries, or silent for
+    (READ_RETRIES + 1) read timeouts."""
     client = follower_client()
     key, last = stream_key(deployment), after
     block_ms = max(1, int(settings.MVLAB_EVENTS_READ_TIMEOUT_MS * BLOCK_SHARE))
+    deadline = _deadline()
     try:
         while True:
-            entries = await client.xrange(key, min="(" + last, max="+", count=REPLAY_CHUNK)
+            entries = await _within(deadline, client.xrange(key, min="(" + last, max="+", count=REPLAY_CHUNK))
             for entry_id, fields in entries:
                 last = entry_id
                 yield entry_id, _decode(fields)
             if len(entries) < REPLAY_CHUNK:
                 break
         while True:
-            answer = await client.xread({key: last}, block=block_ms, count=REPLAY_CHUNK)
+            answer = await _within(deadline, client.xread({key: last}, block=block_ms, count=REPLAY_CHUNK))
             if asyncio.current_task().cancelling():  # redis-py can swallow a cancel that lands mid-read
                 raise asyncio.CancelledError
             for _stream, entries in answer:

@@ -7,7 +7,7 @@ On connect it sends the board (`{"kind": "board", "rows": [...]}`), then:
 The instructor gets every attempt of the class; a student only their own. Deploy states and
 probe results are read from each deployment's kept event stream (the same one the deployment
 websocket replays), so a late connection misses nothing. When Redis cannot be read, the socket
-closes with 1013 and the page reconnects (and gets the board anew).
+closes with 4503 and the page reconnects (and gets the board anew).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 /**
  * Websockets that come back after a dropped connection (a restarted site, a Redis the server
- * cannot read: close code 1013), waiting longer each time the connection keeps dropping:
+ * cannot read: close code 4503), waiting longer each time the connection keeps dropping:
  * about 1, 2, 4 ... 30 s, each delay drawn between half and all of that so that the browsers of a
  * whole class do not all return at the same instant. Closes with 4403/4400 are refusals that
  * retrying cannot cure: no retry.

@@ -52,7 +52,7 @@ describe("reconnecting", () => {
     const f = follower(cursor);
     f.sockets[0].onmessage!({ data: "a" });
     cursor.value = "1700000000000-3";
-    f.sockets[0].onclose!({ code: 1013 });
+    f.sockets[0].onclose!({ code: 4503 });
     const first = f.time.fire();
     expect(f.sockets[1].url).toBe("ws://site/ws/deployments/7/?after=1700000000000-3");
     f.sockets[1].onclose!({ code: 1006 });

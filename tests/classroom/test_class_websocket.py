@@ -178,7 +178,7 @@ def test_a_late_connection_gets_one_summary_of_what_already_happened(alice, room
 
 
 def test_the_class_socket_closes_for_a_reconnect_when_redis_goes_away(alice, room, site_redis, settings):
-    """A deployment's stream that cannot be read closes the class socket (1013, which the page
+    """A deployment's stream that cannot be read closes the class socket (4503, which the page
     retries) instead of freezing its board. Redis here is a server of the test's own, stopped."""
     a = join(alice, room)[0]
     dep = _start_deployment(a["design"])
@@ -201,4 +201,4 @@ def test_the_class_socket_closes_for_a_reconnect_when_redis_goes_away(alice, roo
     finally:
         server.remove()
     assert board["rows"][0]["deployment"]["id"] == dep
-    assert closed == {"type": "websocket.close", "code": 1013}
+    assert closed == {"type": "websocket.close", "code": 4503}

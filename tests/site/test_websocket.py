@@ -112,7 +112,7 @@ def test_a_teardown_starts_the_retention_of_the_stream(deployment, site_redis, s
 
 
 def test_the_socket_closes_for_a_reconnect_when_redis_goes_away(owner, deployment, settings):
-    """A websocket whose Redis read fails closes (1013, which the browser retries); it does not
+    """A websocket whose Redis read fails closes (4503, which the browser retries); it does not
     stay open and silent. Redis here is a server of the test's own, stopped for real."""
     server = RedisServer(persist=False)
     server.start()
@@ -131,7 +131,7 @@ def test_the_socket_closes_for_a_reconnect_when_redis_goes_away(owner, deploymen
         closed = run_coroutine(scenario())
     finally:
         server.remove()
-    assert closed == {"type": "websocket.close", "code": 1013}
+    assert closed == {"type": "websocket.close", "code": 4503}
 
 
 def test_another_user_and_a_stranger_are_refused(other, deployment, site_redis):
