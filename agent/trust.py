@@ -6,15 +6,20 @@ to the agent in `MVLAB_AGENT_SECRET`. It serves twice:
 - Redis: the agent logs in as `mvlab-agent-<name>` with the secret as password. That ACL user
   (`acl_rules`) may use only what this agent's worker needs: its own queue `agent.<name>` (and its
   priority lists), its kombu binding, its own unacked keys (`unacked_keys`), the Celery results of
-  task ids `agent.<name>.*`, its heartbeat and host lock, and XADD (write only) to event streams.
-  It cannot read, push to or delete another agent's queue, results or heartbeat, list keys, or
-  read any stream.
+  task ids `agent.<name>.*` and their accepted records, its heartbeat and host lock, and XADD
+  (write only) to event streams. It cannot read, push to or delete another agent's queue, results
+  or heartbeat, list keys, or read any stream.
 - Signatures (HMAC-SHA256 with `signing_key(secret)`): the site signs every task it sends to an
-  agent over the agent's name, the task's name, its id and its arguments (header
-  `mvlab_signature`); the agent refuses any task whose signature is missing, wrong or made for
-  another agent (`task_refusal`). The agent signs every event it adds to a deployment's stream
-  (`signed: {"agent", "sig"}` beside the event's fields); the site keeps only the events signed by
-  the agent that serves the event's host (`verified_event`).
+  agent over the agent's name, the task's name, its id, its expiry (Celery's `expires`) and its
+  arguments (header `mvlab_signature`, `signed_task`); the agent refuses any task whose signature
+  is missing, wrong or made for another agent, or that expired (`task_refusal`). The agent signs
+  every event it adds to a deployment's stream (`signed: {"agent", "sig"}` beside the event's
+  fields); the site keeps only the events signed by the agent that serves the event's host
+  (`verified_event`).
+
+Replay: the agent runs a task id once. It records every task id it accepts with SET NX on
+`accepted_key(id)` (its own key space) for as long as the message is valid, and refuses a
+message whose id it accepted before; once that record is gone, the message has expired.
 
 Task results carry no signature: an agent's Redis user can write the result of no task id but its
 own, so a result read under `celery-task-meta-agent.<name>.*` came from that agent (or from the
@@ -25,14 +30,18 @@ plans and stored events stay signed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import uuid
 
 SECRET_ENV = "MVLAB_AGENT_SECRET"
 USER_PREFIX = "mvlab-agent-"
 SIGNATURE_HEADER = "mvlab_signature"
+EXPIRES_HEADER = "expires"  # Celery's own (ISO 8601): no worker runs the task after it
+ACCEPTED_PREFIX = "mvlab:accepted:"
 SIGNED_FIELD = "signed"
 EVENT_STREAMS = "mvlab:events:*"
 # every command an agent's worker sends (measured with ACL LOG on a worker with nothing else allowed)
@@ -62,6 +71,11 @@ def new_task_id(name: str) -> str:
     return f"{task_id_prefix(name)}{uuid.uuid4()}"
 
 
+def accepted_key(task_id: str) -> str:
+    """Where an agent records that it accepted task `task_id` (and which start of it did)."""
+    return f"{ACCEPTED_PREFIX}{task_id}"
+
+
 def unacked_keys(name: str) -> dict[str, str]:
     """Kombu's transport options that give agent `name` unacked keys of its own (kombu shares one
     `unacked` hash between all consumers by default, which one agent's user could then read)."""
@@ -78,7 +92,7 @@ def acl_rules(name: str, secret: str) -> list[str]:
     keys = [
         queue, f"{queue}{PRIORITY_SEP}*", f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}",
         *unacked_keys(name).values(), f"celery-task-meta-{task_id_prefix(name)}*",
-        f"mvlab:agent:{name}", f"mvlab:lock:agent:{name}",
+        f"mvlab:agent:{name}", f"mvlab:lock:agent:{name}", accepted_key(f"{task_id_prefix(name)}*"),
     ]
     return [
         "reset", "on", f">{secret}", "resetchannels", f"&celery-task-meta-{task_id_prefix(name)}*",
@@ -94,24 +108,47 @@ def _mac(key: bytes, value: object) -> str:
     return hmac.new(key, _canonical(value), hashlib.sha256).hexdigest()
 
 
-def task_signature(key: bytes, agent: str, task: str, task_id: str, args: list, kwargs: dict) -> str:
+def task_signature(key: bytes, agent: str, task: str, task_id: str, expires: str, args: list,
+                   kwargs: dict) -> str:
     """The signature of one task message for `agent` (its arguments as JSON carries them)."""
     args, kwargs = json.loads(json.dumps(list(args))), json.loads(json.dumps(kwargs or {}))
-    return _mac(key, ["task", agent, task, task_id, args, kwargs])
+    return _mac(key, ["task", agent, task, task_id, expires, args, kwargs])
+
+
+def signed_task(key: bytes, agent: str, task: str, args: list, valid_for: float) -> dict:
+    """`send_task` options that make a task message `agent` accepts for `valid_for` seconds: a task
+    id its Redis user may store the result of, the expiry, and the signature over both."""
+    task_id = new_task_id(agent)
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=valid_for)).isoformat()
+    signature = task_signature(key, agent, task, task_id, expires, args, {})
+    return {"task_id": task_id, "expires": expires, "headers": {SIGNATURE_HEADER: signature}}
+
+
+def seconds_left(headers: dict) -> float:
+    """Seconds until a task message whose headers passed `task_refusal` expires, by this clock."""
+    return (dt.datetime.fromisoformat(headers[EXPIRES_HEADER]) - dt.datetime.now(dt.UTC)).total_seconds()
 
 
 def task_refusal(key: bytes, agent: str, headers: dict, args: list, kwargs: dict) -> str | None:
-    """Why agent `agent` must refuse this task message, or None when the site signed it for it."""
-    task, task_id = headers.get("task"), headers.get("id")
+    """Why agent `agent` must refuse this task message, or None when the site signed it for it and
+    it has not expired."""
+    task, task_id, expires = headers.get("task"), headers.get("id"), headers.get(EXPIRES_HEADER)
     signature = headers.get(SIGNATURE_HEADER)
     if not isinstance(signature, str) or not signature:
         return "it carries no signature of the site"
     if not isinstance(task_id, str) or not task_id.startswith(task_id_prefix(agent)):
         return f"its task id {task_id!r} is not one the site gives agent {agent}"
-    expected = task_signature(key, agent, str(task), task_id, args, kwargs)
+    expected = task_signature(key, agent, str(task), task_id, str(expires), args, kwargs)
     if not hmac.compare_digest(signature, expected):
         return (f"its signature is not the site's for agent {agent} "
                 "(forged, altered, or made for another agent)")
+    try:
+        left = seconds_left(headers)
+    except (TypeError, ValueError):
+        return f"its expiry {expires!r} is not a time with its zone"
+    if left <= 0:
+        return (f"it expired at {expires} ({math.ceil(-left)} s ago by this agent's clock): "
+                "the site stopped waiting for it")
     return None
 
 

@@ -19,17 +19,24 @@ the helper, which lives as long as the worker. Started as root, the worker then 
 becomes the helper's user too, where that user can read the code it imports (agent.privileges).
 
 Only the site commands an agent (agent.trust): every task message must carry the site's signature
-for this agent (`mvlab_signature`, over the agent's name, the task, its id and its arguments) and a
+for this agent (`mvlab_signature`, over the agent's name, the task, its id, expiry and arguments) and a
 task id `agent.<name>.*`; anything else is refused before it runs, with a failed `verify` step in
-the deployment's stream when its arguments name one, and acknowledged so it is gone. Every event
-the agent adds to a stream is signed with its key. Its Redis user may touch only its own keys, so
-the worker keeps its unacked messages in keys of its own and runs without remote control (pidbox)
-and worker events, which would need keys shared by every worker.
+the deployment's stream when its arguments name one, and acknowledged so it is gone. So is a
+message that expired, or whose task id this agent accepted before (a replay): each accepted id is
+recorded under `mvlab:accepted:<id>` (agent.trust.accepted_key) until its message expires. This
+also refuses Celery's own redelivery of an id the agent took (a message restored from the unacked
+keys after its worker died): the site never counts on it, it sends a lost task again under a new
+id. Every event the agent adds to a stream is signed with its key. Its Redis user may touch only
+its own keys, so the worker keeps its unacked messages in keys of its own and runs without remote
+control (pidbox) and worker events, which would need keys shared by every worker.
 
 A host is changed by one task at a time: the worker runs one task at a time
 (solo pool) and every changing task holds the Redis lock `mvlab:lock:agent:<name>`,
 so even two workers started under one name never interleave two deploys. A
-heartbeat thread keeps `mvlab:agent:<name>` alive while the worker runs.
+heartbeat thread keeps `mvlab:agent:<name>` alive while the worker runs. The beat carries the
+agent's start id, a random token made at each start, which its accepted-task records carry too: the
+site sees that a task the agent accepted was lost when the agent's start id changed before its
+result came (designer.deploy.wait).
 """
 
 from __future__ import annotations
@@ -37,7 +44,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import math
 import os
+import secrets
 import socket
 import threading
 import time
@@ -60,7 +69,7 @@ from agent.room import measure_room
 from agent.rootless import RootlessError, RootlessHelper
 from agent.run import HostResult, apply_host, probe_applied, run_sandbox
 from agent.sandbox import sandbox_down as remove_sandbox
-from agent.trust import sign_event, task_id_prefix, task_refusal, unacked_keys
+from agent.trust import accepted_key, seconds_left, sign_event, task_id_prefix, task_refusal, unacked_keys
 
 BROKER_ENV = "MVLAB_BROKER_URL"
 RESULT_BACKEND_ENV = "MVLAB_RESULT_BACKEND"  # default: the broker
@@ -113,6 +122,7 @@ class AgentConfig:
     allowed_routes: tuple = ()
     sandbox_uid: int | None = None  # the user a lab agent's rootless helper becomes (None: stays this one)
     key: bytes = field(default=b"", repr=False)  # agent.trust.signing_key of its secret
+    start: str = field(default_factory=lambda: secrets.token_hex(8))  # new at every start of the agent
 
     @property
     def queue(self) -> str:
@@ -237,6 +247,16 @@ def refusal_of(message) -> str | None:
     return task_refusal(cfg.key, cfg.name, dict(message.headers or {}), args, kwargs)
 
 
+def replay_of(message) -> str | None:
+    """Records that this start of the agent accepted this (verified) task message, until it expires;
+    why it must be refused when its id was accepted before."""
+    task_id = message.headers["id"]
+    ttl = max(1, math.ceil(seconds_left(message.headers)))
+    if redis_client().set(accepted_key(task_id), config().start, nx=True, ex=ttl):
+        return None
+    return "its task id was accepted before (a replayed or redelivered message); a task runs once"
+
+
 def _named_deployment(message) -> tuple[str, str] | None:
     """(deployment, host) a refused message's arguments name, when they name a valid one."""
     try:
@@ -254,8 +274,9 @@ def _named_deployment(message) -> tuple[str, str] | None:
         return deployment, config().name
 
 
-def refuse(message, why: str) -> None:
-    """Say that this agent refused a task message, where the site and its user will see it."""
+def refuse(message, why: str, answer: bool = True) -> None:
+    """Say that this agent refused a task message, where the site and its user will see it; with
+    `answer`, also as the task's result (never over the result of the run that first took its id)."""
     name = config().name
     task, task_id = str(message.headers.get("task"))[:100], str(message.headers.get("id"))[:100]
     detail = f"agent {name} refused task {task} (id {task_id}): {why}; nothing of it was done"
@@ -265,7 +286,7 @@ def refuse(message, why: str) -> None:
         deployment, host = named
         refused = StepEvent(deployment=deployment, host=host, step="verify", status="failed", detail=detail)
         sink_for(deployment)(refused)
-    if task_id == message.headers.get("id") and task_id.startswith(task_id_prefix(name)):  # its own result key
+    if answer and task_id == message.headers.get("id") and task_id.startswith(task_id_prefix(name)):
         app.backend.store_result(task_id, PlanRejected(detail), states.FAILURE)
 
 
@@ -275,11 +296,17 @@ def verified_strategy(task, app, consumer, **kwargs):
     handle = default_strategy(task, app, consumer, **kwargs)
 
     def handle_verified(message, body, ack, reject, callbacks, **more):
-        why = refusal_of(message)
+        why, replayed = refusal_of(message), False
+        if why is None:
+            try:
+                why = replay_of(message)
+                replayed = why is not None
+            except redis.RedisError as exc:  # unrecorded, a replay could not be told: run nothing
+                why = f"this agent could not record that it accepted it ({exc})"
         if why is None:
             return handle(message, body, ack, reject, callbacks, **more)
         try:
-            refuse(message, why)
+            refuse(message, why, answer=not replayed)
         except Exception:  # saying so must not cost the worker; the message goes regardless
             log.exception("agent %s could not report a refused task", config().name)
         message.ack_log_error(log, consumer.connection_errors)
@@ -389,7 +416,8 @@ class Heartbeat(threading.Thread):
 
     def beat(self) -> None:
         facts = agent_facts().model_dump(mode="json")
-        value = {"name": self.cfg.name, "time": time.time(), "facts": facts, "sandbox": self.cfg.sandbox}
+        value = {"name": self.cfg.name, "start": self.cfg.start, "time": time.time(), "facts": facts,
+                 "sandbox": self.cfg.sandbox}
         if self.cfg.sandbox:
             value["room"] = room_or_none()
         self.client.set(heartbeat_key(self.cfg.name), json.dumps(value), ex=HEARTBEAT_TTL)

@@ -23,12 +23,12 @@ import redis
 from django.conf import settings
 
 from agent.trust import (
-    SECRET_ENV, SIGNATURE_HEADER, acl_rules, new_task_id, redis_user, signing_key, task_signature,
-    verified_event,
+    SECRET_ENV, acl_rules, redis_user, signed_task, signing_key, verified_event,
 )
 from designer.redis_client import sync_client
 
 CREDENTIALS_KEY = "mvlab:site:agent-credentials"
+CLOCK_ALLOWANCE = 300  # seconds an agent's clock may be ahead of the site's
 
 
 class NoCredential(RuntimeError):
@@ -132,11 +132,9 @@ def sync() -> list[str]:
 
 
 def signed(agent: str, task: str, args: list) -> dict:
-    """`send_task` options that make a task message agent `agent` accepts: a task id its Redis user
-    may store the result of, and the site's signature."""
-    task_id = new_task_id(agent)
-    signature = task_signature(key_of(agent), agent, task, task_id, args, {})
-    return {"task_id": task_id, "headers": {SIGNATURE_HEADER: signature}}
+    """`send_task` options that make a task message agent `agent` accepts (agent.trust.signed_task),
+    valid while the site may wait for its answer, plus CLOCK_ALLOWANCE for the agent's clock."""
+    return signed_task(key_of(agent), agent, task, args, settings.MVLAB_DEPLOY_TIMEOUT + CLOCK_ALLOWANCE)
 
 
 def cached_key(agent: str, keys: dict[str, bytes | None]) -> bytes | None:

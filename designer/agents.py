@@ -1,8 +1,9 @@
 """Which agents are alive: their heartbeat keys in Redis, mirrored into the Agent model.
 
-An agent SETs `mvlab:agent:<name>` to `{"name", "time", "facts", "sandbox", "room"}` with a
-short TTL; the key being present is what "alive" means. `room` (lab agents only, an
-`agent.plan.Room`) is what the agent's machine has free now; it is not stored.
+An agent SETs `mvlab:agent:<name>` to `{"name", "start", "time", "facts", "sandbox", "room"}` with
+a short TTL; the key being present is what "alive" means. `start` is a random token the agent makes
+at each start: another one means the agent restarted (and lost the task it was running). `room`
+(lab agents only, an `agent.plan.Room`) is what the agent's machine has free now; it is not stored.
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ def _room(beat: dict) -> Room | None:
 def is_alive(name: str) -> bool:
     """True when the agent's heartbeat key is present."""
     return bool(sync_client().exists(heartbeat_key(name)))
+
+
+def start_of(name: str) -> str | None:
+    """The start id in agent `name`'s heartbeat ("" when its beat has none); None when it is not alive."""
+    raw = sync_client().get(heartbeat_key(name))
+    if raw is None:
+        return None
+    start = (_parse(raw) or {}).get("start")
+    return start if isinstance(start, str) else ""
 
 
 def refresh() -> list[AgentStatus]:

@@ -23,6 +23,13 @@ RECOVER_EVERY seconds (`recover_orphans`) for an active deployment with neither:
 gone (its worker died, or the site failed to send it), so it is sent again and resumes from the
 start (the agents reconcile what is already there), up to MAX_RESUMES times; after that it
 fails, saying so. A task that finds its deployment taken or ended does nothing.
+
+Nothing is lost with an agent either. An agent records which of its starts accepted each task
+(agent.trust.accepted_key) and its heartbeat names its current start: a task accepted by an earlier
+start and still without a result was lost with that start (the agent was killed and started
+again, maybe within its heartbeat's TTL). `wait` then sends it again under a new task id, at most
+MAX_AGENT_RESENDS times (the agents reconcile what is already there; a lab agent's sandboxes died
+with it and are built anew), and after that fails its hosts saying the agent restarted.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -43,6 +50,7 @@ from django.utils import timezone
 
 from agent.host_lock import Busy, HeldLock, LockLost, hold
 from agent.plan import HostPlan
+from agent.trust import accepted_key
 from designer import agent_credentials, agents, analysis, designs, grants, placement, results
 from designer.celery import app as celery_app
 from designer.errors import Refused
@@ -63,6 +71,7 @@ RESUMES_PREFIX = "mvlab:resumes:"
 LEASE_TTL = 15  # seconds after its site worker died that a deployment is seen as orphaned
 RECOVER_EVERY = 5  # seconds between two checks for orphans in each site worker
 MAX_RESUMES = 3
+MAX_AGENT_RESENDS = 2  # times one agent task is sent again after its agent restarted while running it
 SITE_TASKS = {State.PENDING: "designer.run_deployment", State.DEPLOYING: "designer.run_deployment",
               State.PROBING: "designer.run_deployment", State.TEARING_DOWN: "designer.run_teardown"}
 
@@ -77,9 +86,27 @@ class Outcome:
 
 @dataclass
 class Pending:
+    """A task sent to an agent (`dispatch`), what it answers for, and how often it was sent again."""
+
     agent: str
+    task: str
+    args: list
     result: AsyncResult
     hosts: list[str] = field(default_factory=list)
+    resent: int = 0
+
+    def lost(self, start: str) -> bool:
+        """Whether a start of the agent other than its current `start` accepted the task and left
+        it without a result (it died with that start)."""
+        accepted_by = sync_client().get(accepted_key(self.result.id))
+        return bool(start and accepted_by and accepted_by != start) and not self.result.ready()
+
+    def send_again(self) -> None:
+        self.result, self.resent = _send(self.task, self.args, self.agent), self.resent + 1
+
+
+def dispatch(task: str, args: list, agent: str, hosts: list[str]) -> Pending:
+    return Pending(agent, task, args, _send(task, args, agent), hosts)
 
 
 def _lock():
@@ -248,8 +275,10 @@ def start(version: DesignVersion, *, sandbox: bool, mapping: dict[str, str] | No
     return deployment
 
 
-def wait(pending: dict[str, Pending], timeout: float) -> dict[str, Outcome]:
-    """Waits for every task; a host whose agent stops its heartbeat or does not answer in time fails."""
+def wait(pending: dict[str, Pending], timeout: float, say: Callable[[str], None] = log.warning
+         ) -> dict[str, Outcome]:
+    """Waits for every task; a host whose agent stops its heartbeat or does not answer in time fails.
+    A task lost with its agent's restart is sent again (MAX_AGENT_RESENDS), `say`ing so."""
     deadline = time.monotonic() + timeout
     outcomes: dict[str, Outcome] = {}
     while len(outcomes) < len(pending):
@@ -259,8 +288,16 @@ def wait(pending: dict[str, Pending], timeout: float) -> dict[str, Outcome]:
             if task.result.ready():
                 ok = task.result.successful()
                 outcomes[key] = Outcome(ok, "" if ok else f"agent {task.agent!r}: {task.result.result}")
-            elif not agents.is_alive(task.agent):
+            elif (start := agents.start_of(task.agent)) is None:
                 outcomes[key] = Outcome(False, f"agent {task.agent!r} stopped sending heartbeats")
+            elif task.lost(start):
+                if task.resent >= MAX_AGENT_RESENDS:
+                    times = task.resent + 1
+                    why = f"restarted while running {task.task}, {times} times; nothing of it runs now"
+                    outcomes[key] = Outcome(False, f"agent {task.agent!r} {why}")
+                else:
+                    task.send_again()
+                    say(f"agent {task.agent} restarted while running {task.task}: sent again")
             elif time.monotonic() > deadline:
                 outcomes[key] = Outcome(False, f"no answer from agent {task.agent!r} within {timeout:.0f} s")
         if len(outcomes) < len(pending):
@@ -333,25 +370,26 @@ def _run(deployment: Deployment, lease: HeldLock) -> None:
     timeout = settings.MVLAB_DEPLOY_TIMEOUT
     resumed = "resumed: the site worker running it died" if deployment.state != State.PENDING else ""
     _set_state(deployment, State.DEPLOYING, resumed, started=timezone.now())
+
+    def say(detail: str) -> None:  # in the deployment's state, as it is now
+        _set_state(deployment, deployment.state, detail)
     if deployment.sandbox:
         lab = targets(deployment)[next(iter(plans))]
         fabric = compile_fabric(design, deployment.id).model_dump(mode="json")
-        sent = _send("mvlab.agent.sandbox_up", [fabric, plan_json], lab)
-        pending = {lab: Pending(lab, sent, sorted(plans))}
-        outcomes = _per_host(wait(pending, timeout), pending)
+        pending = {lab: dispatch("mvlab.agent.sandbox_up", [fabric, plan_json], lab, sorted(plans))}
+        outcomes = _per_host(wait(pending, timeout, say), pending)
     else:
         applies = {
-            h: Pending(a, _send("mvlab.agent.apply", [plan_json[h]], a), [h])
-            for h, a in deployment.agents.items()
+            h: dispatch("mvlab.agent.apply", [plan_json[h]], a, [h]) for h, a in deployment.agents.items()
         }
-        outcomes = _per_host(wait(applies, timeout), applies)
+        outcomes = _per_host(wait(applies, timeout, say), applies)
         _set_state(deployment, State.PROBING)
         probes = {
-            h: Pending(a, _send("mvlab.agent.probe", [plan_json[h]], a), [h])
+            h: dispatch("mvlab.agent.probe", [plan_json[h]], a, [h])
             for h, a in deployment.agents.items()
             if outcomes[h].ok
         }
-        outcomes.update(_per_host(wait(probes, timeout), probes))
+        outcomes.update(_per_host(wait(probes, timeout, say), probes))
     lease.check()
     finish(deployment, outcomes)
 
@@ -388,10 +426,11 @@ def _run_teardown(deployment: Deployment, lease: HeldLock) -> None:
     for host, agent in targets(deployment).items():
         by_agent.setdefault(agent, []).append(host)
     if deployment.sandbox:
-        sent = {a: _send("mvlab.agent.sandbox_down", [deployment.id], a) for a in by_agent}
+        pending = {a: dispatch("mvlab.agent.sandbox_down", [deployment.id], a, hosts)
+                   for a, hosts in by_agent.items()}
     else:  # each agent is told the design hosts it serves, and answers for each of them
-        sent = {a: _send("mvlab.agent.teardown", [deployment.id, hosts], a) for a, hosts in by_agent.items()}
-    pending = {a: Pending(a, sent[a], hosts) for a, hosts in by_agent.items()}
+        pending = {a: dispatch("mvlab.agent.teardown", [deployment.id, hosts], a, hosts)
+                   for a, hosts in by_agent.items()}
     outcomes = _per_host(wait(pending, settings.MVLAB_DEPLOY_TIMEOUT), pending)
     failed = {h: o.detail for h, o in outcomes.items() if not o.ok}
     lease.check()

@@ -5,9 +5,11 @@ On a redis-server of the test's own (tests/agent/machines.py: a unix socket, ACL
 machine's Redis is never changed) agents join as the site's `manage.py lab agent add` makes them,
 each with its own Redis user. With one agent's credential nobody can push to, take from, read or
 delete another agent's queue, results or heartbeat, list keys, or read an event stream; `lab agent
-sync` makes the Redis users again after Redis forgot them, and `lab agent remove` cuts the agent off. A real lab agent refuses forged plans (unsigned with raw Redis access,
-signed with a guessed key through its own stolen credential, or signed for another agent) with a
-failed `verify` step signed by itself, applies nothing, and goes on serving the site.
+sync` makes the Redis users again after Redis forgot them, and `lab agent remove` cuts the agent
+off. A real lab agent refuses forged plans (unsigned with raw Redis access, signed with a guessed
+key through its own stolen credential, or signed for another agent) and a signed task replayed
+onto its queue with a failed `verify` step signed by itself, applies nothing, and goes on serving
+the site.
 """
 
 import os
@@ -24,7 +26,7 @@ from celery import Celery
 
 from agent.events import stream_key
 from agent.plan import StepEvent, netns_name
-from agent.trust import SIGNATURE_HEADER, new_task_id, signing_key, task_signature, verified_event
+from agent.trust import SIGNATURE_HEADER, accepted_key, new_task_id, signed_task, signing_key, verified_event
 from designer.agent_credentials import CREDENTIALS_KEY
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
@@ -42,10 +44,8 @@ def as_agent(joined: dict[str, str]) -> redis.Redis:
 
 def signed_send(app: Celery, agent: str, secret: str, task: str, *args):
     """A task sent as the site sends it to `agent`: its task id, signed with its key."""
-    task_id = new_task_id(agent)
-    signature = task_signature(signing_key(secret), agent, task, task_id, list(args), {})
-    return app.send_task(task, args=list(args), queue=f"agent.{agent}", task_id=task_id,
-                         headers={SIGNATURE_HEADER: signature})
+    return app.send_task(task, args=list(args), queue=f"agent.{agent}",
+                         **signed_task(signing_key(secret), agent, task, list(args), 60))
 
 
 @pytest.fixture
@@ -76,6 +76,7 @@ def test_a_stolen_agent_credential_reaches_only_that_agents_own_keys(private_red
         "read an event stream": lambda: stolen.xrange("mvlab:events:d1"),
         "list the keys": lambda: stolen.keys("*"),
         "read the site's credentials": lambda: stolen.hgetall(CREDENTIALS_KEY),
+        "forge another agent's accepted task": lambda: stolen.set(accepted_key(f"agent.{beta}.1"), "x"),
         "change users": lambda: stolen.execute_command("ACL", "SETUSER", f"mvlab-agent-{beta}", "on"),
         "flush": lambda: stolen.flushdb(),
     }
@@ -85,6 +86,7 @@ def test_a_stolen_agent_credential_reaches_only_that_agents_own_keys(private_red
     stolen.lpush(f"agent.{alpha}", "own")  # its own queue, heartbeat and event writes work
     assert stolen.brpop([f"agent.{alpha}"], timeout=1) == (f"agent.{alpha}".encode(), b"own")
     assert stolen.set(f"mvlab:agent:{alpha}", "{}") and stolen.xadd("mvlab:events:d2", {"event": "{}"})
+    assert stolen.set(accepted_key(f"agent.{alpha}.1"), "x", nx=True, ex=5)  # its own replay records
 
     site.execute_command("ACL", "DELUSER", f"mvlab-agent-{alpha}")  # as a restart of Redis forgets it
     with pytest.raises((redis.AuthenticationError, redis.ConnectionError)):
@@ -152,9 +154,9 @@ def test_forged_plans_are_refused_with_an_event_saying_so_and_nothing_is_applied
     stolen = Celery("stolen", broker=joined["MVLAB_BROKER_URL"])  # the agent's own credential, no key
 
     unsigned = raw.send_task(task, args=args, queue=f"agent.{name}", task_id=new_task_id(name))
-    guessed_id = new_task_id(name)
-    stolen.send_task(task, args=args, queue=f"agent.{name}", task_id=guessed_id, headers={
-        SIGNATURE_HEADER: task_signature(signing_key("a guess"), name, task, guessed_id, args, {})})
+    guessed = signed_task(signing_key("a guess"), name, task, args, 60)
+    guessed_id = guessed["task_id"]
+    stolen.send_task(task, args=args, queue=f"agent.{name}", **guessed)
     other = f"other-{secrets.token_hex(2)}"
     signed_send(raw, other, join(other, sock)["MVLAB_AGENT_SECRET"], task, *args)  # the site's, for another
     raw.send_task(task, args=args, queue=f"agent.{name}",  # ... and moved to this agent's queue
@@ -205,3 +207,36 @@ def _refusals(client: redis.Redis, deployment: str, agent: str, key: bytes) -> l
         if data is not None and data.get("step") == "verify" and data["status"] == "failed":
             found.append(StepEvent.model_validate(data))
     return found
+
+
+@pytest.mark.kernel
+def test_a_signed_task_replayed_onto_the_agents_queue_is_refused_and_runs_once(private_redis, lab_agent):
+    sock, client = private_redis
+    name, joined, _pid = lab_agent
+    secret = joined["MVLAB_AGENT_SECRET"]
+    deployment = "r" + secrets.token_hex(5)
+    task = "mvlab.agent.sandbox_down"
+    raw = Celery("raw", broker=f"redis+socket://{sock}", backend=f"redis+socket://{sock}")
+    stolen = Celery("stolen", broker=joined["MVLAB_BROKER_URL"])  # the agent's own credential, no key
+    options = signed_task(signing_key(secret), name, task, [deployment], 60)
+    first = raw.send_task(task, args=[deployment], queue=f"agent.{name}", **options)
+    assert first.get(timeout=30) == {"deployment": deployment, "removed": []}
+    assert 0 < client.ttl(accepted_key(options["task_id"])) <= 60  # recorded until the message expires
+
+    stolen.send_task(task, args=[deployment], queue=f"agent.{name}", **options)  # the very same message
+    key = signing_key(secret)
+    deadline = time.monotonic() + 30
+    while not (refusals := _refusals(client, deployment, name, key)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [r.detail for r in refusals] == [
+        f"agent {name} refused task {task} (id {options['task_id']}): its task id was accepted before "
+        "(a replayed or redelivered message); a task runs once; nothing of it was done"
+    ]
+    ran = [e for e in _events(client, deployment) if e.get("step") == task.rpartition(".")[2]]
+    assert [e["status"] for e in ran] == ["started", "done"]
+    again = raw.AsyncResult(options["task_id"])
+    assert again.state == "SUCCESS" and again.result == first.result  # the first run's answer stays
+
+    expired = signed_task(signing_key(secret), name, task, [deployment], -1)
+    late = raw.send_task(task, args=[deployment], queue=f"agent.{name}", **expired)
+    assert "expired at" in (why := _failure(raw, late.id)) and "the site stopped waiting for it" in why

@@ -20,7 +20,7 @@ from agent import netns
 from agent.events import parse_event, stream_key
 from agent.neighbour_budget import gc_thresh3
 from agent.plan import FinishedEvent, HostFacts, ProbeEvent, Room, StepEvent, netns_name
-from agent.trust import SIGNATURE_HEADER, new_task_id, signing_key, task_signature
+from agent.trust import signed_task, signing_key
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design
@@ -88,10 +88,8 @@ def deployment():
 
 def send(site, agent_name, task, *args, timeout=90):
     """Sends a task as the site does: with a task id of the agent's and signed with its key."""
-    task_id = new_task_id(agent_name)
-    signature = task_signature(signing_key(SECRET), agent_name, task, task_id, list(args), {})
-    return site.send_task(task, args=list(args), queue=f"agent.{agent_name}", task_id=task_id,
-                          headers={SIGNATURE_HEADER: signature}).get(timeout=timeout)
+    options = signed_task(signing_key(SECRET), agent_name, task, list(args), timeout)
+    return site.send_task(task, args=list(args), queue=f"agent.{agent_name}", **options).get(timeout=timeout)
 
 
 def stream(dep):

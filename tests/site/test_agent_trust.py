@@ -2,12 +2,15 @@
 (unsigned, signed by another agent, or altered after signing) never reach the stored matrix, the
 probe results or a class board; and the tasks the site sends carry its signature for their agent."""
 
+import datetime as dt
 import json
 import secrets
 
 import pytest
 
-from agent.trust import SIGNATURE_HEADER, new_task_id, signing_key, task_refusal, task_id_prefix
+from agent.trust import (
+    EXPIRES_HEADER, SIGNATURE_HEADER, new_task_id, signed_task, signing_key, task_id_prefix, task_refusal,
+)
 from designer import agent_credentials, deploy, results
 from designer.designs import parse
 from designer.events import stream_key
@@ -70,7 +73,8 @@ def test_forged_probe_results_never_reach_the_stored_matrix(deployment, agents, 
 def test_the_site_signs_each_task_for_its_agent_only(agents):
     serving, other = agents["serving"], agents["other"]
     options = agent_credentials.signed(serving, "mvlab.agent.teardown", ["d1", ["host1"]])
-    headers = {"task": "mvlab.agent.teardown", "id": options["task_id"], **options["headers"]}
+    headers = {"task": "mvlab.agent.teardown", "id": options["task_id"], EXPIRES_HEADER: options["expires"],
+               **options["headers"]}
     assert options["task_id"].startswith(task_id_prefix(serving))
     assert task_refusal(agent_credentials.key_of(serving), serving, headers, ["d1", ["host1"]], {}) is None
     assert "signature is not the site's" in task_refusal(
@@ -82,6 +86,23 @@ def test_the_site_signs_each_task_for_its_agent_only(agents):
                                                          ["d1", ["host1"]], {})
     assert "no signature" in task_refusal(signing_key("x"), serving, {**headers, SIGNATURE_HEADER: ""},
                                           ["d1", ["host1"]], {})
+    later = {**headers, EXPIRES_HEADER: "2999-01-01T00:00:00+00:00"}  # kept valid by hand
+    assert "signature is not the site's" in task_refusal(agent_credentials.key_of(serving), serving, later,
+                                                         ["d1", ["host1"]], {})
+
+
+def test_a_task_is_valid_while_the_site_waits_for_it_and_refused_once_expired(agents, settings):
+    serving = agents["serving"]
+    key, args = agent_credentials.key_of(serving), ["d1", ["host1"]]
+    options = agent_credentials.signed(serving, "mvlab.agent.teardown", args)
+    left = (dt.datetime.fromisoformat(options["expires"]) - dt.datetime.now(dt.UTC)).total_seconds()
+    timeout = settings.MVLAB_DEPLOY_TIMEOUT
+    assert timeout < left <= timeout + agent_credentials.CLOCK_ALLOWANCE
+    expired = signed_task(key, serving, "mvlab.agent.teardown", args, -2)
+    headers = {"task": "mvlab.agent.teardown", "id": expired["task_id"], EXPIRES_HEADER: expired["expires"],
+               **expired["headers"]}
+    assert "the site stopped waiting for it" in task_refusal(key, serving, headers, args, {})
+    assert f"expired at {expired['expires']}" in task_refusal(key, serving, headers, args, {})
 
 
 def test_a_deploy_to_an_agent_without_credential_fails_naming_the_command_that_adds_it(site_redis):
