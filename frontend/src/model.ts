@@ -166,13 +166,20 @@ export function addSegment(d: Design, at?: Position): Ref {
   return { kind: "segments", name };
 }
 
-/** A network on the first free 172.16.N.0/24 with the first NIC of the design as parent. */
+/**
+ * A network on the first free 172.16.N.0/24 whose parent is the first NIC of the design, on the
+ * first VLAN its wire carries that no network uses yet (enp0s8.100, then enp0s8.200), if any.
+ */
 export function addNetwork(d: Design, at?: Position): Ref {
   const name = freeName(Object.keys(d.networks), "net");
   const used = new Set(Object.values(d.networks).map((n) => n.subnet));
   let n = 10;
   while (used.has(`172.16.${n}.0/24`)) n += 10;
-  const parent = Object.values(d.hosts)[0]?.nics[0] ?? "eth0";
+  const nic = Object.values(d.hosts)[0]?.nics[0] ?? "eth0";
+  const parents = new Set(Object.values(d.networks).map((x) => x.parent));
+  const vlans = Object.values(d.segments).filter((s) => s.ports.some((p) => p.endsWith(`.${nic}`))).flatMap((s) => s.vlans ?? []);
+  const vid = vlans.find((v) => !parents.has(`${nic}.${v}`));
+  const parent = vid === undefined ? nic : `${nic}.${vid}`;
   d.networks[name] = { parent, subnet: `172.16.${n}.0/24` };  // mode: bridge, the default
   if (at) d.layout[`networks.${name}`] = at;
   return { kind: "networks", name };

@@ -56,32 +56,6 @@ function isField(el: Element): el is Field {
   return el instanceof HTMLInputElement || el instanceof HTMLSelectElement || el instanceof HTMLTextAreaElement;
 }
 
-/** The shape of a form (tags, field names and types), without its text or values. */
-function shape(node: Node): string {
-  if (!(node instanceof Element)) return "#";
-  const kids = node instanceof HTMLTextAreaElement ? "" : [...node.childNodes].map(shape).join(",");
-  return `${node.tagName}:${node.getAttribute("name") ?? ""}:${node.getAttribute("type") ?? ""}(${kids})`;
-}
-
-/** Copies `fresh`'s text, classes and field values onto `old` (the same shape), except the field being edited. */
-function patch(old: Node, fresh: Node, editing: Element | null): void {
-  if (!(old instanceof Element) || !(fresh instanceof Element)) {
-    if (old.textContent !== fresh.textContent) old.textContent = fresh.textContent;
-    return;
-  }
-  if (old === editing) return;
-  if (old.className !== fresh.className) old.className = fresh.className;
-  if (!(old instanceof HTMLTextAreaElement)) old.childNodes.forEach((child, i) => patch(child, fresh.childNodes[i], editing));
-  if (isField(old) && isField(fresh)) {
-    if (old instanceof HTMLInputElement && fresh instanceof HTMLInputElement) {
-      old.checked = fresh.checked;
-      old.placeholder = fresh.placeholder;
-    }
-    old.value = fresh.value;
-    if (fresh.dataset.committed !== undefined) old.dataset.committed = fresh.dataset.committed;
-  }
-}
-
 /** Checks every key and value of a "name value" map; the error names the line's key. */
 export function checkPairs(map: Record<string, string>, what: string, key: (k: string) => string,
   value: (v: string) => string): Record<string, string> {
@@ -109,6 +83,31 @@ export function checkRoutes(routes: RouteSpec[]): RouteSpec[] {
 function ifname(text: string): string {
   checkName("nics", text);
   return text;
+}
+
+/** The shape of a form: its elements' tags, names and types, without text or values. */
+function shape(el: Element): string {
+  const kids = el instanceof HTMLTextAreaElement ? "" : [...el.children].map(shape).join(",");
+  return `${el.tagName}:${el.getAttribute("name") ?? ""}:${el.getAttribute("type") ?? ""}(${kids})`;
+}
+
+/** Copies `fresh`'s text, classes and field values onto `old` (the same shape), except the field being edited. */
+function patch(old: Element, fresh: Element, editing: Element | null): void {
+  if (old === editing) return;
+  if (old.className !== fresh.className) old.className = fresh.className;
+  if (isField(old) && isField(fresh)) {
+    if (old instanceof HTMLSelectElement) [...old.children].forEach((o, i) => patch(o, fresh.children[i], editing));
+    if (old instanceof HTMLInputElement && fresh instanceof HTMLInputElement) {
+      old.checked = fresh.checked;
+      old.placeholder = fresh.placeholder;
+    }
+    old.value = fresh.value;
+    if (fresh.dataset.committed !== undefined) old.dataset.committed = fresh.dataset.committed;
+  } else if (!old.children.length) {
+    if (old.textContent !== fresh.textContent) old.textContent = fresh.textContent;
+  } else {
+    [...old.children].forEach((child, i) => patch(child, fresh.children[i], editing));
+  }
 }
 
 export class PropertiesPanel {
@@ -168,6 +167,7 @@ export class PropertiesPanel {
       this.live = live;
       const again = name ? form.querySelector<HTMLElement>(`[name="${CSS.escape(name)}"]`) : null;
       if (again) {
+        if (isField(again) && isField(editing!) && editing.value !== editing.dataset.committed) again.value = editing.value;
         again.focus();
         if (caret && (again instanceof HTMLInputElement || again instanceof HTMLTextAreaElement)) {
           again.setSelectionRange(caret[0], caret[1]);

@@ -39,6 +39,18 @@ describe("drawing a design from nothing", () => {
     expect(d.layout["nics.host1.eth0"]).toEqual({ x: 0, y: 0 });
   });
 
+  it("puts a new network on the next VLAN its wire carries", () => {
+    const d = emptyDesign("lab");
+    addHost(d);
+    const seg = addSegment(d);
+    connect(d, { kind: "nics", host: "host1", name: "eth0" }, seg);
+    expect(d.networks[addNetwork(d).name].parent).toBe("eth0");  // no VLANs yet: the NIC itself
+    d.segments.lan1.vlans = [100, 200];
+    expect(d.networks[addNetwork(d).name].parent).toBe("eth0.100");
+    expect(d.networks[addNetwork(d).name].parent).toBe("eth0.200");
+    expect(d.networks[addNetwork(d).name].parent).toBe("eth0");
+  });
+
   it("gives a new host the NIC name the other hosts use", () => {
     const d = emptyDesign("lab");
     addHost(d);

@@ -50,10 +50,13 @@ def connect(page: Page, *pairs: tuple[str, str]) -> None:
 
 
 def set_field(page: Page, name: str, value: str) -> None:
-    """Types into a properties field and commits it (Enter / leaving the field)."""
+    """Types into a properties field as a person does (click, select what is there, type) and
+    commits it: Enter in a one-line field, Tab out of a multi-line one."""
     field = page.locator(f"#properties [name='{name}']")
-    field.fill(value)
-    field.evaluate("f => f.blur()")
+    field.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type(value)
+    page.keyboard.press("Tab" if field.evaluate("f => f.tagName") == "TEXTAREA" else "Enter")
 
 
 def rename_selected(page: Page, new_name: str) -> None:
@@ -66,3 +69,22 @@ def wait_validated(page: Page) -> None:
         "() => { const m = window.mvlab;"
         " return m.validateSeq > 0 && m.lastValidated === JSON.stringify(m.design); }"
     )
+
+
+TALLY_SCRIPT = """() => {
+    window.__tally = {clicks: 0, keys: 0};
+    document.addEventListener("pointerdown", () => { window.__tally.clicks++; }, true);
+    document.addEventListener("keydown", (ev) => {
+        if (!["Control", "Shift", "Alt", "Meta"].includes(ev.key)) window.__tally.keys++;  // a chord counts once
+    }, true);
+}"""
+
+
+def start_tally(page: Page) -> None:
+    """Counts from now on the clicks (pointer presses) and keystrokes the page receives."""
+    page.evaluate(TALLY_SCRIPT)
+
+
+def tally(page: Page) -> tuple[int, int]:
+    counted = page.evaluate("window.__tally")
+    return counted["clicks"], counted["keys"]
