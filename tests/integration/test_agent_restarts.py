@@ -47,7 +47,8 @@ def test_an_agent_restarted_within_its_heartbeat_ttl_gets_its_lost_task_again(li
     print(f"\nagent killed mid-apply, beating again {back:.1f} s later: deployment {body['state']} "
           f"{ended:.1f} s after the kill (deploy timeout {timeout} s)")
     states = _states(live_stack, deployment)
-    assert ("deploying", f"agent {agent} restarted while running mvlab.agent.sandbox_up: sent again") in states
+    resent = f"agent {agent} restarted while running mvlab.agent.sandbox_up: sent again"
+    assert ("deploying", resent) in states, states
     assert body["state"] == "done", (body, live_stack.logs())
     assert not any("within" in h["detail"] for h in body["hosts"].values()), body["hosts"]
     observed = _stored_observations(body)
