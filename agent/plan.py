@@ -325,7 +325,7 @@ class TableRoom(_Strict):
 class Room(_Strict):
     """What a lab agent's machine has free, sent with every heartbeat; the site places sandboxes by it."""
 
-    memory_available: int  # bytes, /proc/meminfo MemAvailable
-    memory_total: int  # bytes, MemTotal
+    memory_available: int  # bytes, MemAvailable within the agent cgroup's limit (agent.room)
+    memory_total: int  # bytes, MemTotal or that limit, the smaller
     neighbours: dict[Literal["ipv4", "ipv6"], TableRoom]
     sandboxes: int  # lab sandboxes on the machine now (fabric namespaces)
