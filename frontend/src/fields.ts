@@ -54,6 +54,14 @@ export function network(text: string): string {
   return text;
 }
 
+/** The first address of an IPv4 network (172.16.10.0/24 → 172.16.10.1), where a router usually sits. */
+export function firstHost(subnet: string): string {
+  const [address, bits] = splitPrefix(network(subnet), "a network", "172.16.10.0/24");
+  if (address.includes(":") || bits > 30) throw new Error(`${subnet}: give the router's address yourself`);
+  const n = ipv4Number(address) + 1;
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+}
+
 /** An address with its prefix, as a host holds it (172.16.10.1/24). */
 export function hostInterface(text: string): string {
   splitPrefix(text, "an address with its prefix length", "172.16.10.1/24");

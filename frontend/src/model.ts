@@ -5,6 +5,8 @@
  * for undo.
  */
 
+import { firstHost } from "./fields";
+
 export type MacvlanMode = "bridge" | "private" | "vepa" | "passthru" | "source";
 export const MODES: MacvlanMode[] = ["bridge", "private", "vepa", "passthru", "source"];
 
@@ -372,6 +374,26 @@ export function setField(d: Design, ref: Ref, path: string[], value: unknown): v
   const last = path[path.length - 1];
   if (isEmpty(value) || value === false) delete obj[last];
   else obj[last] = value;
+}
+
+/**
+ * Makes `host` the router between the networks its NICs carry (a "routing host"): forwarding on,
+ * an address on each network's parent interface (the network's gateway, or else its subnet's
+ * first address, which then becomes the gateway). Answers what it did.
+ */
+export function routeBetween(d: Design, host: string): string {
+  const h = d.hosts[host];
+  const nets = Object.entries(d.networks).filter(([, n]) => baseNic(n.parent, h.nics) !== null);
+  if (nets.length < 2) {
+    throw new Error(`host ${host} has ${nets.length} network${nets.length === 1 ? "" : "s"} on its NICs: it routes between two or more`);
+  }
+  h.forwarding = true;
+  h.addresses ??= {};
+  for (const [, n] of nets) {
+    n.gateway ??= firstHost(n.subnet);
+    h.addresses[n.parent] = `${n.gateway}/${n.subnet.split("/")[1]}`;
+  }
+  return `host ${host} routes between ${nets.map(([name]) => name).join(", ")}`;
 }
 
 export function move(d: Design, id: string, at: Position): void {

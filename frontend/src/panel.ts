@@ -7,7 +7,8 @@ import { clear, h } from "./dom";
 import type { Issue } from "./issues";
 import * as fields from "./fields";
 import {
-  type Attachment, type Design, MODES, type Ref, type RouteSpec, checkName, connect, disconnect, refId, rename, setField,
+  type Attachment, type Design, MODES, type Ref, type RouteSpec, checkName, connect, disconnect, refId, rename, routeBetween,
+  setField,
 } from "./model";
 
 export interface PanelHost {
@@ -17,6 +18,7 @@ export interface PanelHost {
 }
 
 type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+type Control = Field | HTMLButtonElement;
 
 /** "key value" lines ↔ a map (addresses, aux_addresses). */
 function pairsText(map: Record<string, string> | undefined): string {
@@ -200,13 +202,13 @@ export class PropertiesPanel {
 
   // ---- building blocks -------------------------------------------------------------
 
-  private row(form: HTMLElement, label: string, field: Field, help = ""): Field {
+  private row<T extends Control>(form: HTMLElement, label: string, field: T, help = ""): T {
     const error = h("small", { class: "field-error", role: "alert" });
     form.append(h("label", { class: "row" }, h("span", {}, label), field, help ? h("small", {}, help) : null, error));
     return field;
   }
 
-  private showError(field: Field, message: string): void {
+  private showError(field: Control, message: string): void {
     const box = field.parentElement?.querySelector(".field-error");
     if (box) box.textContent = message;
     field.classList.toggle("invalid", !!message);
@@ -218,7 +220,7 @@ export class PropertiesPanel {
    * Commits a field's value as one undoable edit; a refused value stays in the field with the
    * reason under it (and in the status bar) until the user fixes it.
    */
-  private commit(field: Field, change: () => (d: Design) => void, select?: () => string): void {
+  private commit(field: Control, change: () => (d: Design) => void, select?: () => string): void {
     const name = field.getAttribute("name")!;
     let error: string | null;
     try {
@@ -305,6 +307,10 @@ export class PropertiesPanel {
     form.append(h("div", { class: "row" }, h("span", {}, "nics"), h("span", {}, host.nics.join(", ") || "none"),
       h("small", {}, "add with + NIC; select a NIC to rename it")));
     this.checkbox(form, "forwarding", !!host.forwarding, (x, v) => setField(x, ref, ["forwarding"], v));
+    const route = h("button", { type: "button", name: "route" }, "Route between its networks");
+    route.addEventListener("click", () => this.commit(route, () => (x) => { routeBetween(x, ref.name); }));
+    this.row(form, "routing host", route,
+      "forwarding on, and an address on each network its NICs carry: the network's gateway (its first address if none)");
     this.input(form, "addresses", pairsText(host.addresses),
       (x, v) => setField(x, ref, ["addresses"], checkPairs(parsePairs(v, "addresses"), "addresses", ifname, fields.hostInterface)),
       { multiline: true, placeholder: "enp0s8.100 172.16.10.1/24", help: "one per line: interface (NIC or NIC.VID) and address/prefix" });

@@ -28,4 +28,9 @@ describe("field formats, checked as the user types", () => {
     expect(fields.mac("02:00:00:00:20:0B")).toBe("02:00:00:00:20:0b");
     expect(() => fields.mac("02:00:00:00:20")).toThrow(/not a MAC address/);
   });
+  it("finds a network's first address, where its router usually sits", () => {
+    expect(fields.firstHost("172.16.10.0/24")).toBe("172.16.10.1");
+    expect(fields.firstHost("10.0.0.252/30")).toBe("10.0.0.253");
+    expect(() => fields.firstHost("fd00::/64")).toThrow("give the router's address yourself");
+  });
 });

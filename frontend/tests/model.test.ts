@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   addEndpoint, addHost, addNetwork, addNic, addSegment, connect, disconnect, emptyDesign, parseId,
-  refId, remove, rename, setField,
+  refId, remove, rename, routeBetween, setField,
 } from "../src/model";
 import { twoVlans } from "./fixtures";
 
@@ -49,6 +49,21 @@ describe("drawing a design from nothing", () => {
     expect(d.networks[addNetwork(d).name].parent).toBe("eth0.100");
     expect(d.networks[addNetwork(d).name].parent).toBe("eth0.200");
     expect(d.networks[addNetwork(d).name].parent).toBe("eth0");
+  });
+
+  it("makes a host the router between the networks its NICs carry", () => {
+    const d = twoVlans();
+    delete d.hosts.host3.addresses;
+    delete d.hosts.host3.forwarding;
+    delete d.networks.mac20.gateway;
+    expect(routeBetween(d, "host3")).toBe("host host3 routes between mac10, mac20");
+    expect(d.hosts.host3).toEqual({ nics: ["enp0s8"], forwarding: true,
+      addresses: { "enp0s8.100": "172.16.10.1/24", "enp0s8.200": "172.16.20.1/24" } });
+    expect(d.networks.mac20.gateway).toBe("172.16.20.1");  // the subnet's first address
+    const one = emptyDesign();
+    addHost(one);
+    addNetwork(one);
+    expect(() => routeBetween(one, "host1")).toThrow("host host1 has 1 network on its NICs: it routes between two or more");
   });
 
   it("gives a new host the NIC name the other hosts use", () => {
