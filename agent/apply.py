@@ -444,9 +444,9 @@ class _Reconciler:
             # a real host's NIC is not mvlab's: the design may name an address it already holds, never add one
             missing = set() if self.may_change(space, name) else goal - self.held_addresses(space, name)
             if missing:
-                raise ApplyError(f"host {self.plan.host}: address {', '.join(sorted(missing))} on {name} in "
-                                 f"{kernel_name}: the link is not mvlab's, so mvlab does not add it (give the "
-                                 f"machine that address, or leave it out of the design)")
+                raise ApplyError(f"host {self.plan.host}: address {', '.join(sorted(missing))} on {name} "
+                                 f"in {kernel_name}: the link is not mvlab's, so mvlab does not add it (give "
+                                 f"the machine that address, or leave it out of the design)")
         for space in self.spaces.values():
             mine = {link.index: name for name, link in space.links.items()
                     if name != "lo" and self.may_change(space, name)}

@@ -2,8 +2,8 @@
 
 Each VM boots Debian's kernel over a read-only snapshot of this machine's filesystem (so this checkout and its
 .venv are there), with:
-- `eth1`: a virtio NIC on a tap in the lab's wire namespace (`mvltest-vmwire-*`), whose bridge joins every VM's
-  tap and nothing else: one L2 that carries only the lab's frames, in a namespace this module made and removes;
+- `eth1`: a virtio NIC on a tap in the lab's wire namespace (`mvltest-vmwire-*`), whose bridge joins every
+  VM's tap and nothing else: one L2 that carries only the lab's frames, in a namespace made and removed here;
 - `mgmt0`: QEMU user networking with `restrict=on`, whose only way out is a `guestfwd` of 10.0.2.100:6379 to
   the test's Redis on a unix socket (socat, one per connection). The QEMU processes run inside the wire
   namespace, so even user networking's host side has nothing but that namespace's loopback behind it;
@@ -20,6 +20,7 @@ import re
 import secrets
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -54,7 +55,8 @@ def require_tools() -> Path:
     """The kernel to boot; fails (never skips) naming the package of whatever is missing. Run bin/setup."""
     missing = sorted({package for tool, package in TOOLS.items() if shutil.which(tool) is None})
     if missing:
-        pytest.fail(f"the VM lab needs {', '.join(missing)}: missing on this machine (bin/setup installs them)")
+        pytest.fail(f"the VM lab needs {', '.join(missing)}: missing on this machine "
+                    f"(bin/setup installs them)")
     return kernel()
 
 
@@ -84,8 +86,8 @@ class VM:
     name: str
     number: int
     state_dir: Path
-    process: subprocess.Popen
-    started: float
+    process: subprocess.Popen | None = None  # vng, then QEMU, in a process group of their own
+    started: float = 0.0
     booted: float | None = None
     agent_pid: int | None = None
     joined: dict[str, str] = field(default_factory=dict)  # the agent's environment from the site (`join`)
@@ -133,7 +135,8 @@ class VM:
 
     def start_agent(self, *args: str) -> int:
         """`python -m agent --name NAME --allowed-nics eth1 ARGS` in the guest, in a session of its own,
-        with the environment the site gave it (`joined`: its secret, its Redis user at 10.0.2.100); its pid."""
+        with the environment the site gave it (`joined`: its secret, its Redis user at 10.0.2.100); its
+        pid."""
         env = {
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "PYTHONPATH": str(ROOT),
@@ -144,7 +147,8 @@ class VM:
         command = shlex.join(["env", "-i", *(f"{k}={v}" for k, v in env.items()), "setsid", PYTHON, "-m",
                               "agent", "--name", self.name, "--allowed-nics", "eth1", *args])
         log = shlex.quote(str(self.state_dir / "agent.log"))
-        self.agent_pid = int(self.sh(f"cd {shlex.quote(str(ROOT))} && {command} >>{log} 2>&1 </dev/null & echo $!"))
+        where = shlex.quote(str(ROOT))
+        self.agent_pid = int(self.sh(f"cd {where} && {command} >>{log} 2>&1 </dev/null & echo $!"))
         return self.agent_pid
 
     def wait_for_agent(self, client, timeout: float = AGENT_TIMEOUT) -> float:
@@ -163,12 +167,12 @@ class VM:
     def stop(self) -> None:
         if self._control is not None:
             self._control.close()
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
 
 
@@ -184,7 +188,8 @@ class Lab:
 
     def taps(self) -> list[str]:
         """The ports of the wire's bridge, as the kernel lists them."""
-        return sorted(link["ifname"] for link in json.loads(ip("-n", self.wire, "-j", "link", "show", "master", "br0")))
+        ports = json.loads(ip("-n", self.wire, "-j", "link", "show", "master", "br0"))
+        return sorted(link["ifname"] for link in ports)
 
 
 def make_wire(count: int) -> str:
@@ -204,7 +209,7 @@ def boot(wire: str, name: str, number: int, workdir: Path, redis_socket: Path, v
     """Starts one VM (returns at once; `wait_booted` waits for its guest program)."""
     state_dir = workdir / name
     state_dir.mkdir()
-    vm = VM(name, number, state_dir, None, time.monotonic())  # type: ignore[arg-type]
+    vm = VM(name, number, state_dir)
     forward = f"guestfwd=tcp:10.0.2.100:6379-cmd:socat STDIO UNIX-CONNECT:{redis_socket}"
     qemu = [
         "-netdev", f"tap,id=lab,ifname=tap{number},script=no,downscript=no",
@@ -221,6 +226,7 @@ def boot(wire: str, name: str, number: int, workdir: Path, redis_socket: Path, v
         f"--qemu-opts={shlex.join(qemu)}",
     ]
     env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+    vm.started = time.monotonic()
     with (state_dir / "console.log").open("w") as console:
         vm.process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=console,
                                       stderr=subprocess.STDOUT, start_new_session=True)
@@ -228,10 +234,11 @@ def boot(wire: str, name: str, number: int, workdir: Path, redis_socket: Path, v
 
 
 def wait_booted(vms: list[VM]) -> None:
+    """Waits until every guest program serves its port (it writes `ready` in its state folder)."""
     deadline = time.monotonic() + BOOT_TIMEOUT
     while any(vm.booted is None for vm in vms):
-        for vm in vms:
-            if vm.booted is None and (vm.state_dir / "ready").exists():
+        for vm in (vm for vm in vms if vm.booted is None):
+            if (vm.state_dir / "ready").exists():
                 vm.booted = time.monotonic() - vm.started
             elif vm.process.poll() is not None:
                 raise RuntimeError(f"VM {vm.name} ended while booting:\n{vm.console()}")
@@ -275,7 +282,7 @@ def start_lab(names: list[str], redis_socket: Path, say) -> Lab:
         wait_booted(lab.vms)
         lab.timings["boot"] = time.monotonic() - began
         say(f"VM lab: {len(names)} VMs ({vmlinuz.name}, TCG, 1 vCPU, {MEMORY}) booted in parallel in "
-            f"{lab.timings['boot']:.1f} s (" + ", ".join(f"{vm.name} {vm.booted:.1f} s" for vm in lab.vms) + ")")
+            f"{lab.timings['boot']:.1f} s ({', '.join(f'{vm.name} {vm.booted:.1f} s' for vm in lab.vms)})")
     except BaseException:
         stop_lab(lab)
         raise

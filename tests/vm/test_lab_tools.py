@@ -7,8 +7,8 @@ from tests.vm.lab import require_tools
 
 def test_missing_tools_fail_naming_their_packages(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing on it: QEMU, busybox and socat are gone
-    with pytest.raises(pytest.fail.Exception,
-                       match=r"needs busybox-static \(apt\), qemu-system-x86 \(apt\), socat \(apt\): missing"):
+    named = r"needs busybox-static \(apt\), qemu-system-x86 \(apt\), socat \(apt\): missing"
+    with pytest.raises(pytest.fail.Exception, match=named):
         require_tools()
 
 

@@ -48,7 +48,8 @@ def follow(vm_site, session, deployment: str) -> list[dict]:
             return run_coroutine(_read_until(vm_site.stack, session, deployment, "0", _ended))
         except websockets.ConnectionClosed as exc:
             vm_site.say(f"VM lab: the site closed deployment {deployment}'s websocket ({exc}); reopening it")
-    raise AssertionError(f"deployment {deployment}: websocket closed {RECONNECTS + 1} times\n{vm_site.logs()}")
+    raise AssertionError(f"deployment {deployment}: websocket closed {RECONNECTS + 1} times\n"
+                         f"{vm_site.logs()}")
 
 
 def test_guests_reach_the_test_redis_and_nothing_else(vm_site):
@@ -61,7 +62,8 @@ def test_guests_reach_the_test_redis_and_nothing_else(vm_site):
          "SYSTEM:echo reached"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)
-        here = subprocess.run(["ip", "netns", "exec", lab.wire, "socat", "-T", "5", "-", f"TCP:127.0.0.1:{port}"],
+        here = subprocess.run(["ip", "netns", "exec", lab.wire, "socat", "-T", "5", "-",
+                               f"TCP:127.0.0.1:{port}"],
                               input="", capture_output=True, text=True, timeout=20)
         assert here.stdout.strip() == "reached"  # the listener answers whoever can reach it
         for vm in lab.vms:
@@ -110,8 +112,9 @@ def deploy(vm_site, session, yaml: str, mapping: dict[str, str]) -> tuple[str, l
     assert started.status_code == 201, started.text
     deployment = started.json()["id"]
     seen = follow(vm_site, session, deployment)
-    vm_site.say(f"VM lab: {design.json()['name']} deployed through the site in {time.monotonic() - began:.1f} s "
-                f"({len(seen)} websocket messages, state {seen[-1]['event']['state']})")
+    took = time.monotonic() - began
+    vm_site.say(f"VM lab: {design.json()['name']} (deployment {deployment}) deployed through the site in "
+                f"{took:.1f} s ({len(seen)} websocket messages, state {seen[-1]['event']['state']})")
     return deployment, seen
 
 
@@ -134,9 +137,11 @@ def tear_down(vm_site, session, deployment: str) -> None:
     stack = vm_site.stack
     down = session.post(f"{stack.url}/api/deployments/{deployment}/teardown", timeout=10)
     assert down.status_code == 202, down.text
-    assert _wait_state(stack, session, deployment, {"torn_down", "failed"}, timeout=300)["state"] == "torn_down"
+    ended = _wait_state(stack, session, deployment, {"torn_down", "failed"}, timeout=300)
+    assert ended["state"] == "torn_down", ended
     for vm in vm_site.lab.vms:
-        assert [n for n, link in links(vm).items() if link.get("ifalias") == owner_mark(deployment)] == [], vm.name
+        marked = [n for n, link in links(vm).items() if link.get("ifalias") == owner_mark(deployment)]
+        assert marked == [], vm.name
         assert vm.sh("ls /run/netns 2>/dev/null || true").split() == [], vm.name
 
 
@@ -154,7 +159,8 @@ def test_the_8021q_lab_deploys_on_real_kernels_and_tears_down_leaving_foreign_vl
     yaml = example("docker-8021q-trunk.yaml", "trunk")
     deployment, seen = deploy(vm_site, alice, yaml, dict(zip(HOSTS, (vm.name for vm in lab.vms))))
     observed = observed_as_predicted(vm_site, alice, deployment, seen, yaml)
-    crossing = [p for p in observed if p["src"] in ("c1", "c3") and p["dst"] in ("c2", "c4")]  # VLAN 100 to 200
+    # from VLAN 100 to VLAN 200
+    crossing = [p for p in observed if p["src"] in ("c1", "c3") and p["dst"] in ("c2", "c4")]
     assert crossing and all(p["observed"] and p["ttl"] == 63 for p in crossing), crossing
 
     mark = owner_mark(deployment)
@@ -203,8 +209,8 @@ def test_a_host_reaches_its_own_macvlan_children_only_through_a_shim(vm_site, al
         assert observed[("host1", "a1")] and observed[("host1", "a2")]
         assert observed[("host2", "a1")] and not observed[("host2", "b1")]
         tear_down(vm_site, alice, deployment)
-        assert [a["local"] for a in rigel.ip_json("-4", "addr", "show", "dev", "eth1") for a in a["addr_info"]] \
-            == ["192.168.60.2"]
+        held = rigel.ip_json("-4", "addr", "show", "dev", "eth1")
+        assert [a["local"] for entry in held for a in entry["addr_info"]] == ["192.168.60.2"]
     finally:
         rigel.sh("ip addr flush dev eth1 scope global")
 
