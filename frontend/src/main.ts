@@ -268,7 +268,8 @@ class Editor {
     }
     this.lastValidated = text;
     const errors = this.issues.filter((i) => i.severity === "error").length;
-    this.deploy.block(errors ? `Fix the design's ${errors} error${errors === 1 ? "" : "s"} first (see Issues).` : null);
+    this.deploy.block(isBlank(d) ? "Nothing to deploy yet: draw a design, or open an example."
+      : errors ? `Fix the design's ${errors} error${errors === 1 ? "" : "s"} first (see Issues).` : null);
     this.byElement = issuesByElement(this.issues, d);
     this.canvas.render(elements(d, this.alloc), this.byElement);
     this.refreshPanel();

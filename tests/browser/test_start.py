@@ -29,6 +29,11 @@ def test_first_screen_offers_the_examples_and_no_error(editor_page: Page):
     expect(page.locator("#tab-issues")).to_have_text("Issues (0)")
     expect(page.locator("#tab-issues")).not_to_have_class("bad")
 
+    page.click("#tab-deploy")
+    expect(page.locator("#deploy")).to_be_disabled()
+    expect(page.locator("#deploy-blocked")).to_have_text("Nothing to deploy yet: draw a design, or open an example.")
+    page.click("#tab-properties")
+
     start.locator("[data-example=docker-8021q-trunk]").click()
     page.wait_for_function("window.mvlab.design.name === 'docker-8021q-trunk'")
     assert set(design(page)["hosts"]) == {"host1", "host2", "gw"}
