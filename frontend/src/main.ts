@@ -260,7 +260,6 @@ class Editor {
       if (stale()) return;
       this.issues = [...incomplete, ...out.issues];
       this.alloc = out.allocation ?? {};
-      if (out.ok && !incomplete.length && this.tab === "deploy-panel") void this.deploy.predictUnlessDeployed();
     } catch (err) {
       if (stale()) return;
       if (err instanceof ApiError && err.issues.length) this.issues = [...incomplete, ...err.issues];
@@ -270,6 +269,7 @@ class Editor {
     const errors = this.issues.filter((i) => i.severity === "error").length;
     this.deploy.block(isBlank(d) ? "Nothing to deploy yet: draw a design, or open an example."
       : errors ? `Fix the design's ${errors} error${errors === 1 ? "" : "s"} first (see Issues).` : null);
+    if (!errors && !isBlank(d) && this.tab === "deploy-panel") void this.deploy.predictUnlessDeployed();
     this.byElement = issuesByElement(this.issues, d);
     this.canvas.render(elements(d, this.alloc), this.byElement);
     this.refreshPanel();
