@@ -72,7 +72,8 @@ def prediction(parsed: Parsed) -> dict:
 
 def prediction_key(design: Design) -> str:
     """Where `design`'s prediction is kept: its content and the version of the code that predicts."""
-    return f"{PREDICTED_PREFIX}{PREDICTION_CODE}:{hashlib.sha256(design.model_dump_json().encode()).hexdigest()}"
+    content = hashlib.sha256(design.model_dump_json().encode()).hexdigest()
+    return f"{PREDICTED_PREFIX}{PREDICTION_CODE}:{content}"
 
 
 def predicted(design: Design) -> Matrix:
