@@ -181,8 +181,10 @@ export class PropertiesPanel {
       if (field && field !== document.activeElement) field.value = draft.value;
       if (field) this.showError(field, draft.error);
     }
-    clear(this.extra);
-    if (extra) this.extra.append(extra);
+    if (this.extra.firstChild !== extra) {  // (left in place when unchanged: its buttons keep focus)
+      clear(this.extra);
+      if (extra) this.extra.append(extra);
+    }
   }
 
   focusName(): void {
