@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import yaml
 from django.db import transaction
 
 from designer.models import Design, DesignVersion
 from designer.topology.issues import Issue
 from designer.topology.model import Design as DesignModel
 from designer.topology.validate import validate
-from designer.topology.yamlio import LoadedDesign, dump_design, load_design
+from designer.topology.yamlio import LoadedDesign, dump_data, dump_design, load_design
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class Parsed:
 def parse(*, yaml_text: str | None = None, design: dict | None = None) -> Parsed:
     """Loads and validates a design given as YAML text or as JSON data; raises DesignError."""
     if yaml_text is None:
-        first = load_design(yaml.safe_dump(design, sort_keys=False))
+        first = load_design(dump_data(design))
         yaml_text = dump_design(first.design)
     loaded = load_design(yaml_text)
     return Parsed(yaml=yaml_text, loaded=loaded, issues=validate(loaded.design, loaded.lines))

@@ -10,7 +10,7 @@ once, each with its path and line.
 Writing is canonical: keys in the order of DESIGN.md, defaults left out, sections and
 elements in block style, the details of an element in flow style; so
 load → dump → load gives the same design and dump → load → dump the same text.
-Comments are not kept.
+Comments are not kept. `dump_data` writes a design sent as JSON as YAML, to be read like a file.
 """
 
 from __future__ import annotations
@@ -303,6 +303,22 @@ def dump_design(design: Design) -> str:
     yaml.indent(mapping=2, sequence=4, offset=2)
     out = io.StringIO()
     yaml.dump(_styled(data, 0), out)
+    return out.getvalue()
+
+
+def dump_data(data: Any) -> str:
+    """YAML text of plain JSON data (a design sent as JSON), which `read_yaml` reads back as `data`.
+
+    ASCII only, so a NEL or a line separator is escaped in double quotes (raw, ruamel reads it
+    back as a space); never wrapped, since a wrap inside a long string can change it.
+    """
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.allow_unicode = False
+    yaml.width = 4096
+    yaml.representer.sort_base_mapping_type_on_output = False  # keys in the order they were sent
+    out = io.StringIO()
+    yaml.dump(data, out)
     return out.getvalue()
 
 

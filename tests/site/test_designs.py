@@ -27,6 +27,13 @@ def test_json_design_is_stored_as_yaml_that_loads_back_the_same(owner, stored):
     assert "host3" in DesignVersion.objects.get(design_id=again["id"]).yaml
 
 
+def test_json_design_keeps_text_that_other_yaml_writers_take_for_numbers(owner, stored):
+    design = dict(stored["design"], name="1e3", description="0o17\x85")
+    response = owner.post("/designs", {"design": design})
+    assert response.status_code == 201
+    assert (response.json()["name"], response.json()["design"]["description"]) == ("1e3", "0o17\x85")
+
+
 def test_list_shows_only_own_designs(owner, other, stored):
     other.post("/designs", {"yaml": example("bridge-one-host")})
     mine = owner.get("/designs").json()

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from designer.topology.issues import DesignError
-from designer.topology.yamlio import load_design
+from designer.topology.yamlio import dump_data, load_design, read_yaml
 
 EXAMPLE = (Path(__file__).parents[2] / "examples" / "two-vlans-routed.yaml").read_text()
 
@@ -46,3 +46,21 @@ def test_any_text(text):
 )
 def test_damaged_example(cuts):
     load_or_issues(damaged(cuts))
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON)
+def test_json_data_written_as_yaml_reads_back_the_same(data):
+    assert read_yaml(dump_data(data))[0] == data
+
+
+def test_json_text_that_yaml_1_1_or_a_raw_nel_would_change_reads_back_the_same():
+    data = {"1e3": ["0o17", "12:34:56:00:00:01", "<<", "yes", "a\x85b", "\u2028", "x" * 300]}
+    assert read_yaml(dump_data(data))[0] == data
