@@ -14,8 +14,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends iproute2 nftables \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt
+COPY requirements/runtime.txt requirements/
+RUN pip install --no-cache-dir -r requirements/runtime.txt
 COPY . .
 COPY --from=frontend /src/frontend/dist frontend/dist
 RUN mkdir -p var && python manage.py collectstatic --noinput >/dev/null
