@@ -5,7 +5,8 @@
 import { type Agent, ApiError, api } from "./api";
 import { clear, h } from "./dom";
 import { explain, networkOf, networksOf } from "./explain";
-import { type CellState, Matrix, type Pair, type ProbeEvent, cellState, pairKey } from "./matrix";
+import { Matrix, type Pair, type ProbeEvent, cellState, pairKey } from "./matrix";
+import { LEGEND, cellMark, cellWords, keyboardGrid, summaryText } from "./matrixview";
 import type { Design } from "./model";
 import { entryAfter, reconnecting } from "./reconnect";
 import { DeploymentList, stateWords } from "./deployments";
@@ -27,13 +28,6 @@ type Event = StepEvent | ProbeEvent | FinishedEvent | StateEvent;
 const MAX_AXIS = 40;
 const MAX_MISMATCHES_LISTED = 20;
 const ICON: Record<string, string> = { started: "…", done: "✓", failed: "✗" };
-const CELL_TEXT: Record<CellState, (p: Pair) => string> = {
-  pending: (p) => (p.expected ? "·" : ""),
-  reached: () => "✓",
-  blocked: () => "✗",
-  missing: () => "✗!",
-  unexpected: () => "✓!",
-};
 
 /** The drawn element of a matrix endpoint (a container, a router, or a host's own address). */
 export function endpointId(d: Design, name: string): string {
@@ -73,8 +67,9 @@ export class DeployPanel {
   private redrawQueued = false;
   private readonly targetBox = h("div", { class: "target" });
   private readonly progressBox = h("div", { class: "progress" });
-  private readonly summary = h("div", { class: "summary" });
-  private readonly why = h("div", { class: "why" }, "Hover a cell to see why a pair is reachable or not.");
+  private readonly summary = h("div", { class: "summary", id: "matrix-summary" });
+  private readonly why = h("div", { class: "why", id: "matrix-why", "aria-live": "polite" },
+    "Hover or focus a cell to see why a pair is reachable or not.");
   private readonly tableBox = h("div", { class: "matrix-box" });
   private readonly mismatches = h("ul", { class: "issues mismatches", id: "mismatches" });
   private readonly deployButton = h("button", { id: "deploy", onclick: () => void this.deploy() }, "Deploy");
@@ -94,7 +89,8 @@ export class DeployPanel {
         h("button", { onclick: () => void this.predict() }, "Predict")),
       this.blocked, this.standing.root,
       this.progressBox,
-      h("h2", {}, "Reachability"), this.summary, this.mismatches, this.why, filter, this.tableBox,
+      h("h2", {}, "Reachability"), this.summary, h("p", { class: "hint", id: "matrix-legend" }, LEGEND),
+      this.mismatches, this.why, filter, this.tableBox,
     );
     this.drawTarget();
   }
@@ -335,11 +331,8 @@ export class DeployPanel {
 
   private drawSummary(): void {
     const c = this.matrix.counts();
-    const bad = c.missing + c.unexpected;
-    this.summary.className = `summary ${bad ? "bad" : ""}`;
-    this.summary.textContent = this.matrix.pairs.size
-      ? `${c.reached} reached and ${c.blocked} blocked as predicted · ${bad} mismatch${bad === 1 ? "" : "es"} · ${c.pending} pending`
-      : "Predict or deploy to fill the matrix.";
+    this.summary.className = `summary ${c.missing + c.unexpected ? "bad" : ""}`;
+    this.summary.textContent = summaryText(this.matrix);
   }
 
   /** Every pair that did not behave as predicted, with its reason; a click shows its path. */
@@ -377,11 +370,13 @@ export class DeployPanel {
           this.paintCell(pair);
           td.addEventListener("mouseenter", () => this.showWhy(this.matrix.get(src, c.dst_ip)!));
           td.addEventListener("mouseleave", () => this.app.highlight([]));
+          td.addEventListener("blur", () => this.app.highlight([]));
         } else td.className = "none";
         tr.append(td);
       }
       table.append(tr);
     }
+    keyboardGrid(table, (td) => this.showWhy(this.matrix.get(td.dataset.src!, td.dataset.dstIp!)!));
     this.tableBox.append(table);
     if (rows.length > MAX_AXIS || cols.length > MAX_AXIS) {
       this.tableBox.append(h("p", { class: "help" }, `Showing ${Math.min(rows.length, MAX_AXIS)} of ${rows.length} sources and ` +
@@ -396,12 +391,9 @@ export class DeployPanel {
     const state = cellState(pair);
     td.className = `cell ${state} ${pair.expected ? "expect-reach" : "expect-block"}`;
     td.dataset.state = state;
-    td.textContent = CELL_TEXT[state](pair);
-    const observed = pair.observed === null ? "not yet probed" : pair.observed
-      ? `reached${pair.rtt_ms != null ? `, rtt ${pair.rtt_ms.toFixed(2)} ms` : ""}${pair.ttl != null ? `, TTL ${pair.ttl}` : ""}`
-      : "not reached";
-    td.title = `${pair.src} → ${pair.dst} ${pair.dst_ip}\nexpected: ${pair.expected ? "reachable" : "unreachable"}\n` +
-      `observed: ${observed}\n${explain(this.app.design(), pair).text}`;
+    td.textContent = cellMark(pair);
+    td.title = cellWords(pair, explain(this.app.design(), pair).text);
+    td.setAttribute("aria-label", td.title);
   }
 
   private showWhy(pair: Pair): void {

@@ -7,6 +7,8 @@ import { DeployPanel } from "./deploy";
 import { clear, h } from "./dom";
 import { isBlank, sendable } from "./drafts";
 import { acceptDrops, download, exampleList, pickDesign } from "./files";
+import { showShortcuts, togglePanel } from "./help";
+import { nextElement } from "./keynav";
 import { elements } from "./graph";
 import { History } from "./history";
 import { type Issue, issuesByElement } from "./issues";
@@ -493,6 +495,9 @@ class Editor {
         button("relayout", "Tidy", () => { this.edit((d) => { d.layout = {}; }); this.canvas.fit(); }, "Forget positions and lay everything out again"),
         search),
       h("span", { id: "design-name" }),
+      h("a", { href: "/class/", id: "classes-link", title: "Classes: teach or join one" }, "Classes"),
+      button("panel-toggle", "Panel", togglePanel, "Hide or show the side panel (P)"),
+      button("help-button", "?", () => void showShortcuts($("dialog")), "Keyboard shortcuts (?)"),
       h("span", { class: "user" }, `${this.user} `, button("signout", "Sign out", async () => { await api.signOut(); location.reload(); })),
     );
   }
@@ -530,6 +535,13 @@ class Editor {
     if (typing) return;
     if (!ctrl && !ev.altKey && ADD_KEYS[k]) { ev.preventDefault(); this.setMode({ kind: "place", what: ADD_KEYS[k] }); return; }
     if (!ctrl && k === "l") { ev.preventDefault(); this.connectSelected(); return; }
+    if (ev.key === "?") { ev.preventDefault(); void showShortcuts($("dialog")); return; }
+    if (!ctrl && !ev.altKey && k === "p") { ev.preventDefault(); togglePanel(); return; }
+    if (ev.key === "Tab" && !ctrl && ev.target === $("canvas")) {
+      const next = nextElement(this.canvas.cy, this.selected, ev.shiftKey);
+      if (next) { ev.preventDefault(); this.select(next); this.canvas.reveal(next); this.status(`selected ${next}`); }
+      return;
+    }
     if (ev.key === "Enter" && this.mode.kind === "place") { ev.preventDefault(); this.tap(null, this.besideSelection()); return; }
     if (ctrl && k === "z" && !ev.shiftKey) { ev.preventDefault(); this.step(true); }
     else if (ctrl && ((k === "z" && ev.shiftKey) || k === "y")) { ev.preventDefault(); this.step(false); }

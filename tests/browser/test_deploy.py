@@ -57,8 +57,8 @@ def test_deploy_to_sandbox_and_watch_the_matrix(editor_page: Page, artifacts: Pa
     blocked = [c for c in cells if c["state"] == "blocked"]
     assert reached and blocked
     assert all(c["expectReach"] for c in reached) and not any(c["expectReach"] for c in blocked)
-    assert {c["colour"] for c in reached} == {"rgb(64, 192, 87)"}  # green
-    assert {c["colour"] for c in blocked} == {"rgb(250, 82, 82)"}  # red
+    assert {c["colour"] for c in reached} == {"rgb(35, 122, 53)"}  # green (white marks at AA contrast)
+    assert {c["colour"] for c in blocked} == {"rgb(201, 42, 42)"}  # red
     expect(page.locator(".summary")).to_contain_text("0 mismatches")
     expect(page.locator("#mismatches li")).to_have_count(0)
 
