@@ -11,51 +11,66 @@ namespace and renamed. Masquerading uses `nft` (the machine may have no `iptable
 
 from __future__ import annotations
 
-import ipaddress
 import shlex
+from dataclasses import dataclass
 
+from designer.topology import docker
 from designer.topology.ipam import Allocation
 from designer.topology.model import Design
 from designer.topology.namespaces import Interface, NamespaceSpec, StaticRoute, namespaces, split_link
 
 DOCKER_IMAGE = "${MVLAB_IMAGE:-alpine:3.20}"
-NFT_TABLE = "mvlab"
+STATE_ROOT = "/run/mvlab-export"
 
 
 def to_shell(design: Design, allocation: Allocation) -> str:
-    """A POSIX shell script of `ip` commands building the design, one section per host."""
+    """A POSIX shell script of `ip` commands building the design, one `up` and `down` per host."""
     specs = namespaces(design, allocation)
     sections = {}
     for host in design.hosts:
         own, guests = _on_host(specs, host)
-        lines = _header(host, guests)
-        lines += _parents([own, *guests], made_elsewhere=set())
-        lines += _host_namespace(own)
+        up = _parents([own, *guests], made_elsewhere=set())
+        up += _host_namespace(own, _state_dir(design, host))
         for index, spec in enumerate(guests):
-            lines += _guest_namespace(spec, f"mvtmp{index}")
-        sections[host] = lines
+            up += _guest_namespace(spec, f"mvtmp{index}")
+        down = [_cmd("ip", "netns", "del", spec.namespace) for spec in reversed(guests)]
+        down += [_cmd("ip", "link", "del", f"mvtmp{index}") for index in range(len(guests))]
+        down += _host_down([own, *guests], _state_dir(design, host), made_elsewhere=set())
+        sections[host] = Section(_header(host, guests), up, down)
     return _script(design, "plain ip commands", sections)
 
 
 def to_docker(design: Design, allocation: Allocation) -> str:
-    """`docker network create` / `docker run` commands building the design, one section per host."""
+    """`docker network create` / `docker run` commands building the design, one `up` and `down` per host."""
     specs = namespaces(design, allocation)
-    gateways = docker_gateways(design)
+    stand_ins = docker.stand_ins(design, specs)
     sections = {}
     for host in design.hosts:
         own, guests = _on_host(specs, host)
         networks = list(dict.fromkeys(i.network for s in guests for i in s.interfaces))
-        lines = _header(host, guests)
-        lines += [_docker_network(design, name) for name in networks]
         docker_parents = {design.networks[name].parent for name in networks}
-        lines += _parents([own, *guests], made_elsewhere=docker_parents)
-        lines += _host_namespace(own)
+        up = [_docker_network(design, name, stand_ins.get(name, {})) for name in networks]
+        up += _parents([own, *guests], made_elsewhere=docker_parents)
+        up += _host_namespace(own, _state_dir(design, host))
         for spec in guests:
-            lines += _docker_endpoint(spec, gateways)
-        sections[host] = lines
+            up += _docker_endpoint(spec)
+        down = [_cmd("docker", "rm", "-f", spec.endpoint) for spec in reversed(guests)]
+        down += _host_down([own, *guests], _state_dir(design, host), made_elsewhere=docker_parents)
+        down += [_cmd("docker", "network", "rm", name) for name in reversed(networks)]
+        notes = docker.stand_in_notes(design, specs, host) + docker.limits(specs, host)
+        sections[host] = Section(_header(host, guests) + [f"# {note}" for note in notes], up, down)
     return _script(
         design, "docker commands (run each container from an image with iproute2 and nft)", sections
     )
+
+
+@dataclass(frozen=True)
+class Section:
+    """One host's part of a script: comments, what `up` runs, what `down` runs."""
+
+    header: list[str]
+    up: list[str]
+    down: list[str]
 
 
 def _on_host(specs: list[NamespaceSpec], host: str) -> tuple[NamespaceSpec, list[NamespaceSpec]]:
@@ -68,20 +83,37 @@ def _cmd(*args: str) -> str:
     return " ".join(shlex.quote(str(a)) for a in args)
 
 
-def _script(design: Design, what: str, sections: dict[str, list[str]]) -> str:
+def _state_dir(design: Design, host: str) -> str:
+    """Where `up` keeps the host's sysctl values it found, for `down` to put back."""
+    return f"{STATE_ROOT}/{design.name}.{host}"
+
+
+def _script(design: Design, what: str, sections: dict[str, Section]) -> str:
+    """`sh THIS_FILE HOST up|down`: `up` first runs `down`, so it can run again; `down` skips what is gone."""
     hosts = " ".join(design.hosts)
     out = [
         "#!/bin/sh",
         f"# mvlab design {design.name}: {what}.",
-        "# Run the section of each host on that host, as root: sh THIS_FILE HOST",
+        "# Run on each host, as root: sh THIS_FILE HOST up (again to rebuild), sh THIS_FILE HOST down",
+        "# (down removes what up made, and leaves the NICs up).",
         "set -eu",
-        'case "${1:-}" in',
     ]
-    for host, lines in sections.items():
-        out.append(f"{shlex.quote(host)})")
-        out += [f"  {line}" if line else "" for line in lines]
+    for index, section in enumerate(sections.values()):
+        out.append(f"down_{index}() {{")
+        out += [f"  {line} 2>/dev/null || true" for line in section.down]
+        out.append("  true")
+        out.append("}")
+    out.append('case "${1:-}:${2:-up}" in')
+    for index, (host, section) in enumerate(sections.items()):
+        out.append(f"{shlex.quote(host + ':up')})")
+        out += [f"  {line}" for line in section.header]
+        out.append(f"  down_{index}")
+        out += [f"  {line}" for line in section.up]
         out.append("  ;;")
-    out.append(f'*) echo "usage: $0 HOST (one of: {hosts})" >&2; exit 2 ;;')
+        out.append(f"{shlex.quote(host + ':down')})")
+        out.append(f"  down_{index}")
+        out.append("  ;;")
+    out.append(f'*) echo "usage: $0 HOST [up|down] (HOST one of: {hosts})" >&2; exit 2 ;;')
     out.append("esac")
     return "\n".join(out) + "\n"
 
@@ -91,21 +123,24 @@ def _header(host: str, guests: list[NamespaceSpec]) -> list[str]:
     return [f"# ---- host {host}: {names} ----"]
 
 
+def _vlan_links(specs: list[NamespaceSpec], made_elsewhere: set[str]) -> list[str]:
+    """The `NIC.VID` links the script makes (Docker makes the parents of its networks itself)."""
+    parents = sorted({i.parent for s in specs for i in s.interfaces} - made_elsewhere)
+    return [p for p in parents if split_link(p)[1] is not None]
+
+
 def _parents(specs: list[NamespaceSpec], made_elsewhere: set[str]) -> list[str]:
     """Bring the NICs up and make every `NIC.VID` link the host's legs, shim and addresses use."""
-    parents = sorted({i.parent for s in specs for i in s.interfaces})
+    parents = {i.parent for s in specs for i in s.interfaces}
     lines = [_cmd("ip", "link", "set", nic, "up") for nic in sorted({split_link(p)[0] for p in parents})]
-    for parent in parents:
-        nic, vid = split_link(parent)
-        if vid is not None and parent not in made_elsewhere:
-            lines.append(
-                _cmd("ip", "link", "add", "link", nic, "name", parent, "type", "vlan", "id", str(vid))
-            )
-            lines.append(_cmd("ip", "link", "set", parent, "up"))
+    for link in _vlan_links(specs, made_elsewhere):
+        nic, vid = split_link(link)
+        lines.append(_cmd("ip", "link", "add", "link", nic, "name", link, "type", "vlan", "id", str(vid)))
+        lines.append(_cmd("ip", "link", "set", link, "up"))
     return lines
 
 
-def _host_namespace(spec: NamespaceSpec) -> list[str]:
+def _host_namespace(spec: NamespaceSpec, state: str) -> list[str]:
     lines = []
     for iface in spec.interfaces:
         if iface.mode is None:
@@ -116,7 +151,29 @@ def _host_namespace(spec: NamespaceSpec) -> list[str]:
             lines += [_cmd("ip", "addr", "add", a, "dev", iface.name) for a in iface.addresses]
             lines.append(_cmd("ip", "link", "set", iface.name, "up"))
     lines += [_route(route, ("ip",)) for route in spec.routes]
-    lines += [_cmd("sysctl", "-w", f"{key}=1") for key in spec.sysctls]
+    if spec.sysctls:
+        lines.append(_cmd("mkdir", "-p", state))
+    for key in spec.sysctls:
+        kept = shlex.quote(f"{state}/{key}")
+        lines.append(f"[ -e {kept} ] || {_cmd('sysctl', '-n', key)} > {kept}")
+        lines.append(_cmd("sysctl", "-w", f"{key}=1"))
+    return lines
+
+
+def _host_down(specs: list[NamespaceSpec], state: str, made_elsewhere: set[str]) -> list[str]:
+    """Undo `_host_namespace` and `_parents` (`specs`: the host's own first): routes, shims,
+    addresses, VLAN links, sysctl values."""
+    spec = specs[0]
+    lines = [_route(route, ("ip",), "del") for route in spec.routes]
+    for iface in spec.interfaces:
+        if iface.mode is None:
+            lines += [_cmd("ip", "addr", "del", a, "dev", iface.name) for a in iface.addresses]
+        else:
+            lines.append(_cmd("ip", "link", "del", iface.name))
+    lines += [_cmd("ip", "link", "del", link) for link in _vlan_links(specs, made_elsewhere)]
+    for key in spec.sysctls:
+        kept = shlex.quote(f"{state}/{key}")
+        lines.append(f'[ -e {kept} ] && sysctl -w {shlex.quote(key)}="$(cat {kept})" && rm {kept}')
     return lines
 
 
@@ -156,118 +213,45 @@ def _guest_namespace(spec: NamespaceSpec, temporary: str) -> list[str]:
 
 
 def _masquerade(spec: NamespaceSpec, run_in: tuple[str, ...]) -> list[str]:
-    if not spec.masquerade:
-        return []
-    lines = [
-        _cmd(*run_in, "nft", "add", "table", "ip", NFT_TABLE),
-        _cmd(
-            *run_in,
-            "nft",
-            "add",
-            "chain",
-            "ip",
-            NFT_TABLE,
-            "postrouting",
-            "{ type nat hook postrouting priority 100 ; }",
-        ),
-    ]
-    for out_link, source in spec.masquerade:
-        lines.append(
-            _cmd(
-                *run_in,
-                "nft",
-                "add",
-                "rule",
-                "ip",
-                NFT_TABLE,
-                "postrouting",
-                "oifname",
-                out_link,
-                "ip",
-                "saddr",
-                source,
-                "masquerade",
-            )
-        )
-    return lines
+    return [_cmd(*run_in, *command) for command in docker.masquerade(spec)]
 
 
-def _docker_network(design: Design, name: str) -> str:
+def _docker_network(design: Design, name: str, told: dict[int, str]) -> str:
+    """`docker network create`; `told` are stand-in gateways (`docker.stand_ins`) by IP version."""
     net = design.networks[name]
     args = ["docker", "network", "create", "-d", "macvlan", "--subnet", net.subnet]
-    if net.gateway:
-        args += ["--gateway", net.gateway]
+    if gateway := told.get(4, net.gateway):
+        args += ["--gateway", gateway]
     if net.ip_range:
         args += ["--ip-range", net.ip_range]
     for aux, address in sorted(net.aux_addresses.items()):
         args += ["--aux-address", f"{aux}={address}"]
     if net.ipv6_subnet:
         args += ["--ipv6", "--subnet", net.ipv6_subnet]
-        if net.ipv6_gateway:
-            args += ["--gateway", net.ipv6_gateway]
+        if gateway := told.get(6, net.ipv6_gateway):
+            args += ["--gateway", gateway]
     args += ["-o", f"parent={net.parent}", "-o", f"macvlan_mode={net.mode}", name]
     return _cmd(*args)
 
 
-def docker_gateways(design: Design) -> dict[str, set[str]]:
-    """The addresses Docker reserves as each network's gateways: the given ones, else each subnet's first."""
-    reserved: dict[str, set[str]] = {}
-    for name, net in design.networks.items():
-        pairs = [(net.gateway, net.subnet), (net.ipv6_gateway, net.ipv6_subnet)]
-        reserved[name] = {
-            gateway or str(next(ipaddress.ip_network(subnet).hosts(), ""))
-            for gateway, subnet in pairs
-            if subnet is not None
-        }
-    return reserved
-
-
-def _docker_endpoint(spec: NamespaceSpec, gateways: dict[str, set[str]]) -> list[str]:
+def _docker_endpoint(spec: NamespaceSpec) -> list[str]:
     """`docker run` on the first network, `docker network connect` for the others, then routes and NAT."""
     if not spec.interfaces:
         return [f"# {spec.kind} {spec.endpoint} has no network this design defines"]
-    lines = [
-        f"# Docker reserves {ip} as the gateway of {i.network}, so this fails:"
-        f" {spec.endpoint} holds it in the design (the plain ip export has no such limit)"
-        for i in spec.interfaces
-        for ip in (a.split("/")[0] for a in i.addresses)
-        if ip in gateways[i.network]
-    ]
     first, *others = spec.interfaces
-    args = [
-        "docker",
-        "run",
-        "-d",
-        "--name",
-        spec.endpoint,
-        "--network",
-        first.network,
-        *_docker_addresses(first),
-    ]
+    args = ["docker", "run", "-d", "--name", spec.endpoint, "--network", first.network]
+    args += _docker_addresses(first)
     if first.mac:
         args += ["--mac-address", first.mac]
     args += ["--cap-add", "NET_ADMIN"]  # to set the design's routes (and NAT) inside
     for key in spec.sysctls:
         args += ["--sysctl", f"{key}=1"]
-    lines = [f"# {spec.kind} {spec.endpoint}", *lines, _cmd(*args) + f' "{DOCKER_IMAGE}" sleep infinity']
+    lines = [f"# {spec.kind} {spec.endpoint}", _cmd(*args) + f' "{DOCKER_IMAGE}" sleep infinity']
     for iface in others:
-        if iface.mac:
-            lines.append(f"# docker network connect cannot set a MAC; {iface.name} should have {iface.mac}")
         lines.append(
             _cmd("docker", "network", "connect", *_docker_addresses(iface), iface.network, spec.endpoint)
         )
-    exec_in = ("docker", "exec", spec.endpoint)
-    # Docker installs a default route of each family it gives addresses in (it invents a gateway
-    # when none is given): replace it with the design's, or remove it when the design has none.
-    # `default` is the default of its next hop's family.
-    defaults = {r.network for r in spec.routes if r.network.prefixlen == 0}
-    families = {ipaddress.ip_address(a).version for a in spec.addresses}
-    for default in map(ipaddress.ip_network, ("0.0.0.0/0", "::/0")):
-        if default.version in families and default not in defaults:
-            lines.append(_cmd(*exec_in, "ip", f"-{default.version}", "route", "flush", "exact", default))
-    lines += [_route(r, (*exec_in, "ip"), "replace") for r in spec.routes]
-    lines += _masquerade(spec, exec_in)
-    return lines
+    return lines + [_cmd("docker", "exec", spec.endpoint, *command) for command in docker.inside(spec)]
 
 
 def _docker_addresses(iface: Interface) -> list[str]:

@@ -12,13 +12,18 @@ from tests.topology.scenarios import router_design, with_ipv6
 
 
 def sections(script: str) -> dict[str, list[list[str]]]:
-    """Each host's commands, split into words the way the shell will, comments and case syntax left out."""
+    """Each host's `up` commands, split into words the way the shell will, comments, the call of
+    its `down` and case syntax left out."""
     out: dict[str, list[list[str]]] = {}
     current = None
     for line in script.splitlines():
         text = line.strip()
-        if line.endswith(")") and not line.startswith(" ") and not text.startswith("*"):
-            current = out.setdefault(text[:-1], [])
+        if line.endswith(":up)") and not line.startswith(" "):
+            current = out.setdefault(text.removesuffix(":up)"), [])
+        elif line.endswith(")") and not line.startswith(" "):
+            current = None
+        elif current is not None and text.startswith("down_"):
+            continue
         elif current is not None and text and not text.startswith("#") and text != ";;":
             current.append(shlex.split(text))
     return out
@@ -168,12 +173,14 @@ def test_the_docker_export_fixes_each_familys_default_route_apart():
     ]
 
 
-def test_the_docker_export_warns_when_a_router_holds_the_address_docker_keeps_for_the_gateway():
+def test_the_docker_export_tells_docker_a_free_gateway_when_a_router_holds_the_reserved_one():
     script = export(to_docker, ROUTER)
-    assert "# Docker reserves 10.1.0.1 as the gateway of inside, so this fails: r1 holds it" in script
+    assert "r1 holds 10.1.0.1 on inside, so Docker is told 10.1.0.254 (unused in the design)" in script
+    create = next(c for c in sections(script)["host1"] if c[:3] == ["docker", "network", "create"])
+    assert create[create.index("--gateway") + 1] == "10.1.0.254"
 
 
-def test_the_docker_export_warns_about_ipv6_gateways_as_well():
+def test_the_docker_export_does_the_same_for_ipv6_gateways():
     script = export(to_docker, with_ipv6(router_design(None), uplink_gateway=True))
-    assert "# Docker reserves fd00:2::1 as the gateway of uplink, so this fails: r1 holds it" in script
-    assert "--ipv6 --subnet fd00:2::/64 --gateway fd00:2::1" in script
+    assert "r1 holds fd00:2::1 on uplink, so Docker is told fd00:2::ffff:ffff:ffff:ffff" in script
+    assert "--ipv6 --subnet fd00:2::/64 --gateway fd00:2::ffff:ffff:ffff:ffff" in script
