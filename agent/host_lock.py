@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
-from redis.exceptions import LockError, LockNotOwnedError
 from redis.backoff import NoBackoff
+from redis.exceptions import LockError, LockNotOwnedError
 from redis.lock import Lock
 from redis.retry import Retry
 

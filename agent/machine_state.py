@@ -35,7 +35,7 @@ class MachineState:
 
     @classmethod
     @contextmanager
-    def edit(cls, ns: str) -> Iterator["MachineState"]:
+    def edit(cls, ns: str) -> Iterator[MachineState]:
         """The state of the machine whose namespace is `ns`, locked; written back (or removed when
         empty) at the end."""
         directory = run_dir() / "machine"

@@ -54,7 +54,7 @@ def ruleset(deployment: str, rules: list[Masquerade]) -> dict:
     if rules:
         commands += [
             {"add": {"table": TABLE}},
-            {"add": {"chain": {**{"family": TABLE["family"], "table": TABLE["name"]}, "name": CHAIN,
+            {"add": {"chain": {"family": TABLE["family"], "table": TABLE["name"], "name": CHAIN,
                                "type": "nat", "hook": "postrouting", "prio": 100, "policy": "accept"}}},
         ]
         commands += [{"add": {"rule": _rule(deployment, rule)}} for rule in rules]

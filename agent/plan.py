@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -131,7 +131,7 @@ class Link(_Strict):
         return tuple(str(ipaddress.ip_interface(a)) for a in v)
 
     @model_validator(mode="after")
-    def _kind_fields(self) -> "Link":
+    def _kind_fields(self) -> Link:
         if self.kind == "vlan" and (self.vid is None or self.mode is not None or self.namespace != HOST_NS):
             raise ValueError(f"vlan link {self.name}: needs vid, no mode, and lives in the host namespace")
         if self.kind == "macvlan" and (self.mode is None or self.vid is not None):
@@ -163,7 +163,7 @@ class Route(_Strict):
         return None if v is None else str(ipaddress.ip_address(v))
 
     @model_validator(mode="after")
-    def _target(self) -> "Route":
+    def _target(self) -> Route:
         if self.via is None and self.dev is None:
             raise ValueError(f"route to {self.dst}: needs via or dev")
         return self
@@ -222,7 +222,7 @@ class HostPlan(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _references(self) -> "HostPlan":
+    def _references(self) -> HostPlan:
         known = {HOST_NS} | {ns.name for ns in self.namespaces}
         for item in (*self.links, *self.routes, *self.sysctls, *self.masquerade, *self.probes):
             if item.namespace not in known:
@@ -285,7 +285,7 @@ class FinishedEvent(_Strict):
     detail: str = ""
 
 
-Event = Annotated[Union[StepEvent, ProbeEvent, FinishedEvent], Field(discriminator="kind")]
+Event = Annotated[StepEvent | ProbeEvent | FinishedEvent, Field(discriminator="kind")]
 
 
 class NicFacts(_Strict):

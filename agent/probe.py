@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from agent import netns, neighbours
+from agent import neighbours, netns
 from agent.neighbour_budget import TableFull
 from agent.plan import Probe, ProbeEvent
 from agent.rtnl import RequestError
@@ -289,7 +289,7 @@ class _ProbeLoop:
                 return False
             if self.pending[index].result is None:
                 self._send(index, attempt)
-        return bool(self.first_tries) or bool(self.retries) and self.retries[0][0] <= time.monotonic()
+        return bool(self.first_tries) or (bool(self.retries) and self.retries[0][0] <= time.monotonic())
 
     def _until_next_event(self) -> float:
         due = [queue[0][0] for queue in (self.retries, self.deadlines) if queue]

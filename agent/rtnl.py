@@ -286,7 +286,7 @@ class Rtnl:
     def close(self) -> None:
         self.sock.close()
 
-    def __enter__(self) -> "Rtnl":
+    def __enter__(self) -> Rtnl:
         return self
 
     def __exit__(self, *exc) -> None:

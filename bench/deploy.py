@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.apply import apply_plan, teardown  # noqa: E402
-from agent.plan import HostPlan, Link, Namespace, SandboxFabric, Segment, SegmentPort, netns_name, owner_mark  # noqa: E402
-from agent.sandbox import sandbox_down, sandbox_up  # noqa: E402
+from agent.apply import apply_plan, teardown
+from agent.plan import HostPlan, Link, Namespace, SandboxFabric, Segment, SegmentPort, netns_name, owner_mark
+from agent.sandbox import sandbox_down, sandbox_up
 
 
 def endpoints(n: int) -> list[tuple[str, str, str]]:
@@ -132,7 +132,7 @@ def bench(n: int, profile: bool, naive: bool) -> None:
     finally:
         for dep in (ours, theirs, slow):
             sandbox_down(dep)
-    per = lambda seconds: seconds * 1000 / n  # noqa: E731
+    per = lambda seconds: seconds * 1000 / n
     print(f"N={n:4d}  deploy  mvlab {per(up):6.2f} ms/endpoint   ip script {per(ip_up):6.2f} ms/endpoint"
           f"   ip/mvlab {ip_up / up:5.1f}x")
     print(f"        teardown mvlab {per(down):6.2f} ms/endpoint   ip script {per(ip_down):6.2f} ms/endpoint"

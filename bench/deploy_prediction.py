@@ -22,14 +22,14 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "designer.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from bench.topology import design as bench_design  # noqa: E402
-from designer import analysis, deploy, designs, results  # noqa: E402
-from designer.redis_client import sync_client  # noqa: E402
-from designer.topology import predict as predict_module  # noqa: E402
+from bench.topology import design as bench_design
+from designer import analysis, deploy, designs, results
+from designer.redis_client import sync_client
+from designer.topology import predict as predict_module
 
 calls = 0
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.topology import design  # noqa: E402
-from designer.topology.validate import validate  # noqa: E402
-from designer.topology.yamlio import dump_design, load_design  # noqa: E402
+from bench.topology import design
+from designer.topology.validate import validate
+from designer.topology.yamlio import dump_design, load_design
 
 
 def ms(fn, *args):

@@ -29,14 +29,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pydantic import ValidationError  # noqa: E402
+from pydantic import ValidationError
 
-from designer.topology.issues import errors_in  # noqa: E402
-from designer.topology.model import Design  # noqa: E402
-from designer.topology.validate import validate  # noqa: E402
-from designer.topology.yamlio import dump_design  # noqa: E402
-from tests.topology.differential import Outcome, deploy_and_compare, drawn_designs  # noqa: E402
-from tests.topology.valid_designs import AVOIDED, DISCARDED, KNOWN, known_kinds  # noqa: E402
+from designer.topology.issues import errors_in
+from designer.topology.model import Design
+from designer.topology.validate import validate
+from designer.topology.yamlio import dump_design
+from tests.topology.differential import Outcome, deploy_and_compare, drawn_designs
+from tests.topology.valid_designs import AVOIDED, DISCARDED, KNOWN, known_kinds
 
 Group = tuple[frozenset[str], str]  # (known kinds the design holds, what went wrong)
 
@@ -45,7 +45,7 @@ def attempt(design: Design, probe: dict) -> Outcome:
     """`deploy_and_compare`, with a crash of the agent's code taken as a finding, not the end of the run."""
     try:
         return deploy_and_compare(design, **probe)
-    except Exception as exc:  # noqa: BLE001 - the sandbox is removed whatever happened
+    except Exception as exc:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return Outcome(design, failed={"*": f"crashed: {exc!r} at {where.filename}:{where.lineno}"})
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from tests.live import start_stack, stop_stack  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.live import start_stack, stop_stack
 
 
 def big_design(hosts: int, per_host: int, networks: int = 5) -> dict:

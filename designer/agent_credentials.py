@@ -23,7 +23,12 @@ import redis
 from django.conf import settings
 
 from agent.trust import (
-    SECRET_ENV, acl_rules, redis_user, signed_task, signing_key, verified_event,
+    SECRET_ENV,
+    acl_rules,
+    redis_user,
+    signed_task,
+    signing_key,
+    verified_event,
 )
 from designer.redis_client import sync_client
 

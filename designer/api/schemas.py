@@ -42,7 +42,7 @@ class DesignIn(Schema):
     yaml: str | None = Field(default=None, max_length=1_000_000)
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "DesignIn":
+    def _exactly_one(self) -> DesignIn:
         if (self.design is None) == (self.yaml is None):
             raise ValueError("give exactly one of 'design' (JSON) or 'yaml' (text)")
         return self

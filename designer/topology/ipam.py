@@ -141,7 +141,7 @@ def allocate(design: Design, lines: Mapping[str, int] | None = None) -> Allocati
     taken = reserved_addresses(design)
     pools: dict[tuple[str, int], _Pool] = {}
     allocation = Allocation()
-    kinds = {name: "containers" for name in design.containers} | {name: "routers" for name in design.routers}
+    kinds = dict.fromkeys(design.containers, "containers") | dict.fromkeys(design.routers, "routers")
     for endpoint, network, attachment in sorted(endpoint_legs(design), key=lambda leg: (leg[1], leg[0])):
         net = design.networks.get(network)
         if net is None:

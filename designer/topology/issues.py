@@ -7,8 +7,9 @@ design came from YAML), says what is wrong in plain words and what to do about i
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Literal, Mapping
+from typing import Literal
 
 Severity = Literal["error", "warning"]
 

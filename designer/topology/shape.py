@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 

@@ -9,7 +9,7 @@ design gives are consistent.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from designer.topology.checks.addresses import check_addresses
 from designer.topology.checks.context import Facts, Report

@@ -12,7 +12,6 @@ onto its queue with a failed `verify` step signed by itself, applies nothing, an
 the site.
 """
 
-import os
 import secrets
 import signal
 import subprocess

@@ -11,7 +11,16 @@ from playwright.sync_api import Page, expect
 
 from designer.topology.model import Design
 from tests.browser.editor import (
-    click_element, connect, design, node_ids, place, rename_selected, screen_point, set_field, start_tally, tally,
+    click_element,
+    connect,
+    design,
+    node_ids,
+    place,
+    rename_selected,
+    screen_point,
+    set_field,
+    start_tally,
+    tally,
     wait_validated,
 )
 

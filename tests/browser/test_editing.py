@@ -8,7 +8,15 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.editor import click_canvas, click_element, design, place, rename_selected, set_field, wait_validated
+from tests.browser.editor import (
+    click_canvas,
+    click_element,
+    design,
+    place,
+    rename_selected,
+    set_field,
+    wait_validated,
+)
 
 pytestmark = pytest.mark.browser
 

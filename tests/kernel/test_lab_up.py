@@ -2,7 +2,6 @@
 (the default, as root and as nobody) and `--privileged`."""
 
 import json
-import os
 import secrets
 import subprocess
 import sys

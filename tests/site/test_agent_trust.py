@@ -9,7 +9,13 @@ import secrets
 import pytest
 
 from agent.trust import (
-    EXPIRES_HEADER, SIGNATURE_HEADER, new_task_id, signed_task, signing_key, task_id_prefix, task_refusal,
+    EXPIRES_HEADER,
+    SIGNATURE_HEADER,
+    new_task_id,
+    signed_task,
+    signing_key,
+    task_id_prefix,
+    task_refusal,
 )
 from designer import agent_credentials, deploy, results
 from designer.designs import parse

@@ -94,7 +94,7 @@ def test_deploy_to_a_dead_agent_is_refused(owner, stored, heartbeat, site_redis)
     agent = granted_to(owner, heartbeat())
     site_redis.delete(f"mvlab:agent:{agent}")
     response = owner.post(
-        f"/designs/{stored['id']}/deploy", {"agents": {h: agent for h in ("host1", "host2", "host3")}}
+        f"/designs/{stored['id']}/deploy", {"agents": dict.fromkeys(("host1", "host2", "host3"), agent)}
     )
     assert response.status_code == 409
     assert "is not alive" in response.json()["detail"]

@@ -92,7 +92,7 @@ def test_finish_stores_per_host_summary_matrix_and_probe_results(deployment_of, 
 
 def test_a_host_whose_agent_dies_mid_deploy_fails_with_what_it_applied(deployment_of, heartbeat, site_redis):
     agent = heartbeat()
-    deployment = deployment_of(agents={h: agent for h in HOSTS})
+    deployment = deployment_of(agents=dict.fromkeys(HOSTS, agent))
     _emit(site_redis, deployment, kind="step", host="host1", step="links", status="done")
     _emit(site_redis, deployment, kind="step", host="host1", step="addresses", status="started")
     dies = threading.Timer(1.0, site_redis.delete, [f"mvlab:agent:{agent}"])

@@ -9,7 +9,6 @@ answer on it, never by a container), and subnets overlap only within one L2 doma
 from __future__ import annotations
 
 import ipaddress
-from collections import defaultdict
 from itertools import combinations
 
 from designer.topology.checks.context import Facts, Report

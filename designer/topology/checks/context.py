@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterable, Mapping
 
 from designer.topology.issues import Issue
 from designer.topology.model import Attachment, Design
