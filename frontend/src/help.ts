@@ -28,5 +28,4 @@ export function showShortcuts(dialog: HTMLDialogElement): Promise<void> {
 /** Hides or shows the side panel (small screens); the drawing takes the room. */
 export function togglePanel(): void {
   document.body.classList.toggle("panel-hidden");
-  window.dispatchEvent(new Event("resize"));  // Cytoscape sizes itself on resize
 }

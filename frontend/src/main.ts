@@ -87,6 +87,8 @@ class Editor {
     this.toolbar();
     this.tabs();
     document.addEventListener("keydown", (ev) => this.key(ev));
+    // the drawing follows its box (the panel hidden or narrowed, the class page's frame resized)
+    new ResizeObserver(() => this.canvas.cy.resize()).observe($("canvas"));
     acceptDrops(document.body, (file) => void this.importFile(file));
     window.addEventListener("beforeunload", (ev) => { if (this.dirty) ev.preventDefault(); });
     this.changed();

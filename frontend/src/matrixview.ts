@@ -38,19 +38,23 @@ export function summaryText(m: Matrix): string {
 export const LEGEND = "○ predicted reachable · ⊘ predicted blocked · ✓ reached · ✗ blocked (as predicted) · " +
   "✓! ✗! not as predicted. Tab into the matrix, arrows move; the reason shows below.";
 
+const STEPS: Record<string, [number, number]> = {
+  ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0], Home: [0, -1e9], End: [0, 1e9],
+};
+
 /**
  * One tab stop for the whole grid (roving tabindex): arrow keys, Home and End move between the
- * cells that have a pair; `focused` tells which one has the keyboard.
+ * cells that have a pair (stepping over those without); `focused` tells which one has the keyboard.
  */
 export function keyboardGrid(table: HTMLTableElement, focused: (td: HTMLTableCellElement) => void): void {
   const rows = [...table.rows].slice(1).map((r) => [...r.cells].slice(1));
   const cells = rows.flat().filter((td) => td.dataset.state);
   cells.forEach((td, i) => { td.tabIndex = i === 0 ? 0 : -1; });
-  const move = (to: HTMLTableCellElement | undefined) => {
-    if (!to?.dataset.state) return;
-    for (const td of cells) td.tabIndex = -1;
-    to.tabIndex = 0;
-    to.focus();
+  /** The first cell with a pair from (r, c) on, going (dr, dc); Home and End jump to the row's far end. */
+  const find = (r: number, c: number, [dr, dc]: [number, number]): HTMLTableCellElement | undefined => {
+    if (Math.abs(dc) > 1) return (dc < 0 ? rows[r] : [...rows[r]].reverse()).find((td) => td.dataset.state);
+    for (let i = r + dr, j = c + dc; rows[i]?.[j]; i += dr, j += dc) if (rows[i][j].dataset.state) return rows[i][j];
+    return undefined;
   };
   table.addEventListener("focusin", (ev) => {
     const td = (ev.target as HTMLElement).closest("td");
@@ -58,16 +62,15 @@ export function keyboardGrid(table: HTMLTableElement, focused: (td: HTMLTableCel
   });
   table.addEventListener("keydown", (ev) => {
     const td = (ev.target as HTMLElement).closest("td");
-    if (!td) return;
-    const r = rows.findIndex((row) => row.includes(td));
-    const c = rows[r]?.indexOf(td) ?? -1;
-    const targets: Record<string, HTMLTableCellElement | undefined> = {
-      ArrowLeft: rows[r]?.[c - 1], ArrowRight: rows[r]?.[c + 1], ArrowUp: rows[r - 1]?.[c], ArrowDown: rows[r + 1]?.[c],
-      Home: rows[r]?.[0], End: rows[r]?.[rows[r].length - 1],
-    };
-    if (!(ev.key in targets)) return;
+    const step = STEPS[ev.key];
+    if (!td || !step) return;
     ev.preventDefault();
     ev.stopPropagation();  // the editor's arrow keys move the selected drawing element
-    move(targets[ev.key]);
+    const r = rows.findIndex((row) => row.includes(td));
+    const to = find(r, rows[r].indexOf(td), step);
+    if (!to) return;
+    for (const cell of cells) cell.tabIndex = -1;
+    to.tabIndex = 0;
+    to.focus();
   });
 }
