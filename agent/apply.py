@@ -34,6 +34,7 @@ from agent.machine_state import MachineState
 from agent.masquerade import has_table, sync_masquerade
 from agent.plan import (
     HOST_NS,
+    OWNER_PREFIX,
     HostPlan,
     Link,
     Route,
@@ -154,6 +155,11 @@ def do_requests(rt: rtnl.Rtnl, host: str, where: str, requests) -> None:
 
 def _ns_mark(deployment: str, host: str) -> str:
     return f"{owner_mark(deployment)}@{host}"
+
+
+def _marked_by_mvlab(link: rtnl.LinkState) -> bool:
+    """Made by mvlab for some deployment (its ifalias starts `mvlab:`)."""
+    return (link.alias or "").startswith(OWNER_PREFIX)
 
 
 def _is_link_local(address: str) -> bool:
@@ -351,7 +357,12 @@ class _Reconciler:
             self.create_link(link, parent, host, space, where)
             self.report.note("created", where)
         elif not space.owned_whole and current.alias != self.mark:
-            raise ApplyError(f"host {self.plan.host}: {where}: exists and is not mvlab's (ifalias {current.alias!r})")
+            if self.found_as_planned(current, link, parent):
+                return  # the machine's own 802.1Q sub-interface: used as found, as Docker does; never changed
+            foreign_vlan = link.kind == "vlan" and not _marked_by_mvlab(current)
+            raise ApplyError(f"host {self.plan.host}: {where}: exists and is not mvlab's "
+                             f"(ifalias {current.alias!r})"
+                             + (f", and is not VLAN {link.vid} of {link.parent}, up" if foreign_vlan else ""))
         elif self.matches(current, link, parent):
             self.fix_link(space, current, link, where)
         else:
@@ -371,6 +382,11 @@ class _Reconciler:
         if index is None:
             raise ApplyError(f"host {self.plan.host}: {where}: parent {link.parent} does not exist")
         return index
+
+    def found_as_planned(self, current: rtnl.LinkState, link: Link, parent: int) -> bool:
+        """An unmarked VLAN sub-interface of the machine (made by its admin) that is the planned one, up."""
+        return (link.kind == "vlan" and not _marked_by_mvlab(current) and current.up
+                and self.matches(current, link, parent))
 
     @staticmethod
     def matches(current: rtnl.LinkState, link: Link, parent: int) -> bool:

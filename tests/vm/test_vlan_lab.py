@@ -151,11 +151,24 @@ def neighbours(vm) -> set[str]:
 
 
 def test_the_8021q_lab_deploys_on_real_kernels_and_tears_down_leaving_foreign_vlans(vm_site, alice):
+    """Before the deploy, host2's machine has an `eth1.100` of its own (which the design uses, as Docker
+    uses a parent it finds) and the router's an `eth1.300` with an address (which it does not)."""
     lab = vm_site.lab
     host1, host2, gw = lab.vms
+    host2.sh("ip link add link eth1 name eth1.100 type vlan id 100 && ip link set eth1.100 up")
     gw.sh("ip link add link eth1 name eth1.300 type vlan id 300 && ip addr add 10.30.0.1/24 dev eth1.300 "
           "&& ip link set eth1.300 up")
-    before = links(gw)["eth1.300"]
+    foreign = {host2.name: links(host2)["eth1.100"], gw.name: links(gw)["eth1.300"]}
+    try:
+        check_trunk_lab(vm_site, alice, foreign)
+    finally:
+        host2.sh("ip link del eth1.100 2>/dev/null || true")
+        gw.sh("ip link del eth1.300 2>/dev/null || true")
+
+
+def check_trunk_lab(vm_site, alice, foreign: dict[str, dict]) -> None:
+    lab = vm_site.lab
+    host1, host2, gw = lab.vms
     yaml = example("docker-8021q-trunk.yaml", "trunk")
     deployment, seen = deploy(vm_site, alice, yaml, dict(zip(HOSTS, (vm.name for vm in lab.vms))))
     observed = observed_as_predicted(vm_site, alice, deployment, seen, yaml)
@@ -168,8 +181,8 @@ def test_the_8021q_lab_deploys_on_real_kernels_and_tears_down_leaving_foreign_vl
         made = links(vm)
         vlans = {name: (vlan_of(link), link.get("ifalias")) for name, link in made.items() if vlan_of(link)}
         expected = {"eth1.100": (100, mark), "eth1.200": (200, mark)}
-        if vm is gw:
-            expected["eth1.300"] = (300, None)
+        if vm.name in foreign:
+            expected[foreign[vm.name]["ifname"]] = (vlan_of(foreign[vm.name]), None)
         assert vlans == expected, vm.name
         assert all(made[name]["link"] == "eth1" for name in vlans), vm.name
     # per machine: namespaces, forwarding, and the neighbours the router's kernel learnt while routing
@@ -186,13 +199,35 @@ def test_the_8021q_lab_deploys_on_real_kernels_and_tears_down_leaving_foreign_vl
     tear_down(vm_site, alice, deployment)
     for vm in lab.vms:
         left = links(vm)
-        assert [name for name in left if vlan_of(left[name])] == (["eth1.300"] if vm is gw else []), vm.name
-    after = links(gw)["eth1.300"]
-    assert (after["ifindex"], vlan_of(after), after["operstate"], after.get("ifalias")) == \
-        (before["ifindex"], 300, before["operstate"], None)
+        kept = [foreign[vm.name]["ifname"]] if vm.name in foreign else []
+        assert [name for name in left if vlan_of(left[name])] == kept, vm.name
+        for name in kept:
+            before, after = foreign[vm.name], left[name]
+            assert [after[k] for k in ("ifindex", "operstate", "flags")] == \
+                [before[k] for k in ("ifindex", "operstate", "flags")], vm.name
+            assert (vlan_of(after), after.get("ifalias")) == (vlan_of(before), None), vm.name
     assert [a["local"] for a in gw.ip_json("addr", "show", "dev", "eth1.300") for a in a["addr_info"]
             if a["family"] == "inet"] == ["10.30.0.1"]
     assert [vm.sh("cat /proc/sys/net/ipv4/ip_forward").strip() for vm in lab.vms] == ["0", "0", "0"]
+
+
+def test_a_foreign_link_by_the_name_of_a_planned_vlan_but_another_vlan_is_refused_and_kept(vm_site, alice):
+    lab = vm_site.lab
+    host1 = lab.vms[0]
+    host1.sh("ip link add link eth1 name eth1.100 type vlan id 101 && ip link set eth1.100 up")
+    try:
+        before = links(host1)["eth1.100"]
+        yaml = example("docker-8021q-trunk.yaml", "clash")
+        deployment, seen = deploy(vm_site, alice, yaml, dict(zip(HOSTS, (vm.name for vm in lab.vms))))
+        assert seen[-1]["event"]["state"] == "failed"
+        failures = " ".join(m["event"].get("detail", "") for m in seen if m["event"].get("ok") is False)
+        assert "vlan link eth1.100" in failures and "exists and is not mvlab's (ifalias None), and is not " \
+            "VLAN 100 of eth1, up" in failures, failures
+        tear_down(vm_site, alice, deployment)
+        after = links(host1)["eth1.100"]
+        assert (after["ifindex"], vlan_of(after), after.get("ifalias")) == (before["ifindex"], 101, None)
+    finally:
+        host1.sh("ip link del eth1.100 2>/dev/null || true")
 
 
 def test_a_host_reaches_its_own_macvlan_children_only_through_a_shim(vm_site, alice):
