@@ -67,7 +67,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         f"agent refuses every plan until told (default from ${ALLOWED_NICS_ENV})",
     )
     parser.add_argument(
-        "--allowed-routes", type=_prefixes, default=os.environ.get(ALLOWED_ROUTES_ENV, ""), metavar="PREFIX,...",
+        "--allowed-routes",
+        type=_prefixes,
+        default=os.environ.get(ALLOWED_ROUTES_ENV, ""),
+        metavar="PREFIX,...",
         help=f"prefixes a design's host routes may send through links mvlab did not make (a NIC); without "
         f"them a host route must leave through a link of its deployment (default from ${ALLOWED_ROUTES_ENV})",
     )

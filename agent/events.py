@@ -55,7 +55,9 @@ class RedisEventSink:
 
     def __call__(self, event: AnyEvent) -> None:
         if event.deployment != self.deployment:
-            raise ValueError(f"event of deployment {event.deployment!r} sent to the stream of {self.deployment!r}")
+            raise ValueError(
+                f"event of deployment {event.deployment!r} sent to the stream of {self.deployment!r}"
+            )
         data = event.model_dump(mode="json")
         self.client.xadd(self.key, {"event": json.dumps(self.sign(data) if self.sign else data)})
 

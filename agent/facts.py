@@ -80,7 +80,8 @@ def nic_facts(names, ns: str = netns.MACHINE) -> tuple[NicFacts, ...]:
 
 
 def host_facts(agent_name: str, allowed_nics, ns: str = netns.MACHINE) -> HostFacts:
-    """The facts an agent sends with every heartbeat; `ns` is where its NICs are (a sandbox host's namespace)."""
+    """The facts an agent sends with every heartbeat; `ns` is where its NICs are (a sandbox host's
+    namespace)."""
     kinds = link_kinds()
     return HostFacts(
         agent=agent_name,

@@ -6,7 +6,8 @@ a sysctl of the machine's namespace (kept: the value it had before mvlab first s
 holders need it set), and a route through a link that is not mvlab's (a prefix of the agent's
 `--allowed-routes`; kept per holder). A holder is one design host of one deployment, named by
 the mark on its namespaces' `lo`, `mvlab:<deployment>@<host>`: one agent may serve several hosts,
-and several agents or deployments may share a machine. A sysctl goes back to its earlier value when its last holder lets it go.
+and several agents or deployments may share a machine. A sysctl goes back to its earlier value when
+its last holder lets it go.
 
 One JSON file per machine, `<run dir>/machine/<namespace inode>.json` (`/run/mvlab` for a root
 agent), changed under an flock of that directory's `lock`: /run survives an agent restart and goes
@@ -31,7 +32,9 @@ from agent.neighbour_budget import run_dir
 @dataclass
 class MachineState:
     sysctls: dict[str, dict] = field(default_factory=dict)  # key -> {"before": value, "holders": [holder]}
-    routes: dict[str, list[str]] = field(default_factory=dict)  # holder -> destinations through links not mvlab's
+    routes: dict[str, list[str]] = field(
+        default_factory=dict
+    )  # holder -> destinations through links not mvlab's
 
     @classmethod
     @contextmanager

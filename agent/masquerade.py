@@ -37,11 +37,18 @@ def _rule(deployment: str, rule: Masquerade) -> dict:
     network = ipaddress.ip_network(rule.source)
     protocol = "ip" if network.version == 4 else "ip6"
     return {
-        "family": TABLE["family"], "table": TABLE["name"], "chain": CHAIN,
+        "family": TABLE["family"],
+        "table": TABLE["name"],
+        "chain": CHAIN,
         "comment": _comment(deployment, rule),
         "expr": [
-            {"match": {"op": "==", "left": {"payload": {"protocol": protocol, "field": "saddr"}},
-                       "right": {"prefix": {"addr": str(network.network_address), "len": network.prefixlen}}}},
+            {
+                "match": {
+                    "op": "==",
+                    "left": {"payload": {"protocol": protocol, "field": "saddr"}},
+                    "right": {"prefix": {"addr": str(network.network_address), "len": network.prefixlen}},
+                }
+            },
             {"match": {"op": "==", "left": {"meta": {"key": "oifname"}}, "right": rule.out_link}},
             {"masquerade": None},
         ],

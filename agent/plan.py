@@ -63,7 +63,8 @@ def check_ifname(value: str) -> str:
 def check_name(value: str) -> str:
     if not NAME_RE.match(value):
         raise ValueError(
-            f"{value!r} is not a usable name: lowercase letters, digits, '_' and '-', starting with a letter or digit, at most 32"
+            f"{value!r} is not a usable name: lowercase letters, digits, '_' and '-', "
+            "starting with a letter or digit, at most 32"
         )
     return value
 

@@ -212,7 +212,9 @@ def probe_hosts(
     sockets = open_sockets(key for _, key, _ in jobs)
     try:
         with _neighbours_pinned(jobs, timeout, tries, pin_neighbours) as found:
-            events = _ProbeLoop(jobs, sockets, deployment, emit, timeout, tries, sends, found | unresolved).run()
+            events = _ProbeLoop(
+                jobs, sockets, deployment, emit, timeout, tries, sends, found | unresolved
+            ).run()
     finally:
         for sock in sockets.values():
             sock.close()
@@ -228,8 +230,11 @@ def _neighbours_pinned(jobs, timeout: float, tries: int, pin: bool):
         unresolved: frozenset[tuple[str, str]] = frozenset()
         if pin:
             try:
-                unresolved = stack.enter_context(neighbours.pinned(
-                    {key[0] for _, key, _ in jobs}, {probe.dst_ip for _, _, probe in jobs}, timeout, tries)).unresolved
+                unresolved = stack.enter_context(
+                    neighbours.pinned(
+                        {key[0] for _, key, _ in jobs}, {probe.dst_ip for _, _, probe in jobs}, timeout, tries
+                    )
+                ).unresolved
             except (TableFull, RequestError, OSError) as err:
                 raise ProbeSetupError(f"cannot resolve the probes' next hops: {err}") from err
         yield unresolved
@@ -341,7 +346,9 @@ class _ProbeLoop:
             received_ns = reply.received_ns or time.time_ns()
             self._finish(index, observed=True, rtt_ms=max(0.0, (received_ns - sent_ns) / 1e6), ttl=reply.ttl)
 
-    def _finish(self, index: int, observed: bool, rtt_ms: float | None = None, ttl: int | None = None) -> None:
+    def _finish(
+        self, index: int, observed: bool, rtt_ms: float | None = None, ttl: int | None = None
+    ) -> None:
         pending = self.pending[index]
         probe = pending.probe
         pending.result = ProbeEvent.model_construct(  # every field comes from a validated Probe

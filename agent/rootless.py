@@ -58,7 +58,8 @@ def _write(path: str, text: str) -> None:
 
 
 def enter_user_namespace() -> None:
-    """Make this (single-threaded) process root of new user+mount+net namespaces, with a private /run/netns."""
+    """Make this (single-threaded) process root of new user+mount+net namespaces, with a private
+    /run/netns."""
     uid, gid = os.geteuid(), os.getegid()
     _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET), "unshare(user, mount, net)")
     _write("/proc/self/setgroups", "deny")

@@ -404,11 +404,14 @@ def link_add(
 ) -> Request:
     """RTM_NEWLINK. `peer` (veth): (name, namespace fd or None). `netns_fd`: make it there directly."""
     data = _nlas(
-        (1, _pack_u32(MACVLAN_MODES[macvlan_mode])) if macvlan_mode is not None else None,  # IFLA_MACVLAN_MODE
+        (1, _pack_u32(MACVLAN_MODES[macvlan_mode]))
+        if macvlan_mode is not None
+        else None,  # IFLA_MACVLAN_MODE
         (7, _pack_u32(MACVLAN_BC_QUEUE_LEN)) if kind == "macvlan" else None,  # IFLA_MACVLAN_BC_QUEUE_LEN
         (1, struct.pack("=H", vlan_id)) if vlan_id is not None else None,  # IFLA_VLAN_ID
         (1, _ifinfo() + _nlas((3, _cstr(peer[0])), (28, _pack_u32(peer[1])) if peer[1] is not None else None))
-        if peer is not None else None,  # VETH_INFO_PEER
+        if peer is not None
+        else None,  # VETH_INFO_PEER
     )
     info = _nlas((1, _cstr(kind)), (2, data) if data else None)  # IFLA_INFO_KIND, IFLA_INFO_DATA
     body = _ifinfo(flags=IFF_UP if up else 0, change=IFF_UP if up else 0) + _nlas(

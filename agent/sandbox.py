@@ -79,14 +79,18 @@ def _wires(fabric: SandboxFabric, plans: Iterable[HostPlan]) -> tuple[dict[str, 
         for nic in sorted(nics):
             seg = segment_of.get((plan.host, nic))
             bridge = _short("s", seg.name) if seg else None
-            wires.append(_Wire(plan.host, nic, _short("h", plan.host, nic), bridge, bool(seg and seg.hairpin)))
+            wires.append(
+                _Wire(plan.host, nic, _short("h", plan.host, nic), bridge, bool(seg and seg.hairpin))
+            )
         for link in plan.links:
             if link.kind != "vlan":
                 continue
             seg = segment_of.get((plan.host, link.parent))
             bridge = _short("s", seg.name, link.vid) if seg and link.vid in seg.vlans else None
             wires.append(
-                _Wire(plan.host, link.name, _short("h", plan.host, link.name), bridge, bool(seg and seg.hairpin))
+                _Wire(
+                    plan.host, link.name, _short("h", plan.host, link.name), bridge, bool(seg and seg.hairpin)
+                )
             )
     return bridges, wires
 
@@ -103,7 +107,9 @@ class _Fabric:
 
     def event(self, status: str, detail: str = "") -> None:
         if self.emit is not None:
-            self.emit(StepEvent(deployment=self.dep, host="sandbox", step="sandbox", status=status, detail=detail))
+            self.emit(
+                StepEvent(deployment=self.dep, host="sandbox", step="sandbox", status=status, detail=detail)
+            )
 
     def up(self, fabric: SandboxFabric, plans: list[HostPlan]) -> None:
         bridges, wires = _wires(fabric, plans)
@@ -128,7 +134,9 @@ class _Fabric:
     def sync_bridges(self, fab: rtnl.Rtnl, bridges: dict[str, bool]) -> None:
         where = fabric_ns(self.dep)
         links = {link.name: link for link in fab.links()}
-        stale = [l for n, l in links.items() if n.startswith("s") and n not in bridges and l.alias == self.mark]
+        stale = [
+            l for n, l in links.items() if n.startswith("s") and n not in bridges and l.alias == self.mark
+        ]
         self.do(fab, where, *(rtnl.link_del(link.index, link.name) for link in stale))
         for link in stale:
             self.report.note("removed", f"bridge {link.name}")
@@ -146,7 +154,9 @@ class _Fabric:
         where = fabric_ns(self.dep)
         links = {link.name: link for link in fab.links()}
         wanted = {wire.fabric_end for wire in wires}
-        stale = [l for n, l in links.items() if n.startswith("h") and n not in wanted and l.alias == self.mark]
+        stale = [
+            l for n, l in links.items() if n.startswith("h") and n not in wanted and l.alias == self.mark
+        ]
         self.do(fab, where, *(rtnl.link_del(link.index, link.name) for link in stale))
         for link in stale:
             self.report.note("removed", f"veth {link.name}")
@@ -163,7 +173,9 @@ class _Fabric:
         for wire in wires:
             self.fix_wire(fab, links, hosts[wire.host], host_links[wire.host][wire.host_end], wire)
 
-    def make_wire(self, fab: rtnl.Rtnl, links: dict, host_rt: rtnl.Rtnl, host_links: dict, wire: _Wire) -> None:
+    def make_wire(
+        self, fab: rtnl.Rtnl, links: dict, host_rt: rtnl.Rtnl, host_links: dict, wire: _Wire
+    ) -> None:
         """A veth between the fabric and a host; a half left by an interrupted run goes first."""
         where = f"veth {wire.host}:{wire.host_end} <-> {wire.fabric_end}"
         for rt, existing, name in ((fab, links, wire.fabric_end), (host_rt, host_links, wire.host_end)):
@@ -222,7 +234,9 @@ def sandbox_up(fabric: SandboxFabric, plans: list[HostPlan], emit: Emit | None =
     return sandbox_targets(fabric, plans)
 
 
-def deploy_sandbox(fabric: SandboxFabric, plans: list[HostPlan], emit: Emit | None = None) -> dict[str, ApplyReport]:
+def deploy_sandbox(
+    fabric: SandboxFabric, plans: list[HostPlan], emit: Emit | None = None
+) -> dict[str, ApplyReport]:
     """`sandbox_up`, then `apply_plan` on every host; returns each host's report."""
     targets = sandbox_up(fabric, plans, emit)
     return {plan.host: apply_plan(plan, targets[plan.host], emit) for plan in plans}

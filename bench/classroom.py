@@ -314,7 +314,9 @@ def main() -> None:
     )
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--mode", choices=["sandbox", "site"], default="sandbox")
-    parser.add_argument("--lab-agents", type=int, default=1, help="site mode: lab agents the site spreads over")
+    parser.add_argument(
+        "--lab-agents", type=int, default=1, help="site mode: lab agents the site spreads over"
+    )
     args = parser.parse_args()
     if args.students < 1 or args.lab_agents < 1:
         parser.error("--students and --lab-agents must be at least 1")

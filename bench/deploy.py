@@ -61,7 +61,8 @@ def shell_scripts(dep: str, host_ns: str, n: int) -> tuple[str, str]:
         ns = netns_name(dep, name)
         up += [
             f"ip netns add {ns}",
-            f"ip -n {host_ns} link add link enp0s8 name eth0 netns {ns} address {mac} type macvlan mode bridge",
+            f"ip -n {host_ns} link add link enp0s8 name eth0 netns {ns} address {mac} "
+            "type macvlan mode bridge",
             f"ip -n {ns} link set lo up",
             f"ip -n {ns} link set eth0 alias {owner_mark(dep)} up",
             f"ip -n {ns} addr add {address} dev eth0",
@@ -90,8 +91,15 @@ def naive_pyroute2(dep: str, host_ns: str, n: int) -> tuple[float, float]:
         for name, address, mac in endpoints(n):
             ns = netns_name(dep, name)
             pyroute2_netns.create(ns)
-            host_ipr.link("add", ifname="eth0", kind="macvlan", link=parent, macvlan_mode="bridge", address=mac,
-                          net_ns_fd=ns)
+            host_ipr.link(
+                "add",
+                ifname="eth0",
+                kind="macvlan",
+                link=parent,
+                macvlan_mode="bridge",
+                address=mac,
+                net_ns_fd=ns,
+            )
             with IPRoute(netns=ns, flags=0) as ipr:
                 ipr.link("set", index=1, state="up")
                 index = ipr.link_lookup(ifname="eth0")[0]
@@ -124,7 +132,9 @@ def bench(n: int, profile: bool, naive: bool) -> None:
             profiler.disable()
         again, second = timed(apply_plan, wanted, target)
         down, _ = timed(teardown, ours, target)
-        assert report.created == 3 * n and second.unchanged, "the benchmark deployed something else than asked"
+        assert report.created == 3 * n and second.unchanged, (
+            "the benchmark deployed something else than asked"
+        )
         script_up, script_down = shell_scripts(theirs, shell_target.host_ns, n)
         ip_up, ip_down = run_script(script_up), run_script(script_down)
         if naive:

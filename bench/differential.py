@@ -127,11 +127,15 @@ def counts(counter) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--examples", type=int, default=300, help="designs drawn from each seed")
     parser.add_argument("--seed", type=int, nargs="+", default=[0])
     parser.add_argument("--avoid", nargs="*", default=[], choices=sorted(KNOWN | {"all"}))
-    parser.add_argument("--shrink", type=int, default=40, help="most deploys to shrink a group's first design")
+    parser.add_argument(
+        "--shrink", type=int, default=40, help="most deploys to shrink a group's first design"
+    )
     parser.add_argument("--timeout", type=float, help="probe deadline in seconds (default: the agent's)")
     parser.add_argument("--seeds-clean", action="store_true", help="list the seeds whose designs all pass")
     args = parser.parse_args()
@@ -158,8 +162,11 @@ def main() -> None:
     differing = [o for group in groups.values() for _, o in group if o.differ]
     print(f"\n{designs} designs from seeds {' '.join(map(str, args.seed))} ({args.examples} each"
           f"{', avoiding ' + ', '.join(sorted(avoid)) if avoid else ''}), {pairs} pairs, {elapsed:.0f} s")
-    print(f"the strategy discarded {sum(DISCARDED.values())} drawn designs that did not validate{counts(DISCARDED)}"
-          f" and {sum(AVOIDED.values())} of kinds avoided{counts(AVOIDED)}")
+    print(
+        f"the strategy discarded {sum(DISCARDED.values())} drawn designs "
+        f"that did not validate{counts(DISCARDED)}"
+        f" and {sum(AVOIDED.values())} of kinds avoided{counts(AVOIDED)}"
+    )
     print(f"as predicted: {designs - len(failed) - len(differing)} designs")
     print(f"did not deploy: {len(failed)} designs")
     print(f"differ: {sum(len(o.differ) for o in differing)} pairs in {len(differing)} designs "

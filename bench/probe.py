@@ -114,7 +114,8 @@ TOPOLOGIES = {"flat": flat_design, "half-dead": lambda n: flat_design(n, "privat
 def sequential_ping(namespace: str, address: str, timeout: float) -> bool:
     wait = str(max(1, round(timeout)))
     done = subprocess.run(
-        ["ip", "netns", "exec", namespace, "ping", "-n", "-q", "-c1", "-W", wait, address], capture_output=True
+        ["ip", "netns", "exec", namespace, "ping", "-n", "-q", "-c1", "-W", wait, address],
+        capture_output=True,
     )
     return done.returncode == 0
 
@@ -146,8 +147,10 @@ def bench_size(topology: str, n: int, timeout: float, tries: int, sample: int) -
         wrong = [e for e in events if e.observed != e.expected]
 
         print(f"{topology} N={n}: {pairs} pairs, {pairs - live} unreachable; sandbox built in {built:.1f} s")
-        print(f"  probe_hosts, all pairs: {concurrent:.2f} s = {concurrent / timeout:.2f} x the {timeout:g} s "
-              f"probe deadline ({tries} tries per pair); {len(wrong)} pairs differ from the prediction")
+        print(
+            f"  probe_hosts, all pairs: {concurrent:.2f} s = {concurrent / timeout:.2f} x the {timeout:g} s "
+            f"probe deadline ({tries} tries per pair); {len(wrong)} pairs differ from the prediction"
+        )
         print(f"    resolve+pin {resolved - started:.2f} s ({resolution.next_hops} next hops, "
               f"{resolution.answered} answered, {resolution.learned} learned from answers, "
               f"{resolution.requests} requests in {resolution.windows} windows of <= "
@@ -158,8 +161,11 @@ def bench_size(topology: str, n: int, timeout: float, tries: int, sample: int) -
 
         per_pair = sequential_sample(events, plans, deployment, timeout, sample)
         extrapolated = live * per_pair[True] + (pairs - live) * per_pair[False]
-        print(f"  sequential `ip netns exec … ping -c1 -W{max(1, round(timeout))}`, measured on a sample of "
-              f"{sample} pairs: {per_pair[True] * 1000:.1f} ms per live pair, {per_pair[False]:.2f} s per dead pair")
+        print(
+            f"  sequential `ip netns exec … ping -c1 -W{max(1, round(timeout))}`, measured on a sample of "
+            f"{sample} pairs: {per_pair[True] * 1000:.1f} ms per live pair, "
+            f"{per_pair[False]:.2f} s per dead pair"
+        )
         print(f"  sequential, extrapolated to all {pairs} pairs: {extrapolated:.0f} s "
               f"({extrapolated / 3600:.2f} h); speed-up {extrapolated / concurrent:.0f}x")
     finally:
@@ -187,7 +193,9 @@ def sequential_sample(events, plans, deployment: str, timeout: float, sample: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--topology", nargs="+", choices=sorted(TOPOLOGIES), default=["flat", "half-dead", "star"])
+    parser.add_argument(
+        "--topology", nargs="+", choices=sorted(TOPOLOGIES), default=["flat", "half-dead", "star"]
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--timeout", type=float, default=PROBE_TIMEOUT)
     parser.add_argument("--tries", type=int, default=3)

@@ -43,7 +43,8 @@ def refuse_ungranted(user: AbstractBaseUser, names: set[str]) -> None:
     if roles.has_role(user, roles.STUDENT):
         raise Refused(
             403,
-            f"class students deploy into a lab sandbox only (sandbox: true), not to agent(s) {_named(names)}; "
+            "class students deploy into a lab sandbox only (sandbox: true), "
+            f"not to agent(s) {_named(names)}; "
             "an administrator can remove your student role",
         )
     if user.is_superuser:

@@ -37,7 +37,13 @@ def machine_namespace_state() -> dict:
     routes = sorted(json.dumps(r, sort_keys=True) for r in _ip_json("route", "show", "table", "all"))
     pinned = sorted(json.dumps(n, sort_keys=True) for n in _ip_json("neigh", "show", "nud", "permanent"))
     sysctls = {name: Path("/proc/sys/net", name).read_text().strip() for name in SYSCTLS}
-    return {"links": links, "addresses": addresses, "routes": routes, "pinned neighbours": pinned, "sysctls": sysctls}
+    return {
+        "links": links,
+        "addresses": addresses,
+        "routes": routes,
+        "pinned neighbours": pinned,
+        "sysctls": sysctls,
+    }
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,10 +51,13 @@ def machine_namespace_untouched():
     before = machine_namespace_state()
     yield
     after = machine_namespace_state()
-    changed = {key: {"before": before[key], "after": after[key]} for key in before if before[key] != after[key]}
+    changed = {
+        key: {"before": before[key], "after": after[key]} for key in before if before[key] != after[key]
+    }
     if changed:
         pytest.fail(
-            "THE SUITE CHANGED THE MACHINE'S OWN NETWORK NAMESPACE:\n" + json.dumps(changed, indent=2, default=str),
+            "THE SUITE CHANGED THE MACHINE'S OWN NETWORK NAMESPACE:\n"
+            + json.dumps(changed, indent=2, default=str),
             pytrace=False,
         )
 

@@ -13,7 +13,8 @@ def test_guard_sees_a_link_appear_in_the_namespace_it_watches():
     try:
         code = (
             "import subprocess; from tests.conftest import machine_namespace_state as s; a = s(); "
-            "subprocess.run(['ip', 'link', 'add', 'guardtest0', 'type', 'veth', 'peer', 'name', 'guardtest1'], check=True); "
+            "subprocess.run(['ip', 'link', 'add', 'guardtest0', 'type', 'veth', "
+            "'peer', 'name', 'guardtest1'], check=True); "
             "b = s(); assert a['links'] != b['links'], 'guard did not see the new link'; print('seen')"
         )
         out = subprocess.run(

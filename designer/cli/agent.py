@@ -75,7 +75,8 @@ def _add(args: argparse.Namespace, stdout: TextIO) -> int:
         f"agent {cred.name} may join. On its machine, keep these two lines secret (e.g. in an .env file of "
         f"mode 0600) and start the agent with them in its environment:\n\n{lines}\n"
         f"  python -m agent --name {cred.name} --allowed-nics NIC,...\n"
-        "or put them in the .env of docker-compose.agent.yml: docker compose -f docker-compose.agent.yml up -d\n"
+        "or put them in the .env of docker-compose.agent.yml: "
+        "docker compose -f docker-compose.agent.yml up -d\n"
     )
     return EXIT_OK
 

@@ -32,8 +32,11 @@ def describe(event: Event) -> str:
     if isinstance(event, StepEvent):
         return f"{event.host}: {event.step} {event.status}" + (f" ({event.detail})" if event.detail else "")
     if isinstance(event, FinishedEvent):
-        return f"{event.host}: finished, {'ok' if event.ok else 'FAILED'}" + (f": {event.detail}" if event.detail else "")
-    return f"{event.host}: {event.src} -> {event.dst} {event.dst_ip} {'answers' if event.observed else 'no answer'}"
+        return f"{event.host}: finished, {'ok' if event.ok else 'FAILED'}" + (
+            f": {event.detail}" if event.detail else ""
+        )
+    answer = "answers" if event.observed else "no answer"
+    return f"{event.host}: {event.src} -> {event.dst} {event.dst_ip} {answer}"
 
 
 def _send(task: str, args: list, agent: str):

@@ -49,7 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the observed matrix as one JSON object")
     parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for the agents (without --sandbox)"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds to wait for the agents (without --sandbox)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 

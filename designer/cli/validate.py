@@ -18,6 +18,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         design = loaded.design
         endpoints = len(design.containers) + len(design.routers)
         stdout.write(
-            f"ok: {design.name}: {len(design.hosts)} hosts, {len(design.networks)} networks, {endpoints} endpoints\n"
+            f"ok: {design.name}: {len(design.hosts)} hosts, {len(design.networks)} networks, "
+            f"{endpoints} endpoints\n"
         )
     return code

@@ -214,7 +214,10 @@ class KernelModel:
         neighbour discovery (IPv6: only for an address on the interface asked) on the wire of `out`."""
         holders = [n for n in self.holders.get(address, ()) if n.spec.endpoint != out.node]
         for node in holders:
-            if any(self._hears(out, p, address) and any(a.ip == address for a in p.iface.inet) for p in node.ports):
+            if any(
+                self._hears(out, p, address) and any(a.ip == address for a in p.iface.inet)
+                for p in node.ports
+            ):
                 return node.spec.endpoint
         if address.version == 6:
             return None
@@ -263,7 +266,9 @@ def _host_links(design: Design, spec: NamespaceSpec, specs: list[NamespaceSpec])
     for link in sorted(set(design.hosts[spec.host].nics) | parents | set(named)):
         named.setdefault(link, Interface(link, link))
         named.setdefault(split_link(link)[0], Interface(split_link(link)[0], split_link(link)[0]))
-    return sorted(named.values(), key=lambda i: (i.mode is not None, split_link(i.parent)[1] is not None, i.name))
+    return sorted(
+        named.values(), key=lambda i: (i.mode is not None, split_link(i.parent)[1] is not None, i.name)
+    )
 
 
 def _routes(node: Node) -> list[RouteEntry]:

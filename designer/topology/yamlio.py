@@ -100,7 +100,12 @@ def read_yaml(text: str) -> tuple[Any, dict[str, int], list[Issue]]:
 
 def _refuse_tag(tag: str, line: int) -> NoReturn:
     shown = "!!" + tag[len(CORE) :] if tag.startswith(CORE) else tag
-    _stop("yaml-tag", f"the tag {shown} is not allowed", "remove the tag: design files use plain YAML only", line)
+    _stop(
+        "yaml-tag",
+        f"the tag {shown} is not allowed",
+        "remove the tag: design files use plain YAML only",
+        line,
+    )
 
 
 def _stop(code: str, message: str, hint: str, line: int | None = None) -> NoReturn:

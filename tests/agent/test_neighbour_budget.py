@@ -32,7 +32,9 @@ def test_probers_count_each_others_pins_and_forget_those_of_dead_processes(tmp_p
     assert neighbour_budget.pinned_elsewhere(tmp_path, V4, mine.path) == 500
     assert mine.budget(V4).pinned == 800
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     (tmp_path / "pins" / f"{dead.stdout.strip()}-gone").write_text("900 0\n")
     assert neighbour_budget.pinned_elsewhere(tmp_path, V4, mine.path) == 500
     assert not (tmp_path / "pins" / f"{dead.stdout.strip()}-gone").exists()

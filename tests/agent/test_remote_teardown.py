@@ -94,7 +94,9 @@ def test_deploy_and_teardown_through_the_site_leave_nothing_on_agents_named_unli
     assert started.status_code == 201, started.text
     deployment = started.json()["id"]
     seen = run_coroutine(_read_until(stack, alice, deployment, 0, _ended))
-    assert seen[-1]["event"]["state"] == "done", [m["event"]["detail"] for m in seen if m["event"].get("ok") is False]
+    assert seen[-1]["event"]["state"] == "done", [
+        m["event"]["detail"] for m in seen if m["event"].get("ok") is False
+    ]
     body = _wait_state(stack, alice, deployment, {"done"})
     predicted = alice.post(f"{stack.url}/api/predict", json={"yaml": yaml}, timeout=30).json()
     expected = {(p["src"], p["dst_ip"]): p["expected"] for p in predicted["pairs"]}

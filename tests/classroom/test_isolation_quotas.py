@@ -92,7 +92,8 @@ def test_host_and_container_quotas_and_sandbox_only(instructor, alice, lab, clea
     hosts = _deploy(alice, attempt["design"])
     assert hosts.status_code == 409
     assert hosts.json()["detail"] == (
-        "quota reached: in class 'Networks 101' your sandboxes may have 2 hosts in all; this deploy would make 3"
+        "quota reached: in class 'Networks 101' your sandboxes may have 2 hosts in all; "
+        "this deploy would make 3"
     )
     few = make_class(instructor, max_containers=3)
     make_exercise(instructor, few)

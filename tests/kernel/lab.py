@@ -28,7 +28,9 @@ def deployment_id():
 
 def reachable(namespace: str, *addresses: str, timeout: float = 1.5) -> dict[str, bool]:
     """Which of `addresses` answer an ICMP echo sent from kernel namespace `namespace`."""
-    jobs = [(namespace, Probe(src="t", namespace=HOST_NS, dst="t", dst_ip=a, expected=True)) for a in addresses]
+    jobs = [
+        (namespace, Probe(src="t", namespace=HOST_NS, dst="t", dst_ip=a, expected=True)) for a in addresses
+    ]
     events = probe_hosts({"t": jobs}, "t", lambda e: None, timeout=timeout, tries=3)["t"]
     return {a: e.observed for a, e in zip(addresses, events)}
 

@@ -44,7 +44,9 @@ def fabric(dep: str, hairpin: bool = False) -> SandboxFabric:
 
 
 def container(name: str, address: str, mode: str = "bridge", parent: str = "enp0s8", **extra) -> Link:
-    return Link(name="eth0", namespace=name, kind="macvlan", parent=parent, mode=mode, addresses=(address,), **extra)
+    return Link(
+        name="eth0", namespace=name, kind="macvlan", parent=parent, mode=mode, addresses=(address,), **extra
+    )
 
 
 def plan(dep: str, *links_: Link, **fields) -> HostPlan:
@@ -83,7 +85,9 @@ def test_bridge_siblings_reach_each_other_but_not_their_host(host):
 def test_private_and_vepa_siblings(mode, hairpin, talk):
     with deployment_id() as dep:
         target = sandbox_up(fabric(dep, hairpin=hairpin), [HostPlan(deployment=dep, host="h1")])["h1"]
-        apply_plan(plan(dep, container("c1", "10.1.0.1/24", mode), container("c2", "10.1.0.2/24", mode)), target)
+        apply_plan(
+            plan(dep, container("c1", "10.1.0.1/24", mode), container("c2", "10.1.0.2/24", mode)), target
+        )
         assert reachable(ns(dep, "c1"), "10.1.0.2") == {"10.1.0.2": talk}
 
 
@@ -163,7 +167,10 @@ def test_teardown_removes_what_the_deployment_owns_and_nothing_else(host):
         other_target = sandbox_up(fabric(other), [HostPlan(deployment=other, host="h1")])["h1"]
         apply_plan(plan(other, container("c1", "10.1.0.1/24")), other_target)
         report = teardown(dep, target)
-        assert sorted(report.actions) == [f"removed link shim0 in {target.host_ns}", f"removed namespace {ns(dep, 'c1')}"]
+        assert sorted(report.actions) == [
+            f"removed link shim0 in {target.host_ns}",
+            f"removed namespace {ns(dep, 'c1')}",
+        ]
         assert netns.exists(ns(other, "c1"))
     assert "shim0" not in links(target.host_ns)
     assert set(links(target.host_ns)) == {"lo", "enp0s8", "enp0s9"}
@@ -189,12 +196,16 @@ def killed_apply(wanted: HostPlan, target: Target, phase: str) -> None:
     deadline = time.monotonic() + 20
     while len(netns.list_namespaces(ns(wanted.deployment, "c"))) < enough and time.monotonic() < deadline:
         time.sleep(0.001)
-    while phase == "links" and "eth0" not in links(ns(wanted.deployment, "c0")) and time.monotonic() < deadline:
+    while (
+        phase == "links" and "eth0" not in links(ns(wanted.deployment, "c0")) and time.monotonic() < deadline
+    ):
         pass  # the first container's link is made first: kill as soon as it is there
     child.kill()
     child.wait()
     assert child.returncode == -9
-    eths = sum("eth0" in links(n) for n in netns.list_namespaces(ns(wanted.deployment, "c")) if netns.exists(n))
+    eths = sum(
+        "eth0" in links(n) for n in netns.list_namespaces(ns(wanted.deployment, "c")) if netns.exists(n)
+    )
     made = len(netns.list_namespaces(ns(wanted.deployment, "c")))
     assert eths < containers and (made < containers or phase == "links"), "the child was killed halfway"
 
@@ -254,7 +265,14 @@ def test_router_forwards_and_masquerades_and_steps_are_reported(host):
         dep,
         container("c1", "10.1.0.1/24"),
         container("r", "10.1.0.254/24"),
-        Link(name="eth1", namespace="r", kind="macvlan", parent="enp0s9", mode="bridge", addresses=("10.2.0.254/24",)),
+        Link(
+            name="eth1",
+            namespace="r",
+            kind="macvlan",
+            parent="enp0s9",
+            mode="bridge",
+            addresses=("10.2.0.254/24",),
+        ),
         container("c3", "10.2.0.1/24", parent="enp0s9"),
         namespaces=(Namespace(name="c1"), Namespace(name="c3"), Namespace(name="r", forwarding=True)),
         routes=(Route(namespace="c1", dst="default", via="10.1.0.254"),),  # c3 has no route back to c1
@@ -275,7 +293,9 @@ def test_router_forwards_and_masquerades_and_steps_are_reported(host):
 
     no_router = no_nat.model_copy(update={"namespaces": tuple(Namespace(name=n) for n in ("c1", "c3", "r"))})
     assert sorted(apply_plan(no_router, target).actions) == [
-        f"changed sysctl {key}=0 in {ns(dep, 'r')}" for key in ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding")]
+        f"changed sysctl {key}=0 in {ns(dep, 'r')}"
+        for key in ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding")
+    ]
     assert netns.run_in(ns(dep, "r"), lambda: open("/proc/sys/net/ipv4/ip_forward").read().strip()) == "0"
     apply_plan(wanted.model_copy(update={"namespaces": no_router.namespaces}), target)  # NAT, not routing
     assert apply_plan(no_router, target).actions == ["removed masquerade table in " + ns(dep, "r")]
@@ -326,8 +346,11 @@ def test_ipv6_addresses_and_routes_including_default_are_kept_and_pruned(host):
     dep, target = host
     c1 = Link(name="eth0", namespace="c1", kind="macvlan", parent="enp0s8", mode="bridge",
               addresses=("10.1.0.1/24", "fd00:1::1/64"))
-    routes = (Route(namespace="c1", dst="default", via="fd00:1::fe"), Route(namespace="c1", dst="fd00:9::/48", dev="eth0"),
-              Route(namespace="c1", dst="default", via="10.1.0.254"))
+    routes = (
+        Route(namespace="c1", dst="default", via="fd00:1::fe"),
+        Route(namespace="c1", dst="fd00:9::/48", dev="eth0"),
+        Route(namespace="c1", dst="default", via="10.1.0.254"),
+    )
     wanted = plan(dep, c1, routes=routes)
     assert apply_plan(wanted, target).created == 7  # namespace, link, 2 addresses, 3 routes
     with netns.rtnl(ns(dep, "c1")) as rt:

@@ -31,10 +31,14 @@ def test_link_kinds_match_what_iproute2_can_make(scratch):
     assert ip("-n", scratch, "link", "add", "v0", "type", "veth", "peer", "name", "v1").returncode == 0
     can = {
         "bridge": ip("-n", scratch, "link", "add", "b0", "type", "bridge").returncode == 0,
-        "macvlan": ip("-n", scratch, "link", "add", "link", "v0", "name", "m0", "type", "macvlan").returncode == 0,
-        "vlan_8021q": ip("-n", scratch, "link", "add", "link", "v0", "name", "v0.5", "type", "vlan", "id", "5")
-        .returncode == 0,
-        "ipvlan": ip("-n", scratch, "link", "add", "link", "v0", "name", "i0", "type", "ipvlan").returncode == 0,
+        "macvlan": ip("-n", scratch, "link", "add", "link", "v0", "name", "m0", "type", "macvlan").returncode
+        == 0,
+        "vlan_8021q": ip(
+            "-n", scratch, "link", "add", "link", "v0", "name", "v0.5", "type", "vlan", "id", "5"
+        ).returncode
+        == 0,
+        "ipvlan": ip("-n", scratch, "link", "add", "link", "v0", "name", "i0", "type", "ipvlan").returncode
+        == 0,
     }
     facts = host_facts("agent-1", [], ns=scratch)
     assert facts.agent == "agent-1" and facts.kernel == os.uname().release and facts.veth

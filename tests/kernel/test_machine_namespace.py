@@ -65,18 +65,35 @@ def mvlab_routes(ns: str) -> list[str]:
     return ip("-n", ns, "route", "show", "proto", str(MVLAB_ROUTE_PROTO)).split("\n")[:-1]
 
 
-@pytest.mark.parametrize("route, why", [
-    (Route(dst="10.80.0.0/16", via="10.60.0.9"),
-     "route to 10.80.0.0/16 via 10.60.0.9 refused: it leaves through eth0, which mvlab did not make, "
-     "and 10.80.0.0/16 is in none of this agent's --allowed-routes (none given)"),
-    (Route(dst="10.80.0.0/16", dev="eth0"), "route to 10.80.0.0/16 refused: it leaves through eth0, which mvlab"),
-    (Route(dst="default", via="10.50.0.1"),
-     "route to 0.0.0.0/0 via 10.50.0.1 refused: a default route would take all of this machine's traffic"),
-    (Route(dst="10.70.0.0/24", via="10.50.0.1"),
-     "route to 10.70.0.0/24 via 10.50.0.1 refused: it covers 10.70.0.5, on this agent's own way to its broker"),
-    (Route(dst="10.60.0.254/32", via="10.50.0.1"),
-     "route to 10.60.0.254/32 via 10.50.0.1 refused: it covers 10.60.0.254, on this agent's own way"),
-], ids=["via-eth0", "dev-eth0", "default", "broker", "broker-gateway"])
+@pytest.mark.parametrize(
+    "route, why",
+    [
+        (
+            Route(dst="10.80.0.0/16", via="10.60.0.9"),
+            "route to 10.80.0.0/16 via 10.60.0.9 refused: it leaves through eth0, which mvlab did not make, "
+            "and 10.80.0.0/16 is in none of this agent's --allowed-routes (none given)",
+        ),
+        (
+            Route(dst="10.80.0.0/16", dev="eth0"),
+            "route to 10.80.0.0/16 refused: it leaves through eth0, which mvlab",
+        ),
+        (
+            Route(dst="default", via="10.50.0.1"),
+            "route to 0.0.0.0/0 via 10.50.0.1 refused: "
+            "a default route would take all of this machine's traffic",
+        ),
+        (
+            Route(dst="10.70.0.0/24", via="10.50.0.1"),
+            "route to 10.70.0.0/24 via 10.50.0.1 refused: "
+            "it covers 10.70.0.5, on this agent's own way to its broker",
+        ),
+        (
+            Route(dst="10.60.0.254/32", via="10.50.0.1"),
+            "route to 10.60.0.254/32 via 10.50.0.1 refused: it covers 10.60.0.254, on this agent's own way",
+        ),
+    ],
+    ids=["via-eth0", "dev-eth0", "default", "broker", "broker-gateway"],
+)
 def test_a_route_the_machine_must_not_get_is_an_apply_error_naming_it(machine, route, why):
     dep, ns = machine
     with pytest.raises(ApplyError, match="host host1: " + why.replace("(", r"\(").replace(")", r"\)")):
@@ -86,10 +103,15 @@ def test_a_route_the_machine_must_not_get_is_an_apply_error_naming_it(machine, r
 
 def test_routes_through_an_owned_link_or_to_an_allowed_prefix_are_made_and_removed_on_teardown(machine):
     dep, ns = machine
-    wanted = host_plan(dep, Route(dst="10.90.0.0/16", via="10.50.0.1"), Route(dst="10.80.1.0/24", via="10.60.0.9"))
+    wanted = host_plan(
+        dep, Route(dst="10.90.0.0/16", via="10.50.0.1"), Route(dst="10.80.1.0/24", via="10.60.0.9")
+    )
     allowed = target(ns, allowed_routes=["10.80.0.0/16"])
     apply_plan(wanted, allowed)
-    assert mvlab_routes(ns) == ["10.80.1.0/24 via 10.60.0.9 dev eth0 ", "10.90.0.0/16 via 10.50.0.1 dev shim0 "]
+    assert mvlab_routes(ns) == [
+        "10.80.1.0/24 via 10.60.0.9 dev eth0 ",
+        "10.90.0.0/16 via 10.50.0.1 dev shim0 ",
+    ]
     assert apply_plan(wanted, allowed).unchanged
 
     teardown(dep, allowed)
@@ -105,7 +127,9 @@ def test_an_allowed_route_dropped_from_the_plan_is_removed_and_a_route_via_eth0_
     allowed = target(ns, allowed_routes=["10.80.0.0/16"])
     apply_plan(host_plan(dep, Route(dst="10.80.1.0/24", via="10.60.0.9")), allowed)
     report = apply_plan(host_plan(dep), allowed)
-    assert [a for a in report.actions if "route" in a] == [f"removed route 10.80.1.0/24 via 10.60.0.9 oif 2 in {ns}"]
+    assert [a for a in report.actions if "route" in a] == [
+        f"removed route 10.80.1.0/24 via 10.60.0.9 oif 2 in {ns}"
+    ]
     assert "10.80.2.0/24 via 10.60.0.9 dev eth0" in ip("-n", ns, "route")
 
 
@@ -178,6 +202,8 @@ def test_teardown_names_what_it_could_not_put_back(machine):
     state = Path(f"/run/mvlab/machine/{netns.inode(ns)}.json")
     kept = state.read_text()
     state.write_text(kept.replace('"before": "0"', '"before": "not-a-value"'))
-    with pytest.raises(ApplyError, match=rf"could not remove .*sysctl {FORWARD} in {ns} \(.*Invalid argument"):
+    with pytest.raises(
+        ApplyError, match=rf"could not remove .*sysctl {FORWARD} in {ns} \(.*Invalid argument"
+    ):
         teardown(dep, target(ns))
     state.write_text(kept)

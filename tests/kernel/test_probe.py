@@ -95,7 +95,9 @@ def test_no_route_is_observed_false(lab):
 
 
 def test_ipv6_pair(lab):
-    results, _ = run([(lab["a"], probe("a", "c", "fd00:9:3::2")), (lab["a"], probe("a", "ghost", "fd00:9:3::99"))])
+    results, _ = run(
+        [(lab["a"], probe("a", "c", "fd00:9:3::2")), (lab["a"], probe("a", "ghost", "fd00:9:3::99"))]
+    )
     assert (results[0].observed, results[0].ttl) == (True, 64)
     assert results[0].rtt_ms > 0
     assert results[1].observed is False
@@ -139,7 +141,9 @@ def test_dead_pairs_cost_one_deadline_in_all_and_results_stream_as_they_arrive(l
 
 
 def neighbour_entries(ns: str, prefix: str) -> list[str]:
-    out = subprocess.run(["ip", "-n", ns, "neigh", "show", "to", prefix], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ip", "-n", ns, "neigh", "show", "to", prefix], capture_output=True, text=True, check=True
+    )
     return out.stdout.splitlines()
 
 
@@ -157,9 +161,14 @@ def test_next_hops_nobody_answered_leave_no_entry_and_their_links_as_they_were(l
     assert [e for e in neighbour_entries(lab["a"], "10.9.1.0/24") + neighbour_entries(lab["r"], "10.9.1.0/24")
             if not e.startswith(("10.9.1.1 ", "10.9.1.254 "))] == []
     for ns, link in ((lab["a"], "a0"), (lab["r"], "r0")):
-        assert (neighbour_param(ns, link, "mcast_solicit"), neighbour_param(ns, link, "app_solicit")) == ("3", "0")
+        assert (neighbour_param(ns, link, "mcast_solicit"), neighbour_param(ns, link, "app_solicit")) == (
+            "3",
+            "0",
+        )
     # and the kernel resolves them again as always: a plain ping from a makes an entry that fails after 3 s
-    subprocess.run(["ip", "netns", "exec", lab["a"], "ping", "-c1", "-W0.2", "10.9.1.100"], capture_output=True)
+    subprocess.run(
+        ["ip", "netns", "exec", lab["a"], "ping", "-c1", "-W0.2", "10.9.1.100"], capture_output=True
+    )
     assert [e.split()[-1] for e in neighbour_entries(lab["a"], "10.9.1.100")] == ["INCOMPLETE"]
 
 
@@ -178,7 +187,10 @@ def test_missing_source_namespace_is_a_clear_error(lab):
 def test_probes_of_several_hosts_run_in_one_pass_and_name_their_host(lab):
     emitted = []
     results = probe_hosts(
-        {"h1": [(lab["a"], probe("a", "c", "10.9.3.2"))], "h2": [(lab["b"], probe("b", "ghost", "10.9.2.77"))]},
+        {
+            "h1": [(lab["a"], probe("a", "c", "10.9.3.2"))],
+            "h2": [(lab["b"], probe("b", "ghost", "10.9.2.77"))],
+        },
         "t1",
         emitted.append,
         timeout=TIMEOUT,

@@ -54,7 +54,9 @@ def dead_gateways(live: int, stranded: int):
             **{f"l{i}": {"host": "h1", "networks": {"inside": {}}} for i in range(live)},
             **{f"s{i}": {"host": "h1", "networks": {"stranded": {}}} for i in range(stranded)},
         },
-        routers={"r": {"host": "h1", "networks": {"inside": {"ip": "10.72.1.1"}, "stranded": {"ip": "10.72.2.1"}}}},
+        routers={
+            "r": {"host": "h1", "networks": {"inside": {"ip": "10.72.1.1"}, "stranded": {"ip": "10.72.2.1"}}}
+        },
     )
 
 
@@ -141,8 +143,10 @@ def test_other_namespaces_keep_resolving_while_a_large_flat_network_is_probed(by
     def resolve_again_and_again() -> None:
         while not done.is_set():
             subprocess.run(["ip", "-n", bystanders, "neigh", "flush", "all"], check=True)
-            ping = subprocess.run(["ip", "netns", "exec", bystanders, "ping", "-n", "-q", "-c1", "-W1", "10.73.0.2"],
-                                  capture_output=True)
+            ping = subprocess.run(
+                ["ip", "netns", "exec", bystanders, "ping", "-n", "-q", "-c1", "-W1", "10.73.0.2"],
+                capture_output=True,
+            )
             outcomes.append(ping.returncode == 0)
 
     with deployment_id() as dep:

@@ -19,7 +19,8 @@ WIRE = {"segments": {"sw1": {"ports": ["h1.eth1", "h2.eth1"]}}}
 
 
 def test_a_source_whose_gateway_never_answers_reaches_nobody_beside_a_passthru_child():
-    """c1's default gateway 10.2.0.1 is held by nobody; c2's passthru child on the same wire holds 10.1.0.1."""
+    """c1's default gateway 10.2.0.1 is held by nobody; c2's passthru child on the same wire holds
+    10.1.0.1."""
     design = make_design(
         hosts={"h1": {"nics": ["eth1"]}, "h2": {"nics": ["eth1", "eth2"]}},
         **WIRE,

@@ -26,10 +26,14 @@ def two_hosts_one_network(dep: str) -> dict:
 
     def host(name: str, containers: dict[str, tuple[str, str]]) -> HostPlan:
         return HostPlan(
-            deployment=dep, host=name, nics=("eth1",),
+            deployment=dep,
+            host=name,
+            nics=("eth1",),
             namespaces=tuple(Namespace(name=c) for c in containers),
-            links=tuple(Link(name="eth0", namespace=c, kind="macvlan", parent="eth1", mode=mode, addresses=(ip,))
-                        for c, (ip, mode) in containers.items()),
+            links=tuple(
+                Link(name="eth0", namespace=c, kind="macvlan", parent="eth1", mode=mode, addresses=(ip,))
+                for c, (ip, mode) in containers.items()
+            ),
         )
 
     plans = [host("h1", {"a": ("10.5.0.1/24", "bridge"), "p1": ("10.5.0.11/24", "private"),

@@ -46,7 +46,11 @@ def test_requests_made_here_read_back_the_same_through_iproute2(scratch):
     assert mine["p0"].alias == shown["p0"]["ifalias"] == "mvlab:x" and mine["p0"].up
     assert (mine["m0"].kind, mine["m0"].macvlan_mode, mine["m0"].address, mine["m0"].parent) == (
         "macvlan", shown["m0"]["linkinfo"]["info_data"]["mode"], "02:00:00:00:00:09", index["p0"])
-    assert mine["p1"].master == index["br0"] and mine["p1"].hairpin is True and mine["p1"].flags & rtnl.IFF_PROMISC
+    assert (
+        mine["p1"].master == index["br0"]
+        and mine["p1"].hairpin is True
+        and mine["p1"].flags & rtnl.IFF_PROMISC
+    )
     assert shown["p1"]["linkinfo"]["info_slave_data"]["hairpin"] is True
     addresses = {a.address for a in rt.addresses() if a.index == index["p0"] and a.scope == 0}
     assert addresses == {"10.6.0.1/24", "fd00:6::1/64"}
@@ -54,10 +58,15 @@ def test_requests_made_here_read_back_the_same_through_iproute2(scratch):
     assert routes == {("10.7.0.0/16", "10.6.0.254", index["p0"]), ("0.0.0.0/0", None, index["p0"])}
     assert {r["dst"] for r in ip_json(name, "route", "show", "proto", "251")} == {"10.7.0.0/16", "default"}
 
-    rt.do(rtnl.route(False, "10.7.0.0/16", gateway="10.6.0.254", proto=251), rtnl.addr(False, index["p0"], "10.6.0.1/24"))
+    rt.do(
+        rtnl.route(False, "10.7.0.0/16", gateway="10.6.0.254", proto=251),
+        rtnl.addr(False, index["p0"], "10.6.0.1/24"),
+    )
     assert not ip_json(name, "route", "show", "10.7.0.0/16")
     with pytest.raises(rtnl.RequestError) as refused:  # every refusal of a batch is reported, named
-        rt.do(rtnl.link_del(mine["m0"].index, "m0"), rtnl.link_del(9999, "ghost"), rtnl.link_add("p0", "bridge"))
+        rt.do(
+            rtnl.link_del(mine["m0"].index, "m0"), rtnl.link_del(9999, "ghost"), rtnl.link_add("p0", "bridge")
+        )
     assert [(r.what, code) for r, code in refused.value.failures] == [
         ("remove link ghost", 19), ("create bridge link p0", 17)]
     assert "m0" not in {link.name for link in rt.links()}

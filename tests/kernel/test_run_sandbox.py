@@ -47,7 +47,12 @@ def test_a_host_whose_plan_fails_is_finished_not_ok_while_the_others_are_probed(
     with deployment_id() as dep:
         fabric, plans = compiled("two-hosts-same-network.yaml", dep)
         broken = plans["host2"].model_copy(
-            update={"links": (*plans["host2"].links, Link(name="x0", kind="macvlan", mode="bridge", parent="nope0"))}
+            update={
+                "links": (
+                    *plans["host2"].links,
+                    Link(name="x0", kind="macvlan", mode="bridge", parent="nope0"),
+                )
+            }
         )
         sink = ListEventSink()
         results = run_sandbox(fabric, {**plans, "host2": broken}, sink, timeout=0.6)

@@ -83,9 +83,23 @@ def test_passthru_takes_the_parent_nic_and_its_mac():
             name="lan", ports=(SegmentPort(host="h1", nic="eth1"), SegmentPort(host="h2", nic="eth1"))),))
 
         def plan(host: str, container: str, mode: str, address: str) -> HostPlan:
-            return HostPlan(deployment=dep, host=host, nics=("eth1",), namespaces=(Namespace(name=container),),
-                            links=(Link(name="eth0", namespace=container, kind="macvlan", parent="eth1", mode=mode,
-                                        mac="02:42:0a:09:00:01", addresses=(address,)),))
+            return HostPlan(
+                deployment=dep,
+                host=host,
+                nics=("eth1",),
+                namespaces=(Namespace(name=container),),
+                links=(
+                    Link(
+                        name="eth0",
+                        namespace=container,
+                        kind="macvlan",
+                        parent="eth1",
+                        mode=mode,
+                        mac="02:42:0a:09:00:01",
+                        addresses=(address,),
+                    ),
+                ),
+            )
 
         plans = [plan("h1", "pt", "passthru", "10.9.0.1/24"), plan("h2", "br", "bridge", "10.9.0.2/24")]
         reports = deploy_sandbox(fabric, plans)

@@ -33,7 +33,12 @@ def observe(fabric, plans) -> list:
     targets = sandbox_targets(fabric, plans)
     jobs = {
         plan.host: [
-            (targets[plan.host].host_ns if p.namespace == HOST_NS else netns_name(plan.deployment, p.namespace), p)
+            (
+                targets[plan.host].host_ns
+                if p.namespace == HOST_NS
+                else netns_name(plan.deployment, p.namespace),
+                p,
+            )
             for p in plan.probes
         ]
         for plan in plans
@@ -50,7 +55,11 @@ def test_example_behaves_as_predicted_and_reapply_changes_nothing(path):
         assert all(report.created for report in first.values() if any(p.links for p in plans))
 
         events = observe(fabric, plans)
-        wrong = [(e.host, e.src, e.dst, e.dst_ip, e.expected, e.observed) for e in events if e.expected != e.observed]
+        wrong = [
+            (e.host, e.src, e.dst, e.dst_ip, e.expected, e.observed)
+            for e in events
+            if e.expected != e.observed
+        ]
         assert events and not wrong
         assert any(e.observed for e in events), "at least one pair of every example talks"
 

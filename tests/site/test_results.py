@@ -40,7 +40,9 @@ def deployment_of(stored, site_redis):
 def _emit(site_redis, deployment: Deployment, **event) -> None:
     """An event as the agent serving its host writes it (signed: tests/signed_events.py)."""
     agent = deployment.hosts.get(event.get("host"), {}).get("agent", "lab")
-    site_redis.xadd(stream_key(deployment.id), {"event": signed({"deployment": deployment.id, **event}, agent)})
+    site_redis.xadd(
+        stream_key(deployment.id), {"event": signed({"deployment": deployment.id, **event}, agent)}
+    )
 
 
 def test_finish_stores_per_host_summary_matrix_and_probe_results(deployment_of, site_redis):

@@ -83,7 +83,9 @@ def deploy_and_compare(design: Design, **probe) -> Outcome:
             observed = merge_observed(predicted, [e for e in sink.events if isinstance(e, ProbeEvent)])
             outcome.failed = {host: result.detail for host, result in results.items() if not result.ok}
             outcome.observed = observed.pairs
-            outcome.differ = [pair for pair in outcome.observed if pair.observed is not None and differs(pair)]
+            outcome.differ = [
+                pair for pair in outcome.observed if pair.observed is not None and differs(pair)
+            ]
             now = {(pair.src, pair.dst_ip) for pair in outcome.differ}
             first = now if first is None else first
             if outcome.ok or outcome.failed:

@@ -31,7 +31,9 @@ def issues(*routes: dict, addresses=None) -> set[tuple[str, str, str]]:
       {"to": "128.0.0.0/1", "via": "10.0.0.1"}], [0, 1, 2]),
 ], ids=["default", "slash-0", "two-halves", "quarters-and-half"])
 def test_routes_that_take_all_of_the_machines_traffic_are_reported_at_their_path(routes, wrong):
-    assert issues(*routes) == {("warning", "host-route-everything", f"hosts.host1.routes.{i}.to") for i in wrong}
+    assert issues(*routes) == {
+        ("warning", "host-route-everything", f"hosts.host1.routes.{i}.to") for i in wrong
+    }
 
 
 def test_wide_routes_that_leave_addresses_out_are_fine():

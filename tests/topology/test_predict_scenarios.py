@@ -179,7 +179,9 @@ def test_a_route_via_an_unreachable_next_hop_is_not_installed():
 def test_a_route_via_an_own_ipv4_address_goes_straight_out_of_its_link():
     m = matrix_of(make_design(**route_via_own_address()))
     assert reach(m, "client", "10.2.0.1") == 64  # r1 answers on the client's wire for its uplink address
-    assert reach(m, "client", "10.2.0.20") is None  # the server is on another wire; the default route is beaten
+    assert (
+        reach(m, "client", "10.2.0.20") is None
+    )  # the server is on another wire; the default route is beaten
 
 
 def test_a_router_without_masquerade_needs_a_route_back():

@@ -54,7 +54,9 @@ def test_examples_round_trip(path):
 
 
 def test_canonical_text_of_the_design_md_example():
-    design = load_design((Path(__file__).parents[2] / "examples" / "two-vlans-routed.yaml").read_text()).design
+    design = load_design(
+        (Path(__file__).parents[2] / "examples" / "two-vlans-routed.yaml").read_text()
+    ).design
     text = dump_design(design)
     assert text.startswith("apiVersion: mvlab/v1\nkind: Design\nname: two-vlans-routed\nhosts:\n  host1:\n")
     assert "    nics: [enp0s8]\n    shim: {network: mac10, ip: 172.16.10.250}\n" in text

@@ -38,7 +38,9 @@ def test_any_text(text):
 @given(
     st.lists(
         st.tuples(
-            st.integers(0, 2000), st.integers(0, 8), st.sampled_from(["", ":", " ", "\n", "{", "[", "&a ", "*a", "!!", "-"])
+            st.integers(0, 2000),
+            st.integers(0, 8),
+            st.sampled_from(["", ":", " ", "\n", "{", "[", "&a ", "*a", "!!", "-"]),
         ),
         min_size=1,
         max_size=4,

@@ -43,7 +43,8 @@ def check_host_routes(design: Design, facts: Facts, report: Report) -> None:
                     f"{path}.via",
                     f"{route.via} is reached through {nic}, a NIC of host {name} that mvlab does not make: "
                     f"the agent adds this route to the machine only if its --allowed-routes covers {to}",
-                    f"start the agent with --allowed-routes {to}, or route through a shim or an 802.1Q network",
+                    f"start the agent with --allowed-routes {to}, "
+                    "or route through a shim or an 802.1Q network",
                 )
         for version in (4, 6):
             covering = _covering_everything([(to, path) for to, path in prefixes if to.version == version])
@@ -53,7 +54,8 @@ def check_host_routes(design: Design, facts: Facts, report: Report) -> None:
                     f"{path}.to",
                     f"host {name}'s route{'s' if len(covering) > 1 else ''} to "
                     f"{', '.join(str(t) for t, _ in covering)} cover{'' if len(covering) > 1 else 's'} every "
-                    f"IPv{version} address: all of the machine's traffic would follow, the agent's own way to "
+                    f"IPv{version} address: all of the machine's traffic would follow, "
+                    "the agent's own way to "
                     "its broker included, so an agent on a real host refuses it (a lab sandbox makes it)",
                     "route only the networks the design needs (the host reaches the rest as before)",
                 )
