@@ -23,7 +23,7 @@ from designer.classroom.models import Attempt, Classroom, Exercise, Membership
 from designer.classroom.teardown import tear_down
 from designer.errors import Refused
 from designer.models import Deployment, Design
-from designer.topology.goals import GoalError, parse_goals, unknown_endpoints
+from designer.topology.goals import GoalError, parse_goal, parse_goals, unknown_endpoints
 from designer.topology.ipam import allocate
 from designer.topology.issues import Issue
 from designer.topology.predict import predict
@@ -165,28 +165,45 @@ def class_results(request: HttpRequest, class_id: int):
     return answer
 
 
+def _goal_issue(err: GoalError) -> Issue:
+    """A goal that cannot be read: its path once (`goals[1].ttl`), its line 1-based, the reason."""
+    path, _, reason = str(err).partition(": ")
+    index = int(path[len("goals[") : path.index("]")])
+    return Issue("error", path, reason, line=index + 1)
+
+
 def _check_exercise(body: ExerciseIn, data: dict, start) -> list:
-    try:
-        goals = parse_goals(body.goals)
-    except GoalError as err:
-        raise Refused(
-            400, "a goal cannot be read", [Issue("error", str(err).split(":")[0], str(err))]
-        ) from None
-    parsed = designs.parse_version(start)
-    wrong = unknown_endpoints(goals, predict(parsed.design, allocate(parsed.design)))
-    missing = [p for p in body.locked if value_at(data, p) is MISSING]
-    issues = [Issue("error", "goals", w) for w in wrong] + [
+    """The exercise's goals as stored; every unreadable goal, unknown endpoint and missing lock at once."""
+    issues, goals = [], []
+    for i, item in enumerate(body.goals):
+        try:
+            goals.append((i, parse_goal(item, f"goals[{i}]")))
+        except GoalError as err:
+            issues.append(_goal_issue(err))
+    if goals:
+        parsed = designs.parse_version(start)
+        matrix = predict(parsed.design, allocate(parsed.design))
+        issues += [
+            Issue("error", f"goals[{i}]", wrong, line=i + 1)
+            for i, goal in goals
+            for wrong in unknown_endpoints([goal], matrix)
+        ]
+    issues.sort(key=lambda issue: issue.line)  # the goals in their order
+    issues += [
         Issue(
             "error",
-            f"locked[{body.locked.index(p)}]",
+            f"locked[{i}]",
             f"the starting design has nothing at {p!r}",
             hint="lock paths such as containers.d1 or hosts.host3.addresses",
+            line=i + 1,
         )
-        for p in missing
+        for i, p in enumerate(body.locked)
+        if value_at(data, p) is MISSING
     ]
     if issues:
-        raise Refused(400, "the exercise does not fit its starting design", issues)
-    return [g.as_json() for g in goals]
+        count = f"{len(issues)} problem{'s' if len(issues) > 1 else ''}"
+        raise Refused(400, f"the exercise does not fit its starting design ({count})", issues)
+    return [goal.as_json() for _, goal in goals]
 
 
 @router.post("/classes/{class_id}/exercises", response={201: dict, 400: ErrorOut})

@@ -18,20 +18,29 @@ def test_only_instructors_create_classes(alice):
     assert "only instructors create classes" in answer.json()["detail"]
 
 
-def test_an_exercise_with_unreadable_or_impossible_goals_or_locks_is_refused(instructor):
+def test_an_exercise_with_unreadable_or_impossible_goals_or_locks_is_refused_all_at_once(instructor):
     room = make_class(instructor)
     design = instructor.post("/designs", {"yaml": START_YAML}).json()
     base = {"title": "x", "design": design["id"], "locked": []}
     unreadable = instructor.post(f"/classes/{room['id']}/exercises", {**base, "goals": ["d1 pings d4"]})
     assert unreadable.status_code == 400
-    assert unreadable.json()["errors"][0]["path"] == "goals[0]"
+    [error] = unreadable.json()["errors"]
+    assert (error["path"], error["line"]) == ("goals[0]", 1)
+    assert error["message"].startswith("cannot read 'd1 pings d4'; write e.g.")  # the path not repeated
+    goals = ["d1 reaches d4", "d1 pings d4", "d1 reaches d9", {"from": "d1", "to": "d4", "ttl": 0}]
     impossible = instructor.post(
-        f"/classes/{room['id']}/exercises", {**base, "goals": ["d1 reaches d9"], "locked": ["containers.d7"]}
+        f"/classes/{room['id']}/exercises",
+        {**base, "goals": goals, "locked": ["containers.d1", "containers.d7"]},
     )
     assert impossible.status_code == 400
-    messages = [(e["path"], e["message"]) for e in impossible.json()["errors"]]
-    assert ("goals", "d1 reaches d9: the design has no endpoint or address 'd9'") in messages
-    assert ("locked[0]", "the starting design has nothing at 'containers.d7'") in messages
+    assert impossible.json()["detail"] == "the exercise does not fit its starting design (4 problems)"
+    found = [(e["path"], e["line"], e["message"].split(";")[0]) for e in impossible.json()["errors"]]
+    assert found == [
+        ("goals[1]", 2, "cannot read 'd1 pings d4'"),
+        ("goals[2]", 3, "d1 reaches d9: the design has no endpoint or address 'd9'"),
+        ("goals[3].ttl", 4, "Input should be greater than or equal to 1"),
+        ("locked[1]", 2, "the starting design has nothing at 'containers.d7'"),
+    ]
 
 
 def test_a_student_joins_with_the_code_and_gets_a_private_copy_of_the_start(instructor, alice, room):
