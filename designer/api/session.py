@@ -8,12 +8,14 @@ from ninja.errors import HttpError
 from ninja.utils import check_csrf
 
 from designer.api.schemas import ErrorOut, SessionOut, SignIn
+from designer.classroom.roles import INSTRUCTOR, STUDENT
 
 router = Router(tags=["session"])
 
 
 def _roles(user) -> list[str]:
-    return [role for role, has in (("staff", user.is_staff), ("admin", user.is_superuser)) if has]
+    flags = [role for role, has in (("staff", user.is_staff), ("admin", user.is_superuser)) if has]
+    return flags + sorted(user.groups.filter(name__in=(INSTRUCTOR, STUDENT)).values_list("name", flat=True))
 
 
 def _session(request: HttpRequest) -> dict:

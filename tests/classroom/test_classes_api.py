@@ -12,10 +12,13 @@ from tests.classroom.exercise import LOCKED, SOLVED_YAML, START_YAML
 pytestmark = pytest.mark.django_db
 
 
-def test_only_instructors_create_classes(alice):
+def test_only_instructors_create_classes(alice, instructor):
     answer = alice.post("/classes", {"name": "mine"})
     assert answer.status_code == 403
     assert "only instructors create classes" in answer.json()["detail"]
+    # the session names the role, so the class page offers "New class" to instructors only
+    assert alice.get("/session").json()["roles"] == []
+    assert instructor.get("/session").json()["roles"] == ["instructor"]
 
 
 def test_an_exercise_with_unreadable_or_impossible_goals_or_locks_is_refused_all_at_once(instructor):
