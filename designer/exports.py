@@ -1,4 +1,5 @@
-"""A stored design version as a file to take away: its YAML, a shell script, a Compose file."""
+"""A stored design version as a file to take away: its YAML, a shell script, docker commands, or
+the Compose file of one host."""
 
 from __future__ import annotations
 
@@ -7,15 +8,25 @@ from typing import Literal
 from designer import designs
 from designer.models import DesignVersion
 from designer.topology import exports
+from designer.topology.compose import UnknownHost, to_compose
 from designer.topology.ipam import allocate
 
-Format = Literal["yaml", "sh", "docker"]
+Format = Literal["yaml", "sh", "docker", "compose"]
+
+__all__ = ["Format", "UnknownHost", "render"]
 
 
-def render(version: DesignVersion, to: Format) -> str:
-    """The YAML exactly as stored, or the design compiled to `ip` commands or docker commands."""
+def render(version: DesignVersion, to: Format, host: str | None = None) -> str:
+    """The YAML exactly as stored (comments kept), or the design compiled for `to`.
+
+    `host` picks the Compose file's host; it may be left out when the design has one host."""
     if to == "yaml":
         return version.yaml
     design = designs.parse_version(version).design
+    allocation = allocate(design)
+    if to == "compose":
+        if host is None and len(design.hosts) > 1:
+            raise UnknownHost(f"say which host's Compose file: one of {', '.join(design.hosts)}")
+        return to_compose(design, allocation, host or next(iter(design.hosts)))
     convert = exports.to_shell if to == "sh" else exports.to_docker
-    return convert(design, allocate(design))
+    return convert(design, allocation)

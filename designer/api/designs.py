@@ -24,6 +24,7 @@ from designer.api.schemas import (
     VersionOut,
 )
 from designer.models import Deployment, Design, DesignVersion
+from designer.topology.compose_import import design_from_compose, looks_like_compose
 
 router = Router(tags=["designs"])
 MAX_IMPORT_BYTES = 1_000_000
@@ -64,13 +65,17 @@ def create_design(request: HttpRequest, body: DesignIn):
 
 
 @router.post("/designs/import", response={201: DesignOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut})
-def import_design(request: HttpRequest, file: File[UploadedFile]):
+def import_design(request: HttpRequest, file: File[UploadedFile], host: str = "host1"):
+    """A design file, or a Docker Compose file (its macvlan networks and services on `host`)."""
     if file.size > MAX_IMPORT_BYTES:
         return Status(400, {"detail": f"the file is larger than {MAX_IMPORT_BYTES} bytes", "errors": []})
     try:
         text = file.read().decode("utf-8")
     except UnicodeDecodeError:
         return Status(400, {"detail": "the file is not UTF-8 text (a YAML design file is)", "errors": []})
+    if looks_like_compose(text):
+        stem = (file.name or "").rpartition("/")[2].split(".")[0] or None
+        text = design_from_compose(text, host=host, fallback_name=stem)
     parsed = sized(designs.parse(yaml_text=text))
     return Status(201, _out(_created(request.auth, parsed), parsed))
 
@@ -113,11 +118,16 @@ def list_versions(request: HttpRequest, design_id: int):
 def export_design(
     request: HttpRequest,
     design_id: int,
-    to: Literal["yaml", "sh", "docker"] = "yaml",
+    to: Literal["yaml", "sh", "docker", "compose"] = "yaml",
     version: int | None = None,
+    host: str | None = None,
 ):
     stored = _version(own_design(request, design_id), version)
-    text = exports.render(stored, to)
+    try:
+        text = exports.render(stored, to, host)
+    except exports.UnknownHost as err:
+        issue = {"severity": "error", "path": "host", "message": str(err)}
+        return Status(400, {"detail": str(err), "errors": [issue]})
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 

@@ -47,11 +47,12 @@ def print_issues(issues: list[Issue], filename: str, stderr: TextIO) -> None:
         stderr.write(issue.format(filename) + "\n")
 
 
-def load_checked(path: str, stderr: TextIO) -> tuple[LoadedDesign | None, int]:
-    """(the loaded design, exit status): the design is None when it could not be loaded."""
+def load_checked(path: str, stderr: TextIO, text: str | None = None) -> tuple[LoadedDesign | None, int]:
+    """(the loaded design, exit status): the design is None when it could not be loaded.
+    `text`: FILE's text when the caller has read it already."""
     filename = "<stdin>" if path == "-" else path
     try:
-        loaded = load_design(read_text(path))
+        loaded = load_design(read_text(path) if text is None else text)
     except DesignError as err:
         print_issues(err.issues, filename, stderr)
         return None, EXIT_DESIGN_ERROR
@@ -60,9 +61,9 @@ def load_checked(path: str, stderr: TextIO) -> tuple[LoadedDesign | None, int]:
     return loaded, EXIT_DESIGN_ERROR if any(issue.is_error for issue in issues) else EXIT_OK
 
 
-def load_allocated(path: str, stderr: TextIO) -> Allocated | None:
+def load_allocated(path: str, stderr: TextIO, text: str | None = None) -> Allocated | None:
     """A valid design with its addresses allocated, or None (the issues are on stderr)."""
-    loaded, code = load_checked(path, stderr)
+    loaded, code = load_checked(path, stderr, text)
     if loaded is None or code != EXIT_OK:
         return None
     return Allocated(loaded.design, allocate(loaded.design, loaded.lines), loaded.lines)

@@ -1,30 +1,44 @@
-"""`lab export FILE --to yaml|sh|docker`: the design as canonical YAML, `ip` commands or `docker` commands."""
+"""`lab export FILE --to yaml|sh|docker|compose [--host HOST]`: the design as YAML (the file as
+written, comments kept), `ip` commands, `docker` commands, or one host's Compose file."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TextIO
 
-from designer.cli.common import load_allocated
+from designer.cli.common import load_allocated, read_text
+from designer.topology.compose import UnknownHost, to_compose
 from designer.topology.exports import to_docker, to_shell
-from designer.topology.yamlio import dump_design
 
-FORMATS = ("yaml", "sh", "docker")
+FORMATS = ("yaml", "sh", "docker", "compose")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="the design file (YAML), or - for stdin")
     parser.add_argument("--to", choices=FORMATS, required=True, help="what to write on standard output")
+    parser.add_argument("--host", help="the host whose Compose file to write (--to compose)")
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    loaded = load_allocated(args.file, stderr)
+    text = read_text(args.file)
+    loaded = load_allocated(args.file, stderr, text)
     if loaded is None:
         return 1
+    design, allocation = loaded.design, loaded.allocation
     if args.to == "yaml":
-        stdout.write(dump_design(loaded.design))
+        stdout.write(text)
     elif args.to == "sh":
-        stdout.write(to_shell(loaded.design, loaded.allocation))
+        stdout.write(to_shell(design, allocation))
+    elif args.to == "docker":
+        stdout.write(to_docker(design, allocation))
     else:
-        stdout.write(to_docker(loaded.design, loaded.allocation))
+        hosts = list(design.hosts)
+        if args.host is None and len(hosts) > 1:
+            stderr.write(f"lab export: --to compose needs --host, one of: {', '.join(hosts)}\n")
+            return 2
+        try:
+            stdout.write(to_compose(design, allocation, args.host or hosts[0]))
+        except UnknownHost as err:
+            stderr.write(f"lab export: {err}\n")
+            return 2
     return 0

@@ -14,12 +14,25 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-VERBS = ("validate", "predict", "plan", "export", "up", "down", "agents", "agent", "grant", "revoke")
+VERBS = (
+    "validate",
+    "predict",
+    "plan",
+    "export",
+    "import",
+    "up",
+    "down",
+    "agents",
+    "agent",
+    "grant",
+    "revoke",
+)
 SUMMARIES = {
     "validate": "check a design file and list every issue",
     "predict": "the reachability a design predicts",
     "plan": "the host plans a deploy would send",
-    "export": "the design as YAML, a shell script or docker commands",
+    "export": "the design as YAML, a shell script, docker commands or a host's Compose file",
+    "import": "a Docker Compose file's macvlan networks and services as a design",
     "up": "deploy a design, wait, and print the observed matrix",
     "down": "tear a deployment down",
     "agents": "the agents the site knows",

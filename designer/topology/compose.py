@@ -1,0 +1,105 @@
+"""A design as one Docker Compose file per host: its macvlan networks and its containers and routers.
+
+Compose makes the networks (and a `NIC.VID` parent) and runs the endpoints; each endpoint's
+command sets the design's routes and masquerading, then sleeps. What is the host's own (its
+addresses, shim, routes, forwarding) Compose cannot make: the file's header says so and names
+the shell export's section that makes it. Gateways an endpoint holds are told to Docker as an
+unused address (`designer.topology.docker`).
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from designer.topology import docker
+from designer.topology.ipam import Allocation
+from designer.topology.model import Design
+from designer.topology.namespaces import NamespaceSpec, namespaces
+
+IMAGE = "${MVLAB_IMAGE:-alpine:3.20}"
+LABEL = "mvlab."
+
+
+class UnknownHost(ValueError):
+    """The host asked for is not one of the design's."""
+
+
+def to_compose(design: Design, allocation: Allocation, host: str) -> str:
+    """The Compose file of `host` (one of the design's hosts)."""
+    if host not in design.hosts:
+        raise UnknownHost(f"no host {host!r} in the design (its hosts: {', '.join(design.hosts)})")
+    specs = namespaces(design, allocation)
+    guests = [s for s in specs if s.host == host and s.kind != "host"]
+    own = next(s for s in specs if s.host == host and s.kind == "host")
+    told = docker.stand_ins(design, specs)
+    names = list(dict.fromkeys(i.network for s in guests for i in s.interfaces))
+    data = CommentedMap(name=f"mvlab-{design.name}-{host}".lower())
+    data["services"] = CommentedMap(
+        (s.endpoint, _service(s, getattr(design.routers.get(s.endpoint), "masquerade", None))) for s in guests
+    )
+    data["networks"] = CommentedMap((n, _network(design, n, told.get(n, {}))) for n in names)
+    notes = [
+        f"mvlab design {design.name}, host {host}: docker compose -f THIS_FILE up -d",
+        *docker.stand_in_notes(design, specs, host),
+    ]
+    if own.interfaces or own.routes or own.sysctls:
+        notes.append(
+            f"Compose cannot make what is the host's own (addresses, shim, routes, forwarding):"
+            f" run `sh design.sh {host} up` of the shell export (lab export --to sh) for it."
+        )
+    data.yaml_set_start_comment("\n".join(notes))
+    yaml = YAML(typ="rt", pure=True)
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def _service(spec: NamespaceSpec, masquerade: str | None) -> CommentedMap:
+    service = CommentedMap(image=IMAGE, container_name=spec.endpoint, cap_add=["NET_ADMIN"])
+    if masquerade:
+        service["labels"] = CommentedMap({LABEL + "masquerade": masquerade})
+    if spec.sysctls:
+        service["sysctls"] = CommentedMap((key, 1) for key in spec.sysctls)
+    legs = CommentedMap()
+    for iface in spec.interfaces:
+        leg = CommentedMap()
+        for inet in iface.inet:
+            leg["ipv4_address" if inet.version == 4 else "ipv6_address"] = str(inet.ip)
+        if iface.mac:
+            leg["mac_address"] = iface.mac
+        legs[iface.network] = leg
+    service["networks"] = legs
+    setup = [shlex.join(command) for command in docker.inside(spec)]
+    service["command"] = ["sh", "-c", " && ".join([*setup, "exec sleep infinity"])]
+    return service
+
+
+def _network(design: Design, name: str, told: dict[int, str]) -> CommentedMap:
+    net = design.networks[name]
+    config = [CommentedMap(subnet=net.subnet)]
+    if gateway := told.get(4, net.gateway):
+        config[0]["gateway"] = gateway
+    if net.ip_range:
+        config[0]["ip_range"] = net.ip_range
+    if net.aux_addresses:
+        config[0]["aux_addresses"] = CommentedMap(sorted(net.aux_addresses.items()))
+    out = CommentedMap(driver="macvlan", driver_opts=CommentedMap(parent=net.parent, macvlan_mode=net.mode))
+    if net.ipv6_subnet:
+        out["enable_ipv6"] = True
+        config.append(CommentedMap(subnet=net.ipv6_subnet))
+        if gateway := told.get(6, net.ipv6_gateway):
+            config[1]["gateway"] = gateway
+    out["ipam"] = CommentedMap(config=config)
+    if told:  # the design's own gateways, for an import to read back (none: no gateway)
+        out["labels"] = CommentedMap(
+            (LABEL + ("gateway" if version == 4 else "ipv6_gateway"), str(given or "none"))
+            for version, given in ((4, net.gateway), (6, net.ipv6_gateway))
+            if version in told
+        )
+    return out
