@@ -21,8 +21,10 @@ from designer.api.schemas import (
     DesignOut,
     DesignSummary,
     ErrorOut,
+    RenameIn,
     VersionOut,
 )
+from designer.design_rename import renamed
 from designer.models import Deployment, Design, DesignVersion
 from designer.topology.compose_import import design_from_compose, looks_like_compose
 
@@ -90,6 +92,17 @@ def read_design(request: HttpRequest, design_id: int, version: int | None = None
 def save_design(request: HttpRequest, design_id: int, body: DesignIn):
     design = own_design(request, design_id)
     parsed = parsed_body(body)
+    with quotas.storing(request.auth, new_design=False):
+        return _out(designs.save_version(design, parsed), parsed)
+
+
+@router.post(
+    "/designs/{design_id}/rename", response={200: DesignOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+)
+def rename_design(request: HttpRequest, design_id: int, body: RenameIn):
+    """A new version whose YAML differs from the latest only in its `name:` line."""
+    design = own_design(request, design_id)
+    parsed = sized(designs.parse(yaml_text=renamed(design.latest().yaml, body.name)))
     with quotas.storing(request.auth, new_design=False):
         return _out(designs.save_version(design, parsed), parsed)
 

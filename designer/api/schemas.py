@@ -64,6 +64,10 @@ class DesignOut(Schema):
     issues: list[IssueOut]
 
 
+class RenameIn(Schema):
+    name: str = Field(max_length=200)
+
+
 class VersionOut(Schema):
     version: int
     created: dt.datetime
