@@ -13,37 +13,40 @@ export interface CanvasEvents {
 
 const DOUBLE_CLICK_MS = 400;
 
+/** Room kept free around the drawing when it is fitted to the view, in screen pixels. */
+const FIT_MARGIN = 40;
+
+// Nodes are sized to their labels (graph.ts) and hold them inside, so a label never lies on
+// another element; lines turn at right angles at levels between the boxes (data(turn)).
 const STYLE: cytoscape.StylesheetJson = [
   { selector: "node", style: {
-    label: "data(label)", "font-size": 10, "text-wrap": "wrap", "text-valign": "bottom", "text-margin-y": 3,
+    label: "data(label)", "font-size": 10, "text-wrap": "wrap", "text-valign": "center", "text-halign": "center",
     "font-family": "system-ui, sans-serif", color: "#1f2933", "border-width": 1, "border-color": "#52606d",
+    width: "data(w)", height: "data(h)",
   } },
   { selector: "node.host", style: {
     shape: "round-rectangle", "background-color": "#f0f4f8", "border-width": 2, "text-valign": "top",
-    "text-halign": "center", "font-size": 13, "font-weight": "bold", padding: "22px", "text-margin-y": -4,
+    "text-halign": "left-inside", "font-size": 13, "font-weight": "bold", padding: "22px", "text-margin-y": -4,
+    // the name takes the left of the top edge, the NICs (where the trunk comes in) the right
+    "min-width": "data(minW)", "min-width-bias-left": "100%", "min-width-bias-right": "0%",
   } },
   { selector: "node.host.forwarding", style: {
     "background-color": "#fff3e0", "border-color": "#e8590c", "border-style": "dashed", "border-width": 3,
   } },
-  { selector: "node.nic", style: {
-    shape: "round-rectangle", width: 34, height: 16, "background-color": "#9fb3c8", "font-size": 9,
-  } },
-  { selector: "node.container", style: {
-    shape: "round-rectangle", width: 46, height: 30, "background-color": "#d0ebff", "border-color": "#1c7ed6",
-  } },
+  { selector: "node.nic", style: { shape: "round-rectangle", "background-color": "#bcccdc", "font-size": 9 } },
+  { selector: "node.container", style: { shape: "round-rectangle", "background-color": "#d0ebff", "border-color": "#1c7ed6" } },
   { selector: "node.router", style: {
-    shape: "diamond", width: 46, height: 46, "background-color": "#ffc078", "border-color": "#e8590c", "border-width": 2,
+    shape: "round-hexagon", "background-color": "#ffc078", "border-color": "#e8590c", "border-width": 2,
   } },
   { selector: "node.segment", style: {
-    shape: "rectangle", width: 180, height: 14, "background-color": "#334e68", "text-valign": "top", "text-margin-y": -3,
-    "font-weight": "bold",
+    shape: "rectangle", "background-color": "#334e68", "text-valign": "top", "text-margin-y": -3, "font-weight": "bold",
   } },
-  { selector: "node.network", style: {
-    shape: "round-rectangle", width: 150, height: 56, "background-color": "#d3f9d8", "border-color": "#2b8a3e",
-    "text-valign": "center", "font-size": 10,
+  { selector: "node.network", style: { shape: "round-rectangle", "background-color": "#d3f9d8", "border-color": "#2b8a3e" } },
+  { selector: "edge", style: {
+    width: 2, "curve-style": "taxi", "taxi-direction": "vertical", "taxi-turn": "data(turn)", "taxi-turn-min-distance": 4,
+    "edge-distances": "node-position",
+    "line-color": "#829ab1",
   } },
-  { selector: "edge", style: { width: 2, "curve-style": "bezier", "line-color": "#829ab1", "font-size": 9, label: "data(label)",
-    "text-background-color": "#ffffff", "text-background-opacity": 0.8 } },
   { selector: "edge.port", style: { width: 4, "line-color": "#334e68" } },
   { selector: "edge.attach", style: { "line-color": "#40c057" } },
   { selector: "edge.parent", style: { "line-style": "dashed", "line-color": "#adb5bd", width: 1.5 } },
@@ -62,6 +65,8 @@ export class Canvas {
   readonly cy: cytoscape.Core;
   /** While the user drags, a redraw (a validation answer arriving) must not put nodes back. */
   private dragging = false;
+  /** True from a fit until the user takes the view (pans, zooms or clicks the drawing). */
+  private fitted = false;
 
   constructor(container: HTMLElement, events: CanvasEvents) {
     this.cy = cytoscape({
@@ -77,6 +82,7 @@ export class Canvas {
       if (id && id === last.id && now - last.at < DOUBLE_CLICK_MS && ev.target.isNode()) events.rename(id);
       last = { id: id ?? "", at: now };
     });
+    this.cy.on("tapstart scrollzoom", () => { this.fitted = false; });
     this.cy.on("grab", "node", () => { this.dragging = true; });
     this.cy.on("free", "node", () => { this.dragging = false; });
     this.cy.on("dragfree", "node", (ev) => {
@@ -92,7 +98,14 @@ export class Canvas {
   /** Brings the drawing in line with `defs`: adds, removes and updates without rebuilding. */
   render(defs: ElementDef[], issues: Map<string, Issue[]>): void {
     const cy = this.cy;
-    cy.batch(() => {
+    cy.batch(() => this.update(defs, issues));
+    // Labels grow when the site's answer brings IPAM's addresses: a fitted view stays fitted.
+    if (this.fitted) this.cy.fit(undefined, FIT_MARGIN);
+  }
+
+  private update(defs: ElementDef[], issues: Map<string, Issue[]>): void {
+    const cy = this.cy;
+    {
       const wanted = new Set(defs.map((e) => e.data.id));
       cy.elements().filter((e) => !wanted.has(e.id())).remove();
       const ordered = [...defs.filter((e) => e.group === "nodes"), ...defs.filter((e) => e.group === "edges")];
@@ -105,7 +118,9 @@ export class Canvas {
           cy.add({ ...def, classes } as cytoscape.ElementDefinition);
           continue;
         }
-        if (existing.data("label") !== def.data.label) existing.data("label", def.data.label);
+        for (const [key, value] of Object.entries(def.data)) {
+          if (!["id", "source", "target", "parent"].includes(key) && existing.data(key) !== value) existing.data(key, value);
+        }
         const keep = existing.classes().filter((c) => c.startsWith("result-") || c === "highlight" || c === "connect-from");
         existing.classes([...classes.split(" "), ...keep].filter(Boolean));
         if (def.group === "nodes") {
@@ -117,7 +132,7 @@ export class Canvas {
           }
         }
       }
-    });
+    }
   }
 
   select(id: string | null): void {
@@ -132,8 +147,18 @@ export class Canvas {
     this.cy.animate({ center: { eles: el }, zoom: Math.max(this.cy.zoom(), 1) }, { duration: 200 });
   }
 
+  /** Fits the drawing in the view, and keeps it fitted as it changes until the user pans, zooms or clicks it. */
   fit(): void {
-    this.cy.fit(undefined, 40);
+    this.fitted = true;
+    this.cy.fit(undefined, FIT_MARGIN);
+  }
+
+  /** The nearest point to `p` where a new element of about `size` (screen pixels) is fully in view. */
+  inView(p: Position, size = 120): Position {
+    const e = this.cy.extent();
+    const m = (FIT_MARGIN + size / 2) / this.cy.zoom();
+    const clamp = (v: number, lo: number, hi: number) => (lo > hi ? (lo + hi) / 2 : Math.min(Math.max(v, lo), hi));
+    return { x: clamp(p.x, e.x1 + m, e.x2 - m), y: clamp(p.y, e.y1 + m, e.y2 - m) };
   }
 
   /** Marks the element a connection starts from (null clears it). */

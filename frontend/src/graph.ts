@@ -5,52 +5,27 @@
  */
 import type { Allocation } from "./api";
 import { networkOf } from "./explain";
+import { BUS_CLEAR, BUS_STEP, type Size, hostMinWidth, layered, nodeSize, textSize } from "./layout";
 import { type Design, type Position, baseNic, refId } from "./model";
 
 export interface NodeDef {
   group: "nodes";
-  data: { id: string; label: string; kind: string; parent?: string };
+  /** w, h: the node's size; minW: a host box's least width; all in drawing units. */
+  data: { id: string; label: string; kind: string; parent?: string; w?: number; h?: number; minW?: number };
   classes: string;
   position?: Position;
 }
 export interface EdgeDef {
   group: "edges";
-  data: { id: string; source: string; target: string; kind: string; label?: string };
+  /** turn: how far from the source a line turns across (Cytoscape's taxi-turn). */
+  data: { id: string; source: string; target: string; kind: string; turn?: number };
   classes: string;
 }
 export type ElementDef = NodeDef | EdgeDef;
 
-const GAP = 110;
 const MAX_HOSTS_WITH_PARENT_LINES = 12;
-
-/** A readable default place for every element: segments on top, hosts in a grid, networks below. */
-export function autoLayout(d: Design): Record<string, Position> {
-  const out: Record<string, Position> = {};
-  const hosts = Object.keys(d.hosts);
-  const members = new Map(hosts.map((h) => [h, [] as string[]]));
-  for (const [kind, map] of [["containers", d.containers], ["routers", d.routers]] as const) {
-    for (const [name, e] of Object.entries(map)) members.get(e.host)?.push(`${kind}.${name}`);
-  }
-  const inner = Math.max(1, ...[...members.values()].map((m) => Math.ceil(Math.sqrt(m.length))));
-  const nicCols = Math.max(1, ...hosts.map((h) => d.hosts[h].nics.length));
-  const cellW = (Math.max(inner, nicCols) + 1) * GAP;
-  const cellH = (Math.ceil(Math.max(1, ...[...members.values()].map((m) => m.length)) / inner) + 2) * GAP;
-  const cols = hosts.length <= 4 ? Math.max(1, hosts.length) : Math.ceil(Math.sqrt(hosts.length));
-  hosts.forEach((h, i) => {
-    const x0 = (i % cols) * cellW;
-    const y0 = Math.floor(i / cols) * cellH;
-    out[`hosts.${h}`] = { x: x0, y: y0 };
-    d.hosts[h].nics.forEach((nic, j) => { out[refId({ kind: "nics", host: h, name: nic })] = { x: x0 + j * GAP, y: y0 }; });
-    members.get(h)!.forEach((id, j) => { out[id] = { x: x0 + (j % inner) * GAP, y: y0 + (1 + Math.floor(j / inner)) * GAP }; });
-  });
-  const width = Math.max(1, Math.min(hosts.length, cols)) * cellW;
-  const row = (names: string[], kind: string, y: number) => names.forEach((n, i) => {
-    out[`${kind}.${n}`] = { x: ((i + 0.5) * width) / names.length - cellW / 2, y };
-  });
-  row(Object.keys(d.segments), "segments", -1.6 * GAP);
-  row(Object.keys(d.networks), "networks", Math.ceil(hosts.length / cols) * cellH + 0.2 * GAP);
-  return out;
-}
+/** A host's name: 13 px bold, measured as 14 px regular. */
+const HOST_FONT = 14;
 
 /** An endpoint's addresses: the ones the design gives, then the ones IPAM chose (marked "ipam"). */
 function addressLines(alloc: Allocation, endpoint: string, nets: Record<string, { ip?: string | null }>): string[] {
@@ -72,8 +47,8 @@ function networkHosts(d: Design, net: string): string[] {
  * Positions for drawing: the design's own, and for a host's unplaced children the automatic
  * place shifted by as much as the user moved a placed sibling, so they land in the same box.
  */
-export function positions(d: Design): Record<string, Position> {
-  const auto = autoLayout(d);
+export function positions(d: Design, alloc: Allocation = {}): Record<string, Position> {
+  const auto = autoLayout(d, alloc);
   const out: Record<string, Position> = { ...auto, ...d.layout };
   const children = new Map<string, string[]>();
   for (const [h, host] of Object.entries(d.hosts)) children.set(h, host.nics.map((n) => refId({ kind: "nics", host: h, name: n })));
@@ -90,23 +65,22 @@ export function positions(d: Design): Record<string, Position> {
   return out;
 }
 
-export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
-  const placed = positions(d);
-  const at = (id: string) => placed[id];
+/** The elements of the drawing, not yet placed or sized. */
+function draw(d: Design, alloc: Allocation): ElementDef[] {
   const out: ElementDef[] = [];
-  const node = (id: string, kind: string, label: string, classes: string, parent?: string, placed = true) => {
-    out.push({ group: "nodes", data: { id, label, kind, ...(parent ? { parent } : {}) }, classes: `${kind} ${classes}`.trim(),
-      ...(placed ? { position: { ...at(id) } } : {}) });
+  const node = (id: string, kind: string, label: string, classes: string, parent?: string) => {
+    out.push({ group: "nodes", data: { id, label, kind, ...(parent ? { parent } : {}) }, classes: `${kind} ${classes}`.trim() });
   };
-  const edge = (kind: string, source: string, target: string, label = "") => {
-    out.push({ group: "edges", data: { id: `${kind}:${source}|${target}`, source, target, kind, label }, classes: kind });
+  // Lines carry no text: what one would say (an address, a VLAN) is in the label of one of its ends.
+  const edge = (kind: string, source: string, target: string) => {
+    out.push({ group: "edges", data: { id: `${kind}:${source}|${target}`, source, target, kind }, classes: kind });
   };
 
   for (const [name, host] of Object.entries(d.hosts)) {
     const id = `hosts.${name}`;
     const extras = [host.forwarding ? "⇄ forwarding" : "", host.shim ? `shim ${host.shim.network} ${host.shim.ip}` : ""]
       .filter(Boolean).join(" · ");
-    node(id, "host", extras ? `${name} — ${extras}` : name, host.forwarding ? "forwarding" : "", undefined, false);
+    node(id, "host", extras ? `${name} — ${extras}` : name, host.forwarding ? "forwarding" : "");
     for (const nic of host.nics) {
       const own = Object.entries(host.addresses ?? {}).filter(([k]) => baseNic(k, [nic]) === nic);
       const nicId = refId({ kind: "nics", host: name, name: nic });
@@ -114,10 +88,10 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
       // The host's own leg on a network (a router's way in and out, for a forwarding host).
       for (const [, address] of own) {
         const net = networkOf(d, address);
-        if (net) edge("hostaddr", nicId, `networks.${net}`, address);
+        if (net) edge("hostaddr", nicId, `networks.${net}`);
       }
     }
-    if (host.shim && d.networks[host.shim.network]) edge("shim", id, `networks.${host.shim.network}`, host.shim.ip);
+    if (host.shim && d.networks[host.shim.network]) edge("shim", id, `networks.${host.shim.network}`);
   }
   for (const [kind, map] of [["containers", d.containers], ["routers", d.routers]] as const) {
     for (const [name, e] of Object.entries(map)) {
@@ -145,8 +119,73 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
     node(id, "network", `${name}\n${net.parent} · ${net.mode ?? "bridge"}\n${net.subnet}`, "");
     for (const h of drawParents ? networkHosts(d, name) : []) {
       const nic = baseNic(net.parent, d.hosts[h]?.nics ?? []);
-      if (nic) edge("parent", id, refId({ kind: "nics", host: h, name: nic }), net.parent.includes(".") ? net.parent.slice(nic.length) : "");
+      if (nic) edge("parent", id, refId({ kind: "nics", host: h, name: nic }));
     }
   }
   return out;
+}
+
+/** Each node's drawn size by id (a host: the size of its name, drawn above its box). */
+function sizes(defs: ElementDef[]): Map<string, Size> {
+  return new Map(defs.filter((e) => e.group === "nodes").map((e) => [e.data.id,
+    e.data.kind === "host" ? textSize(e.data.label, HOST_FONT) : nodeSize(e.data.kind, e.data.label)]));
+}
+
+/** What each network joins: its endpoints, its routing hosts' NICs and shims, else the NICs of its parent. */
+function networkNeighbours(defs: ElementDef[]): (net: string) => string[] {
+  const by = new Map<string, string[]>();
+  for (const e of defs) {
+    if (e.group !== "edges") continue;
+    const [net, other] = e.data.target.startsWith("networks.") ? [e.data.target, e.data.source] : [e.data.source, e.data.target];
+    if (net.startsWith("networks.")) by.set(net, [...(by.get(net) ?? []), other]);
+  }
+  return (net) => by.get(`networks.${net}`) ?? [];
+}
+
+/** Automatic places for every element, sized to the labels they get with this allocation. */
+export function autoLayout(d: Design, alloc: Allocation = {}): Record<string, Position> {
+  const defs = draw(d, alloc);
+  const size = sizes(defs);
+  return layered(d, (id) => size.get(id) ?? { w: 0, h: 0 }, networkNeighbours(defs));
+}
+
+/**
+ * The drawing: every node placed and sized; a host's box wide enough for its name beside its NICs;
+ * each line into a network turns at that network's own level just above it, so lines run around
+ * the boxes (between the hosts and the networks) and the lines of one network read as one bus.
+ */
+export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
+  const defs = draw(d, alloc);
+  const size = sizes(defs);
+  const placed = positions(d, alloc);
+  const nets = Object.keys(d.networks).map((n) => `networks.${n}`);
+  const segs = Object.keys(d.segments).map((n) => `segments.${n}`);
+  for (const e of defs) {
+    if (e.group === "nodes") {
+      const s = size.get(e.data.id)!;
+      if (e.data.kind === "host") {
+        const host = e.data.id.slice("hosts.".length);
+        e.data.minW = hostMinWidth(s.w, d.hosts[host].nics.map((n) => size.get(refId({ kind: "nics", host, name: n }))!.w));
+      } else {
+        e.position = { ...placed[e.data.id] };
+        e.data.w = s.w;
+        e.data.h = s.h;
+      }
+      continue;
+    }
+    const { source, target } = e.data;
+    const hub = [target, source].find((id) => nets.includes(id)) ?? [target, source].find((id) => segs.includes(id));
+    const from = placed[source];
+    const to = placed[target];
+    if (!hub || !from || !to) continue;
+    const a = placed[hub];
+    const level = hub.startsWith("networks.")
+      ? a.y - size.get(hub)!.h / 2 - BUS_CLEAR - BUS_STEP * nets.indexOf(hub)
+      : a.y + size.get(hub)!.h / 2 + BUS_CLEAR + BUS_STEP * segs.indexOf(hub);
+    // Cytoscape measures the turn from the line's source; a level outside the two ends falls back to half way.
+    const span = Math.abs(to.y - from.y);
+    const turn = Math.abs(level - from.y);
+    e.data.turn = turn > 0 && turn < span ? Math.round(turn) : Math.round(span / 2);
+  }
+  return defs;
 }

@@ -223,7 +223,7 @@ class Editor {
     const node = this.selected && !this.selected.includes(":") ? this.canvas.cy.getElementById(this.selected) : null;
     if (!node || node.empty()) return this.canvas.viewportCenter();
     const box = node.boundingBox({});
-    return { x: box.x2 + 60, y: (box.y1 + box.y2) / 2 };
+    return this.canvas.inView({ x: box.x2 + 60, y: (box.y1 + box.y2) / 2 });
   }
 
   private deleteSelected(): void {

@@ -1,0 +1,108 @@
+/**
+ * Automatic places for what a design's `layout` does not place, in layers: segments on top, hosts
+ * in a grid below them (each host's containers and routers in one row, its NICs at the right end),
+ * networks at the bottom. Nodes are sized to their labels, so spacing by size keeps labels apart;
+ * segments and networks sit near what they connect (barycentre order), which keeps lines short.
+ */
+import type { Design, Position } from "./model";
+import { refId } from "./model";
+
+export interface Size { w: number; h: number }
+
+/** Average glyph width and line height of the drawing's sans-serif font, per pixel of font size. */
+const CHAR_W = 0.64;
+const LINE_H = 1.3;
+/** Cytoscape's padding of a host's box, the gap between nodes in a row, and between hosts. */
+export const HOST_PAD = 22;
+export const GAP = 30;
+const HOST_GAP = 70;
+/** Height of the band above a host's box that holds its name. */
+const HOST_LABEL = 26;
+/** Room between host rows, and between the hosts and the segments above. */
+const ROW_GAP = 90;
+const SEGMENT_GAP = 150;
+/** Each network gets its own level of horizontal lines ("bus") this far apart, above it. */
+export const BUS_STEP = 8;
+export const BUS_CLEAR = 18;
+
+/** The box a label of `fontSize` pixels takes (estimated: the layout runs without a browser). */
+export function textSize(label: string, fontSize: number): Size {
+  const lines = label.split("\n");
+  return {
+    w: Math.ceil(Math.max(...lines.map((l) => [...l].length)) * fontSize * CHAR_W),
+    h: Math.ceil(lines.length * fontSize * LINE_H),
+  };
+}
+
+/** A node's own size for its kind and label; the label is drawn inside (segments: above the bar). */
+export function nodeSize(kind: string, label: string): Size {
+  if (kind === "nic") { const t = textSize(label, 9); return { w: Math.max(34, t.w + 10), h: Math.max(16, t.h + 6) }; }
+  const t = textSize(label, 10);
+  if (kind === "container") return { w: Math.max(46, t.w + 14), h: Math.max(30, t.h + 10) };
+  if (kind === "router") return { w: Math.max(56, t.w + 34), h: Math.max(40, t.h + 16) };
+  if (kind === "network") return { w: Math.max(150, t.w + 20), h: Math.max(56, t.h + 14) };
+  if (kind === "segment") return { w: Math.max(180, t.w), h: 14 };
+  return { w: t.w, h: t.h };
+}
+
+/** The width a host's box needs so that its name (top left) stays clear of its NICs (top right). */
+export function hostMinWidth(nameWidth: number, nicWidths: number[]): number {
+  return nameWidth + GAP + nicWidths.reduce((a, w) => a + w, 0) + GAP * (nicWidths.length - 1);
+}
+
+/** Places the items along a line, each as near its wish as the ones before it allow (sorted by wish). */
+function spread(wishes: { id: string; x: number; w: number }[], y: number, out: Record<string, Position>): void {
+  let right = -Infinity;
+  for (const it of [...wishes].sort((a, b) => a.x - b.x || a.id.localeCompare(b.id))) {
+    const x = Math.max(it.x, right + GAP + it.w / 2);
+    out[it.id] = { x: Math.round(x), y: Math.round(y) };
+    right = x + it.w / 2;
+  }
+}
+
+/**
+ * A place for every element of `d`; `size` gives each element's drawn size by id (hosts: the
+ * size of their name). `networkNeighbours` says which elements each network joins.
+ */
+export function layered(d: Design, size: (id: string) => Size, networkNeighbours: (net: string) => string[]): Record<string, Position> {
+  const out: Record<string, Position> = {};
+  const hosts = Object.keys(d.hosts);
+  const rows = new Map(hosts.map((h) => [h, [] as string[]]));
+  for (const kind of ["containers", "routers"] as const) {
+    for (const [name, e] of Object.entries(d[kind])) rows.get(e.host)?.push(`${kind}.${name}`);
+  }
+  for (const h of hosts) rows.get(h)!.push(...d.hosts[h].nics.map((n) => refId({ kind: "nics", host: h, name: n })));
+  const rowWidth = (ids: string[]) => ids.reduce((a, id) => a + size(id).w, 0) + GAP * Math.max(0, ids.length - 1);
+  const inner = new Map(hosts.map((h) => [h, Math.max(rowWidth(rows.get(h)!),
+    hostMinWidth(size(`hosts.${h}`).w, d.hosts[h].nics.map((n) => size(refId({ kind: "nics", host: h, name: n })).w)))]));
+  const rowH = Math.max(30, ...[...rows.values()].flat().map((id) => size(id).h));
+  const cellW = Math.max(100, ...inner.values()) + 2 * HOST_PAD + HOST_GAP;
+  const cellH = rowH + 2 * HOST_PAD + HOST_LABEL + ROW_GAP;
+  // A few hosts side by side; many in a grid about as wide as a screen is (16:10).
+  const cols = hosts.length <= 4 ? Math.max(1, hosts.length)
+    : Math.max(1, Math.min(hosts.length, Math.round(Math.sqrt((hosts.length * cellH * 1.6) / cellW))));
+  hosts.forEach((h, i) => {
+    const x0 = (i % cols) * cellW;
+    const y = Math.floor(i / cols) * cellH;
+    const ids = rows.get(h)!;
+    let x = x0 + inner.get(h)! - rowWidth(ids);  // right-aligned: spare width goes to the name, left
+    for (const id of ids) { out[id] = { x: Math.round(x + size(id).w / 2), y }; x += size(id).w + GAP; }
+    out[`hosts.${h}`] = { x: x0 + inner.get(h)! / 2, y };
+  });
+  const centre = ((Math.min(cols, Math.max(1, hosts.length)) * cellW) - HOST_GAP - 2 * HOST_PAD) / 2;
+  const meanX = (ids: string[]) => {
+    const xs = ids.map((id) => out[id]?.x).filter((x): x is number => x !== undefined);
+    return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : centre;
+  };
+  const segments = Object.entries(d.segments).map(([name, seg]) => ({
+    id: `segments.${name}`, w: size(`segments.${name}`).w,
+    x: meanX(seg.ports.map((p) => { const dot = p.indexOf("."); return refId({ kind: "nics", host: p.slice(0, dot), name: p.slice(dot + 1) }); })),
+  }));
+  spread(segments, -SEGMENT_GAP, out);
+  const nets = Object.keys(d.networks);
+  const hostsBottom = (Math.ceil(hosts.length / cols) - 1) * cellH + rowH / 2 + HOST_PAD;
+  const netH = Math.max(56, ...nets.map((n) => size(`networks.${n}`).h));
+  const netY = hostsBottom + 2 * BUS_CLEAR + BUS_STEP * nets.length + netH / 2;
+  spread(nets.map((n) => ({ id: `networks.${n}`, w: size(`networks.${n}`).w, x: meanX(networkNeighbours(n)) })), netY, out);
+  return out;
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { elements } from "../src/graph";
+import { hostMinWidth, nodeSize, textSize } from "../src/layout";
+import { twoVlans } from "./fixtures";
+
+type Box = { id: string; x1: number; x2: number; y1: number; y2: number };
+
+/** The boxes of the placed nodes that are not host boxes, from the drawing's own sizes. */
+function boxes(alloc = {}): Box[] {
+  const d = twoVlans();
+  d.layout = {};  // the automatic places only
+  return elements(d, alloc).flatMap((e) => e.group === "nodes" && e.position && e.data.w !== undefined && e.data.h !== undefined
+    ? [{ id: e.data.id, x1: e.position.x - e.data.w / 2, x2: e.position.x + e.data.w / 2,
+      y1: e.position.y - e.data.h / 2, y2: e.position.y + e.data.h / 2 }] : []);
+}
+
+function overlaps(list: Box[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < list.length; i++) for (let j = i + 1; j < list.length; j++) {
+    const [a, b] = [list[i], list[j]];
+    if (Math.min(a.x2, b.x2) > Math.max(a.x1, b.x1) && Math.min(a.y2, b.y2) > Math.max(a.y1, b.y1)) out.push(`${a.id} ${b.id}`);
+  }
+  return out;
+}
+
+describe("automatic layout", () => {
+  it("sizes a label by its longest line and its number of lines", () => {
+    expect(textSize("c4\n172.16.200.3/24 (ipam)", 10).w).toBeGreaterThan(textSize("c4\n172.16.200.3", 10).w);
+    expect(textSize("a\nb\nc", 10).h).toBe(3 * textSize("a", 10).h);
+    // a node is at least its label plus a margin, never smaller than its kind's least size
+    expect(nodeSize("container", "c1").w).toBe(46);
+    expect(nodeSize("container", "c4\n172.16.200.3/24 (ipam)").w).toBeGreaterThan(textSize("172.16.200.3/24 (ipam)", 10).w);
+    expect(hostMinWidth(100, [40, 40])).toBeGreaterThan(100 + 80);
+  });
+
+  it("puts no node on another, IPAM's longer labels included", () => {
+    expect(overlaps(boxes())).toEqual([]);
+    const alloc = { d3: { mac10: { ip: "172.16.10.2/24" } }, d2: { mac20: { ip: "172.16.20.222/24" } } };
+    expect(overlaps(boxes(alloc))).toEqual([]);
+  });
+
+  it("layers segments above the hosts and networks below, and turns lines between them", () => {
+    const d = twoVlans();
+    d.layout = {};
+    const defs = elements(d);
+    const at = (id: string) => defs.find((e) => e.data.id === id)!;
+    const y = (id: string) => (at(id) as { position: { y: number } }).position.y;
+    expect(y("segments.lan")).toBeLessThan(y("nics.host1.enp0s8"));
+    expect(y("networks.mac10")).toBeGreaterThan(y("containers.d1"));
+    // d1's line to mac10 turns below d1's host and above mac10
+    const turn = (at("attach:containers.d1|networks.mac10").data as { turn: number }).turn;
+    expect(turn).toBeGreaterThan(40);
+    expect(turn).toBeLessThan(y("networks.mac10") - y("containers.d1") - 28);
+  });
+});

@@ -1,0 +1,165 @@
+"""The drawing stays readable (issue 12, point 7): labels do not sit on each other or on other
+elements, lines do not run through elements, nothing is cut off at the edges after a load or a
+reload, and what is added lands where the user can see it, not under the side panel.
+
+What is measured is what the user sees: Cytoscape's rendered label boxes and node boxes.
+The 50-host / 500-container design is only drawn, never stored or predicted: the site refuses to
+store a design of 500 addressed containers (249,500 pairs, more than MVLAB_MAX_PREDICTED_PAIRS'
+60,000), so the editor loads it as an unsaved design, through the same path as opening one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.sync_api import Page
+
+from tests.browser.editor import click_element, design, wait_validated
+
+pytestmark = pytest.mark.browser
+TRUNK = Path(__file__).resolve().parents[2] / "examples" / "docker-8021q-trunk.yaml"
+# Overlap below this many pixels (on screen, either way) is anti-aliasing, not a collision.
+TOLERANCE_PX = 2
+
+# Pairs of boxes that overlap: label on label, label on another element's body, and lines that
+# pass through an element that is neither of their ends (a box, a diamond: its bounding box
+# shrunk a little). Every box is in model units; the tolerance is scaled by the zoom.
+MEASURE = """(tol) => {
+  const cy = window.mvlab.canvas.cy;
+  const t = tol / cy.zoom();
+  const cross = (a, b) => Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1) > t && Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1) > t;
+  const labelOnly = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false };
+  const labels = cy.elements().filter((e) => e.data("label")).map((e) => ({ id: e.id(), b: e.boundingBox(labelOnly) }))
+    .filter((l) => l.b.w > 0);
+  const bodies = cy.nodes().filter((n) => !n.isParent())
+    .map((n) => ({ id: n.id(), b: n.boundingBox({ includeLabels: false, includeOverlays: false }) }));
+  const labelPairs = [];
+  for (let i = 0; i < labels.length; i++) for (let j = i + 1; j < labels.length; j++) {
+    if (cross(labels[i].b, labels[j].b)) labelPairs.push([labels[i].id, labels[j].id]);
+  }
+  const labelOnNode = [];
+  for (const l of labels) for (const n of bodies) {
+    if (l.id !== n.id && cross(l.b, n.b)) labelOnNode.push([l.id, n.id]);
+  }
+  // A line segment meets a box: clip it (Liang-Barsky) against the box shrunk by the tolerance.
+  const meets = (p, q, b) => {
+    const [x1, y1, x2, y2] = [b.x1 + t, b.y1 + t, b.x2 - t, b.y2 - t];
+    let lo = 0, hi = 1;
+    const dx = q.x - p.x, dy = q.y - p.y;
+    for (const [pp, qq] of [[-dx, p.x - x1], [dx, x2 - p.x], [-dy, p.y - y1], [dy, y2 - p.y]]) {
+      if (pp === 0) { if (qq < 0) return false; continue; }
+      const r = qq / pp;
+      if (pp < 0) lo = Math.max(lo, r); else hi = Math.min(hi, r);
+      if (lo > hi) return false;
+    }
+    return true;
+  };
+  const edgeThroughNode = [];
+  cy.edges().forEach((e) => {
+    const pts = [e.sourceEndpoint(), ...(e.segmentPoints() ?? e.controlPoints() ?? []), e.targetEndpoint()];
+    const ends = new Set([e.source().id(), e.target().id()]);
+    for (const n of bodies) {
+      if (ends.has(n.id)) continue;
+      for (let k = 1; k < pts.length; k++) if (meets(pts[k - 1], pts[k], n.b)) { edgeThroughNode.push([e.id(), n.id]); break; }
+    }
+  });
+  const r = cy.elements().renderedBoundingBox({ includeOverlays: false });
+  return {
+    labelPairs, labelOnNode, edgeThroughNode, nodes: cy.nodes().length,
+    outside: { left: -r.x1, top: -r.y1, right: r.x2 - cy.width(), bottom: r.y2 - cy.height() },
+  };
+}"""
+
+
+def measure(page: Page) -> dict:
+    return page.evaluate(MEASURE, TOLERANCE_PX)
+
+
+def open_design(page: Page, data: dict) -> int:
+    """Stores a design as the user (through the site's API) and opens it as a bookmark would."""
+    design_id = page.evaluate(
+        """async (data) => {
+          const s = await (await fetch("/api/session")).json();
+          const res = await fetch("/api/designs", { method: "POST", credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": s.csrf_token }, body: JSON.stringify({ design: data }) });
+          if (!res.ok) throw new Error(`POST /api/designs: ${res.status} ${await res.text()}`);
+          return (await res.json()).id;
+        }""",
+        data,
+    )
+    page.goto(f"/#design={design_id}")
+    page.reload()
+    page.wait_for_function(f"window.mvlab && window.mvlab.designId === {design_id}")
+    wait_validated(page)
+    return design_id
+
+
+def big_design(hosts: int = 50, per_host: int = 10) -> dict:
+    """50 hosts on one trunk, ten VLANs with a macvlan network each, ten containers per host
+    (one per network, each with its address)."""
+    names = [f"host{i:02d}" for i in range(1, hosts + 1)]
+    vlans = list(range(100, 100 + per_host))
+    networks = {f"net{v}": {"parent": f"eth0.{v}", "subnet": f"10.{v}.0.0/16"} for v in vlans}
+    containers = {}
+    for i, h in enumerate(names, start=1):
+        for k, v in enumerate(vlans):
+            containers[f"c{i:02d}x{k}"] = {"host": h, "networks": {f"net{v}": {"ip": f"10.{v}.{i}.{k + 2}"}}}
+    return {
+        "apiVersion": "mvlab/v1", "kind": "Design", "name": "fifty-hosts",
+        "hosts": {h: {"nics": ["eth0"]} for h in names},
+        "segments": {"trunk": {"ports": [f"{h}.eth0" for h in names], "vlans": vlans}},
+        "networks": networks, "containers": containers,
+    }
+
+
+def assert_readable(found: dict, what: str) -> None:
+    assert found["labelPairs"] == [], f"{what}: labels on labels {found['labelPairs'][:10]}"
+    assert found["labelOnNode"] == [], f"{what}: labels on elements {found['labelOnNode'][:10]}"
+    assert max(found["outside"].values()) <= 0, f"{what}: drawn outside the view by {found['outside']} px"
+
+
+def test_tutorial_lab_is_readable_after_load_and_reload(editor_page: Page):
+    page = editor_page
+    open_design(page, yaml.safe_load(TRUNK.read_text()))
+    found = measure(page)
+    print("trunk:", {k: len(v) if isinstance(v, list) else v for k, v in found.items()})
+    assert_readable(found, "docker-8021q-trunk")
+    # the routing host's legs, the parent lines and the trunk go around the containers
+    assert found["edgeThroughNode"] == [], found["edgeThroughNode"]
+    page.reload()
+    page.wait_for_function("window.mvlab && window.mvlab.designId !== null")
+    wait_validated(page)
+    assert_readable(measure(page), "docker-8021q-trunk after a reload")
+
+
+def test_new_elements_land_in_view_not_under_the_side_panel(editor_page: Page):
+    page = editor_page
+    open_design(page, yaml.safe_load(TRUNK.read_text()))
+    canvas = page.locator("#canvas").bounding_box()
+    side = page.locator("#side").bounding_box()
+    for key, kind, beside in (("r", "routers", "nics.gw.enp0s8"), ("c", "containers", "nics.gw.enp0s8"),
+                              ("h", "hosts", "networks.mac200"), ("n", "networks", "networks.mac200")):
+        before = set(design(page)[kind])
+        click_element(page, beside)  # the right-most elements: "beside" them is past the drawing's edge
+        page.keyboard.press(key)
+        page.keyboard.press("Enter")
+        (name,) = set(design(page)[kind]) - before
+        node_id = f"{kind}.{name}" if kind != "hosts" else f"hosts.{name}"
+        box = page.evaluate(
+            "id => window.mvlab.canvas.cy.getElementById(id).renderedBoundingBox({ includeOverlays: false })", node_id)
+        left, right = canvas["x"] + box["x1"], canvas["x"] + box["x2"]
+        top, bottom = canvas["y"] + box["y1"], canvas["y"] + box["y2"]
+        assert canvas["x"] <= left and right <= canvas["x"] + canvas["width"], (node_id, box, canvas)
+        assert canvas["y"] <= top and bottom <= canvas["y"] + canvas["height"], (node_id, box, canvas)
+        assert right <= side["x"], f"{node_id} is under the side panel: {box}"
+
+
+def test_fifty_hosts_five_hundred_containers_are_readable(editor_page: Page):
+    page = editor_page
+    page.evaluate("d => window.mvlab.load({ id: null, design: d, issues: [] })", big_design())
+    found = measure(page)
+    print("50/500:", {k: len(v) if isinstance(v, list) else v for k, v in found.items()})
+    assert found["nodes"] == 50 + 50 + 1 + 10 + 500
+    assert_readable(found, "50 hosts, 500 containers")
