@@ -69,7 +69,9 @@ _ADVERTS = [(0x30, 0, 0, 6), (0x15, 0, 3, IPPROTO_ICMPV6), (0x30, 0, 0, 40), (0x
 def _attach_filter(sock: socket.socket, program: list[tuple[int, int, int, int]]) -> None:
     code = b"".join(struct.pack("HBBI", *insn) for insn in program)
     buffer = ctypes.create_string_buffer(code)
-    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", len(program), ctypes.addressof(buffer)))
+    sock.setsockopt(
+        socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", len(program), ctypes.addressof(buffer))
+    )
 
 
 def _mac_bytes(mac: str) -> bytes:
@@ -143,7 +145,7 @@ def discover(views: list[_View], addresses: Iterable[str]) -> list[_Key]:
     keys: dict[tuple[str, int, str], _Key] = {}
     for view in views:
         remote = [a for a in wanted if a not in view.local]
-        for destination, lookup in zip(remote, view.rt.route_get(remote)):
+        for destination, lookup in zip(remote, view.rt.route_get(remote), strict=True):
             if lookup is None or lookup.type != rtnl.RTN_UNICAST or lookup.oif not in view.links:
                 continue
             link = view.links[lookup.oif]
@@ -182,7 +184,13 @@ def _request(key: _Key) -> tuple[socket.socket, bytes, int, bytes]:
     mac = _mac_bytes(key.view.links[key.index].address)
     if key.family == socket.AF_INET:
         source = socket.inet_aton(key.source) if key.source else bytes(4)
-        payload = struct.pack("!HHBBH", 1, 0x0800, 6, 4, ARP_REQUEST) + mac + source + bytes(6) + socket.inet_aton(key.ip)
+        payload = (
+            struct.pack("!HHBBH", 1, 0x0800, 6, 4, ARP_REQUEST)
+            + mac
+            + source
+            + bytes(6)
+            + socket.inet_aton(key.ip)
+        )
         return key.view.arp, payload, ETH_P_ARP, BROADCAST
     target = ipaddress.IPv6Address(key.ip).packed
     source = ipaddress.IPv6Address(key.source).packed
@@ -417,7 +425,9 @@ class _Resolver:
 
 
 @contextlib.contextmanager
-def pinned(namespaces: Iterable[str], addresses: Iterable[str], deadline: float, tries: int) -> Iterator[Resolution]:
+def pinned(
+    namespaces: Iterable[str], addresses: Iterable[str], deadline: float, tries: int
+) -> Iterator[Resolution]:
     """Resolve and pin every next hop `namespaces` need to reach `addresses`; unpin on exit.
 
     The machine's own namespace (`netns.MACHINE`) is never touched: what it sends
@@ -447,7 +457,9 @@ def pinned(namespaces: Iterable[str], addresses: Iterable[str], deadline: float,
         pins.pin(forward)
         for view, entries in dead.items():  # an entry left from before would be used (STALE) or wait
             _remove(view, entries)
-        report.unresolved = frozenset((key.view.ns, d) for key in keys if key.mac is None for d in key.destinations)
+        report.unresolved = frozenset(
+            (key.view.ns, d) for key in keys if key.mac is None for d in key.destinations
+        )
         report.pinned = sum(len(made) for made in pins.made.values())
         report.seconds = time.monotonic() - started
         with unanswered.failing_at_once(failing):

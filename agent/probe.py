@@ -218,7 +218,7 @@ def probe_hosts(
     finally:
         for sock in sockets.values():
             sock.close()
-    for (host, _, _), event in zip(jobs, events):
+    for (host, _, _), event in zip(jobs, events, strict=True):
         results[host].append(event)
     return results
 

@@ -135,7 +135,9 @@ class _Fabric:
         where = fabric_ns(self.dep)
         links = {link.name: link for link in fab.links()}
         stale = [
-            l for n, l in links.items() if n.startswith("s") and n not in bridges and l.alias == self.mark
+            link
+            for name, link in links.items()
+            if name.startswith("s") and name not in bridges and link.alias == self.mark
         ]
         self.do(fab, where, *(rtnl.link_del(link.index, link.name) for link in stale))
         for link in stale:
@@ -155,7 +157,9 @@ class _Fabric:
         links = {link.name: link for link in fab.links()}
         wanted = {wire.fabric_end for wire in wires}
         stale = [
-            l for n, l in links.items() if n.startswith("h") and n not in wanted and l.alias == self.mark
+            link
+            for name, link in links.items()
+            if name.startswith("h") and name not in wanted and link.alias == self.mark
         ]
         self.do(fab, where, *(rtnl.link_del(link.index, link.name) for link in stale))
         for link in stale:

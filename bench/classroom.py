@@ -38,8 +38,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent import netns
 from agent.neighbour_budget import PinRegistry
@@ -54,6 +53,7 @@ from designer.topology.matrix import merge_observed
 from designer.topology.predict import predict
 from designer.topology.shape import parse_design
 
+ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = (ROOT / "examples" / "two-vlans-routed.yaml").read_text()
 MORE = (
     "  d5: {host: host1, networks: {mac10: {}}}\n  d6: {host: host1, networks: {mac20: {}}}\n"
@@ -240,7 +240,9 @@ def bench_site(students: int, lab_agents: int) -> None:
         teacher.post(f"{stack.url}/api/exercises/{exercise['id']}/open", timeout=10).raise_for_status()
         people = [stack.user(f"s{i:02d}") for i in range(students)]
         attempts = [join(stack, s, room) for s in people]
-        pids = lambda: [pid for p in stack.processes.values() for pid in _children(p.popen.pid)]
+        def pids() -> list[int]:
+            return [pid for p in stack.processes.values() for pid in _children(p.popen.pid)]
+
         watch = MemoryWatch(pids)
         watch.start()
         began = time.time()

@@ -142,7 +142,9 @@ def bench(n: int, profile: bool, naive: bool) -> None:
     finally:
         for dep in (ours, theirs, slow):
             sandbox_down(dep)
-    per = lambda seconds: seconds * 1000 / n
+    def per(seconds: float) -> float:
+        return seconds * 1000 / n
+
     print(f"N={n:4d}  deploy  mvlab {per(up):6.2f} ms/endpoint   ip script {per(ip_up):6.2f} ms/endpoint"
           f"   ip/mvlab {ip_up / up:5.1f}x")
     print(f"        teardown mvlab {per(down):6.2f} ms/endpoint   ip script {per(ip_down):6.2f} ms/endpoint"

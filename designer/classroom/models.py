@@ -57,6 +57,9 @@ class Membership(models.Model):
         ordering = ["classroom", "student__username"]
         constraints = [models.UniqueConstraint(fields=["classroom", "student"], name="one_membership")]
 
+    def __str__(self) -> str:
+        return f"{self.student} in {self.classroom}"
+
 
 class Exercise(models.Model):
     """A starting design, the goals to reach and what students may not change; open once handed out."""

@@ -128,7 +128,9 @@ def render_table(matrix: Matrix) -> str:
             "DIFFERS" if p.observed is not None and p.observed != p.expected else "",
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
     observed = [p for p in matrix.pairs if p.observed is not None]
     lines.append(
         f"{len(observed) - len(mismatches(matrix))} of {len(matrix.pairs)} pairs observed as predicted"

@@ -42,7 +42,7 @@ def bob(django_user_model) -> Api:
 
 
 @pytest.fixture
-def lab(heartbeat, settings):
+def lab(heartbeat, settings):  # noqa: F811  (the imported fixture)
     settings.MVLAB_LAB_AGENT = heartbeat(sandbox=True)
     return settings.MVLAB_LAB_AGENT
 

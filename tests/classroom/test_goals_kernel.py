@@ -40,7 +40,7 @@ def solved_matrix() -> Matrix:
 
 
 def test_the_exercise_goals_fail_before_and_pass_after_the_fix_as_observed(start_matrix, solved_matrix):
-    goals = parse_goals(GOALS + ["d1 does not reach d2"])
+    goals = parse_goals([*GOALS, "d1 does not reach d2"])
     before = check_goals(goals, start_matrix)
     after = check_goals(goals, solved_matrix)
     assert [r.status for r in before] == ["failed", "failed", "passed", "passed"]

@@ -32,7 +32,7 @@ def reachable(namespace: str, *addresses: str, timeout: float = 1.5) -> dict[str
         (namespace, Probe(src="t", namespace=HOST_NS, dst="t", dst_ip=a, expected=True)) for a in addresses
     ]
     events = probe_hosts({"t": jobs}, "t", lambda e: None, timeout=timeout, tries=3)["t"]
-    return {a: e.observed for a, e in zip(addresses, events)}
+    return {a: e.observed for a, e in zip(addresses, events, strict=True)}
 
 
 def links(ns: str) -> dict[str, dict]:

@@ -13,7 +13,9 @@ from tests.kernel.test_apply import container, host, plan  # noqa: F401  (host: 
 pytestmark = pytest.mark.kernel
 
 
-def test_an_address_the_foreign_link_holds_is_accepted_one_it_lacks_is_refused_and_neither_is_touched(host):
+def test_an_address_the_foreign_link_holds_is_accepted_one_it_lacks_is_refused_and_neither_is_touched(
+    host,  # noqa: F811  (the fixture)
+):
     dep, target = host
     with netns.handle(target.host_ns) as ipr:
         ipr.link("add", ifname="keep0", kind="veth", peer="keep1")

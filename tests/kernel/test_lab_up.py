@@ -115,7 +115,7 @@ def test_privileged_up_observes_the_prediction_reconciles_on_a_second_up_and_dow
 
 
 def test_up_of_a_design_with_an_error_exits_1_and_makes_nothing(design_file):
-    path, name, cleanup = design_file
+    path, name, _ = design_file
     path.write_text(path.read_text().replace("gateway: 172.16.20.1}", "gateway: 172.16.99.1}"))
     result = lab("up", str(path), "--sandbox", "--json")
     assert result.returncode == 1

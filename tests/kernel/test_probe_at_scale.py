@@ -126,7 +126,7 @@ def bystanders():
         a, b = names
         subprocess.run(["ip", "-n", a, "link", "add", "v0", "type", "veth", "peer", "name", "v0", "netns", b],
                        check=True)
-        for name, address in zip(names, ("10.73.0.1/24", "10.73.0.2/24")):
+        for name, address in zip(names, ("10.73.0.1/24", "10.73.0.2/24"), strict=True):
             subprocess.run(["ip", "-n", name, "addr", "add", address, "dev", "v0"], check=True)
             subprocess.run(["ip", "-n", name, "link", "set", "v0", "up"], check=True)
         yield a

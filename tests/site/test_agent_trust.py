@@ -112,5 +112,5 @@ def test_a_task_is_valid_while_the_site_waits_for_it_and_refused_once_expired(ag
 
 
 def test_a_deploy_to_an_agent_without_credential_fails_naming_the_command_that_adds_it(site_redis):
-    with pytest.raises(agent_credentials.NoCredential, match="manage.py lab agent add ghost"):
+    with pytest.raises(agent_credentials.NoCredential, match=r"manage\.py lab agent add ghost"):
         deploy._send("mvlab.agent.facts", [], "ghost")

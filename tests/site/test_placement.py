@@ -66,7 +66,7 @@ def test_with_no_room_anywhere_the_deploy_is_refused_saying_which_resource_and_t
 def test_a_bigger_design_needs_more_room_than_a_small_one():
     nearly_full = agent("nearly", 1650, total_mib=16384)  # about 12 MiB above its reserve
     assert choose([nearly_full], CLASS_LAB, "lab") == "nearly"
-    with pytest.raises(Refused, match="about 100.0 MiB"):
+    with pytest.raises(Refused, match=r"about 100\.0 MiB"):
         choose([nearly_full], sandbox_memory(200), "lab")
 
 

@@ -134,7 +134,7 @@ def test_sandboxes_over_the_quota_are_refused_but_real_hosts_are_not(
     assert _deploy(other, theirs["id"], {"sandbox": True}).status_code == 201
 
 
-def test_class_rules_hold_within_a_members_quotas(instructor, alice, lab, settings):
+def test_class_rules_hold_within_a_members_quotas(instructor, alice, lab, settings):  # noqa: F811
     """Hand-out is never refused by the design quota; a student's exercise sandboxes count towards
     their sandboxes, but a redeploy of the same attempt replaces its predecessor, as in the class."""
     room = make_class(instructor, max_deploys=1)

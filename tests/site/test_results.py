@@ -88,7 +88,7 @@ def test_finish_stores_per_host_summary_matrix_and_probe_results(deployment_of, 
     assert all(observed[("d1", p.dst_ip)] == p.expected for p in d1_pairs)
     assert all(v is None for (src, _), v in observed.items() if src != "d1")
     assert ProbeResult.objects.filter(deployment=deployment).count() == len(d1_pairs)
-    last_seq, last = list(read_all(deployment.id))[-1]
+    _, last = list(read_all(deployment.id))[-1]
     assert last["kind"] == "deployment" and last["state"] == "failed"
 
 

@@ -62,7 +62,9 @@ def pair_table(pairs: list[Pair]) -> str:
         for p in pairs
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
 
 
 def deploy_and_compare(design: Design, **probe) -> Outcome:

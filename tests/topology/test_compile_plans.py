@@ -19,7 +19,7 @@ def test_every_host_gets_a_plan_and_only_the_vlan_links_it_uses():
     plans = plans_of(TWO_VLANS)
     assert set(plans) == {"host1", "host2", "host3"}
     vlans = {
-        host: {(l.name, l.parent, l.vid) for l in plan.links if l.kind == "vlan"}
+        host: {(link.name, link.parent, link.vid) for link in plan.links if link.kind == "vlan"}
         for host, plan in plans.items()
     }
     both = {("enp0s8.100", "enp0s8", 100), ("enp0s8.200", "enp0s8", 200)}
@@ -30,7 +30,7 @@ def test_every_host_gets_a_plan_and_only_the_vlan_links_it_uses():
 def test_container_legs_are_macvlans_in_their_namespace_with_address_mac_and_default_route():
     plan = plans_of(TWO_VLANS)["host2"]
     assert [ns.name for ns in plan.namespaces] == ["d3", "d4"]
-    d4 = next(l for l in plan.links if l.namespace == "d4")
+    d4 = next(link for link in plan.links if link.namespace == "d4")
     assert d4 == Link(
         name="eth0",
         namespace="d4",
@@ -40,14 +40,14 @@ def test_container_legs_are_macvlans_in_their_namespace_with_address_mac_and_def
         mac="02:00:00:00:20:0b",
         addresses=("172.16.20.11/24",),
     )
-    d3 = next(l for l in plan.links if l.namespace == "d3")
+    d3 = next(link for link in plan.links if link.namespace == "d3")
     assert d3.addresses == ("172.16.10.2/24",) and d3.mac == "02:42:ac:10:0a:02"
     assert Route(namespace="d3", dst="default", via="172.16.10.1") in plan.routes
 
 
 def test_the_shim_is_a_bridge_macvlan_of_the_host_with_a_32_and_a_route_to_the_range():
     plan = plans_of(TWO_VLANS)["host1"]
-    shim = next(l for l in plan.links if l.namespace == HOST_NS and l.kind == "macvlan")
+    shim = next(link for link in plan.links if link.namespace == HOST_NS and link.kind == "macvlan")
     assert (shim.name, shim.parent, shim.mode, shim.addresses) == (
         "mvs-mac10",
         "enp0s8.100",
@@ -119,7 +119,7 @@ def test_router_legs_are_numbered_in_network_order_and_masquerade_the_other_subn
         },
     )
     plan = plans_of(parts)["host1"]
-    legs = [(l.name, l.parent, l.mode) for l in plan.links if l.namespace == "r1"]
+    legs = [(link.name, link.parent, link.mode) for link in plan.links if link.namespace == "r1"]
     assert legs == [("eth0", "eth1", "bridge"), ("eth1", "eth2", "bridge"), ("eth2", "eth1", "vepa")]
     assert plan.namespaces[0].forwarding
     assert Sysctl(namespace="r1", key="net.ipv4.ip_forward", value="1") in plan.sysctls

@@ -25,7 +25,7 @@ def deploy(change) -> None:
 
 @pytest.mark.parametrize(("change", "path"), REFUSED)
 def test_the_kernel_refuses_a_route_the_validator_refuses(change, path):
-    with pytest.raises(ApplyError, match="add route .* File exists"):
+    with pytest.raises(ApplyError, match=r"add route .* File exists"):
         deploy(change)
 
 

@@ -214,7 +214,7 @@ class _Drawing:
     def leg(self, network: str, router: bool) -> dict:
         """A leg's attachment; a router's addresses are given (routes may go via them), maybe the gateway."""
         leg = {}
-        for subnet, key in zip(self.subnets(network), ("ip", "ipv6")):
+        for subnet, key in zip(self.subnets(network), ("ip", "ipv6"), strict=False):  # IPv6: if any
             gateway = self.gateway_of(subnet) if router else None
             address = self.held_address(subnet, gateway, automatic=not router)
             if address is not None:

@@ -48,7 +48,7 @@ def check_host_routes(design: Design, facts: Facts, report: Report) -> None:
                 )
         for version in (4, 6):
             covering = _covering_everything([(to, path) for to, path in prefixes if to.version == version])
-            for to, path in covering:
+            for _, path in covering:
                 report.warning(
                     "host-route-everything",
                     f"{path}.to",

@@ -53,7 +53,7 @@ def _link_shape(link: str, path: str, report: Report) -> bool:
     """A link is a NIC, or NIC.VID with a VLAN ID from 1 to 4094."""
     if "." not in link:
         return True
-    nic, vid = split_link(link)
+    _, vid = split_link(link)
     if vid is None:
         report.error(
             "vlan-format",
@@ -126,7 +126,7 @@ def _passthru(design: Design, facts: Facts, report: Report) -> None:
     for name, net in design.networks.items():
         if net.mode != "passthru":
             continue
-        for host, used_at in facts.network_hosts[name].items():
+        for host in facts.network_hosts[name]:
             children = [leg.path for leg in facts.legs if leg.network == name and leg.host == host]
             address = design.hosts[host].addresses.get(net.parent)
             if children and address is not None:
