@@ -9,8 +9,10 @@ import { isBlank, sendable } from "./drafts";
 import { acceptDrops, download, exampleList, pickDesign } from "./files";
 import { showShortcuts, togglePanel } from "./help";
 import { nextElement } from "./keynav";
+import { lockedPaths, markLocked } from "./locks";
 import { elements } from "./graph";
 import { History } from "./history";
+import { restoreVersion, showVersions } from "./versions";
 import { type Issue, issuesByElement } from "./issues";
 import {
   type Design, type Kind, type Position, type Ref, addEndpoint, addHost, addNetwork, addNic, addSegment, connect,
@@ -66,6 +68,8 @@ class Editor {
   private readonly panel: PropertiesPanel;
   private readonly deploy: DeployPanel;
   private readonly buttons = new Map<string, HTMLButtonElement>();
+  /** What a class exercise locked in this design (the class page says so in the address). */
+  private readonly locked = lockedPaths(location.hash);
 
   constructor(private readonly user: string) {
     this.canvas = new Canvas($("canvas"), {
@@ -134,6 +138,7 @@ class Editor {
     const ref = this.selected ? parseId(this.selected) : null;
     const blank = !ref && isBlank(this.design) && this.examples.length > 0;
     this.panel.show(this.design, ref, this.byElement.get(this.selected ?? "") ?? [], this.alloc, blank ? this.start : null);
+    markLocked($("properties"), this.canvas.cy, this.selected, this.locked);
   }
 
   select(id: string | null): void {
@@ -373,13 +378,47 @@ class Editor {
 
   private async open(): Promise<void> {
     try {
-      const picked = await pickDesign($("dialog"));
+      const picked = await pickDesign($("dialog"), {
+        renamed: (out) => this.renamedElsewhere(out), deleted: (id) => this.deletedElsewhere(id) });
       if (!picked) return;
       if ("example" in picked) return await this.openExample(picked.example);
       if (!(await this.mayReplace())) return;
       this.load(picked.design);
       this.status(`opened ${picked.design.name}, version ${picked.design.version}`);
     } catch (err) { this.status(`Could not open it: ${(err as Error).message}`, true); }
+  }
+
+  /** Open… renamed a design: the open one takes its new name (saved already, so nothing more to save). */
+  private renamedElsewhere(out: DesignOut): void {
+    const doc = this.history.doc;
+    if (doc.id !== out.id) return;
+    const clean = !this.dirty;
+    this.history.edit((d) => { d.name = out.name; });
+    if (clean) doc.saved = JSON.stringify(this.design);
+    this.changed();
+  }
+
+  /** Open… deleted a design: the open one stays drawn, unsaved (Save makes it a new design). */
+  private deletedElsewhere(id: number): void {
+    const doc = this.history.doc;
+    if (doc.id !== id) return;
+    doc.id = null;
+    doc.saved = "";
+    window.history.replaceState(null, "", "#");
+    this.changed();
+  }
+
+  /** The saved versions: compare two, or restore one as the newest version. */
+  private async versions(): Promise<void> {
+    const id = this.history.doc.id;
+    if (id === null) return this.status("Versions are those of a saved design: save this one first.", true);
+    try {
+      const number = await showVersions($("dialog"), id, this.design.name);
+      if (number === null || !(await this.mayReplace())) return;
+      const out = await restoreVersion(id, number);
+      this.load(out);
+      this.status(`restored version ${number} of ${out.name} as version ${out.version}`);
+    } catch (err) { this.status(`Versions: ${explainError(err)}`, true); }
   }
 
   /** Saves an example as a design of the user's own and opens it. */
@@ -432,10 +471,10 @@ class Editor {
     }
   }
 
-  private async exportAs(to: "yaml" | "sh" | "docker"): Promise<void> {
+  private async exportAs(to: "yaml" | "sh" | "docker" | "compose"): Promise<void> {
     try {
       const id = this.dirty || this.designId === null ? await this.save() : this.designId;
-      await download(id, this.design.name, to);
+      await download(id, this.design.name, to, Object.keys(this.design.hosts));
     } catch (err) { this.status(`Not exported: ${explainError(err)}`, true); }
   }
 
@@ -475,10 +514,12 @@ class Editor {
         button("new", "New", () => void this.newDesign()),
         button("open", "Open…", () => void this.open()),
         button("save", "Save", () => void this.trySave(), "Save a new version (Ctrl-S)"),
-        button("import", "Import…", () => fileInput.click(), "Import a YAML file (or drop it on the page)"), fileInput,
+        button("versions", "Versions…", () => void this.versions(), "The saved versions: compare two, restore one"),
+        button("import", "Import…", () => fileInput.click(), "Import a design or a Docker Compose file (or drop it on the page)"), fileInput,
         button("export-yaml", "YAML", () => void this.exportAs("yaml"), "Export as YAML"),
         button("export-sh", "Shell", () => void this.exportAs("sh"), "Export as a shell script of ip commands"),
-        button("export-docker", "Docker", () => void this.exportAs("docker"), "Export as docker commands")),
+        button("export-docker", "Docker", () => void this.exportAs("docker"), "Export as docker commands"),
+        button("export-compose", "Compose", () => void this.exportAs("compose"), "Export a Docker Compose file per host")),
       h("span", { class: "group" },
         button("add-hosts", "+ Host", place("hosts"), "Add: click the button or press H, then click where it goes (or Enter)"),
         button("add-nics", "+ NIC", place("nics"), "Add: click the button or press I, then click where it goes (or Enter)"),

@@ -2,8 +2,17 @@
 
 let csrf = "";
 
+export interface ApiIssue { path: string; line?: number | null; message: string; hint?: string }
+
 export class RequestError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(readonly status: number, message: string, readonly issues: ApiIssue[] = []) { super(message); }
+}
+
+/** Where an issue is, for a person: `goals line 2` (lines count from 1; `.ttl` kept), else its path. */
+export function where(issue: ApiIssue): string {
+  if (!issue.line) return issue.path;
+  const [, list, field] = /^(\w+)\[\d+\]\.?(.*)$/.exec(issue.path) ?? [];
+  return list ? `${list} line ${issue.line}${field ? `, ${field}` : ""}` : `${issue.path} (line ${issue.line})`;
 }
 
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -17,15 +26,14 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   const data = text && (res.headers.get("Content-Type") ?? "").includes("json") ? JSON.parse(text) : text;
   if (!res.ok) {
     const detail = typeof data === "object" && data?.detail ? data.detail : text || res.statusText;
-    const issues = typeof data === "object" && Array.isArray(data?.errors)
-      ? data.errors.map((e: { path: string; message: string }) => `${e.path}: ${e.message}`) : [];
-    throw new RequestError(res.status, [detail, ...issues].join(" — "));
+    const issues: ApiIssue[] = typeof data === "object" && Array.isArray(data?.errors) ? data.errors : [];
+    throw new RequestError(res.status, [detail, ...issues.map((e) => `${where(e)}: ${e.message}`)].join(" — "), issues);
   }
   return data as T;
 }
 
-export async function session(): Promise<{ user: string | null }> {
-  const s = await request<{ user: string | null; csrf_token: string }>("GET", "/api/session");
+export async function session(): Promise<{ user: string | null; roles: string[] }> {
+  const s = await request<{ user: string | null; csrf_token: string; roles: string[] }>("GET", "/api/session");
   csrf = s.csrf_token;
   return s;
 }

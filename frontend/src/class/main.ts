@@ -2,11 +2,13 @@
  * The class page (`/class/`): join or create classes; the instructor's live class view; a
  * student's goal checklist beside the editor. Live updates come over `/ws/classes/<id>/`.
  */
+import "../style.css";
 import "./class.css";
 import { clear, h } from "../dom";
 import { Board, type Message, progressText, type Row } from "./board";
 import { reconnecting } from "../reconnect";
-import { RequestError, request, session } from "./http";
+import { RequestError, request, session, where } from "./http";
+import { stateWords } from "../deployments";
 
 interface Exercise { id: number; title: string; instructions: string; goals: string[]; locked: string[]; opened: string | null }
 interface ClassOut {
@@ -17,6 +19,8 @@ interface Pair { src: string; dst: string; dst_ip: string; expected: boolean; ob
 interface AttemptOut extends Row { yaml: string; instructions: string; matrix: { pairs: Pair[] } | null }
 
 const main = document.getElementById("class-main")!;
+/** The signed-in user's roles (GET /api/session): only instructors are offered "New class". */
+let myRoles: string[] = [];
 const statusLine = document.getElementById("class-status")!;
 
 function status(text: string, error = false): void {
@@ -40,7 +44,7 @@ function goalList(row: Row): HTMLElement {
 }
 
 function deployState(row: Row): string {
-  return row.deployment ? row.deployment.state : "not deployed";
+  return row.deployment ? stateWords(row.deployment.state) : "not deployed";
 }
 
 /** Follows the class websocket, reconnecting with back-off (reconnect.ts; each connection starts
@@ -59,25 +63,27 @@ async function home(): Promise<void> {
   clear(main);
   const classes = (await attempt(() => request<ClassOut[]>("GET", "/api/classes"))) ?? [];
   const code = h("input", { id: "join-code", placeholder: "join code", autocomplete: "off", required: true });
-  const join = h("form", { id: "join-form" }, h("h2", {}, "Join a class"), code, h("button", { id: "join", type: "submit" }, "Join"));
+  const join = h("form", { id: "join-form", class: "card" }, h("h2", {}, "Join a class"),
+    h("label", { class: "row" }, h("span", {}, "Join code"), code),
+    h("p", { class: "help" }, "Your instructor gives you the code."), h("button", { id: "join", type: "submit", class: "primary" }, "Join"));
   join.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const room = await attempt(() => request<ClassOut>("POST", "/api/classes/join", { code: code.value }));
     if (room) location.hash = `class=${room.id}`;
   });
   const name = h("input", { id: "new-class-name", placeholder: "class name", required: true });
-  const create = h("form", { id: "new-class-form" }, h("h2", {}, "New class (instructors)"), name,
-    h("button", { id: "new-class", type: "submit" }, "Create"));
+  const create = h("form", { id: "new-class-form", class: "card" }, h("h2", {}, "New class"),
+    h("label", { class: "row" }, h("span", {}, "Name"), name), h("button", { id: "new-class", type: "submit", class: "primary" }, "Create"));
   create.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const room = await attempt(() => request<ClassOut>("POST", "/api/classes", { name: name.value }));
     if (room) location.hash = `class=${room.id}`;
   });
   main.append(
-    h("section", { id: "my-classes" }, h("h2", {}, "My classes"),
+    h("section", { id: "my-classes", class: "card" }, h("h2", {}, "My classes"),
       classes.length ? h("ul", {}, ...classes.map((c) => h("li", {}, h("a", { href: `#class=${c.id}` }, c.name),
         c.teaching ? ` — you teach it (code ${c.code})` : ` — taught by ${c.instructor}`))) : h("p", {}, "None yet.")),
-    join, create);
+    join, ...(myRoles.includes("instructor") ? [create] : []));
 }
 
 // ---- the instructor's class view ----------------------------------------------------------
@@ -88,15 +94,28 @@ function exerciseForm(room: ClassOut, designs: { id: number; name: string; versi
   const goals = h("textarea", { id: "exercise-goals", rows: 4, placeholder: "one goal a line: d1 reaches d4 with TTL 63" });
   const locked = h("textarea", { id: "exercise-locked", rows: 2, placeholder: "locked paths, one a line: containers.d1" });
   const instructions = h("textarea", { id: "exercise-instructions", rows: 2, placeholder: "instructions for students" });
-  const form = h("form", { id: "exercise-form" }, h("h3", {}, "New exercise"), title, design, goals, locked, instructions,
-    h("button", { id: "add-exercise", type: "submit" }, "Add exercise"));
+  const label = (text: string, field: HTMLElement) => h("label", { class: "row" }, h("span", {}, text), field);
+  const errors = h("ul", { class: "issues", id: "exercise-errors" });
+  const form = h("form", { id: "exercise-form", class: "card" }, h("h3", {}, "New exercise"), label("Title", title),
+    label("Starting design", design), label("Goals", goals), label("Locked", locked), label("Instructions", instructions),
+    errors, h("button", { id: "add-exercise", type: "submit", class: "primary" }, "Add exercise"));
   const lines = (t: HTMLTextAreaElement) => t.value.split("\n").map((l) => l.trim()).filter(Boolean);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const made = await attempt(() => request("POST", `/api/classes/${room.id}/exercises`, {
-      title: title.value, design: Number(design.value), goals: lines(goals), locked: lines(locked),
-      instructions: instructions.value }));
-    if (made) { status(`Exercise “${title.value}” added; open it to hand it out.`); reload(); }
+    clear(errors);
+    try {
+      await request("POST", `/api/classes/${room.id}/exercises`, {
+        title: title.value, design: Number(design.value), goals: lines(goals), locked: lines(locked),
+        instructions: instructions.value });
+    } catch (err) {
+      if (!(err instanceof RequestError) || !err.issues.length) { status(String((err as Error).message), true); return; }
+      status(err.message.split(" — ")[0], true);  // each issue once, below the form
+      errors.append(...err.issues.map((i) => h("li", { class: "error" }, h("b", {}, `${where(i)}: `), i.message,
+        i.hint ? h("div", { class: "hint" }, i.hint) : null)));
+      return;
+    }
+    status(`Exercise “${title.value}” added; open it to hand it out.`);
+    reload();
   });
   return form;
 }
@@ -117,14 +136,17 @@ function matrixTable(pairs: Pair[]): HTMLElement {
       h("td", {}, p.expected ? "✔" : "✘"), h("td", { class: p.observed === p.expected ? "" : "differs" }, cell(p)))));
 }
 
+/** Tears down a student's sandbox of this attempt (the instructor's reset). */
+async function resetAttempt(id: number, student: string): Promise<void> {
+  const done = await attempt(() => request<{ tearing_down: string[] }>("POST", `/api/attempts/${id}/reset`));
+  if (done) status(done.tearing_down.length ? `Tearing down ${student}'s sandbox (deployment ${done.tearing_down.join(", ")}).` : `${student} has no sandbox to tear down.`);
+}
+
 async function showAttempt(panel: HTMLElement, id: number): Promise<void> {
   const found = await attempt(() => request<AttemptOut>("GET", `/api/attempts/${id}`));
   if (!found) return;
   clear(panel);
-  const reset = h("button", { id: "reset", type: "button", onclick: async () => {
-    const done = await attempt(() => request<{ tearing_down: string[] }>("POST", `/api/attempts/${id}/reset`));
-    if (done) status(done.tearing_down.length ? `Tearing down ${done.tearing_down.join(", ")}.` : "Nothing to tear down.");
-  } }, "Reset sandbox");
+  const reset = h("button", { id: "reset", type: "button", onclick: () => void resetAttempt(id, found.student) }, "Reset sandbox");
   panel.append(h("h3", {}, `${found.student} — ${found.exercise_title}`), reset, goalList(found),
     found.matrix ? matrixTable(found.matrix.pairs) : h("p", {}, "Not deployed yet."),
     h("details", {}, h("summary", {}, "Design (YAML)"), h("pre", { class: "yaml" }, found.yaml)));
@@ -142,7 +164,13 @@ async function instructorView(room: ClassOut): Promise<void> {
       table.append(h("tr", { "data-attempt": String(row.attempt), "data-student": row.student, onclick: () => void showAttempt(detail, row.attempt) },
         h("td", { class: "student" }, row.student), h("td", {}, row.exercise_title),
         h("td", { class: "state" }, deployState(row)), h("td", { class: "progress" }, progressText(row.goals)),
-        h("td", {}, goalList(row))));
+        h("td", {}, goalList(row)),
+        h("td", { class: "actions" },
+          h("button", { type: "button", class: "view", onclick: (ev: Event) => { ev.stopPropagation(); void showAttempt(detail, row.attempt); } }, "View"),
+          " ",
+          h("button", { type: "button", class: "reset", disabled: !row.deployment || row.deployment.state === "torn_down",
+            title: "Tear down this student's sandbox",
+            onclick: (ev: Event) => { ev.stopPropagation(); void resetAttempt(row.attempt, row.student); } }, "Reset"))));
     }
   };
   clear(main);
@@ -154,7 +182,7 @@ async function instructorView(room: ClassOut): Promise<void> {
     h("section", { id: "exercise-admin" }, exerciseList(room, reload), exerciseForm(room, designs, reload)),
     h("section", { id: "students" }, h("h3", {}, "Students"),
       h("table", { id: "student-table" }, h("thead", {}, h("tr", {}, h("th", {}, "student"), h("th", {}, "exercise"),
-        h("th", {}, "deploy"), h("th", {}, "goals"), h("th", {}, "checklist"))), table)),
+        h("th", {}, "deploy"), h("th", {}, "goals"), h("th", {}, "checklist"), h("th", {}, "sandbox"))), table)),
     detail);
   follow(room, board, render);
 }
@@ -173,7 +201,7 @@ function studentView(room: ClassOut): void {
     if (!rows.length) { side.append(h("p", {}, "No exercise is open yet; this page updates when one opens.")); return; }
     const chosen = rows.find((r) => r.attempt === shown) ?? rows[0];
     if (rows.length > 1) {
-      side.append(h("select", { id: "attempt-choice", onchange: (ev: Event) => { shown = Number((ev.target as HTMLSelectElement).value); render(); } },
+      side.append(h("select", { id: "attempt-choice", "aria-label": "exercise", onchange: (ev: Event) => { shown = Number((ev.target as HTMLSelectElement).value); render(); } },
         ...rows.map((r) => h("option", { value: String(r.attempt), selected: r.attempt === chosen.attempt }, r.exercise_title))));
     }
     const exercise = room.exercises.find((e) => e.id === chosen.exercise);
@@ -186,7 +214,7 @@ function studentView(room: ClassOut): void {
       h("p", { class: "hint" }, "Edit your copy in the editor, save, then deploy it into your sandbox (Deploy tab)."));
     if (shown !== chosen.attempt) {
       shown = chosen.attempt;
-      frame.src = `/#design=${chosen.design}`;
+      frame.src = `/#design=${chosen.design}${exercise?.locked.length ? `&locked=${encodeURIComponent(exercise.locked.join(","))}` : ""}`;
     }
   };
   clear(main);
@@ -213,7 +241,8 @@ async function route(): Promise<void> {
 async function start(): Promise<void> {
   const s = await session();
   if (!s.user) { location.href = `/accounts/login/?next=${encodeURIComponent("/class/" + location.hash)}`; return; }
-  document.getElementById("who")!.textContent = `— ${s.user}`;
+  myRoles = s.roles;
+  document.getElementById("who")!.textContent = s.user;
   window.addEventListener("hashchange", () => void route());
   await route();
 }
