@@ -26,10 +26,10 @@ import django
 
 django.setup()
 
-from bench.topology import design as bench_design
-from designer import analysis, deploy, designs, results
-from designer.redis_client import sync_client
-from designer.topology import predict as predict_module
+from bench.topology import design as bench_design  # noqa: E402
+from designer import analysis, deploy, designs, results  # noqa: E402
+from designer.redis_client import sync_client  # noqa: E402
+from designer.topology import predict as predict_module  # noqa: E402
 
 calls = 0
 

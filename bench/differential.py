@@ -45,7 +45,7 @@ def attempt(design: Design, probe: dict) -> Outcome:
     """`deploy_and_compare`, with a crash of the agent's code taken as a finding, not the end of the run."""
     try:
         return deploy_and_compare(design, **probe)
-    except Exception as exc:
+    except Exception as exc:  # the sandbox is removed whatever happened
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return Outcome(design, failed={"*": f"crashed: {exc!r} at {where.filename}:{where.lineno}"})
 
