@@ -63,7 +63,9 @@ def _own_cgroup_dirs(root: Path, proc_cgroup: Path) -> list[tuple[Path, str, str
             found.append((root / path.lstrip("/"), "memory.max", "memory.current"))
             found.append((root, "memory.max", "memory.current"))
         elif "memory" in controllers.split(","):
-            found.append((root / "memory" / path.lstrip("/"), "memory.limit_in_bytes", "memory.usage_in_bytes"))
+            found.append(
+                (root / "memory" / path.lstrip("/"), "memory.limit_in_bytes", "memory.usage_in_bytes")
+            )
             found.append((root / "memory", "memory.limit_in_bytes", "memory.usage_in_bytes"))
     return found
 
