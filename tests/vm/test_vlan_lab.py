@@ -26,7 +26,6 @@ from tests.vm.lab import ROOT
 pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.timeout(1200)]
 
 HOSTS = ("host1", "host2", "gw")
-RECONNECTS = 3
 
 
 def links(vm) -> dict[str, dict]:
@@ -40,16 +39,13 @@ def vlan_of(link: dict) -> int | None:
 
 
 def follow(vm_site, session, deployment: str) -> list[dict]:
-    """The deployment's websocket messages, from its first to its end. A socket the site closes is opened
-    again, as the editor does (the stream replays what was sent); each reopening is printed: the site
-    should not need one."""
-    for _attempt in range(RECONNECTS + 1):
-        try:
-            return run_coroutine(_read_until(vm_site.stack, session, deployment, "0", _ended))
-        except websockets.ConnectionClosed as exc:
-            vm_site.say(f"VM lab: the site closed deployment {deployment}'s websocket ({exc}); reopening it")
-    raise AssertionError(f"deployment {deployment}: websocket closed {RECONNECTS + 1} times\n"
-                         f"{vm_site.logs()}")
+    """The deployment's websocket messages to its end; a socket the site closes early fails the test with
+    the site's and the agents' logs."""
+    try:
+        return run_coroutine(_read_until(vm_site.stack, session, deployment, "0", _ended))
+    except websockets.ConnectionClosed as exc:
+        raise AssertionError(f"the site closed deployment {deployment}'s websocket: {exc}\n"
+                             f"{vm_site.logs()}") from exc
 
 
 def test_guests_reach_the_test_redis_and_nothing_else(vm_site):
