@@ -201,9 +201,10 @@ def test_restart_mid_deploy_loses_and_repeats_no_event_for_a_reconnecting_client
 
 
 def test_the_site_worker_survives_a_restart_of_redis(restarted):
-    """(Celery 5.7 / kombu 5.7: a worker whose acks_late task runs when the broker connection drops
-    ends with "Unrecoverable error: AttributeError: 'NoneType' object has no attribute 'hostname'"
-    while restoring that task; compose starts it again, bin/start stops everything.)"""
+    """Celery 5.7.0's consumer, on losing the broker, collect()s the connection (which drops its
+    transport) and then close()s it, whose channel restores the running acks_late task through
+    that dropped transport: "Unrecoverable error: AttributeError: 'NoneType' object has no
+    attribute 'hostname'", and the worker ends. Hence celery<5.7 (requirements/runtime.in)."""
     assert restarted["worker_deaths"] == [], (
         f"the site worker ended {restarted['worker_deaths']} s into the restart (and was started again)"
     )
