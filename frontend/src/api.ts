@@ -67,7 +67,12 @@ export const api = {
   },
   signOut: () => call<void>("DELETE", "/api/session"),
   designs: () => call<DesignSummary[]>("GET", "/api/designs"),
-  design: (id: number) => call<DesignOut>("GET", `/api/designs/${id}`),
+  design: (id: number, version?: number) =>
+    call<DesignOut>("GET", `/api/designs/${id}${version === undefined ? "" : `?version=${version}`}`),
+  versions: (id: number) => call<{ version: number; created: string }[]>("GET", `/api/designs/${id}/versions`),
+  updateYaml: (id: number, yaml: string) => call<DesignOut>("PUT", `/api/designs/${id}`, { yaml }),
+  rename: (id: number, name: string) => call<DesignOut>("POST", `/api/designs/${id}/rename`, { name }),
+  remove: (id: number) => call<void>("DELETE", `/api/designs/${id}`),
   create: (design: Design) => call<DesignOut>("POST", "/api/designs", { design }),
   createFromYaml: (yaml: string) => call<DesignOut>("POST", "/api/designs", { yaml }),
   examples: () => call<Example[]>("GET", "/api/examples"),
@@ -77,7 +82,8 @@ export const api = {
     form.append("file", file);
     return call<DesignOut>("POST", "/api/designs/import", form);
   },
-  export: (id: number, to: "yaml" | "sh" | "docker") => call<string>("GET", `/api/designs/${id}/export?to=${to}`),
+  export: (id: number, to: "yaml" | "sh" | "docker" | "compose", host?: string) =>
+    call<string>("GET", `/api/designs/${id}/export?to=${to}${host === undefined ? "" : `&host=${encodeURIComponent(host)}`}`),
   validate: (design: Design) => call<Validation>("POST", "/api/validate", { design }),
   predict: (design: Design) => call<MatrixJson>("POST", "/api/predict", { design }),
   agents: () => call<Agent[]>("GET", "/api/agents"),

@@ -1,5 +1,5 @@
 /** Open, import (button and drag-and-drop) and export of designs. */
-import { type DesignOut, type Example, api } from "./api";
+import { ApiError, type DesignOut, type DesignSummary, type Example, api } from "./api";
 import { clear, h } from "./dom";
 
 /** What Open… answers: one of the user's designs, or an example to start from. */
@@ -12,20 +12,81 @@ export function exampleList(examples: Example[], pick: (e: Example) => void): HT
     h("div", { class: "help" }, e.teaches))));
 }
 
-/** Lists the user's designs and the examples in a dialog; answers the one picked (null when closed). */
-export async function pickDesign(dialog: HTMLDialogElement): Promise<Picked | null> {
-  const [list, examples] = await Promise.all([api.designs(), api.examples()]);
+/** What the editor hears from Open…: a design renamed or deleted there (it may be the open one). */
+export interface OpenHooks { renamed?: (out: DesignOut) => void; deleted?: (id: number) => void }
+
+/** The site's words for a refusal: its first issue (with the hint) when it gave issues, else its detail. */
+function refusal(err: unknown): string {
+  if (err instanceof ApiError && err.issues.length) {
+    const first = err.issues[0];
+    return `${first.message}${first.hint ? ` (${first.hint})` : ""}`;
+  }
+  return (err as Error).message;
+}
+
+/**
+ * Lists the user's designs (each to open, rename or delete) and the examples in a dialog; answers
+ * the one picked (null when closed). A refused delete (a deployment still holds hosts) says why.
+ */
+export async function pickDesign(dialog: HTMLDialogElement, hooks: OpenHooks = {}): Promise<Picked | null> {
+  let [list, examples] = await Promise.all([api.designs(), api.examples()]);
   clear(dialog);
   return new Promise((resolve) => {
     let picked: Picked | null = null;
     const close = (out: Picked | null) => { picked = out; dialog.close(); };
+    const mine = h("div", { id: "my-designs" });
+    const note = h("p", { id: "files-note", role: "status" });
+    const say = (text: string, error = false) => { note.textContent = text; note.className = error ? "error" : "help"; };
+    const refresh = async () => { list = await api.designs(); render(); };
+    const render = () => {
+      clear(mine);
+      mine.append(list.length ? h("ul", { class: "design-list" }, ...list.map(item))
+        : h("p", {}, "You have no saved designs yet: start from an example."));
+    };
+    const item = (s: DesignSummary) => h("li", { "data-design": s.id },
+      h("button", { class: "link", "data-id": s.id, onclick: async () => close({ design: await api.design(s.id) }) }, s.name),
+      h("small", {}, ` #${s.id} · version ${s.version} · ${new Date(s.updated).toLocaleString()} `),
+      h("button", { type: "button", "data-rename": s.id, "aria-label": `Rename ${s.name}`,
+        onclick: (ev: MouseEvent) => renaming((ev.target as HTMLElement).closest("li") as HTMLElement, s) }, "Rename"),
+      h("button", { type: "button", "data-delete": s.id, "aria-label": `Delete ${s.name}`,
+        onclick: (ev: MouseEvent) => deleting((ev.target as HTMLElement).closest("li") as HTMLElement, s) }, "Delete"));
+    const renaming = (li: HTMLElement, s: DesignSummary) => {
+      const input = h("input", { type: "text", name: "new-name", value: s.name, "aria-label": `New name for ${s.name}` });
+      const save = async () => {
+        try {
+          const out = await api.rename(s.id, input.value.trim());
+          hooks.renamed?.(out);
+          say(`Renamed ${s.name} to ${out.name} (version ${out.version}).`);
+          await refresh();
+        } catch (err) { say(`${s.name} is not renamed: ${refusal(err)}`, true); input.focus(); }
+      };
+      input.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter") { ev.preventDefault(); void save(); }
+        if (ev.key === "Escape") { ev.preventDefault(); render(); }
+      });
+      clear(li);
+      li.append(input, h("button", { type: "button", "data-save-name": s.id, onclick: () => void save() }, "Save name"),
+        h("button", { type: "button", onclick: render }, "Cancel"));
+      input.focus();
+      input.select();
+    };
+    const deleting = (li: HTMLElement, s: DesignSummary) => {
+      const yes = h("button", { type: "button", class: "danger", "data-confirm-delete": s.id, onclick: async () => {
+        try {
+          await api.remove(s.id);
+          hooks.deleted?.(s.id);
+          say(`Deleted ${s.name} and its versions.`);
+          await refresh();
+        } catch (err) { say(`${s.name} is not deleted: ${refusal(err)}`, true); render(); }
+      } }, "Delete");
+      clear(li);
+      li.append(h("span", {}, `Delete ${s.name} and all its versions? `), yes,
+        h("button", { type: "button", onclick: render }, "Keep it"));
+      yes.focus();
+    };
+    render();
     dialog.append(
-      h("h2", {}, "Open a design"),
-      list.length
-        ? h("ul", { class: "design-list" }, ...list.map((s) => h("li", {},
-          h("button", { class: "link", "data-id": s.id, onclick: async () => close({ design: await api.design(s.id) }) },
-            `${s.name}`), h("small", {}, ` #${s.id} · version ${s.version} · ${new Date(s.updated).toLocaleString()}`))))
-        : h("p", {}, "You have no saved designs yet: start from an example."),
+      h("h2", {}, "Open a design"), mine, note,
       h("h2", {}, "Start from an example"),
       exampleList(examples, (example) => close({ example })),
       h("button", { type: "button", id: "dialog-cancel", onclick: () => close(null) }, "Cancel"),
@@ -50,15 +111,19 @@ export function acceptDrops(target: HTMLElement, onFile: (file: File) => void): 
   });
 }
 
-const SUFFIX = { yaml: ".yaml", sh: ".sh", docker: "-docker.sh" } as const;
+const SUFFIX = { yaml: ".yaml", sh: ".sh", docker: "-docker.sh", compose: ".compose.yaml" } as const;
 
-/** Downloads the saved design exported by the site. */
-export async function download(id: number, name: string, to: keyof typeof SUFFIX): Promise<void> {
-  const text = await api.export(id, to);
+function save(text: string, filename: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
-  const a = h("a", { href: url, download: `${name}${SUFFIX[to]}` });
+  const a = h("a", { href: url, download: filename });
   document.body.append(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Downloads the saved design exported by the site: for Compose, one file per host (`name-host.compose.yaml`). */
+export async function download(id: number, name: string, to: keyof typeof SUFFIX, hosts: string[] = []): Promise<void> {
+  if (to !== "compose") return save(await api.export(id, to), `${name}${SUFFIX[to]}`);
+  for (const host of hosts) save(await api.export(id, to, host), `${name}-${host}${SUFFIX[to]}`);
 }

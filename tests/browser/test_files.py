@@ -1,4 +1,5 @@
-"""Importing YAML files (button and drag-and-drop) and exporting them back unchanged."""
+"""Importing YAML files (button and drag-and-drop) and exporting them back unchanged; importing a
+Docker Compose file, and a Compose file per host."""
 
 from __future__ import annotations
 
@@ -40,6 +41,64 @@ def test_import_with_the_button_and_export_identically(editor_page: Page, live_s
         name, text = export(page, to)
         assert name == f"two-vlans-routed{suffix}"
         assert text == live_stack.manage("lab", "export", str(source), "--to", to)
+
+    # Compose: one file per host, each the command line's.
+    downloads = []
+    page.on("download", lambda d: downloads.append(d))
+    page.click("#export-compose")
+    expect(page.locator("#status")).not_to_contain_text("Not exported")
+    for _ in range(100):
+        if len(downloads) == 3:
+            break
+        page.wait_for_timeout(100)
+    files = {d.suggested_filename: Path(d.path()).read_text() for d in downloads}
+    assert set(files) == {f"two-vlans-routed-{h}.compose.yaml" for h in ("host1", "host2", "host3")}
+    for host in ("host1", "host2", "host3"):
+        expected = live_stack.manage("lab", "export", str(source), "--to", "compose", "--host", host)
+        assert files[f"two-vlans-routed-{host}.compose.yaml"] == expected
+
+
+COMPOSE = """\
+# the shop's macvlan setup
+name: shop
+services:
+  web:
+    image: nginx
+    networks:
+      lan: {ipv4_address: 192.168.1.10}
+  db:
+    image: postgres
+    networks: [lan]
+networks:
+  lan:
+    driver: macvlan
+    driver_opts: {parent: eno1}
+    ipam:
+      config:
+        - {subnet: 192.168.1.0/24, gateway: 192.168.1.1}
+"""
+
+
+def test_import_a_compose_file_as_a_design(editor_page: Page, tmp_path: Path):
+    page = editor_page
+    source = tmp_path / "docker-compose.yml"
+    source.write_text(COMPOSE)
+    page.set_input_files("#import-file", str(source))
+    expect(page.locator("#status")).to_contain_text("imported docker-compose.yml as shop")
+    imported = design(page)
+    assert imported["networks"]["lan"]["parent"] == "eno1"
+    assert imported["containers"]["web"]["networks"] == {"lan": {"ip": "192.168.1.10"}}
+    assert {"hosts.host1", "networks.lan", "containers.web", "containers.db"} <= node_ids(page)
+
+
+def test_a_compose_file_that_does_not_load_shows_its_line_and_hint(editor_page: Page, tmp_path: Path):
+    page = editor_page
+    source = tmp_path / "docker-compose.yml"
+    source.write_text(COMPOSE.replace("driver_opts: {parent: eno1}", "driver_opts: {}"))
+    page.set_input_files("#import-file", str(source))
+    errors = page.locator("#import-errors")
+    expect(errors).to_contain_text("line 14 · networks.lan.driver_opts")
+    expect(errors).to_contain_text("add driver_opts: {parent: eth0}")
 
 
 def test_import_by_dropping_a_file(editor_page: Page):
