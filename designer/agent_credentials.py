@@ -170,5 +170,9 @@ def with_credentials(url: str, user: str, password: str) -> str:
 
 
 def without_credentials(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    """`url` without its user and password. Cut from the text itself: urlunsplit would write
+    `redis+socket:///path`, whose netloc is then empty, as `redis+socket:/path`."""
+    netloc = urlsplit(url).netloc
+    if "@" not in netloc:
+        return url
+    return url.replace(f"//{netloc}", f"//{netloc.rpartition('@')[2]}", 1)
