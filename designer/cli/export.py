@@ -7,8 +7,10 @@ import argparse
 from typing import TextIO
 
 from designer.cli.common import load_allocated, read_text
+from designer.topology import docker
 from designer.topology.compose import UnknownHost, to_compose
 from designer.topology.exports import to_docker, to_shell
+from designer.topology.namespaces import namespaces
 
 FORMATS = ("yaml", "sh", "docker", "compose")
 
@@ -25,6 +27,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if loaded is None:
         return 1
     design, allocation = loaded.design, loaded.allocation
+    if args.to in ("docker", "compose"):  # said before the file is used, not only inside it
+        for note in docker.notes(design, namespaces(design, allocation), compose=args.to == "compose"):
+            stderr.write(f"lab export: note: {note}\n")
     if args.to == "yaml":
         stdout.write(text)
     elif args.to == "sh":

@@ -139,3 +139,12 @@ def masquerade(spec: NamespaceSpec) -> list[list[str]]:
         rule = ["oifname", out_link, "ip", "saddr", source, "masquerade"]
         commands.append(["nft", "add", "rule", "ip", NFT_TABLE, "postrouting", *rule])
     return commands
+
+
+def notes(design: Design, specs: list[NamespaceSpec], compose: bool = False) -> list[str]:
+    """Every host's notes: stand-in gateways, and what `docker` commands cannot express (a Compose
+    file can set every leg's MAC)."""
+    out = []
+    for host in design.hosts:
+        out += stand_in_notes(design, specs, host) + ([] if compose else limits(specs, host))
+    return out

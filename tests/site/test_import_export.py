@@ -139,6 +139,20 @@ def test_a_routing_namespace_holding_the_gateway_no_longer_stops_the_docker_scri
     assert read_docker(script)["host1"].networks["inside"].gateways == ["10.1.0.254"]
 
 
+def test_lab_export_says_on_stderr_what_docker_is_told_instead_and_cannot_express():
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "lab", "export", str(EXAMPLES / "router-namespace.yaml"), "--to", "docker", stdout=out, stderr=err
+    )
+    assert "note: Docker keeps a network's gateway address for itself; r1 holds 10.1.0.1" in err.getvalue()
+    assert "Docker cannot set the MAC of a second network's leg: r1's eth1" in err.getvalue()
+    err = io.StringIO()
+    call_command(
+        "lab", "export", str(EXAMPLES / "router-namespace.yaml"), "--to", "compose", stdout=out, stderr=err
+    )
+    assert "r1 holds 10.1.0.1" in err.getvalue() and "MAC" not in err.getvalue()
+
+
 def _golden_outputs() -> dict[str, str]:
     design, allocation = _allocated(GOLDEN_EXAMPLE)
     out = {
