@@ -25,4 +25,8 @@ def violations(page: Page | Frame, impacts: tuple[str, ...] = ("serious", "criti
            .map(v => ({id: v.id, impact: v.impact, help: v.help,
                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
     )
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {', '.join(v['nodes'])}" for v in found if v["impact"] in impacts]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {', '.join(v['nodes'])}"
+        for v in found
+        if v["impact"] in impacts
+    ]

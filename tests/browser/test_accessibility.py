@@ -24,7 +24,9 @@ def selected(page: Page) -> list[str]:
     return page.evaluate("window.mvlab.canvas.cy.$(':selected').map(e => e.id())")
 
 
-def test_the_prediction_reads_before_a_deploy_and_every_reason_by_keyboard(editor_page: Page, artifacts: Path):
+def test_the_prediction_reads_before_a_deploy_and_every_reason_by_keyboard(
+    editor_page: Page, artifacts: Path
+):
     page = editor_page
     open_example(page, "two-vlans-routed")
     page.click("#tab-deploy")
@@ -32,14 +34,17 @@ def test_the_prediction_reads_before_a_deploy_and_every_reason_by_keyboard(edito
     cells = page.eval_on_selector_all(
         "#matrix td.cell",
         "cs => cs.map(c => ({reach: c.classList.contains('expect-reach'), text: c.textContent,"
-        " state: c.dataset.state, colour: getComputedStyle(c).backgroundColor, label: c.getAttribute('aria-label')}))",
+        " state: c.dataset.state, colour: getComputedStyle(c).backgroundColor,"
+        " label: c.getAttribute('aria-label')}))",
     )
     reach = [c for c in cells if c["reach"]]
     block = [c for c in cells if not c["reach"]]
     assert reach and block and {c["state"] for c in cells} == {"pending"}
     # predicted reachable and predicted blocked are distinct marks on distinct colours, not a faint dot
     assert {c["text"] for c in reach} == {"○"} and {c["text"] for c in block} == {"⊘"}
-    assert len({c["colour"] for c in reach}) == 1 and {c["colour"] for c in reach}.isdisjoint(c["colour"] for c in block)
+    assert len({c["colour"] for c in reach}) == 1 and {c["colour"] for c in reach}.isdisjoint(
+        c["colour"] for c in block
+    )
     assert all("predicted blocked" in c["label"] for c in block)
     expect(page.locator("#matrix-summary")).to_have_text(
         f"Predicted: {len(reach)} pairs reachable, {len(block)} blocked · not probed yet (deploy to check)"
@@ -97,7 +102,10 @@ def test_at_1024_by_768_the_drawing_keeps_its_room(editor_page: Page, artifacts:
     side = page.locator("#side").bounding_box()
     canvas = page.locator("#canvas").bounding_box()
     assert side["width"] <= 330 and canvas["width"] >= 690, (side, canvas)
-    assert canvas["x"] + canvas["width"] <= side["x"] + 1 and side["x"] + side["width"] <= 1024, (side, canvas)
+    assert canvas["x"] + canvas["width"] <= side["x"] + 1 and side["x"] + side["width"] <= 1024, (
+        side,
+        canvas,
+    )
     label_px = page.evaluate("window.mvlab.canvas.cy.zoom() * 10")  # node labels are 10 px at zoom 1
     page.screenshot(path=str(artifacts / "editor-1024x768.png"))
     page.keyboard.press("p")  # the panel hides: the drawing takes the whole width
@@ -108,7 +116,7 @@ def test_at_1024_by_768_the_drawing_keeps_its_room(editor_page: Page, artifacts:
     assert page.evaluate("window.mvlab.canvas.cy.zoom() * 10") >= label_px
     page.click("#panel-toggle")
     expect(page.locator("#side")).to_be_visible()
-    print(f"1024x768: canvas {canvas['width']:.0f} px, side {side['width']:.0f} px, node labels {label_px:.1f} px")
+    print(f"1024x768: canvas {canvas['width']:.0f} px, side {side['width']:.0f} px, labels {label_px:.1f} px")
 
 
 def test_axe_finds_nothing_serious_in_the_editor(editor_page: Page):
