@@ -87,8 +87,8 @@ def _network(design: Design, name: str, told: dict[int, str]) -> CommentedMap:
         config[0]["gateway"] = gateway
     if net.ip_range:
         config[0]["ip_range"] = net.ip_range
-    if net.aux_addresses:
-        config[0]["aux_addresses"] = CommentedMap(sorted(net.aux_addresses.items()))
+    if aux := docker.aux_addresses(net, told):
+        config[0]["aux_addresses"] = CommentedMap(aux)
     out = CommentedMap(driver="macvlan", driver_opts=CommentedMap(parent=net.parent, macvlan_mode=net.mode))
     if net.ipv6_subnet:
         out["enable_ipv6"] = True

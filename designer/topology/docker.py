@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from designer.topology.model import Design
+from designer.topology.model import Design, MacvlanNetwork
 from designer.topology.namespaces import NamespaceSpec
 
 NFT_TABLE = "mvlab"
@@ -43,6 +43,13 @@ def stand_ins(design: Design, specs: list[NamespaceSpec]) -> dict[str, dict[int,
                 if free is not None:
                     out.setdefault(name, {})[version] = free
     return out
+
+
+def aux_addresses(net: MacvlanNetwork, told: dict[int, str]) -> list[tuple[str, str]]:
+    """The network's aux addresses but its gateway's (Docker reserves the gateway already, and
+    refuses to reserve one address twice)."""
+    gateways = {told.get(4, net.gateway), told.get(6, net.ipv6_gateway)}
+    return [(aux, address) for aux, address in sorted(net.aux_addresses.items()) if address not in gateways]
 
 
 def holders(specs: list[NamespaceSpec], network: str, address: str) -> list[str]:

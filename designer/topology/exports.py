@@ -224,7 +224,7 @@ def _docker_network(design: Design, name: str, told: dict[int, str]) -> str:
         args += ["--gateway", gateway]
     if net.ip_range:
         args += ["--ip-range", net.ip_range]
-    for aux, address in sorted(net.aux_addresses.items()):
+    for aux, address in docker.aux_addresses(net, told):
         args += ["--aux-address", f"{aux}={address}"]
     if net.ipv6_subnet:
         args += ["--ipv6", "--subnet", net.ipv6_subnet]

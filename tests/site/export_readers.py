@@ -15,6 +15,7 @@ class DockerNetwork:
     mode: str
     subnets: list[str]
     gateways: list[str]
+    aux: list[str]
 
 
 @dataclass
@@ -44,7 +45,11 @@ def read_docker(script: str) -> dict[str, HostExport]:
             if cmd[:3] == ["docker", "network", "create"]:
                 opts = dict(o.split("=", 1) for o in _values(cmd, "-o"))
                 found.networks[cmd[-1]] = DockerNetwork(
-                    opts["parent"], opts["macvlan_mode"], _values(cmd, "--subnet"), _values(cmd, "--gateway")
+                    opts["parent"],
+                    opts["macvlan_mode"],
+                    _values(cmd, "--subnet"),
+                    _values(cmd, "--gateway"),
+                    [a.split("=", 1)[1] for a in _values(cmd, "--aux-address")],
                 )
             elif cmd[:2] == ["docker", "run"]:
                 network = _values(cmd, "--network")[0]
@@ -66,6 +71,7 @@ def read_compose(text: str) -> HostExport:
             net["driver_opts"]["macvlan_mode"],
             [c["subnet"] for c in config],
             [c["gateway"] for c in config if "gateway" in c],
+            [a for c in config for a in (c.get("aux_addresses") or {}).values()],
         )
     for name, service in (data.get("services") or {}).items():
         found.endpoints[name] = {

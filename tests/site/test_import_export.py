@@ -110,6 +110,7 @@ def _check_against_design(design, allocation, host: str, found: HostExport) -> N
             network = ipaddress.ip_network(subnet)
             reserved |= {str(network.network_address), str(network.broadcast_address)}
         assert not held & reserved, (name, held & reserved)
+        assert not set(made.aux) & set(made.gateways), name  # Docker refuses to reserve one twice
 
 
 @pytest.mark.parametrize("name", ALL_EXAMPLES)
