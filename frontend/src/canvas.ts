@@ -47,6 +47,7 @@ const STYLE: cytoscape.StylesheetJson = [
     "edge-distances": "node-position",
     "line-color": "#829ab1",
   } },
+  { selector: "edge[weights]", style: { "curve-style": "segments", "segment-weights": "data(weights)", "segment-distances": "data(distances)" } },
   { selector: "edge.port", style: { width: 4, "line-color": "#334e68" } },
   { selector: "edge.attach", style: { "line-color": "#40c057" } },
   { selector: "edge.parent", style: { "line-style": "dashed", "line-color": "#adb5bd", width: 1.5 } },
@@ -118,9 +119,9 @@ export class Canvas {
           cy.add({ ...def, classes } as cytoscape.ElementDefinition);
           continue;
         }
-        for (const [key, value] of Object.entries(def.data)) {
-          if (!["id", "source", "target", "parent"].includes(key) && existing.data(key) !== value) existing.data(key, value);
-        }
+        const own = ["id", "source", "target", "parent"];
+        for (const [key, value] of Object.entries(def.data)) if (!own.includes(key) && existing.data(key) !== value) existing.data(key, value);
+        for (const key of Object.keys(existing.data())) if (!own.includes(key) && !(key in def.data)) existing.removeData(key);
         const keep = existing.classes().filter((c) => c.startsWith("result-") || c === "highlight" || c === "connect-from");
         existing.classes([...classes.split(" "), ...keep].filter(Boolean));
         if (def.group === "nodes") {

@@ -5,7 +5,9 @@
  */
 import type { Allocation } from "./api";
 import { networkOf } from "./explain";
-import { BUS_CLEAR, BUS_STEP, type Size, hostMinWidth, layered, nodeSize, textSize } from "./layout";
+import {
+  BUS_CLEAR, BUS_STEP, type Box, HOST_LABEL, HOST_PAD, type Size, detour, hostMinWidth, layered, nodeSize, segmentStyle, textSize,
+} from "./layout";
 import { type Design, type Position, baseNic, refId } from "./model";
 
 export interface NodeDef {
@@ -18,7 +20,8 @@ export interface NodeDef {
 export interface EdgeDef {
   group: "edges";
   /** turn: how far from the source a line turns across (Cytoscape's taxi-turn). */
-  data: { id: string; source: string; target: string; kind: string; turn?: number };
+  /** weights, distances: the bends of a line led around host boxes (Cytoscape's segments). */
+  data: { id: string; source: string; target: string; kind: string; turn?: number; weights?: string; distances?: string };
   classes: string;
 }
 export type ElementDef = NodeDef | EdgeDef;
@@ -161,18 +164,21 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
   const nets = Object.keys(d.networks).map((n) => `networks.${n}`);
   const segs = Object.keys(d.segments).map((n) => `segments.${n}`);
   for (const e of defs) {
-    if (e.group === "nodes") {
-      const s = size.get(e.data.id)!;
-      if (e.data.kind === "host") {
-        const host = e.data.id.slice("hosts.".length);
-        e.data.minW = hostMinWidth(s.w, d.hosts[host].nics.map((n) => size.get(refId({ kind: "nics", host, name: n }))!.w));
-      } else {
-        e.position = { ...placed[e.data.id] };
-        e.data.w = s.w;
-        e.data.h = s.h;
-      }
-      continue;
+    if (e.group !== "nodes") continue;
+    const s = size.get(e.data.id)!;
+    if (e.data.kind === "host") {
+      const host = e.data.id.slice("hosts.".length);
+      e.data.minW = hostMinWidth(s.w, d.hosts[host].nics.map((n) => size.get(refId({ kind: "nics", host, name: n }))!.w));
+    } else {
+      e.position = { ...placed[e.data.id] };
+      e.data.w = s.w;
+      e.data.h = s.h;
     }
+  }
+  const boxes = hostBoxes(defs);
+  const parents = new Map(defs.flatMap((e) => (e.group === "nodes" && e.data.parent ? [[e.data.id, e.data.parent]] : [])));
+  for (const e of defs) {
+    if (e.group !== "edges") continue;
     const { source, target } = e.data;
     const hub = [target, source].find((id) => nets.includes(id)) ?? [target, source].find((id) => segs.includes(id));
     const from = placed[source];
@@ -183,9 +189,35 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
       ? a.y - size.get(hub)!.h / 2 - BUS_CLEAR - BUS_STEP * nets.indexOf(hub)
       : a.y + size.get(hub)!.h / 2 + BUS_CLEAR + BUS_STEP * segs.indexOf(hub);
     // Cytoscape measures the turn from the line's source; a level outside the two ends falls back to half way.
+    const inner = hub === source ? target : source;
+    const own = boxes.get(inner) ?? boxes.get(parents.get(inner) ?? "");  // a shim's line starts at the host itself
+    const bends = own ? detour(placed[inner], own, a, level, [...boxes.values()]) : null;
+    if (bends) {
+      Object.assign(e.data, segmentStyle(from, to, hub === source ? bends.reverse() : bends));
+      continue;
+    }
     const span = Math.abs(to.y - from.y);
     const turn = Math.abs(level - from.y);
     e.data.turn = turn > 0 && turn < span ? Math.round(turn) : Math.round(span / 2);
   }
   return defs;
+}
+
+/** Each host's box as drawn: around its children, its name above, at least its least width (spare on the left). */
+function hostBoxes(defs: ElementDef[]): Map<string, Box> {
+  const out = new Map<string, Box>();
+  const minW = new Map<string, number>();
+  for (const e of defs) {
+    if (e.group !== "nodes") continue;
+    if (e.data.kind === "host") { minW.set(e.data.id, e.data.minW ?? 0); continue; }
+    if (!e.data.parent || !e.position) continue;
+    const { x, y } = e.position;
+    const [w, h] = [e.data.w ?? 0, e.data.h ?? 0];
+    const b = out.get(e.data.parent) ?? { x1: Infinity, x2: -Infinity, y1: Infinity, y2: -Infinity };
+    out.set(e.data.parent, { x1: Math.min(b.x1, x - w / 2), x2: Math.max(b.x2, x + w / 2), y1: Math.min(b.y1, y - h / 2), y2: Math.max(b.y2, y + h / 2) });
+  }
+  for (const [id, b] of out) {
+    out.set(id, { x1: Math.min(b.x1, b.x2 - (minW.get(id) ?? 0)) - HOST_PAD, x2: b.x2 + HOST_PAD, y1: b.y1 - HOST_PAD - HOST_LABEL, y2: b.y2 + HOST_PAD });
+  }
+  return out;
 }

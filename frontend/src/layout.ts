@@ -15,9 +15,9 @@ const LINE_H = 1.3;
 /** Cytoscape's padding of a host's box, the gap between nodes in a row, and between hosts. */
 export const HOST_PAD = 22;
 export const GAP = 30;
-const HOST_GAP = 70;
+export const HOST_GAP = 70;
 /** Height of the band above a host's box that holds its name. */
-const HOST_LABEL = 26;
+export const HOST_LABEL = 26;
 /** Room between host rows, and between the hosts and the segments above. */
 const ROW_GAP = 90;
 const SEGMENT_GAP = 150;
@@ -105,4 +105,43 @@ export function layered(d: Design, size: (id: string) => Size, networkNeighbours
   const netY = hostsBottom + 2 * BUS_CLEAR + BUS_STEP * nets.length + netH / 2;
   spread(nets.map((n) => ({ id: `networks.${n}`, w: size(`networks.${n}`).w, x: meanX(networkNeighbours(n)) })), netY, out);
   return out;
+}
+
+export interface Box { x1: number; x2: number; y1: number; y2: number }
+
+const CLEAR = 4;
+function blocks(b: Box, x: number, ya: number, yb: number): boolean {
+  const [lo, hi] = ya < yb ? [ya, yb] : [yb, ya];
+  return x > b.x1 - CLEAR && x < b.x2 + CLEAR && hi > b.y1 - CLEAR && lo < b.y2 + CLEAR;
+}
+
+/**
+ * The bends of a line from `inner` (an element of the host whose box is `own`) to `hub` (a
+ * network below or a segment above) that turns at `level`: null when the straight drop from the
+ * host's box to that level meets no other host (a plain right-angled line does); otherwise out
+ * of the box, along the gap between host rows to the nearest gap between host columns, down (or
+ * up) it to the level, and across to the hub.
+ */
+export function detour(inner: Position, own: Box, hub: Position, level: number, boxes: Box[]): Position[] | null {
+  const down = level > inner.y;
+  const exit = down ? own.y2 + GAP / 2 : own.y1 - GAP / 2;
+  const others = boxes.filter((b) => b !== own);
+  if (!others.some((b) => blocks(b, inner.x, exit, level))) return null;
+  const lanes = others.flatMap((b) => [b.x1 - HOST_GAP / 2, b.x2 + HOST_GAP / 2]).concat([own.x1 - HOST_GAP / 2, own.x2 + HOST_GAP / 2])
+    .filter((x) => !boxes.some((b) => blocks(b, x, exit, level)))
+    .sort((a, b) => Math.abs(a - inner.x) - Math.abs(b - inner.x));
+  if (!lanes.length) return null;
+  return [{ x: inner.x, y: exit }, { x: lanes[0], y: exit }, { x: lanes[0], y: level }, { x: hub.x, y: level }];
+}
+
+/** Bends as Cytoscape's segment weights (along source→target) and distances (across it), space-separated. */
+export function segmentStyle(source: Position, target: Position, bends: Position[]): { weights: string; distances: string } {
+  const vx = target.x - source.x;
+  const vy = target.y - source.y;
+  const len = Math.hypot(vx, vy) || 1;
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    weights: bends.map((p) => round(((p.x - source.x) * vx + (p.y - source.y) * vy) / (len * len))).join(" "),
+    distances: bends.map((p) => round(((p.x - source.x) * -vy + (p.y - source.y) * vx) / len)).join(" "),
+  };
 }

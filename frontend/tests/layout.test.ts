@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { elements } from "../src/graph";
-import { hostMinWidth, nodeSize, textSize } from "../src/layout";
+import { detour, hostMinWidth, nodeSize, segmentStyle, textSize } from "../src/layout";
 import { twoVlans } from "./fixtures";
 
 type Box = { id: string; x1: number; x2: number; y1: number; y2: number };
@@ -51,5 +51,30 @@ describe("automatic layout", () => {
     const turn = (at("attach:containers.d1|networks.mac10").data as { turn: number }).turn;
     expect(turn).toBeGreaterThan(40);
     expect(turn).toBeLessThan(y("networks.mac10") - y("containers.d1") - 28);
+  });
+});
+
+describe("lines around host boxes", () => {
+  const upper = { x1: 0, x2: 200, y1: -50, y2: 40 };
+  const lower = { x1: 0, x2: 200, y1: 150, y2: 240 };
+  const beside = { x1: 270, x2: 470, y1: 150, y2: 240 };
+
+  it("leaves a line that meets no other host straight", () => {
+    expect(detour({ x: 100, y: 0 }, lower, { x: 300, y: 400 }, 330, [upper, lower, beside])).toBeNull();
+  });
+
+  it("leads a line from an upper host down the nearest gap between the hosts below", () => {
+    const bends = detour({ x: 150, y: 0 }, upper, { x: 300, y: 400 }, 330, [upper, lower, beside])!;
+    expect(bends).toEqual([{ x: 150, y: 55 }, { x: 235, y: 55 }, { x: 235, y: 330 }, { x: 300, y: 330 }]);
+    // and up to a segment above in the same way
+    const up = detour({ x: 150, y: 200 }, lower, { x: 100, y: -200 }, -150, [upper, lower, beside])!;
+    expect(up[1].x === -35 || up[1].x === 235).toBe(true);
+    expect(up.at(-1)).toEqual({ x: 100, y: -150 });
+  });
+
+  it("says bends as weights along the line and distances across it", () => {
+    const s = { x: 0, y: 0 };
+    const t = { x: 100, y: 0 };
+    expect(segmentStyle(s, t, [{ x: 50, y: 20 }, { x: 100, y: -10 }])).toEqual({ weights: "0.5 1", distances: "20 -10" });
   });
 });

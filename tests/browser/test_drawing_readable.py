@@ -178,3 +178,6 @@ def test_fifty_hosts_five_hundred_containers_are_readable(editor_page: Page):
     print("50/500:", summary(found))
     assert found["nodes"] == 50 + 50 + 1 + 10 + 500
     assert_readable(found, "50 hosts, 500 containers")
+    # lines from the upper rows of hosts go down the gaps between them, not through the hosts below
+    assert found["edgeThroughNode"] == [], found["edgeThroughNode"][:10]
+    assert found["edgeThroughLabel"] == [], found["edgeThroughLabel"][:10]
