@@ -6,8 +6,9 @@ Redis user of its own). Whoever reads Redis, or holds one agent's secret, cannot
 secret; a new nonce (`add(..., rotate=True)`) makes a new secret and the old one worthless.
 Changing SECRET_KEY changes every agent's secret: each must then join again.
 
-The Redis user `mvlab-agent-<name>` lives in Redis only; `sync()` makes every recorded agent's user
-again, e.g. after Redis restarted without its ACLs (the web service runs it at every start).
+The Redis user `mvlab-agent-<name>` lives in Redis only, which forgets it at a restart (no ACL file):
+every site worker calls `restore_users()` every few seconds, which makes the missing ones again, so
+agents log in again by themselves; `sync()` makes every recorded agent's user again at once.
 """
 
 from __future__ import annotations
@@ -71,11 +72,15 @@ def _record(name: str, client: redis.Redis) -> dict | None:
     return record if isinstance(record, dict) and isinstance(record.get("nonce"), str) else None
 
 
+def _credential(name: str, record: dict) -> Credential:
+    return Credential(name, _derive(name, record["nonce"]), bool(record.get("redis_user")))
+
+
 def credential(name: str) -> Credential:
     record = _record(name, sync_client())
     if record is None:
         raise NoCredential(name)
-    return Credential(name, _derive(name, record["nonce"]), bool(record.get("redis_user")))
+    return _credential(name, record)
 
 
 def has_credential(name: str) -> bool:
@@ -104,12 +109,12 @@ def add(name: str, *, with_redis_user: bool = True, rotate: bool = False) -> Cre
     record = None if rotate else _record(name, client)
     if record is None or bool(record.get("redis_user")) != with_redis_user:
         record = {"nonce": secrets.token_hex(16), "redis_user": with_redis_user}
-    cred = Credential(name, _derive(name, record["nonce"]), with_redis_user)
+    cred = _credential(name, record)
+    client.hset(CREDENTIALS_KEY, name, json.dumps(record))  # first: see restore_users
     if with_redis_user:
         _set_redis_user(client, cred)
         if rotate:
             client.execute_command("CLIENT", "KILL", "USER", redis_user(name))
-    client.hset(CREDENTIALS_KEY, name, json.dumps(record))
     return cred
 
 
@@ -133,6 +138,35 @@ def sync() -> list[str]:
         if cred.redis_user:
             _set_redis_user(client, cred)
             made.append(name)
+    return made
+
+
+def restore_users() -> list[str]:
+    """Makes again the Redis users Redis forgot (it restarted without an ACL file) of the recorded
+    agents that have one; answers their names. Each site worker runs it every RECOVER_EVERY seconds.
+
+    The record is read again after the user is made: when `add` (which writes the record before the
+    user) or `remove` (which deletes the record before the user) changed it meanwhile, the user is
+    made to match what the record says now, so a rotated secret or a removed agent stays so."""
+    client = sync_client()
+    records = {name: _record(name, client) for name in client.hkeys(CREDENTIALS_KEY)}
+    wanted = sorted(name for name, record in records.items() if record and record.get("redis_user"))
+    if not wanted:
+        return []
+    present = set(client.execute_command("ACL", "USERS"))
+    made = []
+    for name in wanted:
+        if redis_user(name) in present:
+            continue
+        _set_redis_user(client, _credential(name, records[name]))
+        now = _record(name, client)
+        if now != records[name]:
+            if now is not None and now.get("redis_user"):
+                _set_redis_user(client, _credential(name, now))
+            else:
+                client.execute_command("ACL", "DELUSER", redis_user(name))
+                continue
+        made.append(name)
     return made
 
 

@@ -3,7 +3,9 @@
 Each is acknowledged only once it ran (acks_late), and given back to the queue when its worker
 process dies (reject_on_worker_lost): each may run twice, which does nothing the second time
 (designer.deploy holds a lease per deployment; collect stores the same results again). Every site
-worker also looks for deployments whose task is gone (`deploy.recover_orphans`).
+worker also looks, every `deploy.RECOVER_EVERY` seconds, for deployments whose task is gone
+(`deploy.recover_orphans`) and for agents' Redis users a restart of Redis forgot
+(`agent_credentials.restore_users`).
 """
 
 import logging
@@ -14,7 +16,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.db import connection
 
-from designer import deploy, results
+from designer import agent_credentials, deploy, results
 from designer.models import Deployment
 
 log = logging.getLogger("mvlab.deploy")
@@ -37,14 +39,26 @@ def collect(deployment_id: str) -> None:
     results.collect(Deployment.objects.get(pk=deployment_id), {})
 
 
+def _restore_agent_users() -> None:
+    made = agent_credentials.restore_users()
+    if made:
+        log.warning("Redis had forgotten the Redis users of agents %s (it restarted): made again", made)
+
+
+CHECKS = {
+    "looking for deployments whose site task is gone": deploy.recover_orphans,
+    "making agents' forgotten Redis users again": _restore_agent_users,
+}
+
+
 def _recover_forever() -> None:
     while True:
-        try:
-            deploy.recover_orphans()
-        except Exception:  # a failed pass (Redis or the database away) must not end the next ones
-            log.exception("looking for deployments whose site task is gone failed")
-        finally:
-            connection.close()  # this thread's own connection
+        for what, check in CHECKS.items():
+            try:
+                check()
+            except Exception:  # a failed pass (Redis or the database away) must not end the next ones
+                log.exception("%s failed", what)
+        connection.close()  # this thread's own connection
         time.sleep(deploy.RECOVER_EVERY)
 
 
