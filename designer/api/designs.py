@@ -24,6 +24,7 @@ from designer.api.schemas import (
     RenameIn,
     VersionOut,
 )
+from designer.comment_keeping import with_comments
 from designer.design_rename import renamed
 from designer.models import Deployment, Design, DesignVersion
 from designer.topology.compose_import import design_from_compose, looks_like_compose
@@ -92,6 +93,8 @@ def read_design(request: HttpRequest, design_id: int, version: int | None = None
 def save_design(request: HttpRequest, design_id: int, body: DesignIn):
     design = own_design(request, design_id)
     parsed = parsed_body(body)
+    if body.design is not None and (kept := with_comments(design.latest().yaml, parsed.design)):
+        parsed = designs.parse(yaml_text=kept)  # the same design, the user's comments kept
     with quotas.storing(request.auth, new_design=False):
         return _out(designs.save_version(design, parsed), parsed)
 

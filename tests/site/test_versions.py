@@ -1,4 +1,5 @@
-"""Renaming a design: a new version whose YAML changes in its name: line only (comments kept)."""
+"""Versions: renaming a design (a new version whose YAML changes in its name: line only), and
+saving from the editor (JSON) keeping the comments of the file."""
 
 import pytest
 
@@ -29,3 +30,23 @@ def test_a_name_the_design_refuses_is_a_400_naming_it_and_stores_nothing(owner, 
 
 def test_only_the_owner_renames(other, stored):
     assert other.post(f"/designs/{stored['id']}/rename", {"name": "mine"}).status_code == 404
+
+
+def test_a_design_saved_from_the_editor_keeps_the_comments_of_the_file(owner, stored):
+    """The editor sends JSON; what it did not change keeps its comments and layout."""
+    sent = owner.get(f"/designs/{stored['id']}").json()["design"]
+    sent["containers"]["d1"]["networks"]["mac10"]["ip"] = "172.16.10.11"
+    del sent["containers"]["d2"]
+    response = owner.put(f"/designs/{stored['id']}", {"design": sent})
+    assert response.status_code == 200, response.content
+    text = response.json()["yaml"]
+    assert response.json()["design"] == sent
+    assert text.startswith("# The example of DESIGN.md: two VLANs on one wire, host3 routes between them.\n")
+    assert "# lets host1 reach its own containers" in text and "# address from IPAM" in text
+    assert "172.16.10.11" in text and "d2:" not in text
+    assert "routers: {}                    # namespaces with legs" in text  # a default written out stays
+
+
+def test_a_design_saved_as_yaml_is_stored_as_sent(owner, stored):
+    text = example("two-vlans-routed").replace("# address from IPAM", "# IPAM picks")
+    assert owner.put(f"/designs/{stored['id']}", {"yaml": text}).json()["yaml"] == text
