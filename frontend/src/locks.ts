@@ -17,7 +17,7 @@ export function isLocked(path: string, locked: string[]): boolean {
 }
 
 /** The design path of a drawn element (a NIC lives in its host's list). */
-function designPath(id: string): string {
+export function designPath(id: string): string {
   const [kind, ...rest] = id.split(".");
   return kind === "nics" ? `hosts.${rest[0]}.nics` : id;
 }

@@ -9,7 +9,7 @@ import { isBlank, sendable } from "./drafts";
 import { acceptDrops, download, exampleList, pickDesign } from "./files";
 import { showShortcuts, togglePanel } from "./help";
 import { nextElement } from "./keynav";
-import { lockedPaths, markLocked } from "./locks";
+import { designPath, isLocked, lockedPaths, markLocked } from "./locks";
 import { elements } from "./graph";
 import { History } from "./history";
 import { restoreVersion, showVersions } from "./versions";
@@ -234,6 +234,7 @@ class Editor {
   private deleteSelected(): void {
     const id = this.selected;
     if (!id) return;
+    if (!id.includes(":") && isLocked(designPath(id), this.locked)) return this.status(`${id} is locked by the exercise: keep it`, true);
     if (id.includes(":")) {
       const [kind, rest] = id.split(":");
       const [a, b] = rest.split("|");

@@ -103,6 +103,9 @@ def test_instructor_opens_a_class_and_a_student_completes_the_routing_exercise(
         frame.locator("#search").press("Enter")
         expect(frame.locator("#locked-note")).to_contain_text("Locked by the exercise: containers.d1")
         expect(frame.locator("#properties [name='name']")).to_be_disabled()
+        frame.locator("#canvas").press("Delete")  # refused at once, not at Save
+        expect(frame.locator("#status")).to_have_text("containers.d1 is locked by the exercise: keep it")
+        assert editor.evaluate("'d1' in window.mvlab.design.containers")
         assert violations(student) == []
         frame.locator("#search").fill("host3")  # the editor's find box selects what it finds
         frame.locator("#search").press("Enter")
