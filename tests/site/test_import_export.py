@@ -281,3 +281,23 @@ def test_comments_survive_an_import_and_export_round_trip(owner, tmp_path):
     out = io.StringIO()
     call_command("lab", "export", str(tmp_path / "lab.yaml"), "--to", "yaml", stdout=out)
     assert out.getvalue() == text
+
+
+def test_lab_import_writes_the_design_of_a_compose_file_and_names_a_bad_line(tmp_path):
+    source = tmp_path / "docker-compose.yml"
+    source.write_text(COMPOSE)
+    out = io.StringIO()
+    call_command("lab", "import", str(source), "--host", "nas", stdout=out)
+    design = load_design(out.getvalue()).design
+    assert (design.name, list(design.hosts), set(design.containers)) == ("shop", ["nas"], {"web", "db"})
+    source.write_text(
+        COMPOSE.replace("driver_opts: {parent: eno1.30, macvlan_mode: bridge}", "driver_opts: {}")
+    )
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_status:
+        call_command("lab", "import", str(source), stdout=io.StringIO(), stderr=err)
+    assert exit_status.value.code == 1
+    assert (
+        f"{source}:18: networks.lan.driver_opts: a macvlan network without driver_opts.parent"
+        in err.getvalue()
+    )
