@@ -176,6 +176,7 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
     }
   }
   const boxes = hostBoxes(defs);
+  const boxList = [...boxes.values()];
   const parents = new Map(defs.flatMap((e) => (e.group === "nodes" && e.data.parent ? [[e.data.id, e.data.parent]] : [])));
   for (const e of defs) {
     if (e.group !== "edges") continue;
@@ -191,7 +192,7 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
     // Cytoscape measures the turn from the line's source; a level outside the two ends falls back to half way.
     const inner = hub === source ? target : source;
     const own = boxes.get(inner) ?? boxes.get(parents.get(inner) ?? "");  // a shim's line starts at the host itself
-    const bends = own ? detour(placed[inner], own, a, level, [...boxes.values()]) : null;
+    const bends = own ? detour(placed[inner], own, a, level, boxList) : null;
     if (bends) {
       Object.assign(e.data, segmentStyle(from, to, hub === source ? bends.reverse() : bends));
       continue;

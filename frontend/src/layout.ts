@@ -125,13 +125,24 @@ function blocks(b: Box, x: number, ya: number, yb: number): boolean {
 export function detour(inner: Position, own: Box, hub: Position, level: number, boxes: Box[]): Position[] | null {
   const down = level > inner.y;
   const exit = down ? own.y2 + GAP / 2 : own.y1 - GAP / 2;
-  const others = boxes.filter((b) => b !== own);
-  if (!others.some((b) => blocks(b, inner.x, exit, level))) return null;
-  const lanes = others.flatMap((b) => [b.x1 - HOST_GAP / 2, b.x2 + HOST_GAP / 2]).concat([own.x1 - HOST_GAP / 2, own.x2 + HOST_GAP / 2])
-    .filter((x) => !boxes.some((b) => blocks(b, x, exit, level)))
-    .sort((a, b) => Math.abs(a - inner.x) - Math.abs(b - inner.x));
+  if (!boxes.some((b) => b !== own && blocks(b, inner.x, exit, level))) return null;
+  const lanes = freeLanes(boxes, exit, level);
   if (!lanes.length) return null;
-  return [{ x: inner.x, y: exit }, { x: lanes[0], y: exit }, { x: lanes[0], y: level }, { x: hub.x, y: level }];
+  const lane = lanes.reduce((best, x) => (Math.abs(x - inner.x) < Math.abs(best - inner.x) ? x : best));
+  return [{ x: inner.x, y: exit }, { x: lane, y: exit }, { x: lane, y: level }, { x: hub.x, y: level }];
+}
+
+/** The gaps beside host boxes where a vertical line from `ya` to `yb` meets no box (the lines of
+ * one drawing share them: remembered per list of boxes). */
+const lanesSeen = new WeakMap<Box[], Map<string, number[]>>();
+function freeLanes(boxes: Box[], ya: number, yb: number): number[] {
+  const seen = lanesSeen.get(boxes) ?? new Map<string, number[]>();
+  lanesSeen.set(boxes, seen);
+  const key = `${ya} ${yb}`;
+  if (!seen.has(key)) {
+    seen.set(key, boxes.flatMap((b) => [b.x1 - HOST_GAP / 2, b.x2 + HOST_GAP / 2]).filter((x) => !boxes.some((b) => blocks(b, x, ya, yb))));
+  }
+  return seen.get(key)!;
 }
 
 /** Bends as Cytoscape's segment weights (along source→target) and distances (across it), space-separated. */
