@@ -12,6 +12,11 @@ from tests.browser.axe import violations
 from tests.browser.editor import wait_validated
 
 pytestmark = pytest.mark.browser
+# the rendered height of a container's label: its font size at the view's zoom
+LABEL_PX = (
+    "(() => { const cy = window.mvlab.canvas.cy;"
+    " return cy.$('node.container')[0].numericStyle('font-size') * cy.zoom(); })()"
+)
 
 
 def open_example(page: Page, name: str) -> None:
@@ -106,17 +111,21 @@ def test_at_1024_by_768_the_drawing_keeps_its_room(editor_page: Page, artifacts:
         side,
         canvas,
     )
-    label_px = page.evaluate("window.mvlab.canvas.cy.zoom() * 10")  # node labels are 10 px at zoom 1
+    label_px = page.evaluate(LABEL_PX)
     page.screenshot(path=str(artifacts / "editor-1024x768.png"))
     page.keyboard.press("p")  # the panel hides: the drawing takes the whole width
     expect(page.locator("#side")).to_be_hidden()
     assert page.locator("#canvas").bounding_box()["width"] >= 1000
     page.wait_for_function("window.mvlab.canvas.cy.width() >= 1000")  # Cytoscape followed its box
     page.click("#fit")
-    assert page.evaluate("window.mvlab.canvas.cy.zoom() * 10") >= label_px
+    hidden_px = page.evaluate(LABEL_PX)
+    assert hidden_px >= label_px
     page.click("#panel-toggle")
     expect(page.locator("#side")).to_be_visible()
-    print(f"1024x768: canvas {canvas['width']:.0f} px, side {side['width']:.0f} px, labels {label_px:.1f} px")
+    print(
+        f"1024x768: canvas {canvas['width']:.0f} px, side {side['width']:.0f} px, container labels"
+        f" {label_px:.1f} px ({hidden_px:.1f} px with the panel hidden)"
+    )
 
 
 def test_axe_finds_nothing_serious_in_the_editor(editor_page: Page):
