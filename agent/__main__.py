@@ -2,7 +2,7 @@
 [--allowed-routes 10.0.0.0/8,...]`: run this host's agent.
 
 The agent's secret comes from $MVLAB_AGENT_SECRET (never the command line, which every user of the
-machine can read); the site makes it with `manage.py lab agent add NAME` (agent.trust)."""
+machine can read); the site makes it with `manage.py lab agent add NAME` (contract.trust)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import os
 import pwd
 import sys
 
-from agent.plan import check_ifname, check_name
 from agent.rootless import unprivileged_uid
-from agent.trust import SECRET_ENV, signing_key
+from contract.plan import check_ifname, check_name
+from contract.trust import SECRET_ENV, signing_key
 
 ALLOWED_NICS_ENV = "MVLAB_ALLOWED_NICS"
 ALLOWED_ROUTES_ENV = "MVLAB_ALLOWED_ROUTES"

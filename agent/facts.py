@@ -15,7 +15,7 @@ import secrets
 from pyroute2.netlink.exceptions import NetlinkError
 
 from agent import netns
-from agent.plan import NETNS_PREFIX, HostFacts, NicFacts
+from contract.plan import NETNS_PREFIX, HostFacts, NicFacts
 
 IFF_PROMISC = 0x100
 KINDS = {

@@ -17,7 +17,7 @@ import struct
 import subprocess
 
 from agent import netns
-from agent.plan import Masquerade, owner_mark
+from contract.plan import Masquerade, owner_mark
 
 TABLE = {"family": "inet", "name": "mvlab"}
 CHAIN = "postrouting"

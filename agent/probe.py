@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 
 from agent import neighbours, netns
 from agent.neighbour_budget import TableFull
-from agent.plan import Probe, ProbeEvent
 from agent.rtnl import RequestError
+from contract.events import ProbeEvent
+from contract.plan import Probe
 
 Emit = Callable[[ProbeEvent], None]
 Job = tuple[str, Probe]  # (namespace as agent.netns names it, probe)

@@ -1,4 +1,4 @@
-"""What a lab agent's machine has room for: the figures its heartbeat carries (`agent.plan.Room`).
+"""What a lab agent's machine has room for: the figures its heartbeat carries (`contract.plan.Room`).
 
 Memory is the machine's MemAvailable and MemTotal as /proc/meminfo shows them, bounded by the
 memory limit of the agent's own cgroup (v2 `memory.max`, or v1 `memory.limit_in_bytes`) where
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from agent.neighbour_budget import MIN_WINDOW, PinRegistry
 from agent.netns import RUN_NETNS
-from agent.plan import Room, TableRoom
 from agent.sandbox import sandboxes_here
+from contract.plan import Room, TableRoom
 
 FAMILIES = {"ipv4": socket.AF_INET, "ipv6": socket.AF_INET6}
 

@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from agent.apply import ApplyError, ApplyReport, Target, apply_plan
-from agent.plan import HOST_NS, FinishedEvent, HostPlan, ProbeEvent, SandboxFabric, StepEvent, netns_name
 from agent.probe import Job, ProbeSetupError, probe_hosts
 from agent.sandbox import sandbox_up
+from contract.events import FinishedEvent, ProbeEvent, StepEvent
+from contract.plan import HOST_NS, HostPlan, SandboxFabric, netns_name
 
 # Two seconds, not one: a next hop is asked for `PROBE_TRIES` times within the deadline
 # (agent.neighbours), and then each pair gets as many echo requests within it; an answer lost

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from agent import netns, rtnl
 from agent.apply import ApplyError, ApplyReport, Emit, Target, apply_plan, do_requests
-from agent.plan import NETNS_PREFIX, HostPlan, SandboxFabric, StepEvent, netns_name, owner_mark
+from contract.events import SANDBOX_HOST, StepEvent
+from contract.plan import NETNS_PREFIX, HostPlan, SandboxFabric, netns_name, owner_mark
 
 
 def fabric_ns(deployment: str) -> str:
@@ -108,7 +109,7 @@ class _Fabric:
     def event(self, status: str, detail: str = "") -> None:
         if self.emit is not None:
             self.emit(
-                StepEvent(deployment=self.dep, host="sandbox", step="sandbox", status=status, detail=detail)
+                StepEvent(deployment=self.dep, host=SANDBOX_HOST, step="sandbox", status=status, detail=detail)
             )
 
     def up(self, fabric: SandboxFabric, plans: list[HostPlan]) -> None:

@@ -1,14 +1,7 @@
 """The agent as a Celery worker: its own app (no Django), JSON only, one queue `agent.<name>`.
 
-The site sends these tasks by name with `send_task`; each one emits its events to
-the Redis stream of its deployment (`agent.events`):
-
-    mvlab.agent.apply(plan) -> {"host", "ok", "detail", "report", "probes": []}
-    mvlab.agent.probe(plan) -> [ProbeEvent, ...]
-    mvlab.agent.teardown(deployment, hosts) -> {"deployment", "removed": [...], "hosts": {host: result}}
-    mvlab.agent.facts() -> HostFacts
-    mvlab.agent.sandbox_up(fabric, {host: plan}) -> {"deployment", "hosts": {host: result}}
-    mvlab.agent.sandbox_down(deployment) -> {"deployment", "removed": [...]}
+The site sends it the tasks of `contract.agents` by name with `send_task`; each one emits its
+events to the Redis stream of its deployment (`agent.events`).
 
 A lab agent (`--sandbox`) is rootless: at start, before it starts any thread, it forks a
 `RootlessHelper` (agent.rootless) that drops to an unprivileged user (when started as root) and
@@ -18,12 +11,12 @@ network namespace, where it reaches its broker (also on loopback). The sandboxes
 the helper, which lives as long as the worker. Started as root, the worker then gives root up and
 becomes the helper's user too, where that user can read the code it imports (agent.privileges).
 
-Only the site commands an agent (agent.trust): every task message must carry the site's signature
+Only the site commands an agent (contract.trust): every task message must carry the site's signature
 for this agent (`mvlab_signature`, over the agent's name, the task, its id, expiry and arguments) and a
 task id `agent.<name>.*`; anything else is refused before it runs, with a failed `verify` step in
 the deployment's stream when its arguments name one, and acknowledged so it is gone. So is a
 message that expired, or whose task id this agent accepted before (a replay): each accepted id is
-recorded under `mvlab:accepted:<id>` (agent.trust.accepted_key) until its message expires. This
+recorded under `mvlab:accepted:<id>` (contract.trust.accepted_key) until its message expires. This
 also refuses Celery's own redelivery of an id the agent took (a message restored from the unacked
 keys after its worker died): the site never counts on it, it sends a lost task again under a new
 id. Every event the agent adds to a stream is signed with its key. Its Redis user may touch only
@@ -42,7 +35,6 @@ result came (designer.deploy.wait).
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import math
 import os
@@ -63,19 +55,20 @@ from agent.apply import Target, teardown
 from agent.events import RESTART_RETRY, RedisEventSink
 from agent.facts import host_facts
 from agent.host_lock import hold_host
-from agent.plan import DEPLOYMENT_RE, check_name, FinishedEvent, HostFacts, HostPlan, SandboxFabric, StepEvent
 from agent.privileges import drop_to
 from agent.room import measure_room
 from agent.rootless import RootlessError, RootlessHelper
 from agent.run import HostResult, apply_host, probe_applied, run_sandbox
 from agent.sandbox import sandbox_down as remove_sandbox
-from agent.trust import accepted_key, seconds_left, sign_event, task_id_prefix, task_refusal, unacked_keys
+from contract import agents
+from contract.events import SANDBOX_HOST, FinishedEvent, StepEvent
+from contract.plan import DEPLOYMENT_RE, HostFacts, HostPlan, SandboxFabric, check_name
+from contract.trust import accepted_key, seconds_left, sign_event, task_id_prefix, task_refusal, unacked_keys
 
 BROKER_ENV = "MVLAB_BROKER_URL"
 RESULT_BACKEND_ENV = "MVLAB_RESULT_BACKEND"  # default: the broker
 REDIS_ENV = "MVLAB_REDIS_URL"  # events, heartbeat, lock (a redis-py URL); default: the broker
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
-HEARTBEAT_PREFIX = "mvlab:agent:"
 HEARTBEAT_TTL = 15
 HEARTBEAT_EVERY = 5
 
@@ -121,12 +114,12 @@ class AgentConfig:
     allowed_nics: frozenset[str]
     allowed_routes: tuple = ()
     sandbox_uid: int | None = None  # the user a lab agent's rootless helper becomes (None: stays this one)
-    key: bytes = field(default=b"", repr=False)  # agent.trust.signing_key of its secret
+    key: bytes = field(default=b"", repr=False)  # contract.trust.signing_key of its secret
     start: str = field(default_factory=lambda: secrets.token_hex(8))  # new at every start of the agent
 
     @property
     def queue(self) -> str:
-        return f"agent.{self.name}"
+        return agents.queue(self.name)
 
 
 _config: AgentConfig | None = None
@@ -177,10 +170,6 @@ def agent_facts() -> HostFacts:
 
 def redis_client() -> redis.Redis:
     return redis.Redis.from_url(redis_url(), retry=RESTART_RETRY)
-
-
-def heartbeat_key(name: str) -> str:
-    return f"{HEARTBEAT_PREFIX}{name}"
 
 
 def host_lock():
@@ -315,7 +304,7 @@ def verified_strategy(task, app, consumer, **kwargs):
     return handle_verified
 
 
-@app.task(name="mvlab.agent.apply")
+@app.task(name=agents.APPLY)
 def apply_task(plan: dict) -> dict:
     host_plan = validated(HostPlan, plan, "host plan")
     with host_lock():
@@ -325,7 +314,7 @@ def apply_task(plan: dict) -> dict:
     return result.to_json()
 
 
-@app.task(name="mvlab.agent.probe")
+@app.task(name=agents.PROBE)
 def probe_task(plan: dict) -> list[dict]:
     host_plan = validated(HostPlan, plan, "host plan")
     results = {host_plan.host: HostResult(host_plan.host, ok=True)}
@@ -339,7 +328,7 @@ def probe_task(plan: dict) -> list[dict]:
     return [event.model_dump(mode="json") for event in result.probes]
 
 
-@app.task(name="mvlab.agent.teardown")
+@app.task(name=agents.TEARDOWN)
 def teardown_task(deployment: str, hosts: list[str]) -> dict:
     """Remove what this agent's applies of `deployment` made for the design `hosts` it serves; fails
     naming whatever it could not remove."""
@@ -355,12 +344,12 @@ def teardown_task(deployment: str, hosts: list[str]) -> dict:
             "hosts": {host: {"ok": True, "detail": done} for host in hosts}}
 
 
-@app.task(name="mvlab.agent.facts")
+@app.task(name=agents.FACTS)
 def facts_task() -> dict:
     return agent_facts().model_dump(mode="json")
 
 
-@app.task(name="mvlab.agent.sandbox_up")
+@app.task(name=agents.SANDBOX_UP)
 def sandbox_up_task(fabric: dict, plans: dict) -> dict:
     sandbox_fabric = validated(SandboxFabric, fabric, "sandbox fabric")
     if not isinstance(plans, dict):
@@ -376,14 +365,14 @@ def sandbox_up_task(fabric: dict, plans: dict) -> dict:
     }
 
 
-@app.task(name="mvlab.agent.sandbox_down")
+@app.task(name=agents.SANDBOX_DOWN)
 def sandbox_down_task(deployment: str) -> dict:
     check_deployment(deployment)
     sink = sink_for(deployment)
-    sink(StepEvent(deployment=deployment, host="sandbox", step="sandbox_down", status="started"))
+    sink(StepEvent(deployment=deployment, host=SANDBOX_HOST, step="sandbox_down", status="started"))
     with host_lock():
         removed = lab_sandboxes().helper.call(remove_sandbox, deployment)
-    sink(StepEvent(deployment=deployment, host="sandbox", step="sandbox_down", status="done",
+    sink(StepEvent(deployment=deployment, host=SANDBOX_HOST, step="sandbox_down", status="done",
                    detail=", ".join(removed)))
     return {"deployment": deployment, "removed": removed}
 
@@ -416,11 +405,10 @@ class Heartbeat(threading.Thread):
 
     def beat(self) -> None:
         facts = agent_facts().model_dump(mode="json")
-        value = {"name": self.cfg.name, "start": self.cfg.start, "time": time.time(), "facts": facts,
-                 "sandbox": self.cfg.sandbox}
-        if self.cfg.sandbox:
-            value["room"] = room_or_none()
-        self.client.set(heartbeat_key(self.cfg.name), json.dumps(value), ex=HEARTBEAT_TTL)
+        beat = agents.Heartbeat(name=self.cfg.name, start=self.cfg.start, time=time.time(), facts=facts,
+                                sandbox=self.cfg.sandbox, room=room_or_none() if self.cfg.sandbox else None)
+        self.client.set(agents.heartbeat_key(self.cfg.name), beat.model_dump_json(exclude_none=True),
+                        ex=HEARTBEAT_TTL)
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -433,7 +421,7 @@ class Heartbeat(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.join(timeout=HEARTBEAT_EVERY)
-        self.client.delete(heartbeat_key(self.cfg.name))
+        self.client.delete(agents.heartbeat_key(self.cfg.name))
 
 
 def run_worker(cfg: AgentConfig) -> None:

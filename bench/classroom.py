@@ -42,10 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent import netns
 from agent.neighbour_budget import PinRegistry
-from agent.plan import ProbeEvent, netns_name
 from agent.room import meminfo
 from agent.run import run_sandbox
 from agent.sandbox import sandbox_down
+from contract.events import ProbeEvent
+from contract.plan import netns_name
 from designer.placement import NAMESPACE_MEMORY
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate

@@ -29,8 +29,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.apply import apply_plan, teardown
-from agent.plan import HostPlan, Link, Namespace, SandboxFabric, Segment, SegmentPort, netns_name, owner_mark
 from agent.sandbox import sandbox_down, sandbox_up
+from contract.plan import (
+    HostPlan,
+    Link,
+    Namespace,
+    SandboxFabric,
+    Segment,
+    SegmentPort,
+    netns_name,
+    owner_mark,
+)
 
 
 def endpoints(n: int) -> list[tuple[str, str, str]]:

@@ -32,10 +32,10 @@ import time
 
 from agent.events import ListEventSink
 from agent.neighbours import pinned
-from agent.plan import HOST_NS, netns_name
 from agent.probe import probe_hosts
 from agent.run import PROBE_TIMEOUT, probe_jobs
 from agent.sandbox import deploy_sandbox, sandbox_down, sandbox_targets
+from contract.plan import HOST_NS, netns_name
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.matrix import Endpoint, Matrix, Pair

@@ -1,11 +1,12 @@
-"""The contract between the designer and the agents.
+"""What an agent is asked to build, and what it reports of its machine.
 
 A `HostPlan` is everything one host must hold for one deployment; the designer
 compiles it from a design, the agent reconciles the kernel towards it and sends
-`Event`s back. A `SandboxFabric` describes the wires between hosts when a lab
-sandbox emulates them on one machine. Everything here is plain data (JSON through
-pydantic), with no Django import, and it is validated a second time on the agent
-side: names and addresses are checked by the models themselves.
+events back (`contract.events`). A `SandboxFabric` describes the wires between hosts
+when a lab sandbox emulates them on one machine; `HostFacts` and `Room` ride on the
+agent's heartbeat. Everything here is plain data (JSON through pydantic), with no Django
+import, and it is validated a second time on the agent side: names and addresses are
+checked by the models themselves.
 
 Namespaces in a plan are *logical*: `HOST_NS` ("") is the host's own namespace
 (the machine's root namespace on a real host, the host's emulated namespace in a
@@ -75,18 +76,18 @@ IpAddress = Annotated[str, AfterValidator(lambda v: str(ipaddress.ip_address(v))
 IpInterface = Annotated[str, AfterValidator(lambda v: str(ipaddress.ip_interface(v)))]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Namespace(_Strict):
+class Namespace(Strict):
     """A container or router namespace the agent creates on this host."""
 
     name: Name
     forwarding: bool = False
 
 
-class Link(_Strict):
+class Link(Strict):
     """A link the agent makes and owns.
 
     kind `vlan`: an 802.1Q sub-interface `name` of `parent` with `vid`, in the host
@@ -140,14 +141,14 @@ class Link(_Strict):
         return self
 
 
-class HostAddress(_Strict):
+class HostAddress(Strict):
     """An address the host itself holds on one of its links (a NIC or a sub-interface)."""
 
     link: IfName
     address: IpInterface
 
 
-class Route(_Strict):
+class Route(Strict):
     namespace: str = HOST_NS
     dst: str  # a CIDR, or "default"
     via: str | None = None
@@ -170,7 +171,7 @@ class Route(_Strict):
         return self
 
 
-class Sysctl(_Strict):
+class Sysctl(Strict):
     namespace: str = HOST_NS
     key: str
     value: str
@@ -183,7 +184,7 @@ class Sysctl(_Strict):
         return v
 
 
-class Masquerade(_Strict):
+class Masquerade(Strict):
     """Source NAT of `source` leaving `out_link` of a router namespace."""
 
     namespace: Name
@@ -191,7 +192,7 @@ class Masquerade(_Strict):
     source: Annotated[str, AfterValidator(lambda v: str(ipaddress.ip_network(v, strict=True)))]
 
 
-class Probe(_Strict):
+class Probe(Strict):
     """One ping the host runs: from endpoint `src` (in `namespace`) to `dst_ip` of endpoint `dst`."""
 
     src: str
@@ -202,7 +203,7 @@ class Probe(_Strict):
     expected_ttl: int | None = None
 
 
-class HostPlan(_Strict):
+class HostPlan(Strict):
     version: Literal[1] = PLAN_VERSION
     deployment: str
     host: Name
@@ -231,12 +232,12 @@ class HostPlan(_Strict):
         return self
 
 
-class SegmentPort(_Strict):
+class SegmentPort(Strict):
     host: Name
     nic: IfName
 
 
-class Segment(_Strict):
+class Segment(Strict):
     """A wire or switch between NICs; `vlans` are the 802.1Q ids it carries tagged."""
 
     name: Name
@@ -245,7 +246,7 @@ class Segment(_Strict):
     hairpin: bool = False
 
 
-class SandboxFabric(_Strict):
+class SandboxFabric(Strict):
     """The wires of a design, for a lab sandbox that emulates all its hosts on one machine."""
 
     deployment: str
@@ -253,43 +254,7 @@ class SandboxFabric(_Strict):
     segments: tuple[Segment, ...] = ()
 
 
-# ---- events an agent sends back -------------------------------------------------
-
-
-class StepEvent(_Strict):
-    kind: Literal["step"] = "step"
-    deployment: str
-    host: str
-    step: str
-    status: Literal["started", "done", "failed"]
-    detail: str = ""
-
-
-class ProbeEvent(_Strict):
-    kind: Literal["probe"] = "probe"
-    deployment: str
-    host: str
-    src: str
-    dst: str
-    dst_ip: str
-    expected: bool
-    observed: bool
-    rtt_ms: float | None = None
-    ttl: int | None = None
-
-
-class FinishedEvent(_Strict):
-    kind: Literal["finished"] = "finished"
-    deployment: str
-    host: str
-    ok: bool
-    detail: str = ""
-
-
-Event = Annotated[StepEvent | ProbeEvent | FinishedEvent, Field(discriminator="kind")]
-
-
-class NicFacts(_Strict):
+class NicFacts(Strict):
     name: str
     state: str
     mac: str | None
@@ -297,7 +262,7 @@ class NicFacts(_Strict):
     addresses: tuple[str, ...] = ()
 
 
-class HostFacts(_Strict):
+class HostFacts(Strict):
     """What an agent reports of its machine with every heartbeat."""
 
     agent: str
@@ -310,7 +275,7 @@ class HostFacts(_Strict):
     nics: tuple[NicFacts, ...] = ()
 
 
-class TableRoom(_Strict):
+class TableRoom(Strict):
     """One neighbour table of the machine (every namespace shares it): its cap, what counts against
     the cap now, and how many free entries an mvlab probe needs to start."""
 
@@ -323,7 +288,7 @@ class TableRoom(_Strict):
         return max(0, self.cap - self.in_use)
 
 
-class Room(_Strict):
+class Room(Strict):
     """What a lab agent's machine has free, sent with every heartbeat; the site places sandboxes by it."""
 
     memory_available: int  # bytes, MemAvailable within the agent cgroup's limit (agent.room)

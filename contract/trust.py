@@ -1,5 +1,9 @@
 """Trust between the site and one agent: the agent's own Redis user, and signatures both ways.
 
+It is part of the contract because both sides must compute it alike: the site signs tasks and the
+agent checks them with the same canonical JSON and HMAC, and the agent's Redis user (made by the
+site) must allow exactly the keys the agent's worker uses. Plain functions, no Django, no kernel.
+
 Every agent has a secret of its own, made by the site (`manage.py lab agent add NAME`) and given
 to the agent in `MVLAB_AGENT_SECRET`. It serves twice:
 
@@ -37,13 +41,15 @@ import json
 import math
 import uuid
 
+from contract import agents
+from contract.events import SIGNED_FIELD, STREAM_PREFIX, without_signature
+
 SECRET_ENV = "MVLAB_AGENT_SECRET"
 USER_PREFIX = "mvlab-agent-"
 SIGNATURE_HEADER = "mvlab_signature"
 EXPIRES_HEADER = "expires"  # Celery's own (ISO 8601): no worker runs the task after it
 ACCEPTED_PREFIX = "mvlab:accepted:"
-SIGNED_FIELD = "signed"
-EVENT_STREAMS = "mvlab:events:*"
+EVENT_STREAMS = f"{STREAM_PREFIX}*"
 # every command an agent's worker sends (measured with ACL LOG on a worker with nothing else allowed)
 AGENT_COMMANDS = (
     "ping", "hello", "auth", "client|setname", "select", "brpop", "lpush", "llen", "sadd", "smembers",
@@ -88,11 +94,11 @@ def unacked_keys(name: str) -> dict[str, str]:
 
 def acl_rules(name: str, secret: str) -> list[str]:
     """`ACL SETUSER mvlab-agent-<name>` arguments: this agent's keys and channels and nothing more."""
-    queue = f"agent.{name}"
+    queue = agents.queue(name)
     keys = [
         queue, f"{queue}{PRIORITY_SEP}*", f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}",
         *unacked_keys(name).values(), f"celery-task-meta-{task_id_prefix(name)}*",
-        f"mvlab:agent:{name}", f"mvlab:lock:agent:{name}", accepted_key(f"{task_id_prefix(name)}*"),
+        agents.heartbeat_key(name), f"mvlab:lock:agent:{name}", accepted_key(f"{task_id_prefix(name)}*"),
     ]
     return [
         "reset", "on", f">{secret}", "resetchannels", f"&celery-task-meta-{task_id_prefix(name)}*",
@@ -163,9 +169,5 @@ def verified_event(raw: dict, agent: str, key: bytes) -> dict | None:
     signed = raw.get(SIGNED_FIELD)
     if not isinstance(signed, dict) or signed.get("agent") != agent or not isinstance(signed.get("sig"), str):
         return None
-    data = {field: value for field, value in raw.items() if field != SIGNED_FIELD}
+    data = without_signature(raw)
     return data if hmac.compare_digest(signed["sig"], _mac(key, ["event", agent, data])) else None
-
-
-def without_signature(raw: dict) -> dict:
-    return {field: value for field, value in raw.items() if field != SIGNED_FIELD}

@@ -1,9 +1,9 @@
 """Which agents are alive: their heartbeat keys in Redis, mirrored into the Agent model.
 
-An agent SETs `mvlab:agent:<name>` to `{"name", "start", "time", "facts", "sandbox", "room"}` with
-a short TTL; the key being present is what "alive" means. `start` is a random token the agent makes
+An agent SETs `mvlab:agent:<name>` to its `contract.agents.Heartbeat` with a short TTL; the key
+being present is what "alive" means. `start` is a random token the agent makes
 at each start: another one means the agent restarted (and lost the task it was running). `room`
-(lab agents only, an `agent.plan.Room`) is what the agent's machine has free now; it is not stored.
+(lab agents only, a `contract.plan.Room`) is what the agent's machine has free now; it is not stored.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from agent.plan import Room
+from contract.agents import HEARTBEAT_PREFIX, heartbeat_key
+from contract.plan import Room
 from designer.models import Agent
 from designer.redis_client import sync_client
-
-HEARTBEAT_PREFIX = "mvlab:agent:"
 
 
 @dataclass(frozen=True)
@@ -29,10 +28,6 @@ class AgentStatus:
     facts: dict
     sandbox: bool
     room: Room | None = None  # from the live heartbeat; None when dead or not advertised
-
-
-def heartbeat_key(name: str) -> str:
-    return f"{HEARTBEAT_PREFIX}{name}"
 
 
 def _parse(raw: str | None) -> dict | None:

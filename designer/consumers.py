@@ -11,16 +11,10 @@ import redis
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from contract.closes import BAD_REQUEST, FORBIDDEN, INTERNAL_ERROR, UNAVAILABLE
 from designer import events
 from designer.models import Deployment
 
-FORBIDDEN = 4403
-BAD_REQUEST = 4400
-# Closes the browser reconnects on (with its cursor). A server may only send 1000 or 3000-4999
-# (Autobahn, under Daphne, refuses anything else and leaves the socket open): 4503 the events
-# cannot be read now (Redis unreachable), 4500 anything else went wrong.
-UNAVAILABLE = 4503
-INTERNAL_ERROR = 4500
 log = logging.getLogger(__name__)
 
 

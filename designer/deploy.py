@@ -25,7 +25,7 @@ start (the agents reconcile what is already there), up to MAX_RESUMES times; aft
 fails, saying so. A task that finds its deployment taken or ended does nothing.
 
 Nothing is lost with an agent either. An agent records which of its starts accepted each task
-(agent.trust.accepted_key) and its heartbeat names its current start: a task accepted by an earlier
+(contract.trust.accepted_key) and its heartbeat names its current start: a task accepted by an earlier
 start and still without a result was lost with that start (the agent was killed and started
 again, maybe within its heartbeat's TTL). `wait` then sends it again under a new task id, at most
 MAX_AGENT_RESENDS times (the agents reconcile what is already there; a lab agent's sandboxes died
@@ -49,8 +49,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agent.host_lock import Busy, HeldLock, LockLost, hold
-from agent.plan import HostPlan
-from agent.trust import accepted_key
+from contract.agents import APPLY, PROBE, SANDBOX_DOWN, SANDBOX_UP, TEARDOWN
+from contract.agents import queue as agent_queue
+from contract.plan import HostPlan
+from contract.trust import accepted_key
 from designer import agent_credentials, agents, analysis, designs, grants, placement, results
 from designer.celery import app as celery_app
 from designer.errors import Refused
@@ -113,10 +115,6 @@ def _lock():
     return sync_client().lock(LOCK_NAME, timeout=30, blocking_timeout=30)
 
 
-def _queue(agent: str) -> str:
-    return f"agent.{agent}"
-
-
 def _abandon_after() -> int:
     """Seconds after which an active deployment nobody touched is failed (`_expire_abandoned`)."""
     return 2 * settings.MVLAB_DEPLOY_TIMEOUT + 60
@@ -134,7 +132,8 @@ def _hand_over(task: str, deployment_id: str) -> None:
 
 
 def _send(task: str, args: list, agent: str) -> AsyncResult:
-    return celery_app.send_task(task, args=args, queue=_queue(agent), **agent_credentials.signed(agent, task, args))
+    signed = agent_credentials.signed(agent, task, args)
+    return celery_app.send_task(task, args=args, queue=agent_queue(agent), **signed)
 
 
 def _set_state(deployment: Deployment, state: str, detail: str = "", **fields) -> None:
@@ -376,16 +375,16 @@ def _run(deployment: Deployment, lease: HeldLock) -> None:
     if deployment.sandbox:
         lab = targets(deployment)[next(iter(plans))]
         fabric = compile_fabric(design, deployment.id).model_dump(mode="json")
-        pending = {lab: dispatch("mvlab.agent.sandbox_up", [fabric, plan_json], lab, sorted(plans))}
+        pending = {lab: dispatch(SANDBOX_UP, [fabric, plan_json], lab, sorted(plans))}
         outcomes = _per_host(wait(pending, timeout, say), pending)
     else:
         applies = {
-            h: dispatch("mvlab.agent.apply", [plan_json[h]], a, [h]) for h, a in deployment.agents.items()
+            h: dispatch(APPLY, [plan_json[h]], a, [h]) for h, a in deployment.agents.items()
         }
         outcomes = _per_host(wait(applies, timeout, say), applies)
         _set_state(deployment, State.PROBING)
         probes = {
-            h: dispatch("mvlab.agent.probe", [plan_json[h]], a, [h])
+            h: dispatch(PROBE, [plan_json[h]], a, [h])
             for h, a in deployment.agents.items()
             if outcomes[h].ok
         }
@@ -426,10 +425,10 @@ def _run_teardown(deployment: Deployment, lease: HeldLock) -> None:
     for host, agent in targets(deployment).items():
         by_agent.setdefault(agent, []).append(host)
     if deployment.sandbox:
-        pending = {a: dispatch("mvlab.agent.sandbox_down", [deployment.id], a, hosts)
+        pending = {a: dispatch(SANDBOX_DOWN, [deployment.id], a, hosts)
                    for a, hosts in by_agent.items()}
     else:  # each agent is told the design hosts it serves, and answers for each of them
-        pending = {a: dispatch("mvlab.agent.teardown", [deployment.id, hosts], a, hosts)
+        pending = {a: dispatch(TEARDOWN, [deployment.id, hosts], a, hosts)
                    for a, hosts in by_agent.items()}
     outcomes = _per_host(wait(pending, settings.MVLAB_DEPLOY_TIMEOUT), pending)
     failed = {h: o.detail for h, o in outcomes.items() if not o.ok}

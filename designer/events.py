@@ -1,8 +1,8 @@
 """The event stream of a deployment: `mvlab:events:<deployment>` in Redis.
 
-Agents XADD one entry per event (field `event`, the JSON of an `agent.plan` event);
-the site adds `{"kind": "deployment", "state": ...}` entries when a deployment's state
-changes. A reader's cursor is the Redis *entry id* of the last entry it saw
+Agents XADD one entry per event (field `event`, the JSON of a `contract.events` event);
+the site adds its `contract.events.state_entry` when a deployment's state changes. A reader's
+cursor is the Redis *entry id* of the last entry it saw
 (`<milliseconds>-<n>`): it names the same entry for every reader and survives a restart
 of Redis (ids keep growing: a restored stream keeps its ids, and new entries get ids above
 every id handed out before, also when a Redis without persistence lost the old ones).
@@ -24,9 +24,9 @@ from django.conf import settings
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
+from contract.events import EVENT_FIELD, state_entry, stream_key
 from designer.redis_client import sync_client
 
-STREAM_PREFIX = "mvlab:events:"
 REPLAY_CHUNK = 500
 START = "0-0"
 _CURSOR = re.compile(r"(0|\d{1,20}-\d{1,20})")
@@ -39,10 +39,6 @@ BLOCK_SHARE = 0.4
 # made redis-py's reconnecting retries last 30 s at a 1 s timeout) fails then.
 READ_RETRIES = 4
 T = TypeVar("T")
-
-
-def stream_key(deployment: str) -> str:
-    return f"{STREAM_PREFIX}{deployment}"
 
 
 def parse_cursor(text: str) -> str | None:
@@ -60,7 +56,7 @@ def id_order(entry_id: str) -> tuple[int, int]:
 
 def _decode(fields: dict[str, str]) -> dict:
     try:
-        return json.loads(fields["event"])
+        return json.loads(fields[EVENT_FIELD])
     except (KeyError, ValueError):
         return {"kind": "unreadable", "raw": fields}
 
@@ -69,9 +65,8 @@ def publish_state(deployment: str, state: str, detail: str = "") -> None:
     """Adds a deployment state change to the stream, so it is replayed with everything else.
 
     A teardown starts the retention: the stream expires `MVLAB_EVENTS_RETENTION` seconds later."""
-    event = {"kind": "deployment", "deployment": deployment, "state": state, "detail": detail}
     with sync_client().pipeline() as pipe:
-        pipe.xadd(stream_key(deployment), {"event": json.dumps(event)})
+        pipe.xadd(stream_key(deployment), {EVENT_FIELD: json.dumps(state_entry(deployment, state, detail))})
         if state == "torn_down":
             pipe.expire(stream_key(deployment), settings.MVLAB_EVENTS_RETENTION)
         pipe.execute()

@@ -1,6 +1,6 @@
 """Which lab agent builds a new sandbox: the live one with the most room.
 
-Every lab agent's heartbeat carries its machine's room (`agent.plan.Room`, measured by
+Every lab agent's heartbeat carries its machine's room (`contract.plan.Room`, measured by
 `agent.room`): MemAvailable and MemTotal, the use of its neighbour tables, and the sandboxes
 it holds. For a sandbox of `n` namespaces (one per host, container and router, and the
 fabric) the site reckons, per agent:
@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agent.plan import Room
+from contract.plan import Room
 from designer.errors import Refused
 
 NAMESPACE_MEMORY = 512 * 1024  # bytes of kernel memory one sandbox namespace holds, rounded up

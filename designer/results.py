@@ -9,17 +9,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from agent.plan import Event, FinishedEvent, ProbeEvent, StepEvent
+from contract.events import (
+    AGENT_KINDS,
+    SANDBOX_HOST,
+    FinishedEvent,
+    ProbeEvent,
+    StepEvent,
+    parse_event,
+)
 from designer import agent_credentials, analysis, designs
 from designer.events import read_all
 from designer.models import Deployment, ProbeResult
 from designer.topology.matrix import merge_observed
-
-_EVENT = TypeAdapter(Event)
-AGENT_KINDS = ("step", "probe", "finished")
-SANDBOX_HOST = "sandbox"  # the host of a sandbox's own events (agent.sandbox)
 
 log = logging.getLogger("mvlab.results")
 
@@ -39,7 +42,7 @@ def _serving(deployment_id: str) -> dict[str, str]:
 
 
 def event_verifier(deployment_id: str) -> Callable[[dict], dict | None]:
-    """A check of the deployment's agent events (agent.trust): an event's fields when the agent that
+    """A check of the deployment's agent events (contract.trust): an event's fields when the agent that
     serves its host signed it, else None (forged, e.g. probe results of another agent's host). It
     reads every key it needs now, so calling it needs neither the database nor Redis."""
     serving, keys = _serving(deployment_id), {}
@@ -65,7 +68,7 @@ def agent_events(deployment_id: str) -> list[StepEvent | ProbeEvent | FinishedEv
             refused += 1
             continue
         try:
-            found.append(_EVENT.validate_python(data))
+            found.append(parse_event(data))
         except ValidationError:
             continue
     if refused:

@@ -1,12 +1,12 @@
 """Agent events as a real agent writes them into a deployment's stream: signed with its key
-(agent.trust). The site's credential of the agent is made on first use, without a Redis user (the
+(contract.trust). The site's credential of the agent is made on first use, without a Redis user (the
 site tests run on the machine's shared Redis, whose ACLs no test may change)."""
 
 from __future__ import annotations
 
 import json
 
-from agent.trust import sign_event
+from contract.trust import sign_event
 from designer import agent_credentials
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field, model_validator
 
-from agent.plan import Room
+from contract.plan import Room
 
 
 class IssueOut(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from agent.plan import ProbeEvent
+from contract.events import ProbeEvent
 from designer import analysis, designs
 from designer.classroom.models import Attempt, Classroom, Exercise
 from designer.models import Deployment

@@ -16,9 +16,10 @@ import asyncio
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from agent.plan import Event, ProbeEvent
+from contract.closes import FORBIDDEN
+from contract.events import ProbeEvent, parse_event
 from designer import events, results
 from designer.classroom import board
 from designer.classroom.models import Attempt, Classroom
@@ -27,9 +28,6 @@ from designer.consumers import close_when_redis_fails
 from designer.models import Deployment
 from designer.topology.goals import check_goals, parse_goals, progress
 from designer.topology.matrix import merge_observed
-
-FORBIDDEN = 4403
-_EVENT = TypeAdapter(Event)
 
 
 @database_sync_to_async
@@ -66,7 +64,7 @@ def _probe(raw: dict | None) -> ProbeEvent | None:
     if raw is None:  # not signed by the agent serving its host (results.event_verifier)
         return None
     try:
-        event = _EVENT.validate_python(raw)
+        event = parse_event(raw)
     except ValidationError:
         return None
     return event if isinstance(event, ProbeEvent) else None

@@ -1,7 +1,7 @@
 """`lab agent add|remove|sync`: which agents may join this site, each with a secret of its own.
 
 `add NAME` makes the agent's secret and its Redis user (`mvlab-agent-NAME`, allowed only its own
-queue and keys: agent.trust) and prints the environment the agent starts with; run again, it prints
+queue and keys: contract.trust) and prints the environment the agent starts with; run again, it prints
 the same (`--rotate` makes a new secret, and the old one stops working at once). `remove NAME`
 takes it all back: the agent's connections are cut and nothing it signs is believed any more.
 `sync` makes every recorded agent's Redis user again (after Redis lost its ACLs in a restart).
@@ -18,7 +18,7 @@ from typing import TextIO
 import redis
 from django.conf import settings
 
-from agent.plan import check_name
+from contract.plan import check_name
 from designer import agent_credentials
 from designer.cli.common import EXIT_OK, Misuse
 

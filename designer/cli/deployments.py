@@ -3,7 +3,7 @@
 The command line names a deployment after its design, deterministically, so a second
 `lab up` of the same design reconciles what the first one made and `lab down NAME`
 finds it again. Without `--sandbox`, plans go through Celery to the queue
-`agent.<host>` of each host (the agent is named like the host), signed for it (agent.trust),
+`agent.<host>` of each host (the agent is named like the host), signed for it (contract.trust),
 and the agents' events are read back from the deployment's Redis stream: only those the host's
 own agent signed.
 """
@@ -15,11 +15,20 @@ import json
 import time
 from collections.abc import Callable
 
-from agent.events import follow_stream, parse_event, stream_key
-from agent.plan import FinishedEvent, HostPlan, ProbeEvent, StepEvent
-
-Event = StepEvent | ProbeEvent | FinishedEvent
-SANDBOX_HOST = "sandbox"  # the host name of a sandbox's own events
+from contract import agents
+from contract.agents import heartbeat_key
+from contract.events import (
+    AGENT_KINDS,
+    EVENT_FIELD,
+    SANDBOX_HOST,
+    AnyEvent,
+    FinishedEvent,
+    StepEvent,
+    follow_stream,
+    parse_event,
+    stream_key,
+)
+from contract.plan import HostPlan
 
 
 def deployment_id(design_name: str) -> str:
@@ -27,7 +36,7 @@ def deployment_id(design_name: str) -> str:
     return hashlib.sha256(f"mvlab-cli:{design_name}".encode()).hexdigest()[:10]
 
 
-def describe(event: Event) -> str:
+def describe(event: AnyEvent) -> str:
     """One line of progress for an event."""
     if isinstance(event, StepEvent):
         return f"{event.host}: {event.step} {event.status}" + (f" ({event.detail})" if event.detail else "")
@@ -43,7 +52,7 @@ def _send(task: str, args: list, agent: str):
     from designer.agent_credentials import signed
     from designer.celery import app
 
-    return app.send_task(task, args=args, queue=f"agent.{agent}", **signed(agent, task, args))
+    return app.send_task(task, args=args, queue=agents.queue(agent), **signed(agent, task, args))
 
 
 def _last_entry(client, deployment: str) -> str:
@@ -55,8 +64,8 @@ def _last_entry(client, deployment: str) -> str:
 
 
 def deploy_through_agents(
-    plans: dict[str, HostPlan], deployment: str, timeout: float, progress: Callable[[Event], None]
-) -> tuple[dict[str, tuple[bool, str]], list[Event]]:
+    plans: dict[str, HostPlan], deployment: str, timeout: float, progress: Callable[[AnyEvent], None]
+) -> tuple[dict[str, tuple[bool, str]], list[AnyEvent]]:
     """Apply every plan on the agent named like its host, then probe them all; ({host: (ok, detail)}, events).
 
     A host is done when its agent sends its FinishedEvent (after its probes, or after a
@@ -64,7 +73,6 @@ def deploy_through_agents(
     does not answer in `timeout` seconds fails then.
     """
     from designer.agent_credentials import NoCredential, has_credential, verified
-    from designer.agents import heartbeat_key
     from designer.redis_client import sync_client
 
     client = sync_client()
@@ -80,15 +88,15 @@ def deploy_through_agents(
             detail = str(NoCredential(host))
             finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False, detail=detail)
     applies = {
-        host: _send("mvlab.agent.apply", [plan.model_dump(mode="json")], host)
+        host: _send(agents.APPLY, [plan.model_dump(mode="json")], host)
         for host, plan in plans.items()
         if host not in finished
     }
     probing = False
-    events: list[Event] = []
+    events: list[AnyEvent] = []
     deadline = time.monotonic() + timeout
     for entry_id, raw in follow_stream(client, deployment, after, block_ms=500) if applies else ():
-        agents_event = raw.get("kind") in ("step", "probe", "finished")
+        agents_event = raw.get("kind") in AGENT_KINDS
         signed = verified(raw, raw.get("host"), keys) if agents_event else None
         if entry_id and signed is not None:
             event = parse_event(signed)
@@ -100,7 +108,7 @@ def deploy_through_agents(
             # probes only once every host is made: a pair across hosts needs both ends
             for host, result in applies.items():
                 if result.successful():
-                    _send("mvlab.agent.probe", [plans[host].model_dump(mode="json")], host)
+                    _send(agents.PROBE, [plans[host].model_dump(mode="json")], host)
                 elif host not in finished:  # refused before it could report: its error is all there is
                     finished[host] = FinishedEvent(deployment=deployment, host=host, ok=False,
                                                    detail=str(result.result))
@@ -109,7 +117,7 @@ def deploy_through_agents(
             break
     outcomes = {host: (event.ok, event.detail) for host, event in finished.items()}
     for host in set(plans) - set(finished):
-        outcomes[host] = (False, f"no answer from agent {host!r} (queue agent.{host}) within {timeout:.0f} s")
+        outcomes[host] = (False, f"no answer from agent {host!r} (queue {agents.queue(host)}) within {timeout:.0f} s")
     return outcomes, events
 
 
@@ -122,7 +130,6 @@ def teardown_through_agents(deployment: str, timeout: float) -> dict[str, tuple[
     import redis
 
     from designer.agent_credentials import has_credential, verified
-    from designer.agents import heartbeat_key
     from designer.redis_client import sync_client
 
     client = sync_client()
@@ -133,7 +140,7 @@ def teardown_through_agents(deployment: str, timeout: float) -> dict[str, tuple[
         return {}
     hosts = set()
     for _, fields in entries:
-        raw = json.loads(fields["event"])
+        raw = json.loads(fields[EVENT_FIELD])
         if raw.get("kind") in ("step", "finished") and raw.get("host") != SANDBOX_HOST \
                 and verified(raw, raw["host"], keys) is not None:
             hosts.add(raw["host"])
@@ -142,7 +149,7 @@ def teardown_through_agents(deployment: str, timeout: float) -> dict[str, tuple[
         beat = client.get(heartbeat_key(host))
         if beat is None or json.loads(beat).get("sandbox") or not has_credential(host):
             continue
-        result = _send("mvlab.agent.teardown", [deployment, [host]], host)
+        result = _send(agents.TEARDOWN, [deployment, [host]], host)
         try:
             answer = result.get(timeout=timeout)
             outcomes[host] = (True, "; ".join(answer["removed"]) or "nothing to remove")

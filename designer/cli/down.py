@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from agent.plan import DEPLOYMENT_RE
 from agent.sandbox import sandbox_down
+from contract.plan import DEPLOYMENT_RE
 from designer.cli.common import EXIT_OK
 from designer.cli.deployments import deployment_id, teardown_through_agents
 

@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import TextIO
 
-from agent.plan import DEPLOYMENT_RE, HOST_NS, HostPlan, SandboxFabric
+from contract.plan import DEPLOYMENT_RE, HOST_NS, HostPlan, SandboxFabric
 from designer.cli.common import load_allocated
 from designer.topology.compile import compile_fabric, compile_plans
 

@@ -21,9 +21,9 @@ import os
 from typing import TextIO
 
 from agent.events import ListEventSink
-from agent.plan import ProbeEvent
 from agent.rootless import RootlessError, run_rootless, unprivileged_uid
 from agent.run import run_sandbox
+from contract.events import ProbeEvent
 from designer.cli.common import EXIT_DESIGN_ERROR, EXIT_MISUSE, EXIT_OK, load_allocated
 from designer.cli.deployments import deploy_through_agents, deployment_id, describe
 from designer.topology.compile import compile_fabric, compile_plans

@@ -1,6 +1,6 @@
 """Compile a design into one `HostPlan` per host, and the `SandboxFabric` of its wires.
 
-The plans follow `agent/plan.py` exactly: a host's own namespace is `HOST_NS`; the
+The plans follow `contract/plan.py` exactly: a host's own namespace is `HOST_NS`; the
 `vlan` links are every `NIC.VID` something on the host hangs off or holds an address
 on; each container or router is a `Namespace` with one macvlan `Link` per network.
 Every pair whose source lives on a host becomes one of that host's `Probe`s, carrying
@@ -10,7 +10,7 @@ deployment give equal plans.
 
 from __future__ import annotations
 
-from agent.plan import (
+from contract.plan import (
     HostAddress,
     HostPlan,
     Link,

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel
 
-from agent.plan import ProbeEvent
+from contract.events import ProbeEvent
 
 
 class Endpoint(BaseModel):

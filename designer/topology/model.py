@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from agent.plan import MacvlanMode, check_ifname, check_name
+from contract.plan import MacvlanMode, check_ifname, check_name
 
 MAC_TEXT_RE = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 

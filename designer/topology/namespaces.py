@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal
 
-from agent.plan import HOST_NS
+from contract.plan import HOST_NS
 from designer.topology.ipam import Allocation, mac_from_ip
 from designer.topology.model import Container, Design, Router, RouteSpec
 

@@ -6,8 +6,8 @@ import threading
 import pytest
 import redis
 
-from agent.events import ListEventSink, RedisEventSink, follow_stream, parse_event, stream_key
-from agent.plan import FinishedEvent, ProbeEvent, StepEvent
+from agent.events import ListEventSink, RedisEventSink
+from contract.events import FinishedEvent, ProbeEvent, StepEvent, follow_stream, parse_event, stream_key
 
 pytestmark = pytest.mark.integration
 

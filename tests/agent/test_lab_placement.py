@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from agent.plan import netns_name
+from contract.plan import netns_name
 from designer import tasks
 from designer.celery import app as celery_app
 from tests.agent.machines import ROOT, agents_in, machines

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from agent import netns
-from agent.plan import netns_name
+from contract.plan import netns_name
 from designer.cli.deployments import deployment_id
 from tests.agent.machines import ROOT, agents_in, namespaces_of, site_env, wired_machines
 

@@ -16,7 +16,7 @@ import subprocess
 import pytest
 
 from agent.apply import MVLAB_ROUTE_PROTO
-from agent.plan import netns_name
+from contract.plan import netns_name
 from tests.agent.machines import agents_in, namespaces_of, wired_machines
 from tests.integration.test_live_deploy import _ended, _read_until, _wait_state
 from tests.live import run_coroutine, start_stack, stop_stack

@@ -23,9 +23,16 @@ import redis
 import yaml
 from celery import Celery
 
-from agent.events import stream_key
-from agent.plan import StepEvent, netns_name
-from agent.trust import SIGNATURE_HEADER, accepted_key, new_task_id, signed_task, signing_key, verified_event
+from contract.events import StepEvent, stream_key
+from contract.plan import netns_name
+from contract.trust import (
+    SIGNATURE_HEADER,
+    accepted_key,
+    new_task_id,
+    signed_task,
+    signing_key,
+    verified_event,
+)
 from designer.agent_credentials import CREDENTIALS_KEY
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate

@@ -17,10 +17,10 @@ import yaml
 from celery import Celery
 
 from agent import netns
-from agent.events import parse_event, stream_key
 from agent.neighbour_budget import gc_thresh3
-from agent.plan import FinishedEvent, HostFacts, ProbeEvent, Room, StepEvent, netns_name
-from agent.trust import signed_task, signing_key
+from contract.events import FinishedEvent, ProbeEvent, StepEvent, parse_event, stream_key
+from contract.plan import HostFacts, Room, netns_name
+from contract.trust import signed_task, signing_key
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design

@@ -10,8 +10,9 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from contract.events import stream_key
 from designer.asgi import application
-from designer.events import publish_state, stream_key
+from designer.events import publish_state
 from designer.models import Deployment, DesignVersion
 from tests.classroom.conftest import join
 from tests.redis_server import RedisServer

@@ -3,8 +3,8 @@
 import pytest
 import yaml
 
-from agent.plan import ProbeEvent
 from agent.run import run_sandbox
+from contract.events import ProbeEvent
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.goals import check_goals, parse_goals
 from designer.topology.ipam import allocate

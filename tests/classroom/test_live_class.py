@@ -9,7 +9,7 @@ import os
 import pytest
 
 from agent import netns
-from agent.plan import netns_name
+from contract.plan import netns_name
 from tests.classroom.exercise import SOLVED_YAML
 from tests.classroom.live_class import instructor, join, open_class, wait_state
 from tests.live import start_stack, stop_stack

@@ -13,7 +13,7 @@ import requests
 import websockets
 
 from agent import netns
-from agent.plan import netns_name
+from contract.plan import netns_name
 from designer import events
 from tests.live import rootless_helper_of, run_coroutine
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from agent import netns
-from agent.plan import netns_name
+from contract.plan import netns_name
 from designer.deploy import LEASE_TTL, RECOVER_EVERY
 from tests.integration.test_agent_dies import _first_applied_step
 from tests.integration.test_live_deploy import _wait_state

@@ -6,9 +6,9 @@ import secrets
 from contextlib import contextmanager
 
 from agent import netns
-from agent.plan import HOST_NS, Probe, netns_name
 from agent.probe import probe_hosts
 from agent.sandbox import sandbox_down
+from contract.plan import HOST_NS, Probe, netns_name
 
 
 def new_deployment() -> str:

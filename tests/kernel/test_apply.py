@@ -13,7 +13,8 @@ import pytest
 
 from agent import netns
 from agent.apply import ApplyError, Target, apply_plan, teardown
-from agent.plan import (
+from agent.sandbox import fabric_ns, sandbox_up
+from contract.plan import (
     HostAddress,
     HostPlan,
     Link,
@@ -26,7 +27,6 @@ from agent.plan import (
     netns_name,
     owner_mark,
 )
-from agent.sandbox import fabric_ns, sandbox_up
 from tests.kernel.lab import deployment_id, links, reachable
 
 pytestmark = pytest.mark.kernel
@@ -184,7 +184,7 @@ def killed_apply(wanted: HostPlan, target: Target, phase: str) -> None:
     """Run apply_plan in a child process and SIGKILL it in the middle of `phase`."""
     child = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys; from agent.apply import Target, apply_plan; from agent.plan import HostPlan;"
+         "import sys; from agent.apply import Target, apply_plan; from contract.plan import HostPlan;"
          "apply_plan(HostPlan.model_validate_json(sys.stdin.readline()), Target.sandbox_host(sys.argv[1]))",
          target.host_ns],
         stdin=subprocess.PIPE, text=True,

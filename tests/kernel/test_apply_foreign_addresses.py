@@ -6,7 +6,7 @@ import pytest
 
 from agent import netns
 from agent.apply import ApplyError, apply_plan, teardown
-from agent.plan import HostAddress
+from contract.plan import HostAddress
 from tests.kernel.lab import links
 from tests.kernel.test_apply import container, host, plan  # noqa: F401  (host: the fixture)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from agent import netns
-from agent.plan import netns_name
 from agent.sandbox import sandbox_down
+from contract.plan import netns_name
 from designer.cli.deployments import deployment_id
 
 pytestmark = pytest.mark.kernel

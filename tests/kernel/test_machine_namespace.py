@@ -16,7 +16,7 @@ import pytest
 
 from agent import netns
 from agent.apply import MVLAB_ROUTE_PROTO, ApplyError, Target, apply_plan, teardown
-from agent.plan import HostPlan, Link, Route, Sysctl
+from contract.plan import HostPlan, Link, Route, Sysctl
 from tests.kernel.lab import deployment_id
 
 pytestmark = pytest.mark.kernel
@@ -157,7 +157,7 @@ def test_forwarding_goes_back_after_an_agent_restart_between_apply_and_teardown(
     dep, ns = machine
     set_forwarding(ns, "0")
     plan = host_plan(dep, sysctls=(Sysctl(key=FORWARD, value="1"),)).model_dump_json()
-    code = ("import sys; from agent.apply import apply_plan, Target; from agent.plan import HostPlan; "
+    code = ("import sys; from agent.apply import apply_plan, Target; from contract.plan import HostPlan; "
             "apply_plan(HostPlan.model_validate_json(sys.argv[1]), Target(host_ns=sys.argv[2], "
             "allowed_nics=frozenset({'eth0'})))")
     subprocess.run([sys.executable, "-c", code, plan, ns], cwd=ROOT, check=True)

@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from agent.plan import Probe
 from agent.probe import ProbeSetupError, probe_all, probe_hosts
+from contract.plan import Probe
 
 pytestmark = pytest.mark.kernel
 

@@ -20,8 +20,8 @@ import pytest
 
 from agent.events import ListEventSink
 from agent.neighbour_budget import run_dir
-from agent.plan import ProbeEvent
 from agent.run import run_sandbox
+from contract.events import ProbeEvent
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from tests.kernel.lab import deployment_id

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from agent import netns
-from agent.plan import HostPlan, Link, Namespace, SandboxFabric, Segment, SegmentPort, netns_name
 from agent.rootless import RootlessError, RootlessHelper, run_rootless
 from agent.run import run_sandbox
 from agent.sandbox import deploy_sandbox, sandbox_down
+from contract.plan import HostPlan, Link, Namespace, SandboxFabric, Segment, SegmentPort, netns_name
 from tests.kernel.lab import new_deployment, reachable
 
 pytestmark = pytest.mark.kernel

@@ -6,8 +6,9 @@ import pytest
 import yaml
 
 from agent.events import ListEventSink
-from agent.plan import FinishedEvent, Link, ProbeEvent
 from agent.run import run_sandbox
+from contract.events import FinishedEvent, ProbeEvent
+from contract.plan import Link
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design

@@ -4,8 +4,8 @@ import pytest
 
 from agent import netns
 from agent.apply import apply_plan
-from agent.plan import HostPlan, Link, Namespace, SandboxFabric, Segment, SegmentPort, netns_name
 from agent.sandbox import deploy_sandbox, fabric_ns, host_ns, sandbox_down, sandbox_up
+from contract.plan import HostPlan, Link, Namespace, SandboxFabric, Segment, SegmentPort, netns_name
 from tests.kernel.lab import deployment_id, links, reachable
 
 pytestmark = pytest.mark.kernel

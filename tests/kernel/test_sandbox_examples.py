@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from agent import netns
-from agent.plan import HOST_NS, netns_name
 from agent.probe import probe_hosts
 from agent.sandbox import deploy_sandbox, sandbox_targets
+from contract.plan import HOST_NS, netns_name
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design

@@ -143,7 +143,7 @@ def granted_to(api: Api, agent: str) -> str:
 
 
 def lab_room(available_mib: int, total_mib: int = 16384, sandboxes: int = 0, ipv4_in_use: int = 10) -> dict:
-    """A lab agent's advertised room (agent.plan.Room) with these figures."""
+    """A lab agent's advertised room (contract.plan.Room) with these figures."""
     table = {"cap": 1024, "in_use": 10, "probe_needs": 16}
     return {
         "memory_available": available_mib * 2**20,

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from agent.trust import accepted_key
+from contract.trust import accepted_key
 from designer import agent_credentials, deploy
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,8 @@ import secrets
 
 import pytest
 
-from agent.trust import (
+from contract.events import stream_key
+from contract.trust import (
     EXPIRES_HEADER,
     SIGNATURE_HEADER,
     new_task_id,
@@ -19,7 +20,6 @@ from agent.trust import (
 )
 from designer import agent_credentials, deploy, results
 from designer.designs import parse
-from designer.events import stream_key
 from designer.models import Deployment, DesignVersion, ProbeResult
 from designer.topology.ipam import allocate
 from designer.topology.predict import predict

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agent.plan import Room
+from contract.plan import Room
 from designer.errors import Refused
 from designer.placement import Candidate, choose, sandbox_memory
 from tests.site.conftest import lab_room

@@ -6,9 +6,10 @@ import threading
 
 import pytest
 
+from contract.events import stream_key
 from designer import deploy, results
 from designer.designs import parse
-from designer.events import read_all, stream_key
+from designer.events import read_all
 from designer.models import Deployment, DesignVersion, ProbeResult
 from designer.topology.ipam import allocate
 from designer.topology.issues import DesignError

@@ -11,8 +11,9 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from contract.events import stream_key
 from designer.asgi import application
-from designer.events import publish_state, stream_key
+from designer.events import publish_state
 from designer.models import Deployment, Design, DesignVersion
 from tests.live import run_coroutine
 from tests.redis_server import RedisServer

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from hypothesis import Phase, given, seed, settings
 
 from agent.events import ListEventSink
-from agent.plan import ProbeEvent
 from agent.run import run_sandbox
+from contract.events import ProbeEvent
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.matrix import Pair, merge_observed

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.plan import HostPlan, SandboxFabric
+from contract.plan import HostPlan, SandboxFabric
 from designer.cli import export as export_verb
 from designer.cli import plan as plan_verb
 from designer.cli import predict as predict_verb

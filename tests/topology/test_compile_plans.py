@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.plan import HOST_NS, HostAddress, HostPlan, Link, Masquerade, Route, SandboxFabric, Sysctl
+from contract.plan import HOST_NS, HostAddress, HostPlan, Link, Masquerade, Route, SandboxFabric, Sysctl
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.predict import predict

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.plan import ProbeEvent
+from contract.events import ProbeEvent
 from designer.topology.matrix import merge_observed
 from tests.topology.factory import TWO_VLANS, make_design, matrix_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.plan import HostPlan
+from contract.plan import HostPlan
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.exports import to_docker, to_shell
 from designer.topology.ipam import allocate

@@ -18,7 +18,7 @@ import time
 import pytest
 import websockets
 
-from agent.plan import netns_name, owner_mark
+from contract.plan import netns_name, owner_mark
 from tests.integration.test_live_deploy import _ended, _read_until, _wait_state
 from tests.live import run_coroutine
 from tests.vm.lab import ROOT

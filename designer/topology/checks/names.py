@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.plan import NAME_RE
+from contract.plan import NAME_RE
 from designer.topology.checks.context import Facts, Report
 from designer.topology.model import Design
 
