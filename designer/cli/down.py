@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from agent.sandbox import sandbox_down
+from agent import local
 from contract.plan import DEPLOYMENT_RE
 from designer.cli.common import EXIT_OK
 from designer.cli.deployments import deployment_id, teardown_through_agents
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         for host, (ok, detail) in teardown_through_agents(deployment, args.timeout).items():
             stdout.write(f"agent {host}: {detail if ok else 'teardown FAILED: ' + detail}\n")
             removed_any = True
-        removed = sandbox_down(deployment)  # what is left here: a sandbox, or a local agent's leftovers
+        removed = local.remove_sandbox(deployment)  # here: a sandbox, or a local agent's leftovers
         for namespace in removed:
             stdout.write(f"removed namespace {namespace}\n")
         removed_any = removed_any or bool(removed)

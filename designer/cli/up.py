@@ -20,9 +20,7 @@ import json
 import os
 from typing import TextIO
 
-from agent.events import ListEventSink
-from agent.rootless import RootlessError, run_rootless, unprivileged_uid
-from agent.run import run_sandbox
+from agent import local
 from contract.events import ProbeEvent
 from designer.cli.common import EXIT_DESIGN_ERROR, EXIT_MISUSE, EXIT_OK, load_allocated
 from designer.cli.deployments import deploy_through_agents, deployment_id, describe
@@ -75,17 +73,12 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     predicted = predict(design, allocation)
     plans = compile_plans(design, allocation, deployment, predicted)
     if args.sandbox:
-        sink = ListEventSink(echo=progress)
         fabric = compile_fabric(design, deployment)
-        if args.privileged:
-            results = run_sandbox(fabric, plans, sink)
-        else:
-            try:
-                results = run_rootless(run_sandbox, fabric, plans, emit=sink, as_uid=unprivileged_uid())
-            except RootlessError as exc:
-                stderr.write(f"the rootless sandbox failed: {exc}\n")
-                return EXIT_DESIGN_ERROR
-        outcomes, events = {host: (r.ok, r.detail) for host, r in results.items()}, sink.events
+        try:
+            outcomes, events = local.sandbox_up(fabric, plans, progress, args.privileged)
+        except local.SandboxFailed as exc:
+            stderr.write(f"the rootless sandbox failed: {exc}\n")
+            return EXIT_DESIGN_ERROR
     else:
         outcomes, events = deploy_through_agents(plans, deployment, args.timeout, progress)
 
