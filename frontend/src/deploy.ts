@@ -352,6 +352,7 @@ export class DeployPanel {
     this.drawSummary();
     this.drawMismatches();
     this.cells.clear();
+    const had = this.tableBox.querySelector<HTMLTableCellElement>("td:focus")?.dataset;
     clear(this.tableBox);
     const match = (name: string) => !this.filter || name.includes(this.filter);
     const rows = [...this.matrix.endpoints.keys()].filter(match);
@@ -376,7 +377,8 @@ export class DeployPanel {
       }
       table.append(tr);
     }
-    keyboardGrid(table, (td) => this.showWhy(this.matrix.get(td.dataset.src!, td.dataset.dstIp!)!));
+    keyboardGrid(table, (td) => this.showWhy(this.matrix.get(td.dataset.src!, td.dataset.dstIp!)!),
+      had ? { src: had.src!, dstIp: had.dstIp! } : null);
     this.tableBox.append(table);
     if (rows.length > MAX_AXIS || cols.length > MAX_AXIS) {
       this.tableBox.append(h("p", { class: "help" }, `Showing ${Math.min(rows.length, MAX_AXIS)} of ${rows.length} sources and ` +

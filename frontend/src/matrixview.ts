@@ -45,11 +45,14 @@ const STEPS: Record<string, [number, number]> = {
 /**
  * One tab stop for the whole grid (roving tabindex): arrow keys, Home and End move between the
  * cells that have a pair (stepping over those without); `focused` tells which one has the keyboard.
+ * `had`: the cell that had the keyboard in the table this one replaces (a redraw keeps it there).
  */
-export function keyboardGrid(table: HTMLTableElement, focused: (td: HTMLTableCellElement) => void): void {
+export function keyboardGrid(table: HTMLTableElement, focused: (td: HTMLTableCellElement) => void,
+  had: { src: string; dstIp: string } | null = null): void {
   const rows = [...table.rows].slice(1).map((r) => [...r.cells].slice(1));
   const cells = rows.flat().filter((td) => td.dataset.state);
-  cells.forEach((td, i) => { td.tabIndex = i === 0 ? 0 : -1; });
+  const kept = had ? cells.find((td) => td.dataset.src === had.src && td.dataset.dstIp === had.dstIp) : undefined;
+  cells.forEach((td, i) => { td.tabIndex = (kept ? td === kept : i === 0) ? 0 : -1; });
   /** The first cell with a pair from (r, c) on, going (dr, dc); Home and End jump to the row's far end. */
   const find = (r: number, c: number, [dr, dc]: [number, number]): HTMLTableCellElement | undefined => {
     if (Math.abs(dc) > 1) return (dc < 0 ? rows[r] : [...rows[r]].reverse()).find((td) => td.dataset.state);
@@ -73,4 +76,5 @@ export function keyboardGrid(table: HTMLTableElement, focused: (td: HTMLTableCel
     to.tabIndex = 0;
     to.focus();
   });
+  if (kept) queueMicrotask(() => kept.focus());  // once the table is in the page
 }

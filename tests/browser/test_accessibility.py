@@ -71,6 +71,12 @@ def test_the_prediction_reads_before_a_deploy_and_every_reason_by_keyboard(
     assert below.get_attribute("data-src") != src and below.get_attribute("data-dst-ip") == ip
     expect(page.locator("#matrix-why")).to_contain_text(f"{below.get_attribute('data-src')} → ")
     assert page.evaluate("JSON.stringify(window.mvlab.design.layout)") == layout
+    # a redraw (as when a probe brings a new pair) keeps the keyboard on the same pair
+    at = (below.get_attribute("data-src"), below.get_attribute("data-dst-ip"))
+    page.evaluate("window.mvlab.deploy.drawMatrix()")
+    focused = page.locator("#matrix td.cell:focus")
+    expect(focused).to_have_count(1)
+    assert (focused.get_attribute("data-src"), focused.get_attribute("data-dst-ip")) == at
     page.keyboard.press("Tab")  # one tab stop: the next Tab leaves the grid
     expect(page.locator("#matrix td.cell:focus")).to_have_count(0)
 
