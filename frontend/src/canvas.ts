@@ -99,46 +99,62 @@ export class Canvas {
   /** Brings the drawing in line with `defs`: adds, removes and updates without rebuilding. */
   render(defs: ElementDef[], issues: Map<string, Issue[]>): void {
     const cy = this.cy;
-    cy.batch(() => this.update(defs, issues));
+    let added = new Set<string>();
+    cy.batch(() => { added = this.update(defs, issues); });
     // Labels grow when the site's answer brings IPAM's addresses: a fitted view stays fitted.
-    if (this.fitted) this.cy.fit(undefined, FIT_MARGIN);
+    if (this.fitted) cy.fit(undefined, FIT_MARGIN);
+    else if (added.size) this.show(cy.nodes().filter((n) => added.has(n.id()) && !n.isParent()));
   }
 
-  private update(defs: ElementDef[], issues: Map<string, Issue[]>): void {
+  /** Adds, removes and updates elements to match `defs`; returns the ids of the nodes it added. */
+  private update(defs: ElementDef[], issues: Map<string, Issue[]>): Set<string> {
     const cy = this.cy;
-    {
-      const wanted = new Set(defs.map((e) => e.data.id));
-      cy.elements().filter((e) => !wanted.has(e.id())).remove();
-      const ordered = [...defs.filter((e) => e.group === "nodes"), ...defs.filter((e) => e.group === "edges")];
-      for (const def of ordered) {
-        const severity = issues.get(def.data.id)?.some((i) => i.severity === "error") ? "issue-error"
-          : issues.has(def.data.id) ? "issue-warning" : "";
-        const classes = `${def.classes} ${severity}`.trim();
-        const existing = cy.getElementById(def.data.id);
-        if (existing.empty()) {
-          cy.add({ ...def, classes } as cytoscape.ElementDefinition);
-          continue;
-        }
-        const own = ["id", "source", "target", "parent"];
-        for (const [key, value] of Object.entries(def.data)) if (!own.includes(key) && existing.data(key) !== value) existing.data(key, value);
-        for (const key of Object.keys(existing.data())) if (!own.includes(key) && !(key in def.data)) existing.removeData(key);
-        const keep = existing.classes().filter((c) => c.startsWith("result-") || c === "highlight" || c === "connect-from");
-        existing.classes([...classes.split(" "), ...keep].filter(Boolean));
-        if (def.group === "nodes") {
-          const parent = def.data.parent ?? null;
-          if ((existing.data("parent") ?? null) !== parent) (existing as cytoscape.NodeSingular).move({ parent });
-          const p = (existing as cytoscape.NodeSingular).position();
-          if (def.position && !this.dragging && !existing.isParent() && (p.x !== def.position.x || p.y !== def.position.y)) {
-            (existing as cytoscape.NodeSingular).position(def.position);
-          }
+    const added = new Set<string>();
+    const wanted = new Set(defs.map((e) => e.data.id));
+    cy.elements().filter((e) => !wanted.has(e.id())).remove();
+    const ordered = [...defs.filter((e) => e.group === "nodes"), ...defs.filter((e) => e.group === "edges")];
+    for (const def of ordered) {
+      const severity = issues.get(def.data.id)?.some((i) => i.severity === "error") ? "issue-error"
+        : issues.has(def.data.id) ? "issue-warning" : "";
+      const classes = `${def.classes} ${severity}`.trim();
+      const existing = cy.getElementById(def.data.id);
+      if (existing.empty()) {
+        cy.add({ ...def, classes } as cytoscape.ElementDefinition);
+        if (def.group === "nodes") added.add(def.data.id);
+        continue;
+      }
+      const own = ["id", "source", "target", "parent"];
+      for (const [key, value] of Object.entries(def.data)) if (!own.includes(key) && existing.data(key) !== value) existing.data(key, value);
+      for (const key of Object.keys(existing.data())) if (!own.includes(key) && !(key in def.data)) existing.removeData(key);
+      const keep = existing.classes().filter((c) => c.startsWith("result-") || c === "highlight" || c === "connect-from");
+      existing.classes([...classes.split(" "), ...keep].filter(Boolean));
+      if (def.group === "nodes") {
+        const parent = def.data.parent ?? null;
+        if ((existing.data("parent") ?? null) !== parent) (existing as cytoscape.NodeSingular).move({ parent });
+        const p = (existing as cytoscape.NodeSingular).position();
+        if (def.position && !this.dragging && !existing.isParent() && (p.x !== def.position.x || p.y !== def.position.y)) {
+          (existing as cytoscape.NodeSingular).position(def.position);
         }
       }
     }
+    return added;
   }
 
   select(id: string | null): void {
     this.cy.$(":selected").unselect();
     if (id) this.cy.getElementById(id).select();
+  }
+
+  /** Brings `nodes` into view (Redo or Undo brought back what the user had panned away from): the
+   * least pan that shows them, or a fit of everything when they do not fit at this zoom. */
+  private show(nodes: cytoscape.NodeCollection): void {
+    if (nodes.empty()) return;
+    const b = nodes.renderedBoundingBox({ includeOverlays: false });
+    const [w, h] = [this.cy.width() - 2 * FIT_MARGIN, this.cy.height() - 2 * FIT_MARGIN];
+    if (b.w > w || b.h > h) return this.fit();
+    const dx = b.x1 < FIT_MARGIN ? FIT_MARGIN - b.x1 : b.x2 > FIT_MARGIN + w ? FIT_MARGIN + w - b.x2 : 0;
+    const dy = b.y1 < FIT_MARGIN ? FIT_MARGIN - b.y1 : b.y2 > FIT_MARGIN + h ? FIT_MARGIN + h - b.y2 : 0;
+    if (dx || dy) this.cy.panBy({ x: dx, y: dy });
   }
 
   /** Pans to an element and zooms in enough to read it. */

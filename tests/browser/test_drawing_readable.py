@@ -169,6 +169,17 @@ def test_new_elements_land_in_view_not_under_the_side_panel(editor_page: Page):
         assert canvas["x"] <= left and right <= canvas["x"] + canvas["width"], (node_id, box, canvas)
         assert canvas["y"] <= top and bottom <= canvas["y"] + canvas["height"], (node_id, box, canvas)
         assert right <= side["x"], f"{node_id} is under the side panel: {box}"
+    # The user pans far away, then undoes and redoes the last addition: it comes back into view.
+    canvas_box = page.locator("#canvas").bounding_box()
+    page.mouse.move(canvas_box["x"] + 30, canvas_box["y"] + canvas_box["height"] - 30)
+    page.mouse.down()
+    page.mouse.move(canvas_box["x"] + canvas_box["width"] - 30, canvas_box["y"] + 30, steps=5)
+    page.mouse.up()
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+Shift+z")
+    box = page.evaluate(
+        "id => window.mvlab.canvas.cy.getElementById(id).renderedBoundingBox({ includeOverlays: false })", node_id)
+    assert 0 <= box["x1"] and box["x2"] <= canvas["width"] and 0 <= box["y1"] and box["y2"] <= canvas["height"], box
 
 
 def test_fifty_hosts_five_hundred_containers_are_readable(editor_page: Page):
