@@ -117,7 +117,8 @@ def deploy_through_agents(
             break
     outcomes = {host: (event.ok, event.detail) for host, event in finished.items()}
     for host in set(plans) - set(finished):
-        outcomes[host] = (False, f"no answer from agent {host!r} (queue {agents.queue(host)}) within {timeout:.0f} s")
+        why = f"no answer from agent {host!r} (queue {agents.queue(host)}) within {timeout:.0f} s"
+        outcomes[host] = (False, why)
     return outcomes, events
 
 
