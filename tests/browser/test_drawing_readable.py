@@ -29,10 +29,11 @@ TOLERANCE_PX = 2
 MEASURE = """(tol) => {
   const cy = window.mvlab.canvas.cy;
   const t = tol / cy.zoom();
-  const cross = (a, b) => Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1) > t && Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1) > t;
+  const cross = (a, b) => Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1) > t
+    && Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1) > t;
   const labelOnly = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false };
-  const labels = cy.elements().filter((e) => e.data("label")).map((e) => ({ id: e.id(), b: e.boundingBox(labelOnly) }))
-    .filter((l) => l.b.w > 0);
+  const labels = cy.elements().filter((e) => e.data("label"))
+    .map((e) => ({ id: e.id(), b: e.boundingBox(labelOnly) })).filter((l) => l.b.w > 0);
   const bodies = cy.nodes().filter((n) => !n.isParent())
     .map((n) => ({ id: n.id(), b: n.boundingBox({ includeLabels: false, includeOverlays: false }) }));
   const labelPairs = [];
@@ -77,13 +78,22 @@ def measure(page: Page) -> dict:
     return page.evaluate(MEASURE, TOLERANCE_PX)
 
 
+def rendered_box(page: Page, element_id: str) -> dict:
+    """Where an element is drawn, in pixels from the drawing's top-left corner."""
+    return page.evaluate(
+        "id => window.mvlab.canvas.cy.getElementById(id).renderedBoundingBox({ includeOverlays: false })",
+        element_id,
+    )
+
+
 def open_design(page: Page, data: dict) -> int:
     """Stores a design as the user (through the site's API) and opens it as a bookmark would."""
     design_id = page.evaluate(
         """async (data) => {
           const s = await (await fetch("/api/session")).json();
           const res = await fetch("/api/designs", { method: "POST", credentials: "same-origin",
-            headers: { "Content-Type": "application/json", "X-CSRFToken": s.csrf_token }, body: JSON.stringify({ design: data }) });
+            headers: { "Content-Type": "application/json", "X-CSRFToken": s.csrf_token },
+            body: JSON.stringify({ design: data }) });
           if (!res.ok) throw new Error(`POST /api/designs: ${res.status} ${await res.text()}`);
           return (await res.json()).id;
         }""",
@@ -121,11 +131,12 @@ def assert_readable(found: dict, what: str) -> None:
 
 
 def trunk(addresses: bool) -> dict:
-    """The 802.1Q tutorial lab; without `addresses` IPAM picks every container's (longer labels side by side)."""
+    """The 802.1Q tutorial lab; without `addresses` IPAM picks every container's (longer labels
+    side by side)."""
     data = yaml.safe_load(TRUNK.read_text())
     if not addresses:
         for c in data["containers"].values():
-            c["networks"] = dict.fromkeys(c["networks"], {})
+            c["networks"] = {net: {} for net in c["networks"]}
     return data
 
 
@@ -162,8 +173,7 @@ def test_new_elements_land_in_view_not_under_the_side_panel(editor_page: Page):
         page.keyboard.press("Enter")
         (name,) = set(design(page)[kind]) - before
         node_id = f"{kind}.{name}" if kind != "hosts" else f"hosts.{name}"
-        box = page.evaluate(
-            "id => window.mvlab.canvas.cy.getElementById(id).renderedBoundingBox({ includeOverlays: false })", node_id)
+        box = rendered_box(page, node_id)
         left, right = canvas["x"] + box["x1"], canvas["x"] + box["x2"]
         top, bottom = canvas["y"] + box["y1"], canvas["y"] + box["y2"]
         assert canvas["x"] <= left and right <= canvas["x"] + canvas["width"], (node_id, box, canvas)
@@ -177,9 +187,9 @@ def test_new_elements_land_in_view_not_under_the_side_panel(editor_page: Page):
     page.mouse.up()
     page.keyboard.press("Control+z")
     page.keyboard.press("Control+Shift+z")
-    box = page.evaluate(
-        "id => window.mvlab.canvas.cy.getElementById(id).renderedBoundingBox({ includeOverlays: false })", node_id)
-    assert 0 <= box["x1"] and box["x2"] <= canvas["width"] and 0 <= box["y1"] and box["y2"] <= canvas["height"], box
+    box = rendered_box(page, node_id)
+    assert 0 <= box["x1"] and box["x2"] <= canvas["width"], box
+    assert 0 <= box["y1"] and box["y2"] <= canvas["height"], box
 
 
 def test_fifty_hosts_five_hundred_containers_are_readable(editor_page: Page):
