@@ -341,7 +341,7 @@ export class DeployPanel {
     const bad = [...this.matrix.pairs.values()].filter((p) => ["missing", "unexpected"].includes(cellState(p)));
     const d = this.app.design();
     for (const p of bad.slice(0, MAX_MISMATCHES_LISTED)) {
-      this.mismatches.append(h("li", { onclick: () => this.showWhy(p) },
+      this.mismatches.append(h("li", { tabindex: 0, onclick: () => this.showWhy(p), onfocus: () => this.showWhy(p) },
         `${p.src} → ${p.dst} ${p.dst_ip}: ${p.expected ? "expected reachable, not reached" : "reached though it should not be"}`,
         h("div", { class: "hint" }, explain(d, p).text)));
     }
