@@ -33,7 +33,8 @@ from redis.exceptions import LockError, LockNotOwnedError
 from redis.lock import Lock
 from redis.retry import Retry
 
-LOCK_PREFIX = "mvlab:lock:agent:"
+from contract.agents import LOCK_PREFIX
+
 LOCK_TTL = 30  # seconds a crashed holder keeps the host locked; a live holder keeps renewing it
 LOCK_WAIT = 900  # seconds a task waits for the host before it fails
 RETRY_EVERY = 1.0  # seconds between renewals while Redis does not answer

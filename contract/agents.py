@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 HEARTBEAT_PREFIX = "mvlab:agent:"
+LOCK_PREFIX = "mvlab:lock:agent:"  # + name: the lock one deploy or teardown of the host holds
 
 APPLY = "mvlab.agent.apply"  # (plan) -> {"host", "ok", "detail", "report", "probes": []}
 PROBE = "mvlab.agent.probe"  # (plan) -> [ProbeEvent, ...]

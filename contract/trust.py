@@ -98,7 +98,7 @@ def acl_rules(name: str, secret: str) -> list[str]:
     keys = [
         queue, f"{queue}{PRIORITY_SEP}*", f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}",
         *unacked_keys(name).values(), f"celery-task-meta-{task_id_prefix(name)}*",
-        agents.heartbeat_key(name), f"mvlab:lock:agent:{name}", accepted_key(f"{task_id_prefix(name)}*"),
+        agents.heartbeat_key(name), f"{agents.LOCK_PREFIX}{name}", accepted_key(f"{task_id_prefix(name)}*"),
     ]
     return [
         "reset", "on", f">{secret}", "resetchannels", f"&celery-task-meta-{task_id_prefix(name)}*",

@@ -14,7 +14,8 @@ import pytest
 import redis
 
 from agent import worker
-from agent.host_lock import LOCK_PREFIX, LockLost, hold_host
+from agent.host_lock import LockLost, hold_host
+from contract.agents import LOCK_PREFIX
 
 TTL = 1.5  # renewed every 0.5 s, retried every 0.15 s while Redis does not answer
 
