@@ -64,7 +64,10 @@ def _derive(name: str, nonce: str) -> str:
 
 
 def _record(name: str, client: redis.Redis) -> dict | None:
-    raw = client.hget(CREDENTIALS_KEY, name)
+    return _parsed(client.hget(CREDENTIALS_KEY, name))
+
+
+def _parsed(raw: str | None) -> dict | None:
     try:
         record = json.loads(raw) if raw else None
     except ValueError:
@@ -149,7 +152,7 @@ def restore_users() -> list[str]:
     user) or `remove` (which deletes the record before the user) changed it meanwhile, the user is
     made to match what the record says now, so a rotated secret or a removed agent stays so."""
     client = sync_client()
-    records = {name: _record(name, client) for name in client.hkeys(CREDENTIALS_KEY)}
+    records = {name: _parsed(raw) for name, raw in client.hgetall(CREDENTIALS_KEY).items()}
     wanted = sorted(name for name, record in records.items() if record and record.get("redis_user"))
     if not wanted:
         return []

@@ -28,8 +28,8 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from designer import events
-from tests.classroom import live_class
 from tests import live
+from tests.classroom import live_class
 from tests.live import PYTHON, LiveStack, run_coroutine, sandbox_namespaces_of, start_stack, stop_stack
 from tests.redis_server import RedisServer
 
@@ -67,9 +67,9 @@ def stack(redis_server):
 
 
 def _start_lab_agent(stack: LiveStack) -> None:
-    """The lab agent, logging in to Redis as the site does (as under bin/start): a Redis user of
-    its own (`lab agent add` without --without-redis-user) is an ACL rule, which a restart of
-    Redis forgets until `lab agent sync` makes it again."""
+    """The lab agent, logging in to Redis as the site does (--without-redis-user), so that the
+    faults here are the event streams' alone: an agent's own Redis user, which a restart of Redis
+    forgets until the site worker makes it again, is tests/integration/test_agent_users_heal.py's."""
     name, env_file = stack.lab_agent, stack.workdir / "lab-agent.env"
     stack.manage("lab", "agent", "add", name, "--env-file", str(env_file), "--without-redis-user",
                  "--broker", stack.env["MVLAB_BROKER_URL"])
@@ -107,9 +107,10 @@ class Watcher:
         self.cursor = message["id"]
         return message
 
-    async def until(self, stop, timeout: float = 120) -> None:
-        """Reads (reconnecting after each close) until `stop(message)` is true for a message."""
-        deadline = time.monotonic() + timeout
+    async def until(self, stop, within: float = 120) -> None:
+        """Reads (reconnecting after each close) until `stop(message)` is true for a message, for
+        `within` seconds at most."""
+        deadline = time.monotonic() + within
         while True:
             try:
                 async with self.connect() as socket:
