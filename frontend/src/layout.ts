@@ -10,12 +10,12 @@ import { refId } from "./model";
 export interface Size { w: number; h: number }
 
 /** Average glyph width and line height of the drawing's sans-serif font, per pixel of font size. */
-const CHAR_W = 0.64;
+const CHAR_W = 0.58;
 const LINE_H = 1.3;
 /** Cytoscape's padding of a host's box, the gap between nodes in a row, and between hosts. */
 export const HOST_PAD = 22;
 export const GAP = 30;
-export const HOST_GAP = 70;
+export const HOST_GAP = 50;
 /** Height of the band above a host's box that holds its name. */
 export const HOST_LABEL = 26;
 /** Room between host rows, and between the hosts and the segments above. */
@@ -38,7 +38,7 @@ export function textSize(label: string, fontSize: number): Size {
 export function nodeSize(kind: string, label: string): Size {
   if (kind === "nic") { const t = textSize(label, 9); return { w: Math.max(34, t.w + 10), h: Math.max(16, t.h + 6) }; }
   const t = textSize(label, 10);
-  if (kind === "container") return { w: Math.max(46, t.w + 14), h: Math.max(30, t.h + 10) };
+  if (kind === "container") return { w: Math.max(46, t.w + 10), h: Math.max(30, t.h + 10) };
   if (kind === "router") return { w: Math.max(56, t.w + 34), h: Math.max(40, t.h + 16) };
   if (kind === "network") return { w: Math.max(150, t.w + 20), h: Math.max(56, t.h + 14) };
   if (kind === "segment") return { w: Math.max(180, t.w), h: 14 };
@@ -81,15 +81,19 @@ export function layered(d: Design, size: (id: string) => Size, networkNeighbours
   // A few hosts side by side; many in a grid about as wide as a screen is (16:10).
   const cols = hosts.length <= 4 ? Math.max(1, hosts.length)
     : Math.max(1, Math.min(hosts.length, Math.round(Math.sqrt((hosts.length * cellH * 1.6) / cellW))));
+  // Each column as wide as its widest host.
+  const colW = Array.from({ length: cols }, (_, c) => Math.max(0, ...hosts.filter((_, i) => i % cols === c).map((h) => inner.get(h)!))
+    + 2 * HOST_PAD + HOST_GAP);
+  const colX = colW.map((_, c) => colW.slice(0, c).reduce((a, w) => a + w, 0));
   hosts.forEach((h, i) => {
-    const x0 = (i % cols) * cellW;
+    const x0 = colX[i % cols];
     const y = Math.floor(i / cols) * cellH;
     const ids = rows.get(h)!;
     let x = x0 + inner.get(h)! - rowWidth(ids);  // right-aligned: spare width goes to the name, left
     for (const id of ids) { out[id] = { x: Math.round(x + size(id).w / 2), y }; x += size(id).w + GAP; }
     out[`hosts.${h}`] = { x: x0 + inner.get(h)! / 2, y };
   });
-  const centre = ((Math.min(cols, Math.max(1, hosts.length)) * cellW) - HOST_GAP - 2 * HOST_PAD) / 2;
+  const centre = (colW.reduce((a, w) => a + w, 0) - HOST_GAP - 2 * HOST_PAD) / 2;
   const meanX = (ids: string[]) => {
     const xs = ids.map((id) => out[id]?.x).filter((x): x is number => x !== undefined);
     return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : centre;
