@@ -19,8 +19,8 @@ export interface NodeDef {
 }
 export interface EdgeDef {
   group: "edges";
-  /** turn: how far from the source a line turns across (Cytoscape's taxi-turn). */
-  /** weights, distances: the bends of a line led around host boxes (Cytoscape's segments). */
+  /** turn: how far from the source a line turns across (Cytoscape's taxi-turn); weights, distances:
+   * the bends of a line led around host boxes instead (Cytoscape's segments). */
   data: { id: string; source: string; target: string; kind: string; turn?: number; weights?: string; distances?: string };
   classes: string;
 }
