@@ -109,7 +109,9 @@ class _Fabric:
     def event(self, status: str, detail: str = "") -> None:
         if self.emit is not None:
             self.emit(
-                StepEvent(deployment=self.dep, host=SANDBOX_HOST, step="sandbox", status=status, detail=detail)
+                StepEvent(
+                    deployment=self.dep, host=SANDBOX_HOST, step="sandbox", status=status, detail=detail
+                )
             )
 
     def up(self, fabric: SandboxFabric, plans: list[HostPlan]) -> None:

@@ -52,13 +52,17 @@ def setup(stack: LiveStack) -> tuple[str, dict, dict, dict]:
     alice = stack.user("alice")
     yaml = (ROOT / "examples" / "two-vlans-routed.yaml").read_text()
     design = alice.post(f"{stack.url}/api/designs", json={"yaml": yaml}, timeout=10).json()["id"]
-    deployment = alice.post(f"{stack.url}/api/designs/{design}/deploy", json={"sandbox": True}, timeout=10).json()
+    deployment = alice.post(
+        f"{stack.url}/api/designs/{design}/deploy", json={"sandbox": True}, timeout=10
+    ).json()
     live_class.wait_state(stack, alice, deployment["id"])
     teacher = live_class.instructor(stack, "teacher")
     room = live_class.open_class(stack, teacher)
     bob = stack.user("bob")
     attempt = live_class.join(stack, bob, room)
-    started = bob.post(f"{stack.url}/api/designs/{attempt['design']}/deploy", json={"sandbox": True}, timeout=10)
+    started = bob.post(
+        f"{stack.url}/api/designs/{attempt['design']}/deploy", json={"sandbox": True}, timeout=10
+    )
     live_class.wait_state(stack, bob, started.json()["id"])
     return (
         f"{stack.ws_url}{deployment['websocket']}",

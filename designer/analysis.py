@@ -18,8 +18,8 @@ import redis
 from django.conf import settings
 from pydantic import ValidationError
 
-from designer.designs import Parsed
 from designer import topology
+from designer.designs import Parsed
 from designer.errors import Refused
 from designer.topology.ipam import Allocation, allocate
 from designer.topology.issues import errors_in

@@ -93,7 +93,9 @@ def send(site, agent_name, task, *args, timeout=90):
 
 
 def stream(dep):
-    return [parse_event(fields[b"event"]) for _, fields in redis.Redis.from_url(BROKER).xrange(stream_key(dep))]
+    return [
+        parse_event(fields[b"event"]) for _, fields in redis.Redis.from_url(BROKER).xrange(stream_key(dep))
+    ]
 
 
 def held_by(agent_process, dep) -> list[str]:
@@ -104,7 +106,9 @@ def held_by(agent_process, dep) -> list[str]:
 def small_design(dep):
     design = parse_design(yaml.safe_load((ROOT / "examples" / "two-hosts-same-network.yaml").read_text()))
     plans = compile_plans(design, allocate(design), dep)
-    return compile_fabric(design, dep).model_dump(mode="json"), {h: p.model_dump(mode="json") for h, p in plans.items()}
+    return compile_fabric(design, dep).model_dump(mode="json"), {
+        h: p.model_dump(mode="json") for h, p in plans.items()
+    }
 
 
 def test_heartbeat_announces_the_agent_with_its_facts(agent_name):
@@ -119,7 +123,9 @@ def test_heartbeat_announces_the_agent_with_its_facts(agent_name):
 
 
 def test_a_lab_agents_heartbeat_carries_the_room_its_machine_has(agent_name):
-    room = Room.model_validate(json.loads(redis.Redis.from_url(BROKER).get(f"mvlab:agent:{agent_name}"))["room"])
+    room = Room.model_validate(
+        json.loads(redis.Redis.from_url(BROKER).get(f"mvlab:agent:{agent_name}"))["room"]
+    )
     assert 0 < room.memory_available <= room.memory_total
     assert {family: table.cap for family, table in room.neighbours.items()} == {
         "ipv4": gc_thresh3(socket.AF_INET), "ipv6": gc_thresh3(socket.AF_INET6)

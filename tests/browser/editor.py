@@ -75,7 +75,8 @@ TALLY_SCRIPT = """() => {
     window.__tally = {clicks: 0, keys: 0};
     document.addEventListener("pointerdown", () => { window.__tally.clicks++; }, true);
     document.addEventListener("keydown", (ev) => {
-        if (!["Control", "Shift", "Alt", "Meta"].includes(ev.key)) window.__tally.keys++;  // a chord counts once
+        // a chord counts once
+        if (!["Control", "Shift", "Alt", "Meta"].includes(ev.key)) window.__tally.keys++;
     }, true);
 }"""
 

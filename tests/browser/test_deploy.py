@@ -92,8 +92,11 @@ def test_deploy_to_sandbox_and_watch_the_matrix(editor_page: Page, artifacts: Pa
     page.click("#deploy")
     expect(page.locator("#dialog")).to_contain_text("This design is already deployed")
     page.click("#dialog-replace")
-    page.wait_for_function("first => { const d = window.mvlab.deploy.deployment; return d !== null && d !== first; }",
-                           arg=first, timeout=DEPLOY_TIMEOUT_MS)
+    page.wait_for_function(
+        "first => { const d = window.mvlab.deploy.deployment; return d !== null && d !== first; }",
+        arg=first,
+        timeout=DEPLOY_TIMEOUT_MS,
+    )
     second = page.evaluate("window.mvlab.deploy.deployment")
     settled(page)
     gone = page.evaluate("id => fetch(`/api/deployments/${id}`).then(r => r.json())", first)
@@ -104,7 +107,9 @@ def test_deploy_to_sandbox_and_watch_the_matrix(editor_page: Page, artifacts: Pa
     # Tearing down says so in words, for the deployment and for each of its hosts.
     expect(page.locator("#deploy-state")).to_have_attribute("data-state", "done", timeout=DEPLOY_TIMEOUT_MS)
     page.click("#teardown")
-    expect(page.locator("#deploy-state")).to_have_text(f"deployment #{second}: torn down", timeout=DEPLOY_TIMEOUT_MS)
+    expect(page.locator("#deploy-state")).to_have_text(
+        f"deployment #{second}: torn down", timeout=DEPLOY_TIMEOUT_MS
+    )
     summaries = page.locator(".host-steps summary").all_inner_texts()
     assert summaries and all(s.endswith(": torn down") for s in summaries), summaries
     expect(page.locator("#standing li")).to_have_count(0)

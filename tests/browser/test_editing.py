@@ -98,7 +98,10 @@ def test_new_and_open_ask_before_leaving_unsaved_work_and_undo_brings_it_back(ed
     # Undo steps back to the saved design, still tied to its id (a save adds a version to it).
     page.click("#undo")
     page.wait_for_function("window.mvlab.design.name === 'untitled'")
-    assert set(design(page)["hosts"]) == {"host1", "host2"} and page.evaluate("window.mvlab.designId") == saved_id
+    assert (
+        set(design(page)["hosts"]) == {"host1", "host2"}
+        and page.evaluate("window.mvlab.designId") == saved_id
+    )
     page.keyboard.press("Control+s")
     expect(page.locator("#status")).to_contain_text("version 3")  # version 2: saved on the way to the example
 
@@ -166,7 +169,10 @@ def test_an_address_is_checked_at_its_field_and_the_ipam_form_is_accepted(editor
 def test_incomplete_drawing_never_gets_a_400_and_deploy_waits_for_a_valid_design(editor_page: Page):
     page = editor_page
     refused = []
-    page.on("response", lambda r: refused.append((r.url, r.status)) if "/api/" in r.url and r.status >= 400 else None)
+    page.on(
+        "response",
+        lambda r: refused.append((r.url, r.status)) if "/api/" in r.url and r.status >= 400 else None,
+    )
     assert page.locator("link[rel=icon]").evaluate(
         "l => new Promise(ok => { const i = new Image(); i.onload = () => ok(i.width > 0);"
         " i.onerror = () => ok(false); i.src = l.href; })")

@@ -31,7 +31,9 @@ def test_first_screen_offers_the_examples_and_no_error(editor_page: Page):
 
     page.click("#tab-deploy")
     expect(page.locator("#deploy")).to_be_disabled()
-    expect(page.locator("#deploy-blocked")).to_have_text("Nothing to deploy yet: draw a design, or open an example.")
+    expect(page.locator("#deploy-blocked")).to_have_text(
+        "Nothing to deploy yet: draw a design, or open an example."
+    )
     page.click("#tab-properties")
 
     start.locator("[data-example=docker-8021q-trunk]").click()

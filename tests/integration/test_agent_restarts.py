@@ -14,7 +14,13 @@ from agent.worker import HEARTBEAT_TTL
 from tests.integration.test_agent_dies import _first_applied_step
 from tests.integration.test_live_deploy import _wait_state
 from tests.integration.test_workers_die import (
-    _assert_gone, _deploy, _kill, _latest_probes, _restart, _states, _stored_observations,
+    _assert_gone,
+    _deploy,
+    _kill,
+    _latest_probes,
+    _restart,
+    _states,
+    _stored_observations,
     _tear_down_when_allowed,
 )
 from tests.live import rootless_helper_of

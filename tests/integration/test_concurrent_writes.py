@@ -50,7 +50,7 @@ def test_deploys_posted_at_once_are_all_taken(live_stack):
         thread.join()
     assert [a.status_code for a in answers] == [201] * AT_ONCE, live_stack.processes["web"].tail()
 
-    for (user, _url), answer in zip(posts, answers):
+    for (user, _url), answer in zip(posts, answers, strict=True):
         deployment = answer.json()["id"]
         assert _wait_state(live_stack, user, deployment, {"done", "failed"}, timeout=300)["state"] == "done"
         teardown = user.post(f"{live_stack.url}/api/deployments/{deployment}/teardown", timeout=10)

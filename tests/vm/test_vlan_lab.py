@@ -150,7 +150,7 @@ def test_the_8021q_lab_deploys_on_real_kernels_and_tears_down_leaving_foreign_vl
     """Before the deploy, host2's machine has an `eth1.100` of its own (which the design uses, as Docker
     uses a parent it finds) and the router's an `eth1.300` with an address (which it does not)."""
     lab = vm_site.lab
-    host1, host2, gw = lab.vms
+    _, host2, gw = lab.vms
     host2.sh("ip link add link eth1 name eth1.100 type vlan id 100 && ip link set eth1.100 up")
     gw.sh("ip link add link eth1 name eth1.300 type vlan id 300 && ip addr add 10.30.0.1/24 dev eth1.300 "
           "&& ip link set eth1.300 up")
@@ -166,7 +166,9 @@ def check_trunk_lab(vm_site, alice, foreign: dict[str, dict]) -> None:
     lab = vm_site.lab
     host1, host2, gw = lab.vms
     yaml = example("docker-8021q-trunk.yaml", "trunk")
-    deployment, seen = deploy(vm_site, alice, yaml, dict(zip(HOSTS, (vm.name for vm in lab.vms))))
+    deployment, seen = deploy(
+        vm_site, alice, yaml, dict(zip(HOSTS, (vm.name for vm in lab.vms), strict=True))
+    )
     observed = observed_as_predicted(vm_site, alice, deployment, seen, yaml)
     # from VLAN 100 to VLAN 200
     crossing = [p for p in observed if p["src"] in ("c1", "c3") and p["dst"] in ("c2", "c4")]
@@ -214,7 +216,9 @@ def test_a_foreign_link_by_the_name_of_a_planned_vlan_but_another_vlan_is_refuse
     try:
         before = links(host1)["eth1.100"]
         yaml = example("docker-8021q-trunk.yaml", "clash")
-        deployment, seen = deploy(vm_site, alice, yaml, dict(zip(HOSTS, (vm.name for vm in lab.vms))))
+        deployment, seen = deploy(
+            vm_site, alice, yaml, dict(zip(HOSTS, (vm.name for vm in lab.vms), strict=True))
+        )
         assert seen[-1]["event"]["state"] == "failed"
         failures = " ".join(m["event"].get("detail", "") for m in seen if m["event"].get("ok") is False)
         assert "vlan link eth1.100" in failures and "exists and is not mvlab's (ifalias None), and is not " \
@@ -252,7 +256,7 @@ def test_an_agent_killed_mid_apply_is_cleaned_up_and_the_design_deploys_again(vm
     design then deploys as predicted."""
     lab = vm_site.lab
     host1 = lab.vms[0]
-    mapping = dict(zip(HOSTS, (vm.name for vm in lab.vms)))
+    mapping = dict(zip(HOSTS, (vm.name for vm in lab.vms), strict=True))
     yaml = example("docker-8021q-trunk.yaml", "killed")
     host1.sh(f"(until ip -o link show | grep -q 'alias mvlab:'; do sleep 0.02; done; "
              f"kill -9 -{host1.agent_pid}) >/dev/null 2>&1 </dev/null &")
