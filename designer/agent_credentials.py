@@ -1,4 +1,4 @@
-"""The site's side of agent trust (agent.trust): each agent's secret, its Redis user, signatures.
+"""The site's side of agent trust (contract.trust): each agent's secret, its Redis user, signatures.
 
 An agent's secret is never stored: it is HMAC(SECRET_KEY, name + a random nonce), and only the
 nonce is kept, in the Redis hash `mvlab:site:agent-credentials` (with whether the agent has a
@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import redis
 from django.conf import settings
 
-from agent.trust import (
+from contract.trust import (
     SECRET_ENV,
     acl_rules,
     redis_user,
@@ -174,7 +174,7 @@ def restore_users() -> list[str]:
 
 
 def signed(agent: str, task: str, args: list) -> dict:
-    """`send_task` options that make a task message agent `agent` accepts (agent.trust.signed_task),
+    """`send_task` options that make a task message agent `agent` accepts (contract.trust.signed_task),
     valid while the site may wait for its answer, plus CLOCK_ALLOWANCE for the agent's clock."""
     return signed_task(key_of(agent), agent, task, args, settings.MVLAB_DEPLOY_TIMEOUT + CLOCK_ALLOWANCE)
 

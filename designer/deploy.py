@@ -341,7 +341,10 @@ def _leased(deployment_id: str, states: tuple[str, ...], doing: str, work) -> No
         with hold(f"{LEASE_PREFIX}{deployment_id}", client, owner=owner, ttl=LEASE_TTL, wait=0,
                   interrupt=False, busy="") as lease:
             client.delete(f"{QUEUED_PREFIX}{deployment_id}")
-            deployment = Deployment.objects.select_related("version").get(pk=deployment_id)
+            deployment = Deployment.objects.select_related("version").filter(pk=deployment_id).first()
+            if deployment is None:  # deleted since, or a task of another site's database on this broker
+                log.warning("deployment %s does not exist: nothing to do for %s", deployment_id, doing)
+                return
             if deployment.state not in states:
                 log.info("deployment %s is %s: nothing to do for %s", deployment_id, deployment.state, doing)
                 return

@@ -21,7 +21,7 @@ ALLOWED = {
 }
 # Transitional modules that carry contract names to the one module (or package) still importing them
 # from the agent while another change edits it; they go once it imports the contract.
-TRANSITIONAL = {"agent.plan": "agent.apply", "agent.trust": "designer.agent_credentials"}
+TRANSITIONAL = {"agent.plan": "agent.apply"}
 
 
 def modules(package: str) -> dict[str, Path]:

@@ -101,9 +101,12 @@ def _point_celery_at(url: str) -> None:
     """Sends the site's Celery messages and reads its results at `url` from now on.
 
     Celery caches its broker connections and result backend on first use; they are
-    dropped here (as Celery itself does after a fork) so the new URL takes effect.
+    dropped here (as Celery itself does after a fork) so the new URL takes effect. The app
+    reads Django's settings under the CELERY namespace, whose keys win over the plain ones,
+    so the namespaced keys are the ones set.
     """
-    celery_app.conf.broker_url = celery_app.conf.result_backend = url
+    celery_app.conf.update(CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url)
+    assert celery_app.conf.broker_url == celery_app.conf.result_backend == url
     celery_app._after_fork()
     celery_app._backend_cache = None
     celery_app._local = threading.local()
