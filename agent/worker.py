@@ -86,6 +86,9 @@ def redis_url() -> str:
     return "unix://" + url.removeprefix("redis+socket://") if url.startswith("redis+socket://") else url
 
 
+CELERY_URL_ENV = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
+
+
 class AgentTask(Task):
     """A task of the agent: its messages are checked (`verified_strategy`) before they run."""
 
@@ -320,7 +323,10 @@ def probe_task(plan: dict) -> list[dict]:
     results = {host_plan.host: HostResult(host_plan.host, ok=True)}
     with host_lock():
         probe_applied(
-            {host_plan.host: host_plan}, {host_plan.host: machine_target()}, results, sink_for(host_plan.deployment)
+            {host_plan.host: host_plan},
+            {host_plan.host: machine_target()},
+            results,
+            sink_for(host_plan.deployment),
         )
     result = results[host_plan.host]
     if not result.ok:
@@ -353,7 +359,9 @@ def facts_task() -> dict:
 def sandbox_up_task(fabric: dict, plans: dict) -> dict:
     sandbox_fabric = validated(SandboxFabric, fabric, "sandbox fabric")
     if not isinstance(plans, dict):
-        raise PlanRejected(f"agent {config().name}: plans must map host names to plans, not {type(plans).__name__}")
+        raise PlanRejected(
+            f"agent {config().name}: plans must map host names to plans, not {type(plans).__name__}"
+        )
     host_plans = {host: validated(HostPlan, plan, f"host plan of {host}") for host, plan in plans.items()}
     with host_lock():
         results = lab_sandboxes().helper.call(
@@ -434,6 +442,9 @@ def run_worker(cfg: AgentConfig) -> None:
             if kept is not None:
                 log.warning("lab agent %s %s", cfg.name, kept)
     app.conf.broker_transport_options = unacked_keys(cfg.name)
+    for name in CELERY_URL_ENV:  # Celery takes these over the app's own URLs: the site's login, not ours
+        if os.environ.pop(name, None) is not None:
+            log.warning("agent %s: ignoring $%s (the agent logs in with its own broker URL)", cfg.name, name)
     heartbeat = Heartbeat(cfg)
 
     @worker_ready.connect(weak=False)
