@@ -3,7 +3,7 @@
 A host's routes go into the machine's own namespace, which every other program of the machine
 shares, the agent's way to its broker included. The agent adds one only through a link its
 deployment made (a shim, an 802.1Q sub-interface) or to a prefix its `--allowed-routes` lists,
-never a default route and never one covering its broker (agent/apply.py). What the design can
+never a default route and never one covering its broker (agent/apply/routes.py). What the design can
 know is reported here, before anything is deployed:
 - a default route, or routes that together cover every address of a family (`0.0.0.0/1` and
   `128.0.0.0/1`): they would take all of the machine's traffic, so an agent refuses them;
