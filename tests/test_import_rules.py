@@ -19,9 +19,6 @@ ALLOWED = {
     ("designer.deploy", "agent.host_lock"): "the site worker's deployment lease is the agent's Redis lock",
     ("designer.redis_client", "agent.events"): "the site's Redis clients retry a restart as the agent's do",
 }
-# Transitional modules that carry contract names to the one module (or package) still importing them
-# from the agent while another change edits it; they go once it imports the contract.
-TRANSITIONAL = {"agent.plan": "agent.apply"}
 
 
 def modules(package: str) -> dict[str, Path]:
@@ -85,21 +82,9 @@ def test_the_agent_imports_nothing_of_the_site():
     assert not {n for n, imported in GRAPH.items() if _top(n) == "agent" and "django" in map(_top, imported)}
 
 
-def _serves(module: str, importer: str) -> bool:
-    owner = TRANSITIONAL.get(module)
-    return owner is not None and (importer == owner or importer.startswith(f"{owner}."))
-
-
 def test_the_site_imports_of_the_agent_only_what_is_allowed():
-    edges = {(name, m) for name, m in _edges("designer", "agent") if not _serves(m, name)}
-    assert edges - set(ALLOWED) == set()
+    assert _edges("designer", "agent") - set(ALLOWED) == set()
 
 
 def test_every_allowance_is_still_used():
     assert set(ALLOWED) - _edges("designer", "agent") == set()
-
-
-def test_transitional_modules_serve_only_their_one_importer():
-    for module in TRANSITIONAL:
-        importers = {name for name, imported in GRAPH.items() if module in imported}
-        assert {name for name in importers if not _serves(module, name)} == set(), module

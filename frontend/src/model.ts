@@ -97,7 +97,7 @@ export function exists(d: Design, ref: Ref): boolean {
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const IFNAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
 
-/** The same rule as `agent/plan.py`: check_name for elements, check_ifname for NICs. */
+/** The same rule as `contract/plan.py`: check_name for elements, check_ifname for NICs. */
 export function checkName(kind: Kind, name: string): void {
   if (kind === "nics") {
     if (!IFNAME_RE.test(name) || name === "." || name === "..") {
