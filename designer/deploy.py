@@ -459,7 +459,7 @@ def recover_orphans() -> list[str]:
             pipe.exists(f"{LEASE_PREFIX}{deployment_id}", f"{QUEUED_PREFIX}{deployment_id}")
         held = pipe.execute() if active else []
     resent = []
-    for (deployment_id, state), taken in zip(active, held):
+    for (deployment_id, state), taken in zip(active, held, strict=True):
         task = SITE_TASKS[state]
         if taken or not client.set(f"{QUEUED_PREFIX}{deployment_id}", task, nx=True, ex=_abandon_after()):
             continue
