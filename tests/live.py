@@ -81,6 +81,7 @@ class Process:
     name: str
     popen: subprocess.Popen
     log: Path
+    stopped: bool = False  # by a test, on purpose: its end is no failure of the stack
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -93,6 +94,7 @@ class Process:
         os.killpg(self.popen.pid, signal.SIGCONT)
 
     def stop(self) -> None:
+        self.stopped = True
         if self.popen.poll() is not None:
             return
         os.killpg(self.popen.pid, signal.SIGTERM)
@@ -206,7 +208,7 @@ def _start(stack: LiveStack, name: str, args: list[str], env: dict[str, str] | N
 def _wait_for(what: str, ready, stack: LiveStack) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        dead = [p for p in stack.processes.values() if p.popen.poll() is not None]
+        dead = [p for p in stack.processes.values() if not p.stopped and p.popen.poll() is not None]
         if dead:
             raise RuntimeError(f"{dead[0].name} ended while waiting for {what}:\n{dead[0].tail()}")
         try:
