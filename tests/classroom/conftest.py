@@ -11,7 +11,15 @@ from channels.layers import channel_layers
 
 from designer.classroom import roles
 from tests.classroom.exercise import GOALS, LOCKED, START_YAML
-from tests.site.conftest import SITE_REDIS_URL, Api, _signed_in, heartbeat, site_redis  # noqa: F401
+from tests.site.conftest import (  # noqa: F401  (fixtures shared with the site tests)
+    SITE_REDIS_URL,
+    Api,
+    _signed_in,
+    clean_site_queue,
+    heartbeat,
+    lab,
+    site_redis,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -39,12 +47,6 @@ def alice(django_user_model) -> Api:
 @pytest.fixture
 def bob(django_user_model) -> Api:
     return _signed_in(django_user_model, "bob")
-
-
-@pytest.fixture
-def lab(heartbeat, settings):  # noqa: F811  (the imported fixture)
-    settings.MVLAB_LAB_AGENT = heartbeat(sandbox=True)
-    return settings.MVLAB_LAB_AGENT
 
 
 def make_class(instructor: Api, **limits) -> dict:

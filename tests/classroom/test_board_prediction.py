@@ -9,13 +9,6 @@ from tests.classroom.conftest import join
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def clean_site_queue(site_redis):
-    site_redis.delete("site")
-    yield
-    site_redis.delete("site")
-
-
 def test_the_board_of_a_running_deployment_shares_its_designs_one_prediction(
     instructor, alice, room, lab, site_redis, monkeypatch, clean_site_queue
 ):

@@ -12,13 +12,6 @@ from tests.site.conftest import lab_room
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def clean_site_queue(site_redis):
-    site_redis.delete("site")
-    yield
-    site_redis.delete("site")
-
-
 def _deploy(student, design_id: int):
     return student.post(f"/designs/{design_id}/deploy", {"sandbox": True})
 

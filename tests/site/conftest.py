@@ -119,6 +119,14 @@ def _point_celery_at(url: str) -> None:
 
 
 @pytest.fixture
+def clean_site_queue(site_redis):
+    """The site's Celery queue empty before and after: what a test queued is all there is."""
+    site_redis.delete("site")
+    yield
+    site_redis.delete("site")
+
+
+@pytest.fixture
 def heartbeat(site_redis):
     """Makes an agent look alive by writing its heartbeat key (what a running agent does)."""
     made: list[str] = []
@@ -143,6 +151,13 @@ def heartbeat(site_redis):
     yield beat
     for name in made:
         site_redis.delete(f"mvlab:agent:{name}", f"agent.{name}")
+
+
+@pytest.fixture
+def lab(heartbeat, settings):
+    """A live lab agent (its heartbeat), the one the site places sandboxes on."""
+    settings.MVLAB_LAB_AGENT = heartbeat(sandbox=True)
+    return settings.MVLAB_LAB_AGENT
 
 
 def granted_to(api: Api, agent: str) -> str:

@@ -19,19 +19,6 @@ def _queued(site_redis, queue: str) -> list[dict]:
     return [json.loads(raw) for raw in site_redis.lrange(queue, 0, -1)]
 
 
-@pytest.fixture
-def lab(heartbeat, settings):
-    settings.MVLAB_LAB_AGENT = heartbeat(sandbox=True)
-    return settings.MVLAB_LAB_AGENT
-
-
-@pytest.fixture
-def clean_site_queue(site_redis):
-    site_redis.delete("site")
-    yield
-    site_redis.delete("site")
-
-
 def test_sandbox_deploy_is_recorded_and_handed_to_the_site_worker(
     owner, stored, lab, site_redis, clean_site_queue
 ):

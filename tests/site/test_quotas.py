@@ -25,19 +25,6 @@ DESIGN = EXAMPLE.read_text()
 HOSTS = ("host1", "host2", "host3")
 
 
-@pytest.fixture
-def lab(heartbeat, settings):
-    settings.MVLAB_LAB_AGENT = heartbeat(sandbox=True)
-    return settings.MVLAB_LAB_AGENT
-
-
-@pytest.fixture
-def clean_site_queue(site_redis):
-    site_redis.delete("site")
-    yield
-    site_redis.delete("site")
-
-
 def _create(api, name: str = "two-vlans-routed"):
     return api.post("/designs", {"yaml": DESIGN.replace("name: two-vlans-routed", f"name: {name}")})
 
