@@ -138,14 +138,35 @@ def agents_in(
             time.sleep(0.2)
         yield {name: p.pid for name, p in processes.items()}
     finally:
-        for process in processes.values():
-            process.send_signal(signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_all(processes.values())
+
+
+def stop_all(processes) -> None:
+    """SIGTERM to every process at once, then SIGKILL to whichever is not gone within 20 s."""
+    processes = list(processes)
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def running_agent(name: str, process: subprocess.Popen, client: redis.Redis) -> Iterator[subprocess.Popen]:
+    """`process`, an agent named `name`, once its heartbeat is in `client`'s Redis; stopped when
+    the `with` ends, also on failure (a test fails with its output when it does not start)."""
+    try:
+        deadline = time.monotonic() + STARTUP
+        while not client.exists(f"mvlab:agent:{name}"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"agent did not start:\n{process.stdout.read().decode()}")
+            time.sleep(0.2)
+        yield process
+    finally:
+        stop_all([process])
 
 
 @contextmanager

@@ -13,7 +13,6 @@ the site.
 """
 
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -37,7 +36,7 @@ from designer.agent_credentials import CREDENTIALS_KEY
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design
-from tests.agent.machines import ROOT, STARTUP, agent_env, join, site_env
+from tests.agent.machines import ROOT, agent_env, join, running_agent, site_env
 from tests.live import sandbox_namespaces_of
 
 pytestmark = [pytest.mark.integration]
@@ -129,20 +128,8 @@ def lab_agent(private_redis):
     joined = join(name, sock)
     process = subprocess.Popen([sys.executable, "-m", "agent", "--name", name, "--sandbox"], cwd=ROOT,
                                env=agent_env(joined), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + STARTUP
-        while not client.exists(f"mvlab:agent:{name}"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"agent did not start:\n{process.stdout.read().decode()}")
-            time.sleep(0.2)
+    with running_agent(name, process, client):
         yield name, joined, process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.kernel

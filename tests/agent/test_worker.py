@@ -4,7 +4,6 @@ import json
 import os
 import pwd
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from contract.trust import signed_task, signing_key
 from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design
-from tests.agent.machines import readable_interpreter
+from tests.agent.machines import readable_interpreter, running_agent
 from tests.live import rootless_helper_of, sandbox_namespaces_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.kernel]
@@ -32,7 +31,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.kernel]
 ROOT = Path(__file__).resolve().parents[2]
 NOBODY = pwd.getpwnam("nobody").pw_uid
 BROKER = "redis://127.0.0.1:6379/7"  # a database of its own: the site's agents list never sees these
-STARTUP = 30
 SECRET = secrets.token_hex(32)  # the agent's, as the site would give it
 
 
@@ -48,20 +46,8 @@ def agent_process():
 
 def _running(name, process):
     client = redis.Redis.from_url(BROKER)
-    try:
-        deadline = time.monotonic() + STARTUP
-        while not client.exists(f"mvlab:agent:{name}"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"agent did not start:\n{process.stdout.read().decode()}")
-            time.sleep(0.2)
+    with running_agent(name, process, client):
         yield process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     assert not client.exists(f"mvlab:agent:{name}"), "a stopped agent must not look alive"
 
 
