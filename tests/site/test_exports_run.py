@@ -9,7 +9,6 @@ are veth pairs made inside; a tmpfs over /run holds its named namespaces and the
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from designer.topology.exports import to_shell
 from designer.topology.ipam import allocate
 from designer.topology.yamlio import load_design
 from tests.site.conftest import example
+from tests.unshared import run_unshared
 
 pytestmark = pytest.mark.kernel
 
@@ -48,7 +48,7 @@ def _design_text() -> str:
 
 
 def _run(script: Path, steps: list[str]) -> dict[str, set[str]]:
-    driver = "\n".join(
+    stdout = run_unshared(
         [
             "set -e",
             SNAPSHOT,
@@ -62,16 +62,8 @@ def _run(script: Path, steps: list[str]) -> dict[str, set[str]]:
             *(f"sh {script} host1 {step} >/dev/null && snap '{step} {n}'" for n, step in enumerate(steps)),
         ]
     )
-    done = subprocess.run(
-        ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", driver],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
     states: dict[str, set[str]] = {}
-    for line in done.stdout.splitlines():
+    for line in stdout.splitlines():
         if line.startswith("== "):
             current = states.setdefault(line[3:], set())
         else:

@@ -9,7 +9,6 @@ inside. This kernel has no 802.1Q, so the design uses untagged parents.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from designer.topology.exports import to_shell
 from designer.topology.ipam import allocate
 from designer.topology.predict import predict
 from tests.topology.factory import ROUTER, make_design
+from tests.unshared import run_unshared
 
 pytestmark = pytest.mark.kernel
 
@@ -71,7 +71,7 @@ def test_the_shell_script_builds_what_the_design_predicts(tmp_path: Path):
         targets = [p.dst_ip for p in matrix.pairs if p.src == src.name]
         runner = "" if src.name == "host1" else f"ip netns exec {src.name} "
         pings.append(f"{runner}{sys.executable} {tmp_path}/ping.py {src.name} {' '.join(targets)}")
-    driver = "\n".join(
+    stdout = run_unshared(
         [
             "set -e",
             "mount -t tmpfs mvltest-netns /run/netns",
@@ -82,16 +82,8 @@ def test_the_shell_script_builds_what_the_design_predicts(tmp_path: Path):
             *pings,
         ]
     )
-    done = subprocess.run(
-        ["unshare", "--net", "--mount", "--propagation", "private", "sh", "-c", driver],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
     observed = {}
-    for line in done.stdout.splitlines():
+    for line in stdout.splitlines():
         src, dst_ip, ttl = line.split()
         observed[(src, dst_ip)] = None if ttl == "none" else int(ttl)
     predicted = {(p.src, p.dst_ip): p.expected_ttl for p in matrix.pairs}
