@@ -9,7 +9,7 @@ COPY frontend/ ./
 RUN npm run build
 
 FROM python:3.11-slim-bookworm
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=designer.settings
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=mvlab.settings
 RUN apt-get update \
  && apt-get install -y --no-install-recommends iproute2 nftables \
  && rm -rf /var/lib/apt/lists/*
@@ -20,4 +20,4 @@ COPY . .
 COPY --from=frontend /src/frontend/dist frontend/dist
 RUN mkdir -p var && python manage.py collectstatic --noinput >/dev/null
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "designer.asgi:application"]
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "mvlab.asgi:application"]

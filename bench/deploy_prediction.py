@@ -20,7 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "designer.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mvlab.settings")
 
 import django
 

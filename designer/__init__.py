@@ -1,1 +1,4 @@
-"""The mvlab site: a Django project that stores, validates and deploys macvlan designs."""
+"""The designer app: designs and their versions, deployments, agents, the API and the `lab` CLI.
+
+The Django project around it (settings, routes, ASGI, Celery) is `mvlab/`.
+"""

@@ -54,7 +54,6 @@ from contract.agents import queue as agent_queue
 from contract.plan import HostPlan
 from contract.trust import accepted_key
 from designer import agent_credentials, agents, analysis, designs, grants, placement, results
-from designer.celery import app as celery_app
 from designer.errors import Refused
 from designer.events import publish_state
 from designer.models import Deployment, DesignVersion
@@ -63,6 +62,7 @@ from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.issues import errors_in
 from designer.topology.model import Design as DesignModel
+from mvlab.celery import app as celery_app
 
 State = Deployment.State
 LOCK_NAME = "mvlab:lock:deploy"

@@ -8,7 +8,7 @@
         live_stack.ws_url + "/ws/deployments/<id>/"  # for a websocket client (send live_stack.origin)
 
 What runs (started once per test session, stopped at its end, also on failure):
-- daphne serving designer.asgi on a free port of 127.0.0.1 (HTTP, websockets, frontend/dist),
+- daphne serving mvlab.asgi on a free port of 127.0.0.1 (HTTP, websockets, frontend/dist),
 - a Celery worker for the site's tasks (queue `site`),
 - a lab agent `python -m agent --name lab-<random> --sandbox` on its own queue (rootless: its
   sandboxes are in its helper's namespaces, `lab_namespaces`, never in the machine's), joined to
@@ -231,7 +231,7 @@ def start_stack(redis_socket: Path | None = None) -> LiveStack:
     lab = f"lab-{secrets.token_hex(4)}"
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "designer.settings",
+        "DJANGO_SETTINGS_MODULE": "mvlab.settings",
         "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": broker_url,
@@ -259,7 +259,7 @@ def _launch(stack: LiveStack, port: int, with_lab_agent: bool) -> None:
     lab, url = stack.lab_agent, stack.url
     stack.manage("migrate", "--noinput")
     _start(
-        stack, "web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "designer.asgi:application"]
+        stack, "web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "mvlab.asgi:application"]
     )
     _start(
         stack,
@@ -267,7 +267,7 @@ def _launch(stack: LiveStack, port: int, with_lab_agent: bool) -> None:
         [
             str(BIN / "celery"),
             "-A",
-            "designer.celery",
+            "mvlab.celery",
             "worker",
             "-Q",
             "site",

@@ -1,8 +1,9 @@
 """The import rules between the site, the agent and their contract, read from every module's AST.
 
-`contract/` imports neither side; the agent imports nothing of `designer/`; `designer/` imports
-the contract and, of the agent, only what `ALLOWED` names (each with why). An allowance nobody uses
-any more fails too, so the list shrinks as the exceptions go.
+`contract/` imports neither side; the agent imports nothing of the site; the site (the project
+`mvlab/` and its apps `designer/`, `classroom/`) imports the contract and, of the agent, only what
+`ALLOWED` names (each with why). An allowance nobody uses any more fails too, so the list shrinks
+as the exceptions go.
 """
 
 from __future__ import annotations
@@ -55,36 +56,38 @@ def _top(module: str) -> str:
     return module.partition(".")[0]
 
 
-GRAPH = {name: imports(name, path) for package in ("agent", "contract", "designer")
+SITE = ("mvlab", "designer")  # the Django project and its apps
+GRAPH = {name: imports(name, path) for package in ("agent", "contract", *SITE)
          for name, path in modules(package).items()}
 KNOWN = set(GRAPH)
 
 
-def _edges(source: str, target: str) -> set[tuple[str, str]]:
-    """(importer, imported) pairs from package `source` into modules of package `target`."""
-    return {(name, imported) for name, imported_set in GRAPH.items() if _top(name) == source
-            for imported in imported_set if _top(imported) == target and imported in KNOWN}
+def _edges(sources: tuple[str, ...], targets: tuple[str, ...]) -> set[tuple[str, str]]:
+    """(importer, imported) pairs from modules of the packages `sources` into those of `targets`."""
+    return {(name, imported) for name, imported_set in GRAPH.items() if _top(name) in sources
+            for imported in imported_set if _top(imported) in targets and imported in KNOWN}
 
 
 def test_the_walk_sees_every_package_and_import():
-    assert {"agent.worker", "contract.plan", "designer.deploy", "designer.cli.up"} <= KNOWN
-    assert ("designer.cli.up", "agent.local") in _edges("designer", "agent")
+    assert {"agent.worker", "contract.plan", "designer.deploy", "designer.cli.up", "mvlab.settings"} <= KNOWN
+    assert ("designer.cli.up", "agent.local") in _edges(SITE, ("agent",))
+    assert ("designer.deploy", "mvlab.celery") in _edges(("designer",), ("mvlab",))
 
 
 def test_the_contract_imports_neither_side_nor_django():
     for name, imported in GRAPH.items():
         if _top(name) == "contract":
-            assert not {m for m in imported if _top(m) in {"agent", "designer", "django"}}, name
+            assert not {m for m in imported if _top(m) in {"agent", *SITE, "django"}}, name
 
 
 def test_the_agent_imports_nothing_of_the_site():
-    assert _edges("agent", "designer") == set()
+    assert _edges(("agent",), SITE) == set()
     assert not {n for n, imported in GRAPH.items() if _top(n) == "agent" and "django" in map(_top, imported)}
 
 
 def test_the_site_imports_of_the_agent_only_what_is_allowed():
-    assert _edges("designer", "agent") - set(ALLOWED) == set()
+    assert _edges(SITE, ("agent",)) - set(ALLOWED) == set()
 
 
 def test_every_allowance_is_still_used():
-    assert set(ALLOWED) - _edges("designer", "agent") == set()
+    assert set(ALLOWED) - _edges(SITE, ("agent",)) == set()

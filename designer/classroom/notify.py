@@ -13,9 +13,9 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from designer.celery import app as celery_app
 from designer.classroom.models import Attempt
 from designer.models import Deployment
+from mvlab.celery import app as celery_app
 
 
 def group_name(classroom_id: int) -> str:

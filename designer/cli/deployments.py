@@ -50,7 +50,7 @@ def describe(event: AnyEvent) -> str:
 
 def _send(task: str, args: list, agent: str):
     from designer.agent_credentials import signed
-    from designer.celery import app
+    from mvlab.celery import app
 
     return app.send_task(task, args=args, queue=agents.queue(agent), **signed(agent, task, args))
 

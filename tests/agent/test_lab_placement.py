@@ -15,7 +15,7 @@ import pytest
 
 from contract.plan import netns_name
 from designer import tasks
-from designer.celery import app as celery_app
+from mvlab.celery import app as celery_app
 from tests.agent.machines import ROOT, agents_in, machines
 from tests.live import sandbox_namespaces_of
 from tests.site.conftest import _point_celery_at, _signed_in

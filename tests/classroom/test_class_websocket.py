@@ -11,9 +11,9 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from contract.events import stream_key
-from designer.asgi import application
 from designer.events import publish_state
 from designer.models import Deployment, DesignVersion
+from mvlab.asgi import application
 from tests.classroom.conftest import join
 from tests.redis_server import RedisServer
 from tests.signed_events import signed

@@ -18,7 +18,7 @@ import redis
 from django.core.management import call_command
 from django.test import Client
 
-from designer.celery import app as celery_app
+from mvlab.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

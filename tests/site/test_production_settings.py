@@ -37,7 +37,7 @@ print("session cookie secure", settings.SESSION_COOKIE_SECURE, "debug", settings
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in OURS and not k.startswith("MVLAB_")}
-    clean["DJANGO_SETTINGS_MODULE"] = "designer.settings"
+    clean["DJANGO_SETTINGS_MODULE"] = "mvlab.settings"
     return subprocess.run(
         [sys.executable, *args],
         cwd=ROOT,

@@ -12,9 +12,9 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from contract.events import stream_key
-from designer.asgi import application
 from designer.events import publish_state
 from designer.models import Deployment, Design, DesignVersion
+from mvlab.asgi import application
 from tests.live import run_coroutine
 from tests.redis_server import RedisServer
 from tests.site.conftest import example

@@ -1,3 +1,5 @@
+"""The project's websocket routes: a deployment's event stream (designer) and a class board (classroom)."""
+
 from django.urls import path
 
 from designer.classroom.routing import websocket_urlpatterns as classroom_websockets

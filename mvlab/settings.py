@@ -1,4 +1,4 @@
-"""Settings, read from environment variables with defaults that run locally with no set-up.
+"""The project's settings, read from environment variables with defaults that run locally with no set-up.
 
 Production mode is on when SECRET_KEY comes from the environment (README "Production settings").
 """
@@ -91,8 +91,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",  # turns a locked-out sign-in into designer.signin's 429
 ]
 
-ROOT_URLCONF = "designer.urls"
-ASGI_APPLICATION = "designer.asgi.application"
+ROOT_URLCONF = "mvlab.urls"
+ASGI_APPLICATION = "mvlab.asgi.application"
 
 TEMPLATES = [
     {

@@ -1,3 +1,5 @@
+"""The project's URL routes: the admin (MVLAB_ADMIN_PATH), sign-in, the API (`designer.api`), the pages."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path

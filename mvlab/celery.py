@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "designer.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mvlab.settings")
 
 app = Celery("mvlab")
 app.config_from_object("django.conf:settings", namespace="CELERY")
