@@ -13,8 +13,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
 
+from classroom import roles
 from designer import agents
-from designer.classroom import roles
 from designer.errors import Refused
 from designer.models import Agent
 

@@ -3,7 +3,7 @@
 A request that would go over one is refused with 409 whose detail gives the count and the limit
 by name ("you have 50 designs, the limit MVLAB_MAX_DESIGNS_PER_USER is 50"). Everything a user
 owns counts, class attempts too (a student's sandbox sits on the same lab machine), but a class's
-hand-out is never refused, and a class's own limits (designer.classroom.guards) apply on top.
+hand-out is never refused, and a class's own limits (classroom.guards) apply on top.
 A live deployment is one that may still hold hosts (Deployment.HOLDING_STATES); a redeploy of a
 class attempt does not count the one it replaces, as the class's quota does not.
 
@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from redis.exceptions import LockNotOwnedError
 
-from designer.classroom.guards import attempt_of
+from classroom.guards import attempt_of
 from designer.errors import Refused
 from designer.models import Deployment, DesignVersion
 from designer.redis_client import sync_client

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from designer.classroom.routing import websocket_urlpatterns as classroom_websockets
+from classroom.routing import websocket_urlpatterns as classroom_websockets
 from designer.consumers import DeploymentConsumer
 
 websocket_urlpatterns = [

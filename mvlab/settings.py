@@ -76,7 +76,7 @@ INSTALLED_APPS = [
     "ninja",
     "axes",
     "designer",
-    "designer.classroom",
+    "classroom",
 ]
 
 MIDDLEWARE = [

@@ -56,7 +56,7 @@ def _top(module: str) -> str:
     return module.partition(".")[0]
 
 
-SITE = ("mvlab", "designer")  # the Django project and its apps
+SITE = ("mvlab", "designer", "classroom")  # the Django project and its apps
 GRAPH = {name: imports(name, path) for package in ("agent", "contract", *SITE)
          for name, path in modules(package).items()}
 KNOWN = set(GRAPH)

@@ -5,8 +5,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import django_auth
 
+from classroom import api as classroom
 from designer.api import agents, deployments, designs, examples, session, tools
-from designer.classroom import api as classroom
 from designer.errors import Refused
 from designer.topology.issues import DesignError
 

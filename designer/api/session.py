@@ -7,8 +7,8 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.utils import check_csrf
 
+from classroom.roles import INSTRUCTOR, STUDENT
 from designer.api.schemas import ErrorOut, SessionOut, SignIn
-from designer.classroom.roles import INSTRUCTOR, STUDENT
 
 router = Router(tags=["session"])
 

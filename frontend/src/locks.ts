@@ -1,7 +1,7 @@
 /**
  * What a class exercise locked: the class page opens a student's copy as `#design=N&locked=a,b`.
  * Locked elements are drawn locked and their fields are read-only, saying why, before Save
- * would refuse the change (designer/classroom/guards.py).
+ * would refuse the change (classroom/guards.py).
  */
 import type cytoscape from "cytoscape";
 import { h } from "./dom";

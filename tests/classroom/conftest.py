@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from channels.layers import channel_layers
 
-from designer.classroom import roles
+from classroom import roles
 from tests.classroom.exercise import GOALS, LOCKED, START_YAML
 from tests.site.conftest import (  # noqa: F401  (fixtures shared with the site tests)
     SITE_REDIS_URL,

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from designer.classroom.teardown import idle_sandboxes
+from classroom.teardown import idle_sandboxes
 from designer.models import Deployment, Design
 from tests.classroom.conftest import join
 from tests.classroom.exercise import START_YAML

@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
-from designer.classroom import roles
+from classroom import roles
 from designer.models import Agent, Deployment
 from tests.site.conftest import Api, _signed_in, example
 

@@ -15,12 +15,12 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from classroom import board, notify, roles
+from classroom.copies import MISSING, hand_out, value_at
+from classroom.models import Attempt, Classroom, Exercise, Membership
+from classroom.teardown import tear_down
 from designer import designs
 from designer.api.schemas import ErrorOut
-from designer.classroom import board, notify, roles
-from designer.classroom.copies import MISSING, hand_out, value_at
-from designer.classroom.models import Attempt, Classroom, Exercise, Membership
-from designer.classroom.teardown import tear_down
 from designer.errors import Refused
 from designer.models import Deployment, Design
 from designer.topology.goals import GoalError, parse_goal, parse_goals, unknown_endpoints

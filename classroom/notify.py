@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from designer.classroom.models import Attempt
+from classroom.models import Attempt
 from designer.models import Deployment
 from mvlab.celery import app as celery_app
 

@@ -15,8 +15,8 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.db import close_old_connections
 
-from designer.classroom import teardown
-from designer.classroom.conf import setting
+from classroom import teardown
+from classroom.conf import setting
 from designer.redis_client import sync_client
 
 log = logging.getLogger(__name__)

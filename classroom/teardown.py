@@ -7,8 +7,8 @@ import logging
 
 from django.utils import timezone
 
+from classroom.conf import setting
 from designer import deploy
-from designer.classroom.conf import setting
 from designer.errors import Refused
 from designer.models import Deployment
 

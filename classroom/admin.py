@@ -1,6 +1,8 @@
+"""The classroom in the admin site: classes with their members, exercises, attempts."""
+
 from django.contrib import admin
 
-from designer.classroom.models import Attempt, Classroom, Exercise, Membership
+from classroom.models import Attempt, Classroom, Exercise, Membership
 
 
 class MembershipInline(admin.TabularInline):

@@ -18,12 +18,12 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from pydantic import ValidationError
 
+from classroom import board
+from classroom.models import Attempt, Classroom
+from classroom.notify import group_name
 from contract.closes import FORBIDDEN
 from contract.events import ProbeEvent, parse_event
 from designer import events, results
-from designer.classroom import board
-from designer.classroom.models import Attempt, Classroom
-from designer.classroom.notify import group_name
 from designer.consumers import close_when_redis_fails
 from designer.models import Deployment
 from designer.topology.goals import check_goals, parse_goals, progress

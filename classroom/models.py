@@ -7,7 +7,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 
-from designer.classroom.conf import setting
+from classroom.conf import setting
 from designer.models import Design, DesignVersion
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import designer.classroom.models
+import classroom.models
 
 
 class Migration(migrations.Migration):
@@ -29,17 +29,17 @@ class Migration(migrations.Migration):
                 (
                     "code",
                     models.CharField(
-                        default=designer.classroom.models.new_code, editable=False, max_length=8, unique=True
+                        default=classroom.models.new_code, editable=False, max_length=8, unique=True
                     ),
                 ),
-                ("max_hosts", models.PositiveSmallIntegerField(default=designer.classroom.models._max_hosts)),
+                ("max_hosts", models.PositiveSmallIntegerField(default=classroom.models._max_hosts)),
                 (
                     "max_containers",
-                    models.PositiveSmallIntegerField(default=designer.classroom.models._max_containers),
+                    models.PositiveSmallIntegerField(default=classroom.models._max_containers),
                 ),
                 (
                     "max_deploys",
-                    models.PositiveSmallIntegerField(default=designer.classroom.models._max_deploys),
+                    models.PositiveSmallIntegerField(default=classroom.models._max_deploys),
                 ),
                 ("created", models.DateTimeField(auto_now_add=True)),
                 (

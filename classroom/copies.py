@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from classroom.models import Attempt, Exercise
 from designer import designs
-from designer.classroom.models import Attempt, Exercise
 
 MISSING = object()
 

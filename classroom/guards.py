@@ -14,8 +14,8 @@ from __future__ import annotations
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 
-from designer.classroom.copies import MISSING, value_at
-from designer.classroom.models import Attempt
+from classroom.copies import MISSING, value_at
+from classroom.models import Attempt
 from designer.errors import Refused
 from designer.models import Deployment, DesignVersion
 from designer.topology.issues import Issue

@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from designer.classroom import roles
+from classroom import roles
 
 
 class Command(BaseCommand):

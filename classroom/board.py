@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
+from classroom.models import Attempt, Classroom, Exercise
 from contract.events import ProbeEvent
 from designer import analysis, designs
-from designer.classroom.models import Attempt, Classroom, Exercise
 from designer.models import Deployment
 from designer.results import agent_events
 from designer.topology.goals import check_goals, parse_goals, progress
