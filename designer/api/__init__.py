@@ -1,16 +1,16 @@
 """The HTTP API (docs/api.md): Django Ninja, session sign-in, CSRF on every state change."""
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import django_auth
 
 from classroom import api as classroom
 from designer.api import agents, deployments, designs, examples, session, tools
+from designer.api.openapi import DocumentedAPI
 from designer.errors import Refused
 from designer.topology.issues import DesignError
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="mvlab",
     version="1",
     description="Design, validate, store and deploy Linux macvlan topologies.",
