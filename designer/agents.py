@@ -9,12 +9,11 @@ at each start: another one means the agent restarted (and lost the task it was r
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from contract.agents import HEARTBEAT_PREFIX, heartbeat_key
+from contract.agents import HEARTBEAT_PREFIX, Heartbeat, heartbeat_key
 from contract.plan import Room
 from designer.models import Agent
 from designer.redis_client import sync_client
@@ -30,36 +29,31 @@ class AgentStatus:
     room: Room | None = None  # from the live heartbeat; None when dead or not advertised
 
 
-def _parse(raw: str | None) -> dict | None:
-    try:
-        beat = json.loads(raw) if raw else None
-    except ValueError:
+def _parse(raw: str | None) -> Heartbeat | None:
+    """The heartbeat in `raw`; None when there is none or it is not one (what a broken agent wrote)."""
+    if not raw:
         return None
-    return beat if isinstance(beat, dict) else None
-
-
-def _beat_time(beat: dict) -> dt.datetime:
     try:
-        return dt.datetime.fromtimestamp(float(beat["time"]), tz=dt.UTC)
-    except (KeyError, TypeError, ValueError, OverflowError):
-        return dt.datetime.now(tz=dt.UTC)
+        return Heartbeat.model_validate_json(raw)
+    except ValidationError:
+        return None
 
 
-def _mirror(name: str, beat: dict) -> Agent:
+def _mirror(name: str, beat: Heartbeat) -> Agent:
     agent, _ = Agent.objects.update_or_create(
         name=name,
         defaults={
-            "last_seen": _beat_time(beat),
-            "facts": beat.get("facts") or {},
-            "sandbox": bool(beat.get("sandbox")),
+            "last_seen": dt.datetime.fromtimestamp(beat.time, tz=dt.UTC),
+            "facts": beat.facts,
+            "sandbox": beat.sandbox,
         },
     )
     return agent
 
 
-def _room(beat: dict) -> Room | None:
+def _room(beat: Heartbeat) -> Room | None:
     try:
-        return Room.model_validate(beat["room"]) if beat.get("room") is not None else None
+        return Room.model_validate(beat.room) if beat.room is not None else None
     except ValidationError:
         return None
 
@@ -74,8 +68,8 @@ def start_of(name: str) -> str | None:
     raw = sync_client().get(heartbeat_key(name))
     if raw is None:
         return None
-    start = (_parse(raw) or {}).get("start")
-    return start if isinstance(start, str) else ""
+    beat = _parse(raw)
+    return beat.start if beat is not None else ""
 
 
 def refresh() -> list[AgentStatus]:
@@ -84,8 +78,8 @@ def refresh() -> list[AgentStatus]:
     rooms: dict[str, Room | None] = {}
     for key in client.scan_iter(match=f"{HEARTBEAT_PREFIX}*"):
         beat = _parse(client.get(key))
+        name = key.removeprefix(HEARTBEAT_PREFIX)
         if beat is not None:
-            name = key.removeprefix(HEARTBEAT_PREFIX)
             _mirror(name, beat)
             rooms[name] = _room(beat)
     return [

@@ -18,6 +18,7 @@ import redis
 from django.core.management import call_command
 from django.test import Client
 
+from contract.agents import Heartbeat, heartbeat_key
 from mvlab.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,8 +144,8 @@ def heartbeat(site_redis):
             "ipvlan": False,
             "nics": [],
         }
-        value = {"name": name, "time": time.time(), "facts": facts, "sandbox": sandbox, "room": room}
-        site_redis.set(f"mvlab:agent:{name}", json.dumps(value), ex=ttl)
+        beat = Heartbeat(name=name, start="test", time=time.time(), facts=facts, sandbox=sandbox, room=room)
+        site_redis.set(heartbeat_key(name), beat.model_dump_json(), ex=ttl)
         made.append(name)
         return name
 
