@@ -7,6 +7,7 @@ namespaces they made themselves.
 """
 
 import json
+import signal
 import subprocess
 from pathlib import Path
 
@@ -60,6 +61,16 @@ def machine_namespace_untouched():
             + json.dumps(changed, indent=2, default=str),
             pytrace=False,
         )
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    """SIGTERM (a CI timeout, bin/test stopping its background labs) ends the run as Ctrl-C does, so
+    fixtures still stop the VMs, engines and agents they started and remove their namespaces."""
+    signal.signal(signal.SIGTERM, _interrupted)
 
 
 def pytest_collection_modifyitems(config, items):
