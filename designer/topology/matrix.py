@@ -3,6 +3,11 @@
 One pair for every source endpoint and every address of every other endpoint; a
 prediction fills `expected` (and `expected_ttl`), a deployment's probe results fill
 `observed`, `rtt_ms` and `ttl`.
+
+A prediction also says why: each pair's `reason` indexes the matrix's `reasons`, which hold the
+rule that decided (`rule`, a short code), the sentence the editor shows (`text`), the routers and
+forwarding hosts the request passes (`path`) and the design networks it crosses. Many pairs share
+one reason (a flat network of 200 containers has one), so a matrix stays about as large as before.
 """
 
 from __future__ import annotations
@@ -22,6 +27,24 @@ class Endpoint(BaseModel):
     addresses: list[str]
 
 
+class Hop(BaseModel):
+    """A node that received the request and forwarded it (`oif` None: it stopped there)."""
+
+    node: str
+    iif: str  # the interface it arrived on
+    oif: str | None = None  # the interface it left by
+
+
+class Reason(BaseModel):
+    """Why a ping goes through or not: `rule` for programs (e.g. `bridge`, `routed`, `private`,
+    `no-route`; `reply-` prefixed when the reply is what fails), `text` for people."""
+
+    rule: str
+    text: str
+    path: list[Hop] = []
+    networks: list[str] = []
+
+
 class Pair(BaseModel):
     src: str
     dst: str
@@ -31,11 +54,17 @@ class Pair(BaseModel):
     rtt_ms: float | None = None
     ttl: int | None = None
     expected_ttl: int | None = None
+    reason: int | None = None  # the index of its reason in the matrix's `reasons`
 
 
 class Matrix(BaseModel):
     endpoints: list[Endpoint]
     pairs: list[Pair]
+    reasons: list[Reason] = []
+
+    def why(self, pair: Pair) -> Reason | None:
+        """The predicted reason of `pair`, a pair of this matrix."""
+        return None if pair.reason is None else self.reasons[pair.reason]
 
     def pair(self, src: str, dst_ip: str) -> Pair:
         """The pair from `src` to `dst_ip`; KeyError when the matrix has none."""
@@ -60,4 +89,4 @@ def merge_observed(matrix: Matrix, events: Iterable[ProbeEvent]) -> Matrix:
                 update={"observed": event.observed, "rtt_ms": event.rtt_ms, "ttl": event.ttl}
             )
         pairs.append(pair)
-    return Matrix(endpoints=[e.model_copy() for e in matrix.endpoints], pairs=pairs)
+    return Matrix(endpoints=[e.model_copy() for e in matrix.endpoints], pairs=pairs, reasons=matrix.reasons)

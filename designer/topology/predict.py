@@ -47,15 +47,20 @@ The model, step by step:
 IPv6 follows the same rules with three differences: neighbour discovery answers only
 for an address of the interface asked (no weak host), forwarding needs IPv6 forwarding
 (which `compile.py` turns on with IPv4's), and masquerading is IPv4 only.
+
+Every pair also gets the reason the walk found (`Trace`): the rule of the wire that joined or
+parted the last two interfaces, or the node that had no route or did not forward, and the
+forwarders passed; pairs with the same reason share one entry of the matrix's `reasons`.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from designer.topology.ipam import Allocation
-from designer.topology.matrix import Endpoint, Matrix, Pair
+from designer.topology.matrix import Endpoint, Hop, Matrix, Pair, Reason
 from designer.topology.model import Design
 from designer.topology.namespaces import Interface, NamespaceSpec, namespaces, split_link
 
@@ -74,6 +79,7 @@ class Port:
     domain: tuple
     hairpin: bool
     stolen: bool  # a host link whose passthru child takes every unicast frame it receives
+    network: str | None = field(default=None, compare=False)  # the design network it is on, if known
 
     def reaches(self, other: Port) -> bool:
         """Whether a frame from this interface arrives at `other` (and back)."""
@@ -146,6 +152,30 @@ class Arrival:
     nats: tuple[Nat, ...]
 
 
+Why = tuple[str, str]  # (rule, sentence)
+HopSeen = tuple[str, str, str | None]  # (node, in link, out link or None where it stopped)
+
+
+class Walk(NamedTuple):
+    """Where a packet went: its arrival, or `stop` (why it was dropped); the forwarders it passed
+    and each wire it crossed as (sending port, receiving port)."""
+
+    arrival: Arrival | None
+    hops: tuple[HopSeen, ...]
+    wires: tuple[tuple[Port, Port], ...]
+    stop: Why = ("", "")  # why it was dropped; empty when it arrived
+
+
+class Trace(NamedTuple):
+    """A ping's verdict (`ttl` None: it fails) and why."""
+
+    ttl: int | None
+    rule: str
+    text: str
+    hops: tuple[HopSeen, ...] = ()
+    networks: tuple[str, ...] = ()
+
+
 class KernelModel:
     """Every namespace of a design with its ports and routes; answers `ping`."""
 
@@ -159,6 +189,7 @@ class KernelModel:
             node.local = {a.ip for p in ports for a in p.iface.inet}
             node.routes = _routes(node)
             self.nodes[spec.endpoint] = node
+        self._direct: dict[tuple[int, int], Why] = {}  # _together's answer per pair of ports (by id)
         self.holders: dict[IP, list[Node]] = {}
         for node in self.nodes.values():
             for address in sorted(node.local, key=lambda a: (a.version, a)):
@@ -166,65 +197,137 @@ class KernelModel:
 
     def ping(self, src: str, dst_ip: str) -> int | None:
         """The reply TTL of a ping from endpoint `src` to `dst_ip`, or None when it fails."""
+        return self.trace(src, dst_ip).ttl
+
+    def trace(self, src: str, dst_ip: str) -> Trace:
+        """A ping from endpoint `src` to `dst_ip`: its reply TTL (None when it fails) and why."""
         dst = ipaddress.ip_address(dst_ip)
         node = self.nodes[src]
         route = node.lookup(dst)
         source = None if route is None else node.source_for(route, dst)
         if dst in node.local:
-            return INITIAL_TTL
+            return Trace(INITIAL_TTL, "own-address", f"{dst} is an address of {src} itself, TTL 64")
+        if route is None:
+            return Trace(None, "no-route", f"blocked: no route to {self._network_of(dst)} on {src}")
         if source is None:
-            return None
+            return Trace(None, "no-source", f"blocked: {src} has no IPv{dst.version} address to send from")
         request = self._walk(src, source, dst, ())
-        if request is None:
-            return None
-        reply = self._walk(request.node, dst, request.src, request.nats)
-        if reply is None or reply.node != src:
-            return None
-        return INITIAL_TTL - reply.forwards
+        networks = _networks(request.wires)
+        if request.arrival is None:
+            rule, text = request.stop
+            return Trace(None, rule, f"blocked: {text}", request.hops, networks)
+        holder = request.arrival.node
+        reply = self._walk(holder, dst, request.arrival.src, request.arrival.nats)
+        if reply.arrival is None:
+            rule, text = reply.stop
+            return Trace(None, f"reply-{rule}", f"blocked: the reply from {holder} is lost: {text}",
+                         request.hops, networks)
+        if reply.arrival.node != src:
+            elsewhere = f"blocked: the reply of {holder} goes to {reply.arrival.node}"
+            return Trace(None, "reply-elsewhere", elsewhere, request.hops, networks)
+        ttl = INITIAL_TTL - reply.arrival.forwards
+        if not request.hops and not reply.hops:
+            a, b = request.wires[-1]
+            direct = self._direct.get((id(a), id(b)))
+            if direct is None:
+                rule, text = _together(a, b)
+                direct = self._direct[id(a), id(b)] = (rule, f"{text}: direct, TTL {ttl}")
+            return Trace(ttl, *direct, (), networks)
+        text = f"routed by {self._forwarders(request.hops) or 'no router'}, TTL {ttl}"
+        back = tuple(hop[0] for hop in reversed(reply.hops))
+        if back != tuple(hop[0] for hop in request.hops):
+            text += f"; the reply {'through ' + self._forwarders(reply.hops) if back else 'direct'}"
+        return Trace(ttl, "routed", text, request.hops, networks)
 
-    def _walk(self, start: str, src: IP, dst: IP, undo: tuple[Nat, ...]) -> Arrival | None:
+    def _forwarders(self, hops: tuple[HopSeen, ...]) -> str:
+        """`r1 and host3 (ip_forward)`: the nodes of `hops`, a host's forwarding and NAT named."""
+        names = []
+        for name, _, out in hops:
+            spec = self.nodes[name].spec
+            notes = ["ip_forward"] if spec.kind == "host" else []
+            if any(link == out for link, _ in spec.masquerade):
+                notes.append("masquerade")
+            names.append(f"{name} ({', '.join(notes)})" if notes else name)
+        return " and ".join(names)
+
+    def _network_of(self, address: IP) -> str:
+        """The subnet `address` is on, as its holder has it (the address itself when no one holds it)."""
+        for node in self.holders.get(address, ()):
+            for port in node.ports:
+                for own in port.iface.inet:
+                    if own.ip == address:
+                        return str(own.network)
+        return str(address)
+
+    def _walk(self, start: str, src: IP, dst: IP, undo: tuple[Nat, ...]) -> Walk:
         """Where a packet from `start` ends up; `undo` are the NATs its replies pass back through."""
         pending = list(undo)
         done: list[Nat] = []
-        name, forwards, sent = start, 0, False
+        hops: list[HopSeen] = []
+        wires: list[tuple[Port, Port]] = []
+        name, forwards, came = start, 0, None  # came: the port it arrived on; None where it was sent
+
+        def stopped(why: Why) -> Walk:
+            if came is not None:
+                hops.append((name, came.iface.name, None))
+            return Walk(None, tuple(hops), tuple(wires), why)
+
         while forwards < INITIAL_TTL:
             node = self.nodes[name]
             if pending and pending[-1].node == name and dst == pending[-1].public:
                 dst = pending.pop().private
             elif dst in node.local:
-                return Arrival(name, forwards, src, tuple(done))
-            if sent:  # received from the wire: only a forwarding node passes it on
+                return Walk(Arrival(name, forwards, src, tuple(done)), tuple(hops), tuple(wires))
+            if came is not None:  # received from the wire: only a forwarding node passes it on
                 if not node.spec.forwarding:
-                    return None
+                    return stopped(("not-forwarding", f"{name} received it for {dst} but does not forward"))
                 forwards += 1
             route = node.lookup(dst)
             if route is None:
-                return None
-            if sent and (public := node.masquerades(route.port, src)) is not None:
+                return stopped(("no-route", f"no route to {self._network_of(dst)} on {name}"))
+            if came is not None and (public := node.masquerades(route.port, src)) is not None:
                 done.append(Nat(name, src, public))
                 src = public
-            neighbour = self._neighbour(route.port, route.via or dst)
-            if neighbour is None:
-                return None
-            name, sent = neighbour, True
-        return None
+            heard = self._neighbour(route.port, route.via or dst)
+            if heard is None:
+                return stopped(self._unheard(route.port, route.via or dst))
+            if came is not None:
+                hops.append((name, came.iface.name, route.port.iface.name))
+            wires.append((route.port, heard))
+            name, came = heard.node, heard
+        return Walk(None, tuple(hops), tuple(wires), ("loop", f"a routing loop: no hop limit left for {dst}"))
 
-    def _neighbour(self, out: Port, address: IP) -> str | None:
-        """The node that answers ARP (IPv4: for an address on any of its interfaces) or
+    def _neighbour(self, out: Port, address: IP) -> Port | None:
+        """The port that answers ARP (IPv4: for an address on any interface of its node) or
         neighbour discovery (IPv6: only for an address on the interface asked) on the wire of `out`."""
         holders = [n for n in self.holders.get(address, ()) if n.spec.endpoint != out.node]
         for node in holders:
-            if any(
-                self._hears(out, p, address) and any(a.ip == address for a in p.iface.inet)
-                for p in node.ports
-            ):
-                return node.spec.endpoint
+            for p in node.ports:
+                if self._hears(out, p, address) and any(a.ip == address for a in p.iface.inet):
+                    return p
         if address.version == 6:
             return None
         for node in holders:
-            if any(self._hears(out, p, address) for p in node.ports):
-                return node.spec.endpoint
+            for p in node.ports:
+                if self._hears(out, p, address):
+                    return p
         return None
+
+    def _unheard(self, out: Port, address: IP) -> Why:
+        """Why no one answers `out`'s neighbour request for `address` (`_neighbour` found no one)."""
+        holders = [n for n in self.holders.get(address, ()) if n.spec.endpoint != out.node]
+        holding = [p for n in holders for p in n.ports if any(a.ip == address for a in p.iface.inet)]
+        if not holding:
+            return "no-neighbour", f"no one holds {address}, the next hop of {out.node} on {out.iface.name}"
+        for p in (p for n in holders for p in n.ports):
+            if self._hears(out, p, address):  # its node has the address, but on another interface
+                return "ipv6-nd", (f"{p.node} holds {address} on another interface than the one "
+                                   f"{out.node} reaches (IPv6 neighbour discovery answers only for its own)")
+        target = holding[0]
+        if out.reaches(target):
+            return "private-arp", (f"a private child's neighbour request for its parent link "
+                                   f"{target.host}.{target.iface.name} goes unanswered")
+        return _apart(out, target)
 
     def _hears(self, out: Port, port: Port, address: IP) -> bool:
         """Whether `out` finds `address` at `port`: they reach each other, and, for a private child
@@ -250,11 +353,75 @@ def _port(design: Design, spec: NamespaceSpec, iface: Interface, passthru: set[t
     stolen = iface.mode is None and (spec.host, iface.name) in passthru
     nic, vid = split_link(iface.parent)
     port_name = f"{spec.host}.{nic}"
+    network = iface.network or _design_network(design, iface)
     for name in sorted(design.segments):
         segment = design.segments[name]
         if port_name in segment.ports and (vid is None or vid in segment.vlans):
-            return Port(spec.endpoint, iface, spec.host, (name, vid), segment.hairpin, stolen)
-    return Port(spec.endpoint, iface, spec.host, ("", spec.host, nic, vid), False, stolen)
+            return Port(spec.endpoint, iface, spec.host, (name, vid), segment.hairpin, stolen, network)
+    return Port(spec.endpoint, iface, spec.host, ("", spec.host, nic, vid), False, stolen, network)
+
+
+def _design_network(design: Design, iface: Interface) -> str | None:
+    """The design network whose subnet holds an address of a host link (None: no such network)."""
+    for address in iface.inet:
+        for name, net in design.networks.items():
+            subnets = (net.subnet, net.ipv6_subnet)
+            if any(s is not None and address.ip in ipaddress.ip_network(s) for s in subnets):
+                return name
+    return None
+
+
+def _networks(wires: tuple[tuple[Port, Port], ...]) -> tuple[str, ...]:
+    """The design networks of the wires a packet crossed, each once, in order."""
+    found = (a.network or b.network for a, b in wires)
+    return tuple(dict.fromkeys(n for n in found if n is not None))
+
+
+def _where(port: Port) -> str:
+    """`host1.enp0s8 on segment lan, VLAN 100`: the wire of a port, for a sentence."""
+    nic, vid = split_link(port.iface.parent)
+    tag = f", VLAN {vid}" if vid is not None else ""
+    segment = f"on segment {port.domain[0]}" if port.domain[0] else "on no segment"
+    return f"{port.host}.{nic} {segment}{tag}"
+
+
+def _together(a: Port, b: Port) -> Why:
+    """The rule by which a frame from `a` reaches `b` (Port.reaches said yes)."""
+    if a.host == b.host and a.iface.parent == b.iface.parent:
+        if {a.iface.mode, b.iface.mode} == {"bridge"}:
+            return "bridge", f"macvlan bridge mode: children of {a.iface.parent} on {a.host} reach each other"
+        return "hairpin", f"segment {a.domain[0]} sends frames back (hairpin) to {a.host}.{a.iface.parent}"
+    nic, vid = split_link(a.iface.parent)
+    tag = f", VLAN {vid}" if vid is not None else ""
+    wire = f"segment {a.domain[0]}" if a.domain[0] else f"link {a.host}.{nic}"
+    return "segment", f"same L2 {wire}{tag}"
+
+
+def _apart(a: Port, b: Port) -> Why:
+    """The rule by which a frame from `a` does not reach `b` (Port.reaches said no)."""
+    if a.domain != b.domain:
+        if a.domain[0] and a.domain[0] == b.domain[0]:
+            return "vlan", f"different VLANs ({_where(a)}; {_where(b)}) and no router"
+        return "no-segment", f"no L2 segment joins them ({_where(a)}; {_where(b)})"
+    for port in (a, b):
+        if port.iface.mode == "source":
+            return "source-mode", (f"macvlan source mode: {port.host}.{port.iface.name} takes frames "
+                                   f"only from the MACs it lists, and a design lists none")
+        if port.stolen:
+            return "passthru-parent", (f"the passthru child of {port.host}.{port.iface.name} takes "
+                                       f"every frame that link receives")
+    modes = {a.iface.mode, b.iface.mode}
+    parent = f"{a.host}.{a.iface.parent}"
+    if "passthru" in modes:
+        return "passthru", f"a passthru child is alone on its parent {parent}"
+    if "private" in modes and None not in modes:
+        return "private", f"private mode isolates children of the same parent {parent}"
+    if None in modes:
+        hairpin = f"segment {a.domain[0]}" if a.domain[0] else "no segment"
+        return "no-shim", (f"a macvlan child and its parent host do not talk through {parent} "
+                           f"(no shim; {hairpin} does not hairpin)")
+    mode = next(m for m in sorted(modes, key=str) if m != "bridge")
+    return mode, f"{mode} mode: children of {parent} talk only through a hairpin switch"
 
 
 def _host_links(design: Design, spec: NamespaceSpec, specs: list[NamespaceSpec]) -> list[Interface]:
@@ -297,20 +464,27 @@ def endpoints(specs: list[NamespaceSpec]) -> list[Endpoint]:
 
 
 def predict(design: Design, allocation: Allocation) -> Matrix:
-    """Every source endpoint against every address of every other endpoint."""
+    """Every source endpoint against every address of every other endpoint, each with its reason."""
     specs = namespaces(design, allocation)
     kernel = KernelModel(design, specs)
     listed = endpoints(specs)
     pairs = []
+    reasons: dict[tuple, int] = {}  # (rule, text, hops, networks) -> index in the matrix's reasons
     for src in listed:
         for dst in listed:
             if dst.name == src.name:
                 continue
             for address in dst.addresses:
-                ttl = kernel.ping(src.name, address)
-                pairs.append(
-                    Pair(
-                        src=src.name, dst=dst.name, dst_ip=address, expected=ttl is not None, expected_ttl=ttl
-                    )
-                )
-    return Matrix(endpoints=listed, pairs=pairs)
+                trace = kernel.trace(src.name, address)
+                key = (trace.rule, trace.text, trace.hops, trace.networks)
+                index = reasons.setdefault(key, len(reasons))
+                pairs.append(Pair(
+                    src=src.name, dst=dst.name, dst_ip=address, expected=trace.ttl is not None,
+                    expected_ttl=trace.ttl, reason=index,
+                ))
+    return Matrix(endpoints=listed, pairs=pairs, reasons=[_reason(*key) for key in reasons])
+
+
+def _reason(rule: str, text: str, hops: tuple[HopSeen, ...], networks: tuple[str, ...]) -> Reason:
+    path = [Hop(node=node, iif=iif, oif=oif) for node, iif, oif in hops]
+    return Reason(rule=rule, text=text, path=path, networks=list(networks))

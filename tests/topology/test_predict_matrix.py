@@ -10,12 +10,14 @@ from tests.topology.factory import TWO_VLANS, make_design, matrix_of
 def test_the_json_has_exactly_the_design_md_shape_with_one_pair_per_source_and_address():
     matrix = matrix_of(make_design(**TWO_VLANS))
     data = matrix.model_dump(mode="json")
-    assert set(data) == {"endpoints", "pairs"}
+    assert set(data) == {"endpoints", "pairs", "reasons"}  # DESIGN.md's, and the reasons pairs share
     assert data["endpoints"][0] == {"name": "d1", "host": "host1", "addresses": ["172.16.10.10"]}
     names = [e["name"] for e in data["endpoints"]]
     assert names == ["d1", "d2", "d3", "d4", "host1", "host3"]  # host2 holds no address
     for pair in data["pairs"]:
-        assert set(pair) == {"src", "dst", "dst_ip", "expected", "observed", "rtt_ms", "ttl", "expected_ttl"}
+        assert set(pair) == {
+            "src", "dst", "dst_ip", "expected", "observed", "rtt_ms", "ttl", "expected_ttl", "reason"
+        }
         assert pair["observed"] is None and pair["rtt_ms"] is None and pair["ttl"] is None
     addresses = sum(len(e["addresses"]) for e in data["endpoints"])
     per_source = {e["name"]: addresses - len(e["addresses"]) for e in data["endpoints"]}
