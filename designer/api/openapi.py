@@ -11,9 +11,11 @@ the same pydantic models the site and the agents use, so they cannot drift eithe
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from ninja import NinjaAPI
+from ninja.operation import Operation
 from pydantic import BaseModel, Field
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
@@ -69,10 +71,18 @@ def wire_components() -> dict[str, dict]:
 
 
 class DocumentedAPI(NinjaAPI):
-    """A NinjaAPI whose OpenAPI document also names the wire components (`wire_components`)."""
+    """A NinjaAPI whose OpenAPI document also names the wire components (`wire_components`), and
+    names each operation by its view function alone: moving a view to another module is no change
+    of the API (ninja would prefix the module's dotted path)."""
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        return operation.view_func.__name__
 
     def get_openapi_schema(self, **kwargs: Any) -> dict:
         schema = super().get_openapi_schema(**kwargs)
+        ids = Counter(op["operationId"] for path in schema["paths"].values() for op in path.values())
+        if twice := sorted(name for name, count in ids.items() if count > 1):
+            raise ValueError(f"OpenAPI: two views share the name of each of {twice}; rename one of each")
         named = schema.setdefault("components", {}).setdefault("schemas", {})
         for name, component in wire_components().items():
             if name in named and named[name] != component:
