@@ -88,10 +88,10 @@ class Dockerd:
             raise AssertionError(f"docker {' '.join(args)} in {self.netns}: {done.stderr}")
         return done
 
-    def run(self, script: Path, *args: str) -> subprocess.CompletedProcess:
-        """`sh script args` in this engine's network namespace, talking to this engine."""
+    def run(self, *argv: str) -> subprocess.CompletedProcess:
+        """`argv` in this engine's network namespace, talking to this engine."""
         return subprocess.run(
-            ["ip", "netns", "exec", self.netns, "sh", str(script), *args],
+            ["ip", "netns", "exec", self.netns, *argv],
             env=self.env, capture_output=True, text=True, timeout=180, check=False,
         )
 

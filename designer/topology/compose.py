@@ -1,10 +1,12 @@
 """A design as one Docker Compose file per host: its macvlan networks and its containers and routers.
 
-Compose makes the networks (and a `NIC.VID` parent) and runs the endpoints; each endpoint's
-command sets the design's routes and masquerading, then sleeps. What is the host's own (its
-addresses, shim, routes, forwarding) Compose cannot make: the file's header says so and names
-the shell export's section that makes it. Gateways an endpoint holds are told to Docker as an
-unused address (`designer.topology.docker`).
+The file is one that Debian's Compose 1.29 and Engine 20.10 run as well as Compose v2: the project
+name is given on the command line (`-p`, in the header), and the MAC of an endpoint's first leg is
+the service's own `mac_address`. Compose makes the networks (and a `NIC.VID` parent) and runs the
+endpoints; each endpoint's command sets the design's routes and masquerading, then sleeps. What is
+the host's own (its addresses, shim, routes, forwarding) Compose cannot make: the file's header
+says so and names the shell export's section that makes it. Gateways an endpoint holds are told to
+Docker as an unused address (`designer.topology.docker`).
 """
 
 from __future__ import annotations
@@ -36,14 +38,15 @@ def to_compose(design: Design, allocation: Allocation, host: str) -> str:
     guests = [s for s in specs if s.host == host and s.kind != "host"]
     own = next(s for s in specs if s.host == host and s.kind == "host")
     told = docker.stand_ins(design, specs)
+    project = f"mvlab-{design.name}-{host}".lower()  # no `name:` key: Compose 1.x refuses it
     names = list(dict.fromkeys(i.network for s in guests for i in s.interfaces))
-    data = CommentedMap(name=f"mvlab-{design.name}-{host}".lower())
+    data = CommentedMap()
     data["services"] = CommentedMap(
         (s.endpoint, _service(s, getattr(design.routers.get(s.endpoint), "masquerade", None))) for s in guests
     )
     data["networks"] = CommentedMap((n, _network(design, n, told.get(n, {}))) for n in names)
     notes = [
-        f"mvlab design {design.name}, host {host}: docker compose -f THIS_FILE up -d",
+        f"mvlab design {design.name}, host {host}: docker compose -p {project} -f THIS_FILE up -d",
         *docker.stand_in_notes(design, specs, host),
     ]
     if own.interfaces or own.routes or own.sysctls:
@@ -67,11 +70,13 @@ def _service(spec: NamespaceSpec, masquerade: str | None) -> CommentedMap:
     if spec.sysctls:
         service["sysctls"] = CommentedMap((key, 1) for key in spec.sysctls)
     legs = CommentedMap()
-    for iface in spec.interfaces:
+    for n, iface in enumerate(spec.interfaces):
         leg = CommentedMap()
         for inet in iface.inet:
             leg["ipv4_address" if inet.version == 4 else "ipv6_address"] = str(inet.ip)
-        if iface.mac:
+        if iface.mac and n == 0:  # the service's own: any Compose and Engine take it for the first leg
+            service["mac_address"] = iface.mac
+        elif iface.mac:  # a further leg's needs Compose v2 and Docker Engine 25 or later
             leg["mac_address"] = iface.mac
         legs[iface.network] = leg
     service["networks"] = legs

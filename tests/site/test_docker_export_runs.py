@@ -1,9 +1,12 @@
-"""The Docker export of the 802.1Q tutorial lab run for real, on a real Docker engine per host.
+"""The docker and Compose exports of the 802.1Q tutorial lab run for real, on a real Docker engine
+(Debian's docker.io 20.10) per host.
 
-host1 and host2 each get a network namespace with its own dockerd (`tests.dockerd`); the script of
-the docker export runs there as a user would run it on each machine: `up`, `up` again (it rebuilds),
-`down`, `down` again. Then the containers ping each other and the routing host as the design
-predicts, with the TTL it predicts (63: through gw).
+host1 and host2 each get a network namespace with its own dockerd (`tests.dockerd`); each export
+runs there as a user would run it on each machine: the docker script's `up`, or the host's Compose
+file with the command its header gives (by Debian's docker-compose 1.29: Compose v2 is no Debian
+package here), twice (the second run rebuilds or finds all up to date). The containers ping each
+other and the routing host as the design predicts, with the TTL it predicts (63: through gw); then
+`down`, twice, leaves no container and no network.
 
 This kernel has no 802.1Q module, so the wire is emulated one level up: each host's `enp0s8.100`
 and `enp0s8.200` (which Docker would otherwise create on the trunk NIC `enp0s8`) are veths made
@@ -17,12 +20,14 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from designer.topology.compose import to_compose
 from designer.topology.exports import to_docker
 from designer.topology.ipam import allocate
 from designer.topology.predict import predict
@@ -121,15 +126,37 @@ def _containers(engine: dockerd.Dockerd) -> set[str]:
 
 
 def _networks(engine: dockerd.Dockerd) -> set[str]:
-    return set(engine.docker("network", "ls", "--format", "{{.Name}}").stdout.split())
+    """The engine's networks, less the project prefix Compose gives them (`project_mac100`)."""
+    listed = engine.docker("network", "ls", "--format", "{{.Name}}").stdout.split()
+    return {name.rpartition("_")[2] for name in listed}
 
 
-def test_the_docker_export_runs_on_each_host_twice_pings_as_predicted_and_goes_down(lab, tmp_path):
+def _docker_commands(tmp_path: Path, design, allocation) -> dict[str, dict[str, list[str]]]:
+    """host -> up/down -> the command a user runs there, as the docker export's header says."""
+    script = tmp_path / "design-docker.sh"
+    script.write_text(to_docker(design, allocation))
+    return {host: {step: ["sh", str(script), host, step] for step in ("up", "down")} for host in DOCKER_HOSTS}
+
+
+def _compose_commands(tmp_path: Path, design, allocation) -> dict[str, dict[str, list[str]]]:
+    """The same for each host's Compose file, as its header says, run by Debian's Compose 1.29."""
+    out = {}
+    for host in DOCKER_HOSTS:
+        path = tmp_path / f"{host}.compose.yaml"
+        path.write_text(to_compose(design, allocation, host))
+        told = re.search(r"^# .*: docker compose (.*) up -d$", path.read_text(), re.M)
+        assert told, "the header tells how to run the file"
+        base = ["docker-compose", *shlex.split(told.group(1).replace("THIS_FILE", str(path)))]
+        out[host] = {"up": [*base, "up", "-d"], "down": [*base, "down"]}
+    return out
+
+
+@pytest.mark.parametrize("commands", [_docker_commands, _compose_commands], ids=["docker", "compose"])
+def test_the_export_runs_on_each_host_twice_pings_as_predicted_and_goes_down(lab, tmp_path, commands):
     wired, engines = lab
     design = load_design(example("docker-8021q-trunk")).design
     allocation = allocate(design)
-    script = tmp_path / "design-docker.sh"
-    script.write_text(to_docker(design, allocation))
+    run = commands(tmp_path, design, allocation)
     gw = wired.hosts["gw"]
     for vlan in VLANS:  # what `sh design-docker.sh gw up` makes, less the VLAN links this kernel lacks
         _ip("-n", gw, "addr", "add", f"172.16.{vlan}.1/24", "dev", f"enp0s8.{vlan}")
@@ -139,7 +166,7 @@ def test_the_docker_export_runs_on_each_host_twice_pings_as_predicted_and_goes_d
 
     for attempt in ("first", "second"):
         for host in DOCKER_HOSTS:
-            done = engines[host].run(script, host, "up")
+            done = engines[host].run(*run[host]["up"])
             assert done.returncode == 0, f"{attempt} up on {host}: {done.stderr}"
             assert _containers(engines[host]) == built[host]
             assert {"mac100", "mac200"} <= _networks(engines[host])
@@ -152,7 +179,7 @@ def test_the_docker_export_runs_on_each_host_twice_pings_as_predicted_and_goes_d
 
     for attempt in ("first", "second"):
         for host in DOCKER_HOSTS:
-            done = engines[host].run(script, host, "down")
+            done = engines[host].run(*run[host]["down"])
             assert done.returncode == 0, f"{attempt} down on {host}: {done.stderr}"
             assert not _containers(engines[host])
             assert not {"mac100", "mac200"} & _networks(engines[host])
