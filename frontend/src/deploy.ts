@@ -4,9 +4,9 @@
  */
 import { type Agent, ApiError, api } from "./api";
 import { clear, h } from "./dom";
-import { explain, networkOf, networksOf } from "./explain";
 import { Matrix, type Pair, type ProbeEvent, cellState, pairKey } from "./matrix";
-import { LEGEND, cellMark, cellWords, keyboardGrid, summaryText } from "./matrixview";
+import { networkOf } from "./subnets";
+import { LEGEND, cellMark, cellWords, keyboardGrid, reasonParts, reasonWords, summaryText } from "./matrixview";
 import type { Design } from "./model";
 import { entryAfter, reconnecting } from "./reconnect";
 import { DeploymentList, stateWords } from "./deployments";
@@ -339,11 +339,10 @@ export class DeployPanel {
   private drawMismatches(): void {
     clear(this.mismatches);
     const bad = [...this.matrix.pairs.values()].filter((p) => ["missing", "unexpected"].includes(cellState(p)));
-    const d = this.app.design();
     for (const p of bad.slice(0, MAX_MISMATCHES_LISTED)) {
       this.mismatches.append(h("li", { tabindex: 0, onclick: () => this.showWhy(p), onfocus: () => this.showWhy(p) },
         `${p.src} → ${p.dst} ${p.dst_ip}: ${p.expected ? "expected reachable, not reached" : "reached though it should not be"}`,
-        h("div", { class: "hint" }, explain(d, p).text)));
+        h("div", { class: "hint" }, reasonWords(this.matrix, p))));
     }
     if (bad.length > MAX_MISMATCHES_LISTED) this.mismatches.append(h("li", {}, `… and ${bad.length - MAX_MISMATCHES_LISTED} more`));
   }
@@ -394,19 +393,18 @@ export class DeployPanel {
     td.className = `cell ${state} ${pair.expected ? "expect-reach" : "expect-block"}`;
     td.dataset.state = state;
     td.textContent = cellMark(pair);
-    td.title = cellWords(pair, explain(this.app.design(), pair).text);
+    td.title = cellWords(pair, reasonWords(this.matrix, pair));
     td.setAttribute("aria-label", td.title);
   }
 
   private showWhy(pair: Pair): void {
     const d = this.app.design();
-    const e = explain(d, pair);
     const observed = pair.observed === null ? "" : pair.observed
       ? ` — observed: reached${pair.ttl != null ? `, TTL ${pair.ttl}` : ""}${pair.rtt_ms != null ? `, ${pair.rtt_ms.toFixed(2)} ms` : ""}`
       : " — observed: not reached";
-    this.why.textContent = `${pair.src} → ${pair.dst} (${pair.dst_ip}): ${pair.expected ? "expected reachable" : "expected unreachable"}; ${e.text}${observed}`;
-    const nets = [...networksOf(d, pair.src), networkOf(d, pair.dst_ip)].filter(Boolean).map((n) => `networks.${n}`);
-    this.app.highlight([endpointId(d, pair.src), endpointId(d, pair.dst), ...e.via, ...nets]);
+    this.why.textContent = `${pair.src} → ${pair.dst} (${pair.dst_ip}): ${pair.expected ? "expected reachable" : "expected unreachable"}; ${reasonWords(this.matrix, pair)}${observed}`;
+    const parts = reasonParts(this.matrix, pair);
+    this.app.highlight([...parts.endpoints.map((n) => endpointId(d, n)), ...parts.networks.map((n) => `networks.${n}`)]);
   }
 
   private colourDrawing(): void {

@@ -4,7 +4,7 @@
  * elements the design's `layout` does not place yet.
  */
 import type { Allocation } from "./api";
-import { networkOf } from "./explain";
+import { networkOf } from "./subnets";
 import {
   BUS_CLEAR, BUS_STEP, type Box, HOST_LABEL, HOST_PAD, type Size, detour, hostMinWidth, layered, nodeSize, segmentStyle, textSize,
 } from "./layout";

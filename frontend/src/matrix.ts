@@ -1,6 +1,7 @@
 /**
  * The reachability matrix: what the design predicts (`POST /api/predict`) merged with what the
- * agents observe (probe events over the websocket, or a finished deployment's stored matrix).
+ * agents observe (probe events over the websocket, or a finished deployment's stored matrix),
+ * and why the site predicts each pair so (the reasons a prediction's pairs share).
  */
 
 export interface MatrixEndpoint { name: string; host: string; addresses: string[] }
@@ -12,8 +13,15 @@ export interface Pair {
   observed: boolean | null;
   rtt_ms: number | null;
   ttl: number | null;
+  expected_ttl?: number | null;
+  /** The index of the pair's reason in its matrix's `reasons` (a prediction fills it). */
+  reason?: number | null;
 }
-export interface MatrixJson { endpoints: MatrixEndpoint[]; pairs: Pair[] }
+/** A router or forwarding host the request passed: in by `iif`, out by `oif` (null: it stopped there). */
+export interface Hop { node: string; iif: string; oif: string | null }
+/** Why the site predicts a pair so: `rule` a short code, `text` the sentence, the forwarders and networks. */
+export interface Reason { rule: string; text: string; path: Hop[]; networks: string[] }
+export interface MatrixJson { endpoints: MatrixEndpoint[]; pairs: Pair[]; reasons?: Reason[] }
 export interface ProbeEvent {
   kind: "probe"; src: string; dst: string; dst_ip: string;
   expected: boolean; observed: boolean; rtt_ms?: number | null; ttl?: number | null;
@@ -26,6 +34,8 @@ export const pairKey = (src: string, dst_ip: string) => `${src}>${dst_ip}`;
 export class Matrix {
   readonly endpoints = new Map<string, MatrixEndpoint>();
   readonly pairs = new Map<string, Pair>();
+  /** Each pair's predicted reason, by pairKey (kept from the matrix that had one). */
+  readonly reasons = new Map<string, Reason>();
 
   static fromJson(json: MatrixJson): Matrix {
     const m = new Matrix();
@@ -38,6 +48,8 @@ export class Matrix {
     for (const e of json.endpoints ?? []) this.endpoints.set(e.name, e);
     for (const p of json.pairs ?? []) {
       const key = pairKey(p.src, p.dst_ip);
+      const reason = p.reason == null ? undefined : json.reasons?.[p.reason];
+      if (reason) this.reasons.set(key, reason);
       const old = this.pairs.get(key);
       this.pairs.set(key, old && p.observed === null
         ? { ...p, observed: old.observed, rtt_ms: old.rtt_ms, ttl: old.ttl }
@@ -73,6 +85,11 @@ export class Matrix {
 
   get(src: string, dst_ip: string): Pair | undefined {
     return this.pairs.get(pairKey(src, dst_ip));
+  }
+
+  /** Why the site predicts `p` so; undefined for a pair no prediction explained. */
+  why(p: Pair): Reason | undefined {
+    return this.reasons.get(pairKey(p.src, p.dst_ip));
   }
 
   counts(): Record<CellState, number> {

@@ -2,7 +2,7 @@
  * How the reachability matrix reads: the mark and words of each cell (the prediction stays
  * visible before any probe), the summary line, and moving between cells with the keyboard.
  */
-import { type CellState, type Matrix, type Pair, cellState } from "./matrix";
+import { type CellState, type Matrix, type Pair, type Reason, cellState } from "./matrix";
 
 /** The mark in a cell: before a probe, the prediction (○ reachable, ⊘ blocked); then what was seen. */
 export function cellMark(p: Pair): string {
@@ -20,6 +20,31 @@ export function cellWords(p: Pair, why: string): string {
   const state = cellState(p);
   const verdict = state === "missing" || state === "unexpected" ? " — not as predicted" : "";
   return `${p.src} → ${p.dst} ${p.dst_ip}: predicted ${p.expected ? "reachable" : "blocked"}; observed: ${observed}${verdict}. ${why}`;
+}
+
+/**
+ * The way the request goes, from the server's path: `d1 → host3 (enp0s8.100 → enp0s8.200) → d4`;
+ * where it stops: `d1 → r1 (in eth0) ✗`, `d1 ✗` when it never leaves, `…, the reply ✗` when the
+ * request arrives and its reply is lost.
+ */
+export function pathWords(p: Pair, r: Reason): string {
+  const hops = r.path.map((h) => h.oif === null ? `${h.node} (in ${h.iif})` : `${h.node} (${h.iif} → ${h.oif})`);
+  const replyLost = r.rule.startsWith("reply-");
+  const arrived = r.path.at(-1)?.oif !== null && (p.expected || replyLost);
+  const way = [p.src, ...hops, ...(arrived ? [p.dst] : [])].join(" → ");
+  return p.expected ? way : replyLost ? `${way}, the reply ✗` : `${way} ✗`;
+}
+
+/** Why the pair goes through or not, in the server's words, with its path. */
+export function reasonWords(m: Matrix, p: Pair): string {
+  const r = m.why(p);
+  return r ? `${r.text} (${r.rule}). Path: ${pathWords(p, r)}` : "No reason predicted for this pair.";
+}
+
+/** What the drawing highlights for a pair: its endpoints and the forwarders and networks on its way. */
+export function reasonParts(m: Matrix, p: Pair): { endpoints: string[]; networks: string[] } {
+  const r = m.why(p);
+  return { endpoints: [p.src, ...(r?.path ?? []).map((h) => h.node), p.dst], networks: r?.networks ?? [] };
 }
 
 /** The summary: what the design predicts, then (once probes came) how many behaved so. */
