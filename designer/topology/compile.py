@@ -34,8 +34,14 @@ def compile_plans(
     design: Design, allocation: Allocation, deployment: str, matrix: Matrix | None = None
 ) -> dict[str, HostPlan]:
     """The plan of every host of the design, keyed by host name (`matrix` defaults to the prediction)."""
-    specs = namespaces(design, allocation)
     matrix = matrix if matrix is not None else predict(design, allocation)
+    return host_plans(design, namespaces(design, allocation), matrix, deployment)
+
+
+def host_plans(
+    design: Design, specs: list[NamespaceSpec], matrix: Matrix, deployment: str
+) -> dict[str, HostPlan]:
+    """`compile_plans` from the namespaces and the matrix already made (designer.topology.pipeline)."""
     return {
         host: _host_plan(host, [s for s in specs if s.host == host], matrix, deployment)
         for host in design.hosts

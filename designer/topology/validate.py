@@ -19,7 +19,7 @@ from designer.topology.checks.names import check_names
 from designer.topology.checks.references import check_references
 from designer.topology.checks.routes import check_routes
 from designer.topology.checks.wiring import check_wiring
-from designer.topology.ipam import allocate
+from designer.topology.ipam import Allocation, allocate
 from designer.topology.issues import Issue
 from designer.topology.model import Design
 
@@ -30,12 +30,16 @@ RULES = (
 IPAM_PRECONDITIONS = frozenset({"address-family", "address-outside-subnet", "range-outside-subnet"})
 
 
-def validate(design: Design, lines: Mapping[str, int] | None = None) -> list[Issue]:
-    """Every issue of `design`, errors and warnings, with lines from `lines` (path -> line) when given."""
+def validate(
+    design: Design, lines: Mapping[str, int] | None = None, allocation: Allocation | None = None
+) -> list[Issue]:
+    """Every issue of `design`, errors and warnings, with lines from `lines` (path -> line) when given.
+
+    `allocation`: the design's, made with the same `lines`, when the caller has it (not made again)."""
     facts = Facts(design)
     report = Report(lines)
     for rule in RULES:
         rule(design, facts, report)
     if not any(issue.code in IPAM_PRECONDITIONS for issue in report.issues):
-        report.issues += allocate(design, lines).issues
+        report.issues += (allocation if allocation is not None else allocate(design, lines)).issues
     return sorted(report.issues, key=lambda issue: issue.line or 0)  # stable: rule order within a line
