@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from contract.plan import check_name
 from designer.topology.issues import DesignError, Issue
 from designer.topology.namespaces import split_link
 from designer.topology.yamlio import dump_data, dump_design, load_design, read_yaml
 
 FORWARDING = ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding")
 LABEL = "mvlab."  # labels the Compose export writes: the design's gateways, a router's masquerade
+HEADER = re.compile(r"# mvlab design (\S+), host ")  # the first line of designer.topology.compose's files
 ROUTE = re.compile(r"\bip(?: -[46])? route (?:add|replace) (\S+) via (\S+)")
 
 
@@ -39,7 +41,15 @@ def design_from_compose(
 ) -> str:
     """The design YAML of a Compose file (`host`: the name of the machine Compose runs on).
 
-    The design's name is `name`, else the file's `name:`, else `fallback_name` (its file name)."""
+    The design's name is `name`, else the file's `name:`, else the design its header names (a
+    Compose export of mvlab), else `fallback_name` (its file name). A host name the design could not
+    hold is refused before anything else, as the `host` asked for."""
+    try:
+        check_name(host)
+    except ValueError as err:
+        raise DesignError(
+            [Issue("error", "host", f"the host the Compose file is for: {err}", "a name like host1 or gw")]
+        ) from None
     data, lines, _ = read_yaml(text)
     importer = _Importer(lines, host)
     if not isinstance(data, dict):
@@ -53,7 +63,7 @@ def design_from_compose(
     design = {
         "apiVersion": "mvlab/v1",
         "kind": "Design",
-        "name": _name(name or data.get("name") or fallback_name or "compose"),
+        "name": _name(name or data.get("name") or _exported_from(text) or fallback_name or "compose"),
         "hosts": {host: {"nics": nics}},
         "networks": networks,
         **endpoints,
@@ -64,6 +74,12 @@ def design_from_compose(
         *importer.notes,
     ]
     return "".join(f"# {note}\n" for note in notes) + canonical
+
+
+def _exported_from(text: str) -> str | None:
+    """The design a Compose export of mvlab was made from, as its first line says."""
+    found = HEADER.match(text)
+    return found.group(1) if found else None
 
 
 def _name(text: str) -> str:

@@ -1,5 +1,6 @@
 /** Open, import (button and drag-and-drop) and export of designs. */
 import { ApiError, type DesignOut, type DesignSummary, type Example, api } from "./api";
+import { ask } from "./ask";
 import { clear, h } from "./dom";
 
 /** What Open… answers: one of the user's designs, or an example to start from. */
@@ -109,6 +110,44 @@ export function acceptDrops(target: HTMLElement, onFile: (file: File) => void): 
     ev.preventDefault();
     onFile(file);
   });
+}
+
+/** A Docker Compose file (a top-level `services:`) rather than a design (`kind:`), as the site tells them apart. */
+export function looksLikeCompose(text: string): boolean {
+  return /^services\s*:/m.test(text) && !/^kind\s*:/m.test(text);
+}
+
+/**
+ * The host a Compose file is likely for: the one its header names (a Compose export of mvlab:
+ * `# mvlab design lab, host gw: ...`), else its file name made a usable name, else host1.
+ */
+export function composeHostGuess(text: string, fileName: string): string {
+  const told = /^# mvlab design \S+, host ([a-z0-9][a-z0-9_-]*):/.exec(text);
+  if (told) return told[1];
+  const stem = fileName.split("/").pop()!.split(".")[0].toLowerCase().replace(/[^a-z0-9_-]+/g, "-");
+  return stem.replace(/^[-_]+|-+$/g, "").slice(0, 32) || "host1";
+}
+
+/**
+ * Asks which host (machine) a Compose file's containers run on, since a Compose file does not say:
+ * undefined for a file that is no Compose file (nothing to ask), null when the user cancels.
+ */
+export async function askComposeHost(dialog: HTMLDialogElement, file: File): Promise<string | null | undefined> {
+  const text = await file.text();
+  if (!looksLikeCompose(text)) return undefined;
+  const input = h("input", { type: "text", id: "compose-host", name: "compose-host", value: composeHostGuess(text, file.name),
+    "aria-describedby": "compose-host-help", autocomplete: "off", spellcheck: false });
+  const asked = ask(dialog, `Import ${file.name}`, [
+    h("label", { for: "compose-host" }, "The host its containers run on "), input,
+    h("p", { class: "help", id: "compose-host-help" },
+      "A Compose file holds one machine's containers and networks; the design names that machine as a host."),
+  ], [{ label: "Import", value: true, id: "compose-host-import", primary: true }]);
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") { ev.preventDefault(); (dialog.querySelector("#compose-host-import") as HTMLElement).click(); }
+  });
+  input.focus();
+  input.select();
+  return (await asked) ? input.value.trim() : null;
 }
 
 const SUFFIX = { yaml: ".yaml", sh: ".sh", docker: "-docker.sh", compose: ".compose.yaml" } as const;
