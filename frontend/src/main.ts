@@ -6,7 +6,7 @@ import { Canvas } from "./canvas";
 import { DeployPanel } from "./deploy";
 import { clear, h } from "./dom";
 import { isBlank, sendable } from "./drafts";
-import { acceptDrops, download, exampleList, pickDesign } from "./files";
+import { acceptDrops, askComposeHost, download, exampleList, pickDesign } from "./files";
 import { showShortcuts, togglePanel } from "./help";
 import { nextElement } from "./keynav";
 import { designPath, isLocked, lockedPaths, markLocked } from "./locks";
@@ -457,8 +457,10 @@ class Editor {
 
   private async importFile(file: File): Promise<void> {
     if (!(await this.mayReplace())) return;
+    const host = await askComposeHost($("dialog"), file);
+    if (host === null) return;
     try {
-      const out = await api.import(file);
+      const out = await api.import(file, host);
       this.load(out);
       this.status(`imported ${file.name} as ${out.name}, version ${out.version}`);
     } catch (err) {
