@@ -6,12 +6,16 @@ import datetime as dt
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from contract.plan import Room
 
 
 class IssueOut(Schema):
+    """One issue; every field is always sent (`line` null when no line of the YAML is known)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     severity: Literal["error", "warning"]
     path: str
     line: int | None = None

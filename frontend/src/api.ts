@@ -1,26 +1,26 @@
 /** The site's HTTP API (docs/api.md), with the session's CSRF token on every change. */
+import type { components } from "./api/schema";
 import type { Design } from "./model";
 import type { Issue } from "./issues";
 import type { MatrixJson } from "./matrix";
 
-export interface Session { user: string | null; csrf_token: string; roles?: string[] }
-export interface Example { name: string; teaches: string; yaml: string }
-export interface DesignSummary { id: number; name: string; version: number; updated: string }
-export interface DesignOut { id: number; name: string; version: number; design: Design; yaml: string; issues: Issue[] }
-export interface Allocation { [endpoint: string]: { [network: string]: { ip?: string | null; mac?: string | null; ipv6?: string | null } } }
-export interface Validation { ok: boolean; issues: Issue[]; allocation: Allocation }
-export interface NicFacts { name: string; state: string; mac: string | null; promiscuous: boolean; addresses: string[] }
-export interface HostFacts {
-  agent: string; kernel: string; macvlan: boolean; vlan_8021q: boolean; bridge: boolean; veth: boolean;
-  ipvlan: boolean; nics: NicFacts[];
-}
-export interface Agent { name: string; alive: boolean; last_seen: string | null; facts: HostFacts | null; sandbox: boolean }
-export interface DeployOut { id: number | string; state: string; websocket: string }
-export interface DeploymentOut {
-  id: number | string; design: number; version: number; state: string;
-  hosts: Record<string, unknown>; matrix: MatrixJson | null; started: string | null; finished: string | null;
-  websocket: string; detail?: string; sandbox?: boolean;
-}
+/** The site's shapes, generated from its OpenAPI document (src/api/schema.d.ts, `npm run types`). */
+type Wire = components["schemas"];
+
+export type Session = Wire["SessionOut"];
+export type Example = Wire["ExampleOut"];
+export type DesignSummary = Wire["DesignSummary"];
+/** `design` is a free-form object on the wire (the site checks it on the way in): the editor's Design. */
+export type DesignOut = Omit<Wire["DesignOut"], "design"> & { design: Design };
+export type Allocation = Wire["ValidateOut"]["allocation"];
+export type Validation = Wire["ValidateOut"];
+export type NicFacts = Wire["NicFacts"];
+export type HostFacts = Wire["HostFacts"];
+/** `facts` is what the agent's last heartbeat said, a free-form object on the wire: its HostFacts. */
+export type Agent = Omit<Wire["AgentOut"], "facts"> & { facts: HostFacts | null };
+export type DeployOut = Wire["DeployStarted"];
+/** `matrix` is a free-form object on the wire: the deployment's matrix (matrix.ts). */
+export type DeploymentOut = Omit<Wire["DeploymentOut"], "matrix"> & { matrix: MatrixJson | null };
 
 /** A refused request: the site's `detail` as the message, and the issues it gave, for the user to read. */
 export class ApiError extends Error {

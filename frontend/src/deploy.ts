@@ -3,8 +3,9 @@
  * and the reachability matrix as events stream in over the websocket, tear down.
  */
 import { type Agent, ApiError, api } from "./api";
+import type { components } from "./api/schema";
 import { clear, h } from "./dom";
-import { Matrix, type Pair, type ProbeEvent, cellState, pairKey } from "./matrix";
+import { Matrix, type Pair, cellState, pairKey } from "./matrix";
 import { networkOf } from "./subnets";
 import { LEGEND, cellMark, cellWords, keyboardGrid, reasonParts, reasonWords, summaryText } from "./matrixview";
 import type { Design } from "./model";
@@ -20,10 +21,11 @@ export interface DeployHost {
   status(message: string, error?: boolean): void;
 }
 
-interface StepEvent { kind: "step"; host: string; step: string; status: "started" | "done" | "failed"; detail?: string }
-interface FinishedEvent { kind: "finished"; host: string; ok: boolean; detail?: string }
-interface StateEvent { kind: "deployment"; state: string; detail?: string }
-type Event = StepEvent | ProbeEvent | FinishedEvent | StateEvent;
+/** One message of the deployment's websocket: a stream entry's id (the cursor) and its event. */
+type Message = components["schemas"]["DeploymentMessage"];
+type Event = Message["event"];
+type StepEvent = components["schemas"]["StepEvent"];
+type FinishedEvent = components["schemas"]["FinishedEvent"];
 
 const MAX_AXIS = 40;
 const MAX_MISMATCHES_LISTED = 20;
@@ -254,7 +256,7 @@ export class DeployPanel {
     this.unfollow = reconnecting({
       url: () => `${scheme}://${location.host}${path}?after=${this.cursor}`,
       message: (data) => {
-        const { id, event } = JSON.parse(data) as { id: string; event: Event };
+        const { id, event } = JSON.parse(data) as Message;
         if (!entryAfter(id, this.cursor)) return;
         this.cursor = id;
         this.apply(event);

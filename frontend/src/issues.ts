@@ -1,13 +1,9 @@
 /** Issues from `POST /api/validate`, and which drawn element each one concerns. */
+import type { components } from "./api/schema";
 import { type Design, type Ref, exists, refId } from "./model";
 
-export interface Issue {
-  severity: "error" | "warning";
-  path: string;
-  line: number | null;
-  message: string;
-  hint: string;
-}
+/** One issue as the site reports it (generated: src/api/schema.d.ts). */
+export type Issue = components["schemas"]["IssueOut"];
 
 const TOP: Record<string, Ref["kind"]> = {
   hosts: "hosts", segments: "segments", networks: "networks", containers: "containers", routers: "routers",

@@ -5,49 +5,30 @@
  * for undo.
  */
 
+import type { components } from "./api/schema";
 import { firstHost } from "./fields";
 
-export type MacvlanMode = "bridge" | "private" | "vepa" | "passthru" | "source";
+/** The site's shapes, generated from its OpenAPI document (src/api/schema.d.ts, `npm run types`). */
+type Wire = components["schemas"];
+
+export type MacvlanMode = NonNullable<Wire["MacvlanNetwork"]["mode"]>;
 export const MODES: MacvlanMode[] = ["bridge", "private", "vepa", "passthru", "source"];
 
-export interface RouteSpec { to: string; via: string }
-export interface Shim { network: string; ip: string }
-export interface Host {
-  nics: string[];
-  forwarding?: boolean;
-  addresses?: Record<string, string>;
-  shim?: Shim | null;
-  routes?: RouteSpec[];
-}
-export interface Segment { ports: string[]; vlans?: number[]; hairpin?: boolean }
-export interface Network {
-  parent: string;
-  mode?: MacvlanMode;
-  subnet: string;
-  gateway?: string | null;
-  ip_range?: string | null;
-  aux_addresses?: Record<string, string>;
-  ipv6_subnet?: string | null;
-  ipv6_gateway?: string | null;
-}
-export interface Attachment { ip?: string | null; mac?: string | null; ipv6?: string | null }
-export interface Endpoint { host: string; networks: Record<string, Attachment>; routes?: RouteSpec[] }
-export type Container = Endpoint;
-export interface Router extends Endpoint { masquerade?: string | null }
-export interface Position { x: number; y: number }
+export type RouteSpec = Wire["RouteSpec"];
+export type Shim = Wire["Shim"];
+export type Host = Wire["Host"];
+export type Segment = Wire["Segment"];
+export type Network = Wire["MacvlanNetwork"];
+export type Attachment = Wire["Attachment"];
+export type Container = Wire["Container"];
+export type Router = Wire["Router"];
+/** What a container and a router both have. */
+export type Endpoint = Container;
+export type Position = Wire["Position"];
 
-export interface Design {
-  apiVersion: "mvlab/v1";
-  kind: "Design";
-  name: string;
-  description?: string;
-  hosts: Record<string, Host>;
-  segments: Record<string, Segment>;
-  networks: Record<string, Network>;
-  containers: Record<string, Container>;
-  routers: Record<string, Router>;
-  layout: Record<string, Position>;
-}
+/** The maps the site may leave out of a design when empty; the editor's design always has them (`normalize`). */
+type Maps = "segments" | "networks" | "containers" | "routers" | "layout";
+export type Design = Omit<Wire["Design"], Maps> & Required<Pick<Wire["Design"], Maps>>;
 
 /** The kinds of element the editor draws; all but `nics` are top-level keys of the design. */
 export type Kind = "hosts" | "nics" | "segments" | "networks" | "containers" | "routers";

@@ -468,7 +468,10 @@ export interface components {
              */
             errors?: components["schemas"]["IssueOut"][];
         };
-        /** IssueOut */
+        /**
+         * IssueOut
+         * @description One issue; every field is always sent (`line` null when no line of the YAML is known).
+         */
         IssueOut: {
             /**
              * Severity
@@ -478,14 +481,14 @@ export interface components {
             /** Path */
             path: string;
             /** Line */
-            line?: number | null;
+            line: number | null;
             /** Message */
             message: string;
             /**
              * Hint
              * @default
              */
-            hint?: string;
+            hint: string;
         };
         /** SignIn */
         SignIn: {
