@@ -29,7 +29,7 @@ so even two workers started under one name never interleave two deploys. A
 heartbeat thread keeps `mvlab:agent:<name>` alive while the worker runs. The beat carries the
 agent's start id, a random token made at each start, which its accepted-task records carry too: the
 site sees that a task the agent accepted was lost when the agent's start id changed before its
-result came (designer.deploy.wait).
+result came (designer.dispatch.wait).
 """
 
 from __future__ import annotations

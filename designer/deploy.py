@@ -1,9 +1,9 @@
 """Deploying a stored design version to a lab sandbox or to per-host agents, and tearing it down.
 
 `start` checks and records a deployment and hands it to the site worker; `run` (in the
-site worker, task `designer.run_deployment`) compiles the plans, dispatches them through
-Celery to the agents' queues, watches every host until it answers, its agent stops
-sending heartbeats, or the time runs out, and then stores the results (`finish`).
+site worker, task `designer.run_deployment`) compiles the plans, has `designer.dispatch` send
+them to the agents' queues and watch every host until it answers, its agent stops sending
+heartbeats, or the time runs out, and then stores the results (`finish`).
 A sandbox is placed on the live lab agent with the most room (`designer.placement`) and
 recorded with it, so its run and its teardown go to that agent.
 
@@ -24,36 +24,28 @@ gone (its worker died, or the site failed to send it), so it is sent again and r
 start (the agents reconcile what is already there), up to MAX_RESUMES times; after that it
 fails, saying so. A task that finds its deployment taken or ended does nothing.
 
-Nothing is lost with an agent either. An agent records which of its starts accepted each task
-(contract.trust.accepted_key) and its heartbeat names its current start: a task accepted by an earlier
-start and still without a result was lost with that start (the agent was killed and started
-again, maybe within its heartbeat's TTL). `wait` then sends it again under a new task id, at most
-MAX_AGENT_RESENDS times (the agents reconcile what is already there; a lab agent's sandboxes died
-with it and are built anew), and after that fails its hosts saying the agent restarted.
+Nothing is lost with an agent either: the tasks go to the agents, and are waited for, by the
+dispatcher `designer.dispatch` (which `lab up` and `lab down` use too); a task lost with its agent's
+restart is sent again there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import redis
-from celery.result import AsyncResult
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agent.host_lock import Busy, HeldLock, LockLost, hold
-from contract.agents import APPLY, PROBE, SANDBOX_DOWN, SANDBOX_UP, TEARDOWN
-from contract.agents import queue as agent_queue
 from contract.plan import HostPlan
-from contract.trust import accepted_key
-from designer import agent_credentials, agents, analysis, designs, grants, placement, results
+from designer import agents, analysis, designs, dispatch, grants, placement, results
+from designer.dispatch import Outcome
 from designer.errors import Refused
 from designer.events import publish_state
 from designer.models import Deployment, DesignVersion
@@ -66,49 +58,16 @@ from mvlab.celery import app as celery_app
 
 State = Deployment.State
 LOCK_NAME = "mvlab:lock:deploy"
-POLL_SECONDS = 0.5
 LEASE_PREFIX = "mvlab:lease:deployment:"
 QUEUED_PREFIX = "mvlab:queued:"
 RESUMES_PREFIX = "mvlab:resumes:"
 LEASE_TTL = 15  # seconds after its site worker died that a deployment is seen as orphaned
 RECOVER_EVERY = 5  # seconds between two checks for orphans in each site worker
 MAX_RESUMES = 3
-MAX_AGENT_RESENDS = 2  # times one agent task is sent again after its agent restarted while running it
 SITE_TASKS = {State.PENDING: "designer.run_deployment", State.DEPLOYING: "designer.run_deployment",
               State.PROBING: "designer.run_deployment", State.TEARING_DOWN: "designer.run_teardown"}
 
 log = logging.getLogger("mvlab.deploy")
-
-
-@dataclass
-class Outcome:
-    ok: bool
-    detail: str = ""
-
-
-@dataclass
-class Pending:
-    """A task sent to an agent (`dispatch`), what it answers for, and how often it was sent again."""
-
-    agent: str
-    task: str
-    args: list
-    result: AsyncResult
-    hosts: list[str] = field(default_factory=list)
-    resent: int = 0
-
-    def lost(self, start: str) -> bool:
-        """Whether a start of the agent other than its current `start` accepted the task and left
-        it without a result (it died with that start)."""
-        accepted_by = sync_client().get(accepted_key(self.result.id))
-        return bool(start and accepted_by and accepted_by != start) and not self.result.ready()
-
-    def send_again(self) -> None:
-        self.result, self.resent = _send(self.task, self.args, self.agent), self.resent + 1
-
-
-def dispatch(task: str, args: list, agent: str, hosts: list[str]) -> Pending:
-    return Pending(agent, task, args, _send(task, args, agent), hosts)
 
 
 def _lock():
@@ -129,11 +88,6 @@ def _hand_over(task: str, deployment_id: str) -> None:
     except Exception:
         client.delete(f"{QUEUED_PREFIX}{deployment_id}")  # not queued: `recover_orphans` sends it later
         raise
-
-
-def _send(task: str, args: list, agent: str) -> AsyncResult:
-    signed = agent_credentials.signed(agent, task, args)
-    return celery_app.send_task(task, args=args, queue=agent_queue(agent), **signed)
 
 
 def _set_state(deployment: Deployment, state: str, detail: str = "", **fields) -> None:
@@ -274,49 +228,6 @@ def start(version: DesignVersion, *, sandbox: bool, mapping: dict[str, str] | No
     return deployment
 
 
-def wait(pending: dict[str, Pending], timeout: float, say: Callable[[str], None] = log.warning
-         ) -> dict[str, Outcome]:
-    """Waits for every task; a host whose agent stops its heartbeat or does not answer in time fails.
-    A task lost with its agent's restart is sent again (MAX_AGENT_RESENDS), `say`ing so."""
-    deadline = time.monotonic() + timeout
-    outcomes: dict[str, Outcome] = {}
-    while len(outcomes) < len(pending):
-        for key, task in pending.items():
-            if key in outcomes:
-                continue
-            if task.result.ready():
-                ok = task.result.successful()
-                outcomes[key] = Outcome(ok, "" if ok else f"agent {task.agent!r}: {task.result.result}")
-            elif (start := agents.start_of(task.agent)) is None:
-                outcomes[key] = Outcome(False, f"agent {task.agent!r} stopped sending heartbeats")
-            elif task.lost(start):
-                if task.resent >= MAX_AGENT_RESENDS:
-                    times = task.resent + 1
-                    why = f"restarted while running {task.task}, {times} times; nothing of it runs now"
-                    outcomes[key] = Outcome(False, f"agent {task.agent!r} {why}")
-                else:
-                    task.send_again()
-                    say(f"agent {task.agent} restarted while running {task.task}: sent again")
-            elif time.monotonic() > deadline:
-                outcomes[key] = Outcome(False, f"no answer from agent {task.agent!r} within {timeout:.0f} s")
-        if len(outcomes) < len(pending):
-            time.sleep(POLL_SECONDS)
-    return outcomes
-
-
-def _per_host(outcomes: dict[str, Outcome], pending: dict[str, Pending]) -> dict[str, Outcome]:
-    """Each host's outcome: its task's, refined by the per-host answer of a sandbox task."""
-    found = {}
-    for key, task in pending.items():
-        answer = task.result.result if outcomes[key].ok and isinstance(task.result.result, dict) else {}
-        for host in task.hosts:
-            one = (answer.get("hosts") or {}).get(host)
-            found[host] = (
-                Outcome(bool(one["ok"]), one.get("detail", "")) if isinstance(one, dict) else outcomes[key]
-            )
-    return found
-
-
 @contextmanager
 def _failing_on_error(deployment: Deployment, doing: str, lease: HeldLock) -> Iterator[None]:
     """An unexpected error in the site worker ends the deployment as failed, saying so (unless the
@@ -378,20 +289,11 @@ def _run(deployment: Deployment, lease: HeldLock) -> None:
     if deployment.sandbox:
         lab = targets(deployment)[next(iter(plans))]
         fabric = compile_fabric(design, deployment.id).model_dump(mode="json")
-        pending = {lab: dispatch(SANDBOX_UP, [fabric, plan_json], lab, sorted(plans))}
-        outcomes = _per_host(wait(pending, timeout, say), pending)
+        outcomes = dispatch.sandbox_up(lab, fabric, plan_json, timeout, say)
     else:
-        applies = {
-            h: dispatch(APPLY, [plan_json[h]], a, [h]) for h, a in deployment.agents.items()
-        }
-        outcomes = _per_host(wait(applies, timeout, say), applies)
-        _set_state(deployment, State.PROBING)
-        probes = {
-            h: dispatch(PROBE, [plan_json[h]], a, [h])
-            for h, a in deployment.agents.items()
-            if outcomes[h].ok
-        }
-        outcomes.update(_per_host(wait(probes, timeout, say), probes))
+        outcomes = dispatch.apply_and_probe(
+            plan_json, deployment.agents, timeout, say, probing=lambda: _set_state(deployment, State.PROBING)
+        )
     lease.check()
     finish(deployment, outcomes)
 
@@ -424,16 +326,9 @@ def run_teardown(deployment_id: str) -> None:
 
 
 def _run_teardown(deployment: Deployment, lease: HeldLock) -> None:
-    by_agent: dict[str, list[str]] = {}
-    for host, agent in targets(deployment).items():
-        by_agent.setdefault(agent, []).append(host)
-    if deployment.sandbox:
-        pending = {a: dispatch(SANDBOX_DOWN, [deployment.id], a, hosts)
-                   for a, hosts in by_agent.items()}
-    else:  # each agent is told the design hosts it serves, and answers for each of them
-        pending = {a: dispatch(TEARDOWN, [deployment.id, hosts], a, hosts)
-                   for a, hosts in by_agent.items()}
-    outcomes = _per_host(wait(pending, settings.MVLAB_DEPLOY_TIMEOUT), pending)
+    outcomes = dispatch.teardown(
+        deployment.id, targets(deployment), settings.MVLAB_DEPLOY_TIMEOUT, sandbox=deployment.sandbox
+    )
     failed = {h: o.detail for h, o in outcomes.items() if not o.ok}
     lease.check()
     if failed:

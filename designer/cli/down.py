@@ -35,7 +35,8 @@ def candidates(name: str) -> list[str]:
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     removed_any = False
     for deployment in candidates(args.name):
-        for host, (ok, detail) in teardown_through_agents(deployment, args.timeout).items():
+        answers = teardown_through_agents(deployment, args.timeout, lambda line: stderr.write(line + "\n"))
+        for host, (ok, detail) in answers.items():
             stdout.write(f"agent {host}: {detail if ok else 'teardown FAILED: ' + detail}\n")
             removed_any = True
         removed = local.remove_sandbox(deployment)  # here: a sandbox, or a local agent's leftovers

@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=float,
         default=DEFAULT_TIMEOUT,
-        help="seconds to wait for the agents (without --sandbox)",
+        help="seconds to wait for the agents' applies, and again for their probes (without --sandbox)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
@@ -70,6 +70,9 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if not args.quiet and not isinstance(event, ProbeEvent):
             stderr.write(describe(event) + "\n")
 
+    def say(line: str) -> None:  # what the dispatcher did on its own (a task sent again)
+        stderr.write(line + "\n")
+
     predicted = predict(design, allocation)
     plans = compile_plans(design, allocation, deployment, predicted)
     if args.sandbox:
@@ -80,7 +83,7 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             stderr.write(f"the rootless sandbox failed: {exc}\n")
             return EXIT_DESIGN_ERROR
     else:
-        outcomes, events = deploy_through_agents(plans, deployment, args.timeout, progress)
+        outcomes, events = deploy_through_agents(plans, deployment, args.timeout, progress, say)
 
     matrix = merge_observed(predicted, [e for e in events if isinstance(e, ProbeEvent)])
     if args.json:

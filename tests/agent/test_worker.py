@@ -101,7 +101,7 @@ def test_heartbeat_announces_the_agent_with_its_facts(agent_name):
     client = redis.Redis.from_url(BROKER)
     beat = json.loads(client.get(f"mvlab:agent:{agent_name}"))
     assert beat["name"] == agent_name and beat["sandbox"] is True
-    assert len(beat["start"]) == 16  # this start's random id (designer.deploy.wait reads it)
+    assert len(beat["start"]) == 16  # this start's random id (designer.dispatch.wait reads it)
     assert abs(beat["time"] - time.time()) < 30
     facts = HostFacts.model_validate(beat["facts"])
     assert facts.agent == agent_name and facts.macvlan

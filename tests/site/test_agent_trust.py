@@ -18,7 +18,7 @@ from contract.trust import (
     task_id_prefix,
     task_refusal,
 )
-from designer import agent_credentials, deploy, results
+from designer import agent_credentials, dispatch, results
 from designer.designs import parse
 from designer.models import Deployment, DesignVersion, ProbeResult
 from designer.topology.ipam import allocate
@@ -113,4 +113,4 @@ def test_a_task_is_valid_while_the_site_waits_for_it_and_refused_once_expired(ag
 
 def test_a_deploy_to_an_agent_without_credential_fails_naming_the_command_that_adds_it(site_redis):
     with pytest.raises(agent_credentials.NoCredential, match=r"manage\.py lab agent add ghost"):
-        deploy._send("mvlab.agent.facts", [], "ghost")
+        dispatch.send("mvlab.agent.facts", [], "ghost")
