@@ -1,6 +1,6 @@
 /** The editor: wires the drawing, the panels, the toolbar and the keyboard to the design. */
 import "./style.css";
-import { type Allocation, ApiError, type DesignOut, type Example, api } from "./api";
+import { type Allocation, ApiError, type DesignOut, type Example, type Session, api } from "./api";
 import { ask, tell } from "./ask";
 import { Canvas } from "./canvas";
 import { DeployPanel } from "./deploy";
@@ -630,7 +630,7 @@ function signIn(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  let session;
+  let session: Session;
   try {
     session = await api.session();
   } catch (err) {

@@ -98,7 +98,9 @@ function patch(old: Element, fresh: Element, editing: Element | null): void {
   if (old === editing) return;
   if (old.className !== fresh.className) old.className = fresh.className;
   if (isField(old) && isField(fresh)) {
-    if (old instanceof HTMLSelectElement) [...old.children].forEach((o, i) => patch(o, fresh.children[i], editing));
+    if (old instanceof HTMLSelectElement) [...old.children].forEach((o, i) => {
+      patch(o, fresh.children[i], editing);
+    });
     if (old instanceof HTMLInputElement && fresh instanceof HTMLInputElement) {
       old.checked = fresh.checked;
       old.placeholder = fresh.placeholder;
@@ -108,7 +110,9 @@ function patch(old: Element, fresh: Element, editing: Element | null): void {
   } else if (!old.children.length) {
     if (old.textContent !== fresh.textContent) old.textContent = fresh.textContent;
   } else {
-    [...old.children].forEach((child, i) => patch(child, fresh.children[i], editing));
+    [...old.children].forEach((child, i) => {
+      patch(child, fresh.children[i], editing);
+    });
   }
 }
 

@@ -240,7 +240,7 @@ async function route(): Promise<void> {
 
 async function start(): Promise<void> {
   const s = await session();
-  if (!s.user) { location.href = `/accounts/login/?next=${encodeURIComponent("/class/" + location.hash)}`; return; }
+  if (!s.user) { location.href = `/accounts/login/?next=${encodeURIComponent(`/class/${location.hash}`)}`; return; }
   myRoles = s.roles;
   document.getElementById("who")!.textContent = s.user;
   window.addEventListener("hashchange", () => void route());
