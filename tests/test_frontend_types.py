@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from contract.events import state_entry
+from designer.api.openapi import DeploymentMessage
+
 FRONTEND = Path(__file__).resolve().parents[1] / "frontend"
 CHECKED_IN = FRONTEND / "src" / "api" / "schema.d.ts"
 
@@ -23,3 +26,10 @@ def test_checked_in_types_match_the_served_openapi(tmp_path: Path) -> None:
         diff = "".join(difflib.unified_diff(have, want, "checked in", "generated now", n=1))
         stale = "frontend/src/api/schema.d.ts is stale: run `cd frontend && npm run types`"
         pytest.fail(f"{stale}\n{diff[:3000]}")
+
+
+def test_the_websocket_message_schema_is_what_the_site_sends() -> None:
+    """`StateEntry` documents `contract.events.state_entry` (it forbids unknown fields): a field added
+    to one and not the other fails here."""
+    message = {"id": "1700000000000-0", "event": state_entry("d1", "failed", "the agent is gone")}
+    assert DeploymentMessage.model_validate(message).model_dump() == message
