@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from designer.topology.compose import to_compose
+from designer.topology.ipam import allocate
+from designer.topology.yamlio import load_design
 from tests.browser.editor import design, node_ids
 
 pytestmark = pytest.mark.browser
@@ -79,23 +82,60 @@ networks:
 """
 
 
+def import_compose(page: Page, source: Path, host: str | None = None) -> None:
+    """Imports a Compose file with the button, naming the host it is for when asked (else the guess)."""
+    page.set_input_files("#import-file", str(source))
+    field = page.locator("#compose-host")
+    expect(field).to_be_focused()
+    if host is not None:
+        field.fill(host)
+    field.press("Enter")
+
+
 def test_import_a_compose_file_as_a_design(editor_page: Page, tmp_path: Path):
     page = editor_page
     source = tmp_path / "docker-compose.yml"
     source.write_text(COMPOSE)
-    page.set_input_files("#import-file", str(source))
+    import_compose(page, source, "nas")
     expect(page.locator("#status")).to_contain_text("imported docker-compose.yml as shop")
     imported = design(page)
     assert imported["networks"]["lan"]["parent"] == "eno1"
     assert imported["containers"]["web"]["networks"] == {"lan": {"ip": "192.168.1.10"}}
-    assert {"hosts.host1", "networks.lan", "containers.web", "containers.db"} <= node_ids(page)
+    assert {"hosts.nas", "networks.lan", "containers.web", "containers.db"} <= node_ids(page)
+
+
+def test_a_compose_file_is_imported_for_the_host_the_user_names(editor_page: Page, tmp_path: Path):
+    """The dialog guesses the host from an mvlab export's header (or the file name); Cancel imports
+    nothing; a name the design cannot hold is refused, saying so."""
+    page = editor_page
+    loaded = load_design((EXAMPLES / "docker-8021q-trunk.yaml").read_text()).design
+    source = tmp_path / "trunk-lab.compose.yaml"
+    source.write_text(to_compose(loaded, allocate(loaded), "host2"))
+    before = design(page)
+
+    page.set_input_files("#import-file", str(source))
+    expect(page.locator("#compose-host")).to_have_value("host2")
+    page.click("#dialog-cancel")
+    assert design(page) == before
+
+    import_compose(page, source, "Rack 7")
+    expect(page.locator("#import-errors")).to_contain_text("'Rack 7' is not a usable name")
+    page.click("#dialog-cancel")
+    assert design(page) == before
+
+    import_compose(page, source, "rack7")
+    expect(page.locator("#status")).to_contain_text("imported trunk-lab.compose.yaml as docker-8021q-trunk")
+    imported = design(page)
+    assert list(imported["hosts"]) == ["rack7"]
+    assert {name: c["host"] for name, c in imported["containers"].items()} == {"c3": "rack7", "c4": "rack7"}
+    assert {"hosts.rack7", "containers.c3", "containers.c4"} <= node_ids(page)
 
 
 def test_a_compose_file_that_does_not_load_shows_its_line_and_hint(editor_page: Page, tmp_path: Path):
     page = editor_page
     source = tmp_path / "docker-compose.yml"
     source.write_text(COMPOSE.replace("driver_opts: {parent: eno1}", "driver_opts: {}"))
-    page.set_input_files("#import-file", str(source))
+    import_compose(page, source)
     errors = page.locator("#import-errors")
     expect(errors).to_contain_text("line 14 · networks.lan.driver_opts")
     expect(errors).to_contain_text("add driver_opts: {parent: eth0}")
