@@ -7,7 +7,6 @@ import secrets
 from django.conf import settings
 from django.db import models
 
-from classroom.conf import setting
 from designer.models import Design, DesignVersion
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
@@ -19,15 +18,15 @@ def new_code() -> str:
 
 
 def _max_hosts() -> int:
-    return setting("MVLAB_CLASS_MAX_HOSTS")
+    return settings.MVLAB_CLASS_MAX_HOSTS
 
 
 def _max_containers() -> int:
-    return setting("MVLAB_CLASS_MAX_CONTAINERS")
+    return settings.MVLAB_CLASS_MAX_CONTAINERS
 
 
 def _max_deploys() -> int:
-    return setting("MVLAB_CLASS_MAX_DEPLOYS")
+    return settings.MVLAB_CLASS_MAX_DEPLOYS
 
 
 class Classroom(models.Model):

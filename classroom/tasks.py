@@ -13,10 +13,10 @@ import time
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 from django.db import close_old_connections
 
 from classroom import teardown
-from classroom.conf import setting
 from designer.redis_client import sync_client
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,6 @@ def _sweep_forever(interval: int) -> None:
 
 @worker_ready.connect
 def start_idle_sweep(sender=None, **kwargs) -> None:
-    interval = setting("MVLAB_CLASS_SWEEP_SECONDS")
+    interval = settings.MVLAB_CLASS_SWEEP_SECONDS
     threading.Thread(target=_sweep_forever, args=(interval,), name="mvlab-idle-sweep", daemon=True).start()
     log.info("classroom: idle sweep every %d s", interval)

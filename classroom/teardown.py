@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.utils import timezone
 
-from classroom.conf import setting
 from designer import deploy
 from designer.errors import Refused
 from designer.models import Deployment
@@ -39,7 +39,7 @@ def retire_previous(deployment_id: str) -> list[str]:
 def idle_sandboxes(now: dt.datetime | None = None):
     """Students' sandboxes whose deployment and design have both been left alone longer than
     MVLAB_CLASS_IDLE_SECONDS (a student still editing their design keeps their sandbox)."""
-    limit = (now or timezone.now()) - dt.timedelta(seconds=setting("MVLAB_CLASS_IDLE_SECONDS"))
+    limit = (now or timezone.now()) - dt.timedelta(seconds=settings.MVLAB_CLASS_IDLE_SECONDS)
     return Deployment.objects.filter(
         design__attempt__isnull=False,
         sandbox=True,

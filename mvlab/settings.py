@@ -232,3 +232,11 @@ MVLAB_MAX_SANDBOXES_PER_USER = env_count("MVLAB_MAX_SANDBOXES_PER_USER", 4)  # o
 # A design whose prediction would take more than about a second is refused with 422
 # (designer.design_size): pairs = (endpoints - 1) x addresses, about 15 us each (bench/topology.py).
 MVLAB_MAX_PREDICTED_PAIRS = env_count("MVLAB_MAX_PREDICTED_PAIRS", 60_000)
+
+# Classes (classroom/, docs/classroom.md): what one student holds in sandboxes at once, a new
+# class's defaults (each class may set its own), and how idle sandboxes go.
+MVLAB_CLASS_MAX_HOSTS = env_count("MVLAB_CLASS_MAX_HOSTS", 6)  # hosts across their sandboxes
+MVLAB_CLASS_MAX_CONTAINERS = env_count("MVLAB_CLASS_MAX_CONTAINERS", 16)  # containers and routers
+MVLAB_CLASS_MAX_DEPLOYS = env_count("MVLAB_CLASS_MAX_DEPLOYS", 1)  # sandboxes (a redeploy replaces its own)
+MVLAB_CLASS_IDLE_SECONDS = env_count("MVLAB_CLASS_IDLE_SECONDS", 3600)  # untouched this long: torn down
+MVLAB_CLASS_SWEEP_SECONDS = env_count("MVLAB_CLASS_SWEEP_SECONDS", 30)  # how often the site worker looks
