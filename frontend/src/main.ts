@@ -8,7 +8,9 @@ import { clear, h } from "./dom";
 import { isBlank, sendable } from "./drafts";
 import { acceptDrops, askComposeHost, download, exampleList, pickDesign } from "./files";
 import { showShortcuts, togglePanel } from "./help";
+import { draggedOnto } from "./dropconnect";
 import { nextElement } from "./keynav";
+import { freeSpot } from "./placing";
 import { designPath, isLocked, lockedPaths, markLocked } from "./locks";
 import { elements } from "./graph";
 import { History } from "./history";
@@ -57,6 +59,8 @@ class Editor {
   private byElement = new Map<string, Issue[]>();
   private alloc: Allocation = {};
   private mode: Mode = { kind: "idle" };
+  /** Shift was held on the last press on the drawing: placing keeps the tool armed for the next one. */
+  private keepTool = false;
   private validateTimer = 0;
   private validateSeq = 0;
   /** The design text the shown issues belong to (tests wait for it). */
@@ -74,12 +78,13 @@ class Editor {
   constructor(private readonly user: string) {
     this.canvas = new Canvas($("canvas"), {
       tap: (id, at) => this.tap(id, at),
-      moved: (positions) => this.edit((d) => { for (const [id, p] of Object.entries(positions)) move(d, id, p); }),
+      moved: (positions) => this.moved(positions),
       rename: (id) => { this.select(id); this.showTab("properties"); this.panel.focusName(); },
     });
     this.panel = new PropertiesPanel($("properties"), {
       edit: (change, select) => this.edit(change, select),
       select: (id) => this.select(id),
+      back: () => $("canvas").focus(),
     });
     this.deploy = new DeployPanel($("deploy-panel"), {
       design: () => this.history.design,
@@ -90,6 +95,12 @@ class Editor {
     });
     this.toolbar();
     this.tabs();
+    $("canvas").addEventListener("pointerdown", (ev) => { this.keepTool = ev.shiftKey; }, true);
+    // while an element is dragged over what it would connect to, that is marked
+    this.canvas.cy.on("drag", "node", (ev) => {
+      if (this.mode.kind !== "connect") this.canvas.connectFrom(draggedOnto(this.canvas.cy, ev.target));
+    });
+    this.canvas.cy.on("free", "node", () => { if (this.mode.kind !== "connect") this.canvas.connectFrom(null); });
     document.addEventListener("keydown", (ev) => this.key(ev));
     // the drawing follows its box (the panel hidden or narrowed, the class page's frame resized)
     new ResizeObserver(() => this.canvas.cy.resize()).observe($("canvas"));
@@ -156,19 +167,38 @@ class Editor {
     return null;
   }
 
+  /**
+   * A drag ended: what was dragged moves, unless it is one element dropped onto what it plugs into
+   * (a NIC onto a segment, a container onto a network): then they are connected and it goes back.
+   */
+  private moved(positions: Record<string, Position>): void {
+    const ids = Object.keys(positions);
+    const node = ids.length === 1 ? this.canvas.cy.getElementById(ids[0]) : null;
+    const onto = node?.nonempty() ? draggedOnto(this.canvas.cy, node) : null;
+    if (!onto) {
+      this.edit((d) => { for (const [id, p] of Object.entries(positions)) move(d, id, p); });
+      return;
+    }
+    let said = "";
+    if (this.edit((d) => { said = connect(d, parseId(ids[0]), parseId(onto)); }, ids[0])) this.changed();  // refused: back it goes
+    else this.status(said);
+  }
+
   private tap(id: string | null, at: Position): void {
     const mode = this.mode;
     if (mode.kind === "place") {
       const kind = mode.what;
       const host = this.hostOf(id) ?? this.hostOf(this.selected);
-      const pos = { x: Math.round(at.x), y: Math.round(at.y) };
-      if (!host && ["nics", "containers", "routers"].includes(kind)) {
+      const inHost = ["nics", "containers", "routers"].includes(kind);
+      const spot = host && inHost ? freeSpot(this.canvas.cy, host, kind.slice(0, -1), at) : at;
+      const pos = { x: Math.round(spot.x), y: Math.round(spot.y) };
+      if (!host && inHost) {
         // the tool stays on: the next click inside a host places it
         const what = kind.slice(0, -1);
         const hint = Object.keys(this.design.hosts).length ? "click inside a host's box" : "add a host first (+ Host, or H)";
         return this.status(`a ${what} lives in a host: ${hint} to place the ${what} (Esc cancels)`, true);
       }
-      this.setMode({ kind: "idle" });
+      if (!this.keepTool) this.setMode({ kind: "idle" });
       let made: Ref | null = null;
       this.edit((d) => {
         if (kind === "hosts") made = addHost(d, pos);
@@ -178,7 +208,7 @@ class Editor {
         else if (kind === "nics") { made = addNic(d, host); move(d, `nics.${host}.${made.name}`, pos); }
         else made = addEndpoint(d, kind as "containers" | "routers", host, pos);
       });
-      if (made) { this.select(refId(made)); this.status(`added ${(made as Ref).kind.slice(0, -1)} ${(made as Ref).name}`); }
+      if (made) this.named(made);
       return;
     }
     if (mode.kind === "connect" && id && !id.includes(":")) {
@@ -194,6 +224,16 @@ class Editor {
     this.select(id);
   }
 
+  /** A new element is selected with its name field ready: typing names it, Enter or Esc goes back to the drawing. */
+  private named(made: Ref): void {
+    this.select(refId(made));
+    this.showTab("properties");
+    this.panel.focusName();
+    const what = `${made.kind.slice(0, -1)} ${made.name}`;
+    const more = this.mode.kind === "place" ? `; the tool stays on (Shift was held), Esc ends it` : "";
+    this.status(`added ${what}: type its name and press Enter, or Esc to keep ${made.name}${more}`);
+  }
+
   private setMode(mode: Mode): void {
     this.mode = mode;
     this.canvas.connectFrom(null);
@@ -203,7 +243,7 @@ class Editor {
     $("canvas").dataset.mode = mode.kind;
     if (mode.kind === "place") {
       const inside = ["nics", "containers", "routers"].includes(mode.what) ? " inside a host" : "";
-      this.status(`click on the drawing${inside} to place the ${mode.what.slice(0, -1)}, or press Enter to put it beside the selection (Esc cancels)`);
+      this.status(`click on the drawing${inside} to place the ${mode.what.slice(0, -1)}, or press Enter to put it beside the selection; hold Shift to place several (Esc cancels)`);
     } else if (mode.kind === "connect") {
       this.status("connect: click a NIC then a segment, a container or router then a network, or a network then its parent NIC (Esc ends)");
     }
@@ -588,7 +628,12 @@ class Editor {
       if (next) { ev.preventDefault(); this.select(next); this.canvas.reveal(next); this.status(`selected ${next}`); }
       return;
     }
-    if (ev.key === "Enter" && this.mode.kind === "place") { ev.preventDefault(); this.tap(null, this.besideSelection()); return; }
+    if (ev.key === "Enter" && this.mode.kind === "place") {
+      ev.preventDefault();
+      this.keepTool = ev.shiftKey;
+      this.tap(null, this.besideSelection());
+      return;
+    }
     if (ctrl && k === "z" && !ev.shiftKey) { ev.preventDefault(); this.step(true); }
     else if (ctrl && ((k === "z" && ev.shiftKey) || k === "y")) { ev.preventDefault(); this.step(false); }
     else if (ev.key === "Delete" || ev.key === "Backspace") { ev.preventDefault(); this.deleteSelected(); }

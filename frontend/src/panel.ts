@@ -15,6 +15,8 @@ export interface PanelHost {
   /** Makes one undoable change; answers why it was refused, or null. */
   edit(change: (d: Design) => void, select?: string): string | null;
   select(id: string | null): void;
+  /** The user is done with the form: the keyboard goes back to the drawing. */
+  back(): void;
 }
 
 type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
@@ -288,9 +290,24 @@ export class PropertiesPanel {
     this.row(form, label, sel);
   }
 
-  private nameField(form: HTMLElement, ref: Ref): void {
-    this.input(form, "name", ref.name, (d, v) => { rename(d, ref, v); },
-      { name: "name", select: (v) => refId({ ...ref, name: v }) });
+  /**
+   * The name (an element's, or the design's when `ref` is null). A new element's name is focused
+   * and selected, so typing replaces it: Enter takes the name and Esc the one it had, and both give
+   * the keyboard back to the drawing, where the next shortcut works.
+   */
+  private nameField(form: HTMLElement, ref: Ref | null, value = ref?.name ?? ""): void {
+    const field = ref
+      ? this.input(form, "name", value, (d, v) => { rename(d, ref, v); }, { name: "name", select: (v) => refId({ ...ref, name: v }) })
+      : this.input(form, "name", value, (d, v) => { d.name = v; }, { name: "name" });
+    field.addEventListener("keydown", (ev) => {
+      const key = (ev as KeyboardEvent).key;
+      if (key === "Escape") {
+        field.value = field.dataset.committed ?? "";
+        this.drafts.delete("name");
+        this.showError(field, "");
+      }
+      if (key === "Escape" || (key === "Enter" && !this.drafts.has("name"))) this.app.back();
+    });
   }
 
   private routes(form: HTMLElement, ref: Ref, routes: RouteSpec[] | undefined): void {
@@ -301,7 +318,7 @@ export class PropertiesPanel {
   // ---- forms -----------------------------------------------------------------------
 
   private designForm(form: HTMLElement, d: Design): void {
-    this.input(form, "name", d.name, (x, v) => { x.name = v; }, { name: "name" });
+    this.nameField(form, null, d.name);
     this.input(form, "description", d.description ?? "", (x, v) => { if (v) x.description = v; else delete x.description; },
       { multiline: true });
     form.append(h("p", { class: "help" }, "Select an element to edit it. Add elements with the toolbar, then click where they go."));
