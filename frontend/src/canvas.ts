@@ -14,13 +14,21 @@ export interface CanvasEvents {
 const DOUBLE_CLICK_MS = 400;
 
 /** Room kept free around the drawing when it is fitted to the view, in screen pixels. */
-const FIT_MARGIN = 40;
+const FIT_MARGIN = 24;
+/** The least height of a label on screen, in pixels: a label that the zoom would draw smaller is not
+ * drawn (class "unreadable"), so what the drawing shows can always be read. (Cytoscape's own
+ * min-zoomed-font-size compares at the zoom rounded up to a power of two: it still draws 5 px labels.) */
+export const READABLE_PX = 9;
+/** The least font of the drawing's labels (containers, NICs, networks), and so the least zoom at which
+ * all of them are readable: a fit never goes below it. */
+const SMALL_FONT = 10;
+export const READABLE_ZOOM = READABLE_PX / SMALL_FONT;
 
 // Nodes are sized to their labels (graph.ts) and hold them inside, so a label never lies on
 // another element; lines turn at right angles at levels between the boxes (data(turn)).
 const STYLE: cytoscape.StylesheetJson = [
   { selector: "node", style: {
-    label: "data(label)", "font-size": 10, "text-wrap": "wrap", "text-valign": "center", "text-halign": "center",
+    label: "data(label)", "font-size": SMALL_FONT, "text-wrap": "wrap", "text-valign": "center", "text-halign": "center",
     "font-family": "system-ui, sans-serif", color: "#1f2933", "border-width": 1, "border-color": "#52606d",
     width: "data(w)", height: "data(h)",
   } },
@@ -33,7 +41,7 @@ const STYLE: cytoscape.StylesheetJson = [
   { selector: "node.host.forwarding", style: {
     "background-color": "#fff3e0", "border-color": "#e8590c", "border-style": "dashed", "border-width": 3,
   } },
-  { selector: "node.nic", style: { shape: "round-rectangle", "background-color": "#bcccdc", "font-size": 9 } },
+  { selector: "node.nic", style: { shape: "round-rectangle", "background-color": "#bcccdc" } },
   { selector: "node.container", style: { shape: "round-rectangle", "background-color": "#d0ebff", "border-color": "#1c7ed6" } },
   { selector: "node.router", style: {
     shape: "round-hexagon", "background-color": "#ffc078", "border-color": "#e8590c", "border-width": 2,
@@ -53,6 +61,7 @@ const STYLE: cytoscape.StylesheetJson = [
   { selector: "edge.parent", style: { "line-style": "dashed", "line-color": "#adb5bd", width: 1.5 } },
   { selector: "edge.hostaddr", style: { "line-style": "dashed", "line-color": "#e8590c", width: 2.5 } },
   { selector: "edge.shim", style: { "line-style": "dotted", "line-color": "#7048e8", width: 2 } },
+  { selector: "node.unreadable", style: { "text-opacity": 0 } },
   { selector: ".issue-warning", style: { "border-color": "#f59f00", "border-width": 4 } },
   { selector: ".issue-error", style: { "border-color": "#e03131", "border-width": 4 } },
   { selector: "edge.result-ok", style: { "line-color": "#2f9e44", width: 4 } },
@@ -84,6 +93,9 @@ export class Canvas {
       last = { id: id ?? "", at: now };
     });
     this.cy.on("tapstart scrollzoom", () => { this.fitted = false; });
+    this.cy.on("zoom", () => this.legible());
+    // the panel hidden or shown, the window or the class page's frame resized: a fitted view stays fitted
+    this.cy.on("resize", () => { if (this.fitted) this.fit(); });
     this.cy.on("grab", "node", () => { this.dragging = true; });
     this.cy.on("free", "node", () => { this.dragging = false; });
     this.cy.on("dragfree", "node", (ev) => {
@@ -101,8 +113,9 @@ export class Canvas {
     const cy = this.cy;
     let added = new Set<string>();
     cy.batch(() => { added = this.update(defs, issues); });
+    this.legible();
     // Labels grow when the site's answer brings IPAM's addresses: a fitted view stays fitted.
-    if (this.fitted) cy.fit(undefined, FIT_MARGIN);
+    if (this.fitted) this.fit();
     else if (added.size) this.show(cy.nodes().filter((n) => added.has(n.id()) && !n.isParent()));
   }
 
@@ -140,6 +153,13 @@ export class Canvas {
     return added;
   }
 
+  /** Hides the labels this zoom would draw smaller than READABLE_PX and shows the others again. */
+  private legible(): void {
+    const zoom = this.cy.zoom();
+    const flip = this.cy.nodes().filter((n) => n.hasClass("unreadable") !== n.numericStyle("font-size") * zoom < READABLE_PX - 0.01);
+    if (flip.nonempty()) this.cy.batch(() => { flip.toggleClass("unreadable"); });
+  }
+
   select(id: string | null): void {
     this.cy.$(":selected").unselect();
     if (id) this.cy.getElementById(id).select();
@@ -157,17 +177,39 @@ export class Canvas {
     if (dx || dy) this.cy.panBy({ x: dx, y: dy });
   }
 
-  /** Pans to an element and zooms in enough to read it. */
+  /** Pans to an element and zooms in enough to read it: centred, or from its top left (where a host's
+   * name is) when it is larger than the view. */
   reveal(id: string): void {
-    const el = this.cy.getElementById(id);
+    const cy = this.cy;
+    const el = cy.getElementById(id);
     if (el.empty()) return;
-    this.cy.animate({ center: { eles: el }, zoom: Math.max(this.cy.zoom(), 1) }, { duration: 200 });
+    this.fitted = false;
+    const zoom = Math.max(cy.zoom(), 1);
+    cy.animate({ zoom, pan: this.panTo(el.boundingBox({ includeOverlays: false }), zoom) }, { duration: 200 });
   }
 
-  /** Fits the drawing in the view, and keeps it fitted as it changes until the user pans, zooms or clicks it. */
+  /**
+   * Fits the drawing in the view, and keeps it fitted as it changes until the user pans, zooms or
+   * clicks it. A drawing too large to read whole is shown at the least readable zoom instead, from
+   * its start (top left) or around the selection; the user pans or zooms out from there (zoomed out,
+   * the small labels give way, see READABLE_PX).
+   */
   fit(): void {
+    const cy = this.cy;
     this.fitted = true;
-    this.cy.fit(undefined, FIT_MARGIN);
+    cy.fit(undefined, FIT_MARGIN);
+    if (cy.zoom() >= READABLE_ZOOM || cy.elements().empty()) return;
+    const selected = cy.$(":selected");
+    cy.zoom(READABLE_ZOOM);
+    if (selected.nonempty()) { cy.center(selected); return; }
+    cy.pan(this.panTo(cy.elements().boundingBox({ includeOverlays: false }), READABLE_ZOOM));
+  }
+
+  /** The pan that shows `box` (drawing units) at `zoom`: centred along a side where it fits, else from its start. */
+  private panTo(box: cytoscape.BoundingBox12 & cytoscape.BoundingBoxWH, zoom: number): Position {
+    const at = (lo: number, size: number, view: number) => (size * zoom <= view - 2 * FIT_MARGIN
+      ? (view - size * zoom) / 2 - lo * zoom : FIT_MARGIN - lo * zoom);
+    return { x: at(box.x1, box.w, this.cy.width()), y: at(box.y1, box.h, this.cy.height()) };
   }
 
   /** The nearest point to `p` where a new element of about `size` (screen pixels) is fully in view. */

@@ -18,9 +18,12 @@ export const GAP = 30;
 export const HOST_GAP = 50;
 /** Height of the band above a host's box that holds its name. */
 export const HOST_LABEL = 26;
-/** Room between host rows, and between the hosts and the segments above. */
-const ROW_GAP = 90;
-const SEGMENT_GAP = 150;
+/** Room between host rows (the lines led around hosts run there), and between the hosts and the segments above. */
+const ROW_GAP = 60;
+const SEGMENT_GAP = 120;
+/** The shape (drawing units) the host grid is laid out to fit: the editor's drawing at 1024×768 beside
+ * its side panel, at the zoom where labels are readable. A larger view then shows it larger. */
+const VIEW = { w: 700, h: 640 };
 /** Each network gets its own level of horizontal lines ("bus") this far apart, above it. */
 export const BUS_STEP = 8;
 export const BUS_CLEAR = 18;
@@ -36,8 +39,8 @@ export function textSize(label: string, fontSize: number): Size {
 
 /** A node's own size for its kind and label; the label is drawn inside (segments: above the bar). */
 export function nodeSize(kind: string, label: string): Size {
-  if (kind === "nic") { const t = textSize(label, 9); return { w: Math.max(34, t.w + 10), h: Math.max(16, t.h + 6) }; }
   const t = textSize(label, 10);
+  if (kind === "nic") return { w: Math.max(34, t.w + 10), h: Math.max(16, t.h + 6) };
   if (kind === "container") return { w: Math.max(46, t.w + 10), h: Math.max(30, t.h + 10) };
   if (kind === "router") return { w: Math.max(56, t.w + 34), h: Math.max(40, t.h + 16) };
   if (kind === "network") return { w: Math.max(150, t.w + 20), h: Math.max(56, t.h + 14) };
@@ -76,14 +79,26 @@ export function layered(d: Design, size: (id: string) => Size, networkNeighbours
   const inner = new Map(hosts.map((h) => [h, Math.max(rowWidth(rows.get(h)!),
     hostMinWidth(size(`hosts.${h}`).w, d.hosts[h].nics.map((n) => size(refId({ kind: "nics", host: h, name: n })).w)))]));
   const rowH = Math.max(30, ...[...rows.values()].flat().map((id) => size(id).h));
-  const cellW = Math.max(100, ...inner.values()) + 2 * HOST_PAD + HOST_GAP;
   const cellH = rowH + 2 * HOST_PAD + HOST_LABEL + ROW_GAP;
-  // A few hosts side by side; many in a grid about as wide as a screen is (16:10).
-  const cols = hosts.length <= 4 ? Math.max(1, hosts.length)
-    : Math.max(1, Math.min(hosts.length, Math.round(Math.sqrt((hosts.length * cellH * 1.6) / cellW))));
+  const nets = Object.keys(d.networks);
+  const netH = Math.max(56, ...nets.map((n) => size(`networks.${n}`).h));
+  const netsW = nets.reduce((a, n) => a + size(`networks.${n}`).w + GAP, -GAP);
   // Each column as wide as its widest host.
-  const colW = Array.from({ length: cols }, (_, c) => Math.max(0, ...hosts.filter((_, i) => i % cols === c).map((h) => inner.get(h)!))
-    + 2 * HOST_PAD + HOST_GAP);
+  const widths = (cols: number) => {
+    const w = new Array<number>(cols).fill(0);
+    hosts.forEach((h, i) => { w[i % cols] = Math.max(w[i % cols], inner.get(h)!); });
+    return w.map((x) => x + 2 * HOST_PAD + HOST_GAP);
+  };
+  // As many columns as make the drawing fit a view of the editor's shape at the largest zoom.
+  const scale = (cols: number) => {
+    const w = Math.max(widths(cols).reduce((a, x) => a + x, -HOST_GAP), netsW);
+    const h = (Object.keys(d.segments).length ? SEGMENT_GAP : 0) + Math.ceil(hosts.length / cols) * cellH - ROW_GAP
+      + 2 * BUS_CLEAR + BUS_STEP * nets.length + netH;
+    return Math.min(VIEW.w / w, VIEW.h / h);
+  };
+  let cols = 1;
+  for (let c = 2; c <= hosts.length; c++) if (scale(c) > scale(cols)) cols = c;
+  const colW = widths(cols);
   const colX = colW.map((_, c) => colW.slice(0, c).reduce((a, w) => a + w, 0));
   hosts.forEach((h, i) => {
     const x0 = colX[i % cols];
@@ -103,9 +118,7 @@ export function layered(d: Design, size: (id: string) => Size, networkNeighbours
     x: meanX(seg.ports.map((p) => { const dot = p.indexOf("."); return refId({ kind: "nics", host: p.slice(0, dot), name: p.slice(dot + 1) }); })),
   }));
   spread(segments, -SEGMENT_GAP, out);
-  const nets = Object.keys(d.networks);
   const hostsBottom = (Math.ceil(hosts.length / cols) - 1) * cellH + rowH / 2 + HOST_PAD;
-  const netH = Math.max(56, ...nets.map((n) => size(`networks.${n}`).h));
   const netY = hostsBottom + 2 * BUS_CLEAR + BUS_STEP * nets.length + netH / 2;
   spread(nets.map((n) => ({ id: `networks.${n}`, w: size(`networks.${n}`).w, x: meanX(networkNeighbours(n)) })), netY, out);
   return out;

@@ -47,10 +47,12 @@ describe("automatic layout", () => {
     const y = (id: string) => (at(id) as { position: { y: number } }).position.y;
     expect(y("segments.lan")).toBeLessThan(y("nics.host1.enp0s8"));
     expect(y("networks.mac10")).toBeGreaterThan(y("containers.d1"));
-    // d1's line to mac10 turns below d1's host and above mac10
-    const turn = (at("attach:containers.d1|networks.mac10").data as { turn: number }).turn;
+    // d3's line to mac10 (no host below host2) turns below d3's host and above mac10
+    const turn = (at("attach:containers.d3|networks.mac10").data as { turn: number }).turn;
     expect(turn).toBeGreaterThan(40);
-    expect(turn).toBeLessThan(y("networks.mac10") - y("containers.d1") - 28);
+    expect(turn).toBeLessThan(y("networks.mac10") - y("containers.d3") - 28);
+    // d1's line has host3 below it: it is led around it (bends) instead
+    expect(at("attach:containers.d1|networks.mac10").data).toHaveProperty("weights");
   });
 });
 
