@@ -4,13 +4,15 @@ import { h } from "./dom";
 
 export const SHORTCUTS: Array<[string, string]> = [
   ["H I S N C R", "add a host, NIC, segment, network, container or router: then click where it goes, or press Enter"],
-  ["Enter", "put the element being added beside the selection"],
+  ["Enter", "put the element being added beside the selection; a new element's name then has the keyboard: type it, Enter"],
+  ["Shift-click / Shift-Enter", "place and keep the tool, to place several"],
+  ["drag onto", "a NIC onto a segment, a container or router onto a network: connects them"],
   ["L", "connect: L on one element, select the other, L again"],
   ["Tab / Shift-Tab", "in the drawing: select the next / previous element"],
   ["Arrows", "move the selection (Shift: further)"],
   ["F2", "rename the selection"],
   ["Delete", "delete the selection"],
-  ["Esc", "stop adding or connecting; leave a text field"],
+  ["Esc", "stop adding or connecting; leave a text field (a name field: keeping the name it had)"],
   ["Ctrl-Z / Ctrl-Shift-Z", "undo / redo"],
   ["Ctrl-S", "save a new version"],
   ["Ctrl-F", "find an element by name (Enter: the next match)"],
