@@ -6,7 +6,8 @@ Ninja names the request and response bodies of the endpoints. The browser also r
 endpoint body names: a design's JSON (`DesignOut.design`, a free-form object on the wire), a
 reachability matrix (`POST /api/predict`, `DeploymentOut.matrix`), an agent's facts and the
 messages of a deployment's websocket. They are added here as named components, generated from
-the same pydantic models the site and the agents use, so they cannot drift either.
+the same pydantic models the site and the agents use, so they cannot drift either; and the
+websocket close codes the browser must not retry after (`RefusalCloseCode`, from contract.closes).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ninja.operation import Operation
 from pydantic import BaseModel, Field
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
+from contract import closes
 from contract.events import STATE_KIND, FinishedEvent, ProbeEvent, StepEvent
 from contract.plan import HostFacts, Strict
 from designer.topology.matrix import Matrix
@@ -62,12 +64,25 @@ WIRE_MODELS: tuple[tuple[type[BaseModel], JsonSchemaMode], ...] = (
 )
 
 
+# The closes that retrying cannot cure (a bad request, a user who may not follow): the browser stops;
+# after any other close (4500, 4503, a dropped connection) it reconnects with its cursor.
+REFUSAL_CLOSE_CODES = (closes.BAD_REQUEST, closes.FORBIDDEN)
+
+
 def wire_components() -> dict[str, dict]:
-    """The JSON schemas of WIRE_MODELS and of every model they contain, by name."""
+    """The JSON schemas of WIRE_MODELS and of every model they contain, by name, and the refusal
+    close codes (a websocket close carries no body a model could describe)."""
     _, top = models_json_schema(
         WIRE_MODELS, ref_template="#/components/schemas/{model}", schema_generator=_SentShape
     )
-    return top["$defs"]
+    refusals = {
+        "type": "integer",
+        "enum": list(REFUSAL_CLOSE_CODES),
+        "title": "RefusalCloseCode",
+        "description": "A websocket close the browser does not reconnect after (contract.closes): "
+        "4400 a bad request, 4403 not allowed to follow; it reconnects after any other close.",
+    }
+    return {**top["$defs"], "RefusalCloseCode": refusals}
 
 
 class DocumentedAPI(NinjaAPI):

@@ -2,11 +2,15 @@
  * Websockets that come back after a dropped connection (a restarted site, a Redis the server
  * cannot read: close code 4503), waiting longer each time the connection keeps dropping:
  * about 1, 2, 4 ... 30 s, each delay drawn between half and all of that so that the browsers of a
- * whole class do not all return at the same instant. Closes with 4403/4400 are refusals that
- * retrying cannot cure: no retry.
+ * whole class do not all return at the same instant. The site's refusals (RefusalCloseCode of the
+ * generated API types, from contract/closes.py) are not retried: retrying cannot cure them.
  */
+import type { components } from "./api/schema";
 
-export const REFUSALS = [4403, 4400];
+export type RefusalCloseCode = components["schemas"]["RefusalCloseCode"];
+/** Every refusal code once: tsc fails here when the site's list gains or loses one. */
+const REFUSALS: Record<RefusalCloseCode, true> = { 4400: true, 4403: true };
+const refusal = (code: number): code is RefusalCloseCode => code in REFUSALS;
 const FIRST_MS = 1000;
 const CAP_MS = 30_000;
 /** A connection that lived this long was fine: the next drop starts the back-off anew. */
@@ -28,7 +32,7 @@ export interface Follow {
   /** The address to open, read anew for every attempt (so it carries the latest cursor). */
   url(): string;
   message(data: string): void;
-  refused(code: number): void;
+  refused(code: RefusalCloseCode): void;
 }
 
 export interface Clock {
@@ -61,7 +65,7 @@ export function reconnecting(
     current.onmessage = (ev) => follow.message(String(ev.data));
     current.onclose = (ev) => {
       if (stopped || socket !== current) return;
-      if (REFUSALS.includes(ev.code)) return follow.refused(ev.code);
+      if (refusal(ev.code)) return follow.refused(ev.code);
       failures = (clock.now() - opened >= STEADY_MS ? 0 : failures) + 1;
       timer = clock.later(open, reconnectDelay(failures));
     };

@@ -73,11 +73,13 @@ describe("reconnecting", () => {
     expect(f.time.pending[0].ms).toBeLessThanOrEqual(1000);
   });
 
-  it("does not retry a refusal, and stops for good when told", () => {
-    const refused = follower({ value: "0" });
-    refused.sockets[0].onclose!({ code: 4403 });
-    expect(refused.refusals).toEqual([4403]);
-    expect(refused.time.pending).toEqual([]);
+  it("does not retry a refusal (the site's 4400 and 4403), and stops for good when told", () => {
+    for (const code of [4403, 4400]) {
+      const refused = follower({ value: "0" });
+      refused.sockets[0].onclose!({ code });
+      expect(refused.refusals).toEqual([code]);
+      expect(refused.time.pending).toEqual([]);
+    }
 
     const stopped = follower({ value: "0" });
     stopped.sockets[0].onclose!({ code: 1006 });

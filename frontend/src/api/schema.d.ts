@@ -1350,6 +1350,12 @@ export interface components {
              */
             detail: string;
         };
+        /**
+         * RefusalCloseCode
+         * @description A websocket close the browser does not reconnect after (contract.closes): 4400 a bad request, 4403 not allowed to follow; it reconnects after any other close.
+         * @enum {integer}
+         */
+        RefusalCloseCode: 4400 | 4403;
     };
     responses: never;
     parameters: never;
