@@ -5,7 +5,8 @@ exec root, socket and the containerd it starts in a temporary folder, and tmpfs 
 Docker would otherwise write (/run/docker, /var/lib/docker, /etc/docker...). Stopping it kills the
 PID namespace (every container with it) and removes the cgroups it made.
 
-Containers run an image made here from busybox-static (`docker import`): no registry is reachable.
+Containers run an image made here (`docker import`; no registry is reachable): busybox-static for
+the shell, sleep and ping, and the machine's own `ip` and `nft` with the libraries they load.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 DOCKERD = "/usr/sbin/dockerd"
 CLIENT = "/usr/bin/docker"  # the engine's own version
 BUSYBOX = "/bin/busybox"
+TOOLS = ("/usr/bin/ip", "/usr/sbin/nft")  # what the exports run inside a container (iproute2, nftables)
 IMAGE = "mvlab-busybox:test"
 CGROUPS = ("cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids")
 
@@ -45,20 +48,20 @@ def installed() -> bool:
 
 
 class Dockerd:
-    """One engine in the existing named network namespace `netns`; its files under `root`."""
+    """One engine in the existing named network namespace `netns`; its files in a folder of its own,
+    short-named in /tmp: containerd's sockets in it must fit a Unix socket's 108 bytes."""
 
-    def __init__(self, netns: str, root: Path):
+    def __init__(self, netns: str):
         self.netns = netns
-        self.root = root
+        self.root = Path(tempfile.mkdtemp(prefix="mvd-", dir="/tmp"))
         self.group = f"mvltest-{netns}"
         # the engine's own client first (a newer one, as in /usr/local/bin, asks 20.10 for what it lacks)
         path = f"{Path(DOCKERD).parent.parent / 'bin'}:{os.environ['PATH']}"
-        self.env = {**os.environ, "PATH": path, "DOCKER_HOST": f"unix://{root}/docker.sock"}
+        self.env = {**os.environ, "PATH": path, "DOCKER_HOST": f"unix://{self.root}/docker.sock"}
         self.env["MVLAB_IMAGE"] = IMAGE
         self._proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
         self._proc = subprocess.Popen(
             ["ip", "netns", "exec", self.netns, "unshare", "--pid", "--fork", "--kill-child", "--mount",
              "--propagation", "private", "--mount-proc", "sh", "-c", INNER, "sh", str(self.root), self.group],
@@ -70,13 +73,7 @@ class Dockerd:
             if self._proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"dockerd in {self.netns} did not start: {self.log()}")
             time.sleep(0.5)
-        rootfs = self.root / "image"
-        (rootfs / "bin").mkdir(parents=True)
-        shutil.copy(BUSYBOX, rootfs / "bin" / "busybox")
-        for tool in ("sh", "ip", "ping", "sleep"):
-            (rootfs / "bin" / tool).symlink_to("busybox")
-        subprocess.run(["tar", "-C", str(rootfs), "-cf", str(self.root / "image.tar"), "."], check=True)
-        self.docker("import", str(self.root / "image.tar"), IMAGE)
+        self.docker("import", str(_image(self.root / "image")), IMAGE)
 
     def log(self) -> str:
         path = self.root / "dockerd.log"
@@ -103,6 +100,25 @@ class Dockerd:
         for controller in (*CGROUPS, "systemd"):
             _remove_cgroup(Path("/sys/fs/cgroup", controller, self.group))
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _image(rootfs: Path) -> Path:
+    """A tarball of a root file system with busybox, `ip` and `nft` (and their libraries)."""
+    (rootfs / "bin").mkdir(parents=True)
+    shutil.copy(BUSYBOX, rootfs / "bin" / "busybox")
+    for tool in ("sh", "sleep", "ping", "cat"):
+        (rootfs / "bin" / tool).symlink_to("busybox")
+    needed = set(TOOLS)
+    for tool in TOOLS:
+        listed = subprocess.run(["ldd", tool], capture_output=True, text=True, check=True).stdout
+        needed |= {word for word in listed.split() if word.startswith("/")}
+    for path in needed:
+        target = rootfs / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(Path(path).resolve(), target)
+    tarball = rootfs.with_suffix(".tar")
+    subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tarball), "."], check=True)
+    return tarball
 
 
 def _remove_cgroup(group: Path, timeout: float = 10) -> None:
