@@ -233,7 +233,11 @@ class KernelModel:
                 rule, text = _together(a, b)
                 direct = self._direct[id(a), id(b)] = (rule, f"{text}: direct, TTL {ttl}")
             return Trace(ttl, *direct, (), networks)
-        text = f"routed by {self._forwarders(request.hops) or 'no router'}, TTL {ttl}"
+        if not request.hops:
+            text = f"the request goes direct, its reply is routed by {self._forwarders(reply.hops)}"
+            text += f", TTL {ttl}"
+            return Trace(ttl, "routed", text, (), networks)
+        text = f"routed by {self._forwarders(request.hops)}, TTL {ttl}"
         back = tuple(hop[0] for hop in reversed(reply.hops))
         if back != tuple(hop[0] for hop in request.hops):
             text += f"; the reply {'through ' + self._forwarders(reply.hops) if back else 'direct'}"
