@@ -4,28 +4,19 @@
  * and why the site predicts each pair so (the reasons a prediction's pairs share).
  */
 
-export interface MatrixEndpoint { name: string; host: string; addresses: string[] }
-export interface Pair {
-  src: string;
-  dst: string;
-  dst_ip: string;
-  expected: boolean;
-  observed: boolean | null;
-  rtt_ms: number | null;
-  ttl: number | null;
-  expected_ttl?: number | null;
-  /** The index of the pair's reason in its matrix's `reasons` (a prediction fills it). */
-  reason?: number | null;
-}
+import type { components } from "./api/schema";
+
+type Wire = components["schemas"];
+/** A probed endpoint (container, router, host) and its addresses. */
+export type MatrixEndpoint = Wire["Endpoint"];
+/** One source → address pair: predicted (`expected`, `reason`: its index in the matrix's `reasons`), then observed. */
+export type Pair = Wire["Pair"];
 /** A router or forwarding host the request passed: in by `iif`, out by `oif` (null: it stopped there). */
-export interface Hop { node: string; iif: string; oif: string | null }
+export type Hop = Wire["Hop"];
 /** Why the site predicts a pair so: `rule` a short code, `text` the sentence, the forwarders and networks. */
-export interface Reason { rule: string; text: string; path: Hop[]; networks: string[] }
-export interface MatrixJson { endpoints: MatrixEndpoint[]; pairs: Pair[]; reasons?: Reason[] }
-export interface ProbeEvent {
-  kind: "probe"; src: string; dst: string; dst_ip: string;
-  expected: boolean; observed: boolean; rtt_ms?: number | null; ttl?: number | null;
-}
+export type Reason = Wire["Reason"];
+export type MatrixJson = Wire["Matrix"];
+export type ProbeEvent = Wire["ProbeEvent"];
 
 export type CellState = "pending" | "reached" | "blocked" | "missing" | "unexpected";
 
@@ -43,12 +34,21 @@ export class Matrix {
     return m;
   }
 
+  /** A copy that shares no map with this one (the maps' pairs, endpoints and reasons are replaced, never changed). */
+  copy(): Matrix {
+    const m = new Matrix();
+    for (const [name, e] of this.endpoints) m.endpoints.set(name, e);
+    for (const [key, p] of this.pairs) m.pairs.set(key, p);
+    for (const [key, r] of this.reasons) m.reasons.set(key, r);
+    return m;
+  }
+
   /** Adds endpoints and pairs; an observation already made is kept unless `json` has one too. */
   merge(json: MatrixJson): void {
-    for (const e of json.endpoints ?? []) this.endpoints.set(e.name, e);
-    for (const p of json.pairs ?? []) {
+    for (const e of json.endpoints) this.endpoints.set(e.name, e);
+    for (const p of json.pairs) {
       const key = pairKey(p.src, p.dst_ip);
-      const reason = p.reason == null ? undefined : json.reasons?.[p.reason];
+      const reason = p.reason === null ? undefined : json.reasons[p.reason];
       if (reason) this.reasons.set(key, reason);
       const old = this.pairs.get(key);
       this.pairs.set(key, old && p.observed === null
@@ -57,25 +57,23 @@ export class Matrix {
     }
   }
 
-  /** Records one probe result; answers the pair it filled. */
+  /** Records one probe result (a pair no prediction had gets a cell of its own); answers the pair it filled. */
   applyProbe(ev: ProbeEvent): Pair {
     const key = pairKey(ev.src, ev.dst_ip);
-    const pair: Pair = {
-      ...(this.pairs.get(key) ?? { src: ev.src, dst: ev.dst, dst_ip: ev.dst_ip, expected: ev.expected }),
-      observed: ev.observed, rtt_ms: ev.rtt_ms ?? null, ttl: ev.ttl ?? null,
-    } as Pair;
+    const unpredicted = { src: ev.src, dst: ev.dst, dst_ip: ev.dst_ip, expected: ev.expected, expected_ttl: null, reason: null };
+    const pair: Pair = { ...(this.pairs.get(key) ?? unpredicted), observed: ev.observed, rtt_ms: ev.rtt_ms, ttl: ev.ttl };
     this.pairs.set(key, pair);
     for (const name of [ev.src, ev.dst]) {
       if (!this.endpoints.has(name)) this.endpoints.set(name, { name, host: "", addresses: [] });
     }
     const dst = this.endpoints.get(ev.dst)!;
-    if (!dst.addresses.includes(ev.dst_ip)) dst.addresses.push(ev.dst_ip);
+    if (!dst.addresses.includes(ev.dst_ip)) this.endpoints.set(ev.dst, { ...dst, addresses: [...dst.addresses, ev.dst_ip] });
     return pair;
   }
 
   /** Forgets observations (a new deployment starts); the expectations stay. */
   clearObserved(): void {
-    for (const p of this.pairs.values()) Object.assign(p, { observed: null, rtt_ms: null, ttl: null });
+    for (const [key, p] of this.pairs) this.pairs.set(key, { ...p, observed: null, rtt_ms: null, ttl: null });
   }
 
   /** Columns: every address of every endpoint, in endpoint order. */

@@ -1,34 +1,36 @@
 import { describe, expect, it } from "vitest";
-import { Matrix, cellState } from "../src/matrix";
+import { Matrix, type MatrixJson, cellState } from "../src/matrix";
 import { attachmentResults } from "../src/deploy";
 import { inSubnet } from "../src/subnets";
 import { twoVlans } from "./fixtures";
+import { predicted, probe } from "./wire";
 
-const prediction = () => ({
+const prediction = (): MatrixJson => ({
   endpoints: [
     { name: "d1", host: "host1", addresses: ["172.16.10.10"] },
     { name: "d4", host: "host2", addresses: ["172.16.20.11"] },
   ],
   pairs: [
-    { src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: null, rtt_ms: null, ttl: null },
-    { src: "d4", dst: "d1", dst_ip: "172.16.10.10", expected: false, observed: null, rtt_ms: null, ttl: null },
+    predicted({ src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true }),
+    predicted({ src: "d4", dst: "d1", dst_ip: "172.16.10.10", expected: false }),
   ],
+  reasons: [],
 });
 
 describe("matrix merging", () => {
   it("fills predicted pairs with probe results as they stream in", () => {
     const m = Matrix.fromJson(prediction());
     expect(m.counts().pending).toBe(2);
-    m.applyProbe({ kind: "probe", src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: true, rtt_ms: 0.2, ttl: 63 });
+    m.applyProbe(probe({ src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: true, rtt_ms: 0.2, ttl: 63 }));
     expect(m.get("d1", "172.16.20.11")).toMatchObject({ observed: true, ttl: 63, rtt_ms: 0.2 });
     expect(cellState(m.get("d1", "172.16.20.11")!)).toBe("reached");
-    m.applyProbe({ kind: "probe", src: "d4", dst: "d1", dst_ip: "172.16.10.10", expected: false, observed: true });
+    m.applyProbe(probe({ src: "d4", dst: "d1", dst_ip: "172.16.10.10", expected: false, observed: true }));
     expect(cellState(m.get("d4", "172.16.10.10")!)).toBe("unexpected");
     expect(m.counts()).toMatchObject({ reached: 1, unexpected: 1, pending: 0 });
   });
   it("keeps observations when the prediction arrives after the probes", () => {
     const m = new Matrix();
-    m.applyProbe({ kind: "probe", src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: false });
+    m.applyProbe(probe({ src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: false }));
     expect(m.columns()).toEqual([{ dst: "d4", dst_ip: "172.16.20.11" }]);
     m.merge(prediction());
     expect(cellState(m.get("d1", "172.16.20.11")!)).toBe("missing");
@@ -37,7 +39,7 @@ describe("matrix merging", () => {
   it("takes a stored matrix's observations over older ones and clears them for a new deployment", () => {
     const m = Matrix.fromJson(prediction());
     const stored = prediction();
-    stored.pairs[1] = { ...stored.pairs[1], observed: false } as never;
+    stored.pairs[1] = { ...stored.pairs[1], observed: false };
     m.merge(stored);
     expect(cellState(m.get("d4", "172.16.10.10")!)).toBe("blocked");
     m.clearObserved();
@@ -57,8 +59,8 @@ describe("links coloured by result", () => {
   it("marks an attachment bad when any probe to its address misbehaved, ok when all were as predicted", () => {
     const m = Matrix.fromJson(prediction());
     expect(attachmentResults(twoVlans(), m).size).toBe(0);
-    m.applyProbe({ kind: "probe", src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: true });
-    m.applyProbe({ kind: "probe", src: "d4", dst: "d1", dst_ip: "172.16.10.10", expected: false, observed: true });
+    m.applyProbe(probe({ src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: true }));
+    m.applyProbe(probe({ src: "d4", dst: "d1", dst_ip: "172.16.10.10", expected: false, observed: true }));
     expect(attachmentResults(twoVlans(), m)).toEqual(new Map([
       ["attach:containers.d4|networks.mac20", "ok"],
       ["attach:containers.d1|networks.mac10", "bad"],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Matrix, type MatrixJson } from "../src/matrix";
 import { pathWords, reasonParts, reasonWords } from "../src/matrixview";
+import { predicted, probe } from "./wire";
 
 /** Part of the site's prediction of examples/two-vlans-routed.yaml, with an IPv6 pair a private parent blocks. */
 const prediction = (): MatrixJson => ({
@@ -46,10 +47,10 @@ describe("the site's reasons in the matrix view", () => {
     const m = Matrix.fromJson(prediction());
     expect(reasonParts(m, m.get("d1", "172.16.20.11")!)).toEqual({ endpoints: ["d1", "host3", "d4"], networks: ["mac10", "mac20"] });
   });
-  it("keeps a pair's reason when probes and a stored matrix without reasons come later", () => {
+  it("keeps a pair's reason when probes and a stored matrix without this pair's reason come later", () => {
     const m = Matrix.fromJson(prediction());
-    m.applyProbe({ kind: "probe", src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: true, ttl: 63 });
-    m.merge({ endpoints: [], pairs: [{ src: "d4", dst: "d1", dst_ip: "fd00:10::10", expected: false, observed: false, rtt_ms: null, ttl: null }] });
+    m.applyProbe(probe({ src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: true, ttl: 63 }));
+    m.merge({ endpoints: [], pairs: [predicted({ src: "d4", dst: "d1", dst_ip: "fd00:10::10", expected: false, observed: false })], reasons: [] });
     expect(m.why(m.get("d1", "172.16.20.11")!)?.rule).toBe("routed");
     expect(m.why(m.get("d4", "fd00:10::10")!)?.rule).toBe("no-route");
     expect(reasonWords(new Matrix(), m.get("d1", "172.16.20.11")!)).toBe("No reason predicted for this pair.");
