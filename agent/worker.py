@@ -65,9 +65,10 @@ from contract.events import SANDBOX_HOST, FinishedEvent, StepEvent
 from contract.plan import DEPLOYMENT_RE, HostFacts, HostPlan, SandboxFabric, check_name
 from contract.trust import accepted_key, seconds_left, sign_event, task_id_prefix, task_refusal, unacked_keys
 
+# The agent's one Redis, $MVLAB_BROKER_URL (as `lab agent add` prints it, with the agent's own Redis
+# user): Celery's broker and results, events, heartbeat and host lock.
 BROKER_ENV = "MVLAB_BROKER_URL"
-RESULT_BACKEND_ENV = "MVLAB_RESULT_BACKEND"  # default: the broker
-REDIS_ENV = "MVLAB_REDIS_URL"  # events, heartbeat, lock (a redis-py URL); default: the broker
+REMOVED_ENV = ("MVLAB_RESULT_BACKEND", "MVLAB_REDIS_URL")  # refused: $MVLAB_BROKER_URL is all of them
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 HEARTBEAT_TTL = 15
 HEARTBEAT_EVERY = 5
@@ -80,10 +81,20 @@ def broker_url() -> str:
 
 
 def redis_url() -> str:
-    """The URL of Redis for redis-py: $MVLAB_REDIS_URL, or the broker's (kombu's redis+socket:// is
-    redis-py's unix://)."""
-    url = os.environ.get(REDIS_ENV) or broker_url()
+    """The broker's URL for redis-py (kombu's redis+socket:// is redis-py's unix://)."""
+    url = broker_url()
     return "unix://" + url.removeprefix("redis+socket://") if url.startswith("redis+socket://") else url
+
+
+def refuse_removed_env() -> None:
+    """Variables of another Redis for results or events, which the agent no longer reads: refused
+    rather than ignored, so no agent runs against another Redis than its operator meant."""
+    for name in REMOVED_ENV:
+        if name in os.environ:
+            raise SystemExit(
+                f"agent: ${name} is set, but the agent's broker, results, events, heartbeat and lock all "
+                f"use ${BROKER_ENV} (unset {name})"
+            )
 
 
 CELERY_URL_ENV = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
@@ -99,7 +110,7 @@ class AgentTask(Task):
 app = Celery("mvlab-agent", fixups=[], task_cls=AgentTask)
 app.conf.update(
     broker_url=broker_url(),
-    result_backend=os.environ.get(RESULT_BACKEND_ENV) or broker_url(),
+    result_backend=broker_url(),
     task_serializer="json",
     result_serializer="json",
     accept_content=["json"],
@@ -211,12 +222,11 @@ def machine_target() -> Target:
 
 
 def broker_addresses() -> set[str]:
-    """The addresses this agent reaches its broker and its Redis at (none for a unix socket or loopback)."""
-    found = set()
-    for url in {broker_url(), redis_url()}:
-        host = urlparse(url).hostname
-        if host:
-            found |= {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    """The addresses this agent reaches its broker at (none for a unix socket or loopback)."""
+    host = urlparse(broker_url()).hostname
+    if not host:
+        return set()
+    found = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
     return {address for address in found if not ipaddress.ip_address(address).is_loopback}
 
 
@@ -435,6 +445,7 @@ class Heartbeat(threading.Thread):
 def run_worker(cfg: AgentConfig) -> None:
     """Run the worker in this process until it is stopped (SIGTERM / SIGINT)."""
     global _lab
+    refuse_removed_env()
     if cfg.sandbox:
         _lab = LabSandboxes(cfg)  # before any thread starts: the fork copies no lock another thread holds
         if os.geteuid() == 0 and cfg.sandbox_uid not in (None, 0):

@@ -43,6 +43,19 @@ def env_count(name: str, default: int) -> int:
     return value
 
 
+def env_refused(names: tuple[str, ...], why: str) -> None:
+    """A variable the site no longer reads, refused when set rather than silently ignored."""
+    for name in names:
+        if name in os.environ:
+            raise ValueError(f"{name} is set, but {why} (unset {name})")
+
+
+def celery_url(redis_url: str) -> str:
+    """A Redis URL as Celery's broker and result backend name it: a unix socket is redis+socket://."""
+    scheme, _, path = redis_url.partition("://")
+    return f"redis+socket://{path}" if scheme == "unix" else redis_url
+
+
 def env_header(name: str) -> tuple[str, str] | None:
     """`Header-Name: value` as Django's META key and value (SECURE_PROXY_SSL_HEADER), or None."""
     value = os.environ.get(name, "").strip()
@@ -125,7 +138,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The site's one Redis, REDIS_URL (a unix socket: unix:///path): Celery's broker and results, the
+# deployments' event streams and the channel layer. Celery would take $CELERY_BROKER_URL and
+# $CELERY_RESULT_BACKEND over these settings, so they are refused. An agent's is MVLAB_BROKER_URL.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+env_refused(
+    ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"),
+    "the site's broker, results, events and channel layer all come from REDIS_URL",
+)
 # channels_redis waits 5 s per read of a channel (BZPOPMIN); redis-py 8's default socket timeout is
 # 5 s too, which ended idle reads with TimeoutError and closed every idle class websocket.
 CHANNEL_LAYERS = {
@@ -135,8 +155,7 @@ CHANNEL_LAYERS = {
     }
 }
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
-CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL)
+CELERY_BROKER_URL = CELERY_RESULT_BACKEND = celery_url(REDIS_URL)
 # A result read while Redis restarts is tried again (jittered back-off from 10 ms up to 2 s, at
 # most about 18 s in all) instead of failing the site task that waits for an agent.
 CELERY_RESULT_BACKEND_ALWAYS_RETRY = True

@@ -226,17 +226,13 @@ def start_stack(redis_socket: Path | None = None) -> LiveStack:
     agent of its own."""
     workdir = Path(tempfile.mkdtemp(prefix="mvltest-stack-"))
     redis_url = f"unix://{redis_socket}" if redis_socket else f"{REDIS_HOST}/{_claim_redis_db()}"
-    broker_url = f"redis+socket://{redis_socket}" if redis_socket else redis_url
     port = _free_port()
     lab = f"lab-{secrets.token_hex(4)}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "mvlab.settings",
         "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-        "REDIS_URL": redis_url,
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_RESULT_BACKEND": broker_url,
-        "MVLAB_BROKER_URL": broker_url,
+        "REDIS_URL": redis_url,  # the site's one Redis; each agent's MVLAB_BROKER_URL is from `lab agent add`
         "MVLAB_LAB_AGENT": lab,
         "MVLAB_DEPLOY_TIMEOUT": "120",
         "SECRET_KEY": secrets.token_urlsafe(32),

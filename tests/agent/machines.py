@@ -103,12 +103,7 @@ def agent_env(joined: dict[str, str]) -> dict[str, str]:
 
 
 def site_env(sock: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "REDIS_URL": f"unix://{sock}",
-        "CELERY_BROKER_URL": f"redis+socket://{sock}",
-        "CELERY_RESULT_BACKEND": f"redis+socket://{sock}",
-    }
+    return {**os.environ, "REDIS_URL": f"unix://{sock}"}
 
 
 @contextmanager

@@ -57,11 +57,20 @@ def test_allowed_routes_are_prefixes_and_a_bad_one_is_misuse():
 def test_the_broker_address_is_protected_unless_it_is_a_socket_or_loopback(monkeypatch):
     from agent import worker
 
-    monkeypatch.setenv("MVLAB_REDIS_URL", "unix:///run/redis.sock")
     monkeypatch.setenv("MVLAB_BROKER_URL", "redis://:secret@192.0.2.7:6379/0")
     assert worker.broker_addresses() == {"192.0.2.7"}
     monkeypatch.setenv("MVLAB_BROKER_URL", "redis://127.0.0.1:6379/0")
     assert worker.broker_addresses() == set()
+    monkeypatch.setenv("MVLAB_BROKER_URL", "redis+socket:///run/redis.sock")
+    assert worker.broker_addresses() == set()
+
+
+def test_an_agent_given_another_redis_for_results_or_events_refuses_to_start():
+    for name in ("MVLAB_REDIS_URL", "MVLAB_RESULT_BACKEND"):
+        started = agent_cli("--name", "h1", **{name: "redis://127.0.0.1:6379/0"})
+        assert started.returncode == 1
+        assert f"${name} is set, but the agent's broker, results, events" in started.stderr
+        assert "use $MVLAB_BROKER_URL" in started.stderr
 
 
 def test_a_lab_agent_started_by_root_runs_its_sandboxes_as_nobody_or_as_the_user_given():

@@ -157,7 +157,7 @@ def test_release_never_raises_over_a_good_result(own_redis, name):
 
 
 def test_the_worker_interrupts_a_machine_apply_but_not_a_lab_sandbox(own_redis, name, monkeypatch):
-    monkeypatch.setenv(worker.REDIS_ENV, f"unix://{own_redis.sock}")
+    monkeypatch.setenv(worker.BROKER_ENV, f"redis+socket://{own_redis.sock}")
     for sandbox in (False, True):
         worker.configure(name, sandbox=sandbox, allowed_nics=frozenset())
         with worker.host_lock() as held:

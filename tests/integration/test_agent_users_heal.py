@@ -51,13 +51,10 @@ def test_the_lab_agent_serves_again_by_itself_after_redis_restarted(redis_server
     stack = start_stack(redis_socket=redis_server.socket)
     try:
         name, env_file = stack.lab_agent, stack.workdir / "lab-agent.env"
-        stack.manage("lab", "agent", "add", name, "--env-file", str(env_file),
-                     "--broker", stack.env["MVLAB_BROKER_URL"])
+        stack.manage("lab", "agent", "add", name, "--env-file", str(env_file))
         joined = dict(shlex.split(line)[0].split("=", 1) for line in env_file.read_text().splitlines())
-        # as bin/start runs it: Celery would take the site's CELERY_BROKER_URL over the agent's own
-        env = {k: v for k, v in stack.env.items() if not k.startswith("CELERY_")}
         live._start(stack, f"agent-{name}", [PYTHON, "-m", "agent", "--name", name, "--sandbox"],
-                    {**env, **joined})
+                    {**stack.env, **joined})
         client = redis_server.client()
         live._wait_for("the lab agent serving", lambda: _serving(client, name), stack)
 

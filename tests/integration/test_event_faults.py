@@ -71,8 +71,7 @@ def _start_lab_agent(stack: LiveStack) -> None:
     faults here are the event streams' alone: an agent's own Redis user, which a restart of Redis
     forgets until the site worker makes it again, is tests/integration/test_agent_users_heal.py's."""
     name, env_file = stack.lab_agent, stack.workdir / "lab-agent.env"
-    stack.manage("lab", "agent", "add", name, "--env-file", str(env_file), "--without-redis-user",
-                 "--broker", stack.env["MVLAB_BROKER_URL"])
+    stack.manage("lab", "agent", "add", name, "--env-file", str(env_file), "--without-redis-user")
     joined = dict(shlex.split(line)[0].split("=", 1) for line in env_file.read_text().splitlines())
     command = [PYTHON, "-m", "agent", "--name", name, "--sandbox"]
     live._start(stack, f"agent-{name}", command, {**stack.env, **joined})
