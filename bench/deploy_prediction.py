@@ -1,8 +1,9 @@
 """How many times, and for how long, one deploy from the editor predicts its design on the site.
 
 The editor predicts before it deploys (POST /api/predict, `analysis.prediction`), the site worker
-compiles the plans whose probes carry the prediction (`deploy.plans_of`), and the results store
-the predicted matrix with the probes filled in (`results.final_matrix`). Designs are
+compiles the plans whose probes carry the prediction (the pipeline's `plans`, designer.topology
+.pipeline), and the results store the predicted matrix with the probes filled in
+(`results.final_matrix`). Designs are
 bench/topology.py's (4 hosts, 4 VLANs, N containers). Needs the site's Redis (REDIS_URL), where
 the prediction is kept; prints the calls of `predict` and the milliseconds of each step. No
 assertions.
@@ -27,7 +28,7 @@ import django
 django.setup()
 
 from bench.topology import design as bench_design  # noqa: E402
-from designer import analysis, deploy, designs, results  # noqa: E402
+from designer import analysis, designs, results  # noqa: E402
 from designer.redis_client import sync_client  # noqa: E402
 from designer.topology import predict as predict_module  # noqa: E402
 
@@ -57,7 +58,7 @@ def run(n: int) -> None:
     calls, row = 0, []
     for step, work in (
         ("editor predict", lambda: analysis.prediction(parsed)),
-        ("deploy plans", lambda: deploy.plans_of(designs.parse_version(version).design, "bench")),
+        ("deploy plans", lambda: designs.parse_version(version).plans("bench")),
         ("results matrix", lambda: results.final_matrix(SimpleNamespace(version=version), [])),
     ):
         began = time.perf_counter()

@@ -7,7 +7,7 @@ import io
 
 from classroom.models import Attempt, Classroom, Exercise
 from contract.events import ProbeEvent
-from designer import analysis, designs
+from designer import designs
 from designer.models import Deployment
 from designer.results import agent_events
 from designer.topology.goals import check_goals, parse_goals, progress
@@ -16,7 +16,7 @@ from designer.topology.matrix import Matrix, merge_observed
 
 def predicted(deployment: Deployment) -> Matrix:
     """The deployed design's prediction, the one its deploy made (analysis.predicted keeps it)."""
-    return analysis.predicted(designs.parse_version(deployment.version).design)
+    return designs.parse_version(deployment.version).matrix
 
 
 def latest_deployment(attempt: Attempt) -> Deployment | None:

@@ -1,10 +1,11 @@
 """What the editor asks of a design it has not stored: its issues, addresses and matrix.
 
-A prediction is computed once per design: `predicted` keeps it in Redis (compressed, keyed by the
-design's content and the prediction code's version, PREDICTED_TTL seconds), so the editor's
-prediction, the plans of the deploy that follows it and the matrix stored with that deployment's
-results share one computation, and a site running changed prediction code never serves a matrix
-the old code made.
+A prediction is computed once per design: `predicted`, the predictor of every design the site
+runs through its pipeline (`designs.parse`, designer.topology.pipeline), keeps it in Redis
+(compressed, keyed by the design's content and the prediction code's version, PREDICTED_TTL
+seconds), so the editor's prediction, the plans of the deploy that follows it and the matrix
+stored with that deployment's results share one computation, and a site running changed
+prediction code never serves a matrix the old code made.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from django.conf import settings
 from pydantic import ValidationError
 
 from designer import topology
-from designer.designs import Parsed
 from designer.errors import Refused
-from designer.topology.ipam import Allocation, allocate
+from designer.topology import pipeline
+from designer.topology.ipam import Allocation
 from designer.topology.issues import errors_in
 from designer.topology.matrix import Matrix
 from designer.topology.model import Design
@@ -53,21 +54,21 @@ def allocation_json(allocation: Allocation) -> dict[str, dict[str, dict]]:
     return found
 
 
-def validation(parsed: Parsed) -> dict:
+def validation(compiled: pipeline.Compiled) -> dict:
     """The design's issues (address exhaustion included) and the addresses IPAM hands out."""
     return {
-        "ok": not errors_in(parsed.issues),
-        "issues": [issue.to_dict() for issue in parsed.issues],
-        "allocation": allocation_json(allocate(parsed.design)),
+        "ok": not errors_in(compiled.issues),
+        "issues": [issue.to_dict() for issue in compiled.issues],
+        "allocation": allocation_json(compiled.allocation),
     }
 
 
-def prediction(parsed: Parsed) -> dict:
+def prediction(compiled: pipeline.Compiled) -> dict:
     """The predicted matrix; a design with errors is refused with its issues."""
-    errors = errors_in(parsed.issues)
+    errors = errors_in(compiled.issues)
     if errors:
         raise Refused(400, "the design has errors; fix them before predicting", errors)
-    return predicted(parsed.design).model_dump(mode="json")
+    return compiled.matrix.model_dump(mode="json")
 
 
 def prediction_key(design: Design) -> str:
@@ -76,9 +77,10 @@ def prediction_key(design: Design) -> str:
     return f"{PREDICTED_PREFIX}{PREDICTION_CODE}:{content}"
 
 
-def predicted(design: Design) -> Matrix:
-    """The design's predicted matrix, as kept from an earlier call for the same design, or computed
-    (and kept); computed without keeping when Redis does not answer."""
+def predicted(design: Design, allocation: Allocation) -> Matrix:
+    """The design's predicted matrix (`predict`, the site's predictor of designer.topology.pipeline), as
+    kept from an earlier call for the same design, or computed (and kept); computed without keeping
+    when Redis does not answer."""
     key = prediction_key(design)
     client = redis.Redis.from_url(settings.REDIS_URL)
     try:
@@ -87,7 +89,7 @@ def predicted(design: Design) -> Matrix:
             return Matrix.model_validate_json(zlib.decompress(kept))
     except (redis.RedisError, zlib.error, ValidationError) as exc:
         log.warning("the kept prediction %s is unusable (%s); predicting again", key, exc)
-    matrix = predict(design, allocate(design))
+    matrix = predict(design, allocation)
     try:
         client.set(key, zlib.compress(matrix.model_dump_json().encode(), 1), ex=PREDICTED_TTL)
     except redis.RedisError as exc:

@@ -43,15 +43,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agent.host_lock import Busy, HeldLock, LockLost, hold
-from contract.plan import HostPlan
-from designer import agents, analysis, designs, dispatch, grants, placement, results
+from designer import agents, designs, dispatch, grants, placement, results
 from designer.dispatch import Outcome
 from designer.errors import Refused
 from designer.events import publish_state
 from designer.models import Deployment, DesignVersion
 from designer.redis_client import sync_client
-from designer.topology.compile import compile_fabric, compile_plans
-from designer.topology.ipam import allocate
 from designer.topology.issues import errors_in
 from designer.topology.model import Design as DesignModel
 from mvlab.celery import app as celery_app
@@ -271,14 +268,9 @@ def run(deployment_id: str) -> None:
     _leased(deployment_id, (State.PENDING, State.DEPLOYING, State.PROBING), "the deployment", _run)
 
 
-def plans_of(design: DesignModel, deployment_id: str) -> dict[str, HostPlan]:
-    """Every host's plan, its probes carrying the prediction the editor already made (analysis)."""
-    return compile_plans(design, allocate(design), deployment_id, analysis.predicted(design))
-
-
 def _run(deployment: Deployment, lease: HeldLock) -> None:
-    design = designs.parse_version(deployment.version).design
-    plans = plans_of(design, deployment.id)
+    compiled = designs.parse_version(deployment.version)  # the probes carry the editor's prediction
+    plans = compiled.plans(deployment.id)
     plan_json = {host: plan.model_dump(mode="json") for host, plan in plans.items()}
     timeout = settings.MVLAB_DEPLOY_TIMEOUT
     resumed = "resumed: the site worker running it died" if deployment.state != State.PENDING else ""
@@ -288,7 +280,7 @@ def _run(deployment: Deployment, lease: HeldLock) -> None:
         _set_state(deployment, deployment.state, detail)
     if deployment.sandbox:
         lab = targets(deployment)[next(iter(plans))]
-        fabric = compile_fabric(design, deployment.id).model_dump(mode="json")
+        fabric = compiled.fabric(deployment.id).model_dump(mode="json")
         outcomes = dispatch.sandbox_up(lab, fabric, plan_json, timeout, say)
     else:
         outcomes = dispatch.apply_and_probe(

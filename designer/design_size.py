@@ -5,7 +5,7 @@ Prediction pings every address of every endpoint from every other endpoint (desi
 on a lab machine (bench/topology.py: 0.14 s at 100 containers, 4 s at 500). A design of more
 pairs than MVLAB_MAX_PREDICTED_PAIRS (about a second's worth) is refused with 422 at every door
 that would predict it or store it for later: validate, predict, create, import, save, deploy.
-Counting costs a linear pass (IPAM and the namespaces, as predict builds them). The refusal
+Counting costs a linear pass (the pipeline's allocation and namespaces, which its plans use too). The refusal
 carries the size as an issue too, so the editor lists it with the design's issues and holds
 its deploy until the design is smaller.
 """
@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from designer.errors import Refused
-from designer.topology.ipam import allocate
 from designer.topology.issues import Issue
-from designer.topology.model import Design
-from designer.topology.namespaces import namespaces
+from designer.topology.pipeline import Compiled
 
 STATUS = 422
 REMEDY = "remove containers or addresses, or split the design"
@@ -36,13 +34,13 @@ class Size:
         return max(self.endpoints - 1, 0) * self.addresses
 
 
-def measure(design: Design) -> Size:
-    held = [spec.addresses for spec in namespaces(design, allocate(design)) if spec.addresses]
+def measure(compiled: Compiled) -> Size:
+    held = [spec.addresses for spec in compiled.namespaces if spec.addresses]
     return Size(endpoints=len(held), addresses=sum(len(a) for a in held))
 
 
-def refuse_too_large(design: Design) -> None:
-    size, limit = measure(design), settings.MVLAB_MAX_PREDICTED_PAIRS
+def refuse_too_large(compiled: Compiled) -> None:
+    size, limit = measure(compiled), settings.MVLAB_MAX_PREDICTED_PAIRS
     if size.pairs > limit:
         issue = Issue(
             "error",

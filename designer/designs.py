@@ -9,38 +9,21 @@ answered with it. Deploying refuses designs with errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import transaction
 
+from designer import analysis
 from designer.models import Design, DesignVersion
-from designer.topology.issues import Issue
-from designer.topology.model import Design as DesignModel
-from designer.topology.validate import validate
-from designer.topology.yamlio import LoadedDesign, dump_data, dump_design, load_design
+from designer.topology import pipeline
 
-
-@dataclass(frozen=True)
-class Parsed:
-    yaml: str
-    loaded: LoadedDesign
-    issues: list[Issue]
-
-    @property
-    def design(self) -> DesignModel:
-        return self.loaded.design
-
-    def as_json(self) -> dict:
-        return self.design.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+Parsed = pipeline.Compiled  # a design as the site runs it: predicted through analysis.predicted
 
 
 def parse(*, yaml_text: str | None = None, design: dict | None = None) -> Parsed:
-    """Loads and validates a design given as YAML text or as JSON data; raises DesignError."""
-    if yaml_text is None:
-        first = load_design(dump_data(design))
-        yaml_text = dump_design(first.design)
-    loaded = load_design(yaml_text)
-    return Parsed(yaml=yaml_text, loaded=loaded, issues=validate(loaded.design, loaded.lines))
+    """The site's pipeline of a design given as YAML text or as JSON data, loaded (DesignError when it
+    does not load; its issues, allocation, matrix and plans are made when first asked for)."""
+    parsed = pipeline.compile(yaml_text if yaml_text is not None else design, analysis.predicted)
+    parsed.loaded  # noqa: B018 (nothing is written of a design that does not load)
+    return parsed
 
 
 def parse_version(version: DesignVersion) -> Parsed:

@@ -9,7 +9,6 @@ from designer import designs
 from designer.models import DesignVersion
 from designer.topology import exports
 from designer.topology.compose import UnknownHost, to_compose
-from designer.topology.ipam import allocate
 
 Format = Literal["yaml", "sh", "docker", "compose"]
 
@@ -22,8 +21,8 @@ def render(version: DesignVersion, to: Format, host: str | None = None) -> str:
     `host` picks the Compose file's host; it may be left out when the design has one host."""
     if to == "yaml":
         return version.yaml
-    design = designs.parse_version(version).design
-    allocation = allocate(design)
+    parsed = designs.parse_version(version)
+    design, allocation = parsed.design, parsed.allocation
     if to == "compose":
         if host is None and len(design.hosts) > 1:
             raise UnknownHost(f"say which host's Compose file: one of {', '.join(design.hosts)}")

@@ -19,7 +19,7 @@ from contract.events import (
     StepEvent,
     parse_event,
 )
-from designer import agent_credentials, analysis, designs
+from designer import agent_credentials, designs
 from designer.events import read_all
 from designer.models import Deployment, ProbeResult
 from designer.topology.matrix import merge_observed
@@ -108,9 +108,9 @@ def summarize_host(host: dict, events: list, outcome: tuple[bool, str] | None) -
 
 
 def final_matrix(deployment: Deployment, probes: list[ProbeEvent]) -> dict:
-    """The predicted matrix of the deployed version with what the probes observed filled in."""
-    design = designs.parse_version(deployment.version).design
-    return merge_observed(analysis.predicted(design), probes).model_dump(mode="json")
+    """The predicted matrix of the deployed version (the one its plans carry, kept by analysis.predicted)
+    with what the probes observed filled in."""
+    return merge_observed(designs.parse_version(deployment.version).matrix, probes).model_dump(mode="json")
 
 
 def _store_probes(deployment: Deployment, probes: list[ProbeEvent]) -> None:

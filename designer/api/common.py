@@ -10,7 +10,7 @@ from designer.models import Deployment, Design
 
 
 def sized(parsed: designs.Parsed) -> designs.Parsed:
-    design_size.refuse_too_large(parsed.design)
+    design_size.refuse_too_large(parsed)
     return parsed
 
 

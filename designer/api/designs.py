@@ -153,7 +153,7 @@ def export_design(
 )
 def deploy_design(request: HttpRequest, design_id: int, body: DeployIn, version: int | None = None):
     stored = _version(own_design(request, design_id), version)
-    design_size.refuse_too_large(designs.parse_version(stored).design)
+    design_size.refuse_too_large(designs.parse_version(stored))
     with quotas.deploying(request.auth, design_id, sandbox=body.sandbox):
         started = deploy.start(stored, sandbox=body.sandbox, mapping=body.agents)
     return Status(

@@ -10,7 +10,6 @@ from designer.cli.common import load_allocated, read_text
 from designer.topology import docker
 from designer.topology.compose import UnknownHost, to_compose
 from designer.topology.exports import to_docker, to_shell
-from designer.topology.namespaces import namespaces
 
 FORMATS = ("yaml", "sh", "docker", "compose")
 
@@ -23,12 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     text = read_text(args.file)
-    loaded = load_allocated(args.file, stderr, text)
-    if loaded is None:
+    compiled = load_allocated(args.file, stderr, text)
+    if compiled is None:
         return 1
-    design, allocation = loaded.design, loaded.allocation
+    design, allocation = compiled.design, compiled.allocation
     if args.to in ("docker", "compose"):  # said before the file is used, not only inside it
-        for note in docker.notes(design, namespaces(design, allocation), compose=args.to == "compose"):
+        for note in docker.notes(design, compiled.namespaces, compose=args.to == "compose"):
             stderr.write(f"lab export: note: {note}\n")
     if args.to == "yaml":
         stdout.write(text)

@@ -13,7 +13,6 @@ from typing import TextIO
 
 from contract.plan import DEPLOYMENT_RE, HOST_NS, HostPlan, SandboxFabric
 from designer.cli.common import load_allocated
-from designer.topology.compile import compile_fabric, compile_plans
 
 DEFAULT_DEPLOYMENT = "plan"
 
@@ -40,11 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    loaded = load_allocated(args.file, stderr)
-    if loaded is None:
+    compiled = load_allocated(args.file, stderr)
+    if compiled is None:
         return 1
-    plans = compile_plans(loaded.design, loaded.allocation, args.deployment)
-    fabric = compile_fabric(loaded.design, args.deployment)
+    plans = compiled.plans(args.deployment)
+    fabric = compiled.fabric(args.deployment)
     if args.json:
         document = {
             "deployment": args.deployment,

@@ -14,7 +14,6 @@ from typing import TextIO
 
 from designer.cli.common import load_allocated
 from designer.topology.matrix import Matrix
-from designer.topology.predict import predict
 
 SELF, FAILS = ".", "-"
 
@@ -25,14 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    loaded = load_allocated(args.file, stderr)
-    if loaded is None:
+    compiled = load_allocated(args.file, stderr)
+    if compiled is None:
         return 1
-    matrix = predict(loaded.design, loaded.allocation)
+    matrix = compiled.matrix
     if args.json:
         stdout.write(json.dumps(matrix.model_dump(mode="json")) + "\n")
     else:
-        stdout.write(render_table(matrix, loaded.design.name))
+        stdout.write(render_table(matrix, compiled.design.name))
     return 0
 
 
