@@ -59,10 +59,11 @@ def test_lab_predict_json_is_the_design_md_matrix_with_observed_null():
     data = json.loads(done.stdout)
     design = load_design(EXAMPLE.read_text()).design
     assert data == predict(design, allocate(design)).model_dump(mode="json")
-    assert set(data) == {"endpoints", "pairs"}
+    assert set(data) == {"endpoints", "pairs", "reasons"}
     assert all(p["observed"] is None for p in data["pairs"])
     d1_to_d4 = next(p for p in data["pairs"] if (p["src"], p["dst_ip"]) == ("d1", "172.16.20.11"))
     assert (d1_to_d4["expected"], d1_to_d4["expected_ttl"]) == (True, 63)
+    assert data["reasons"][d1_to_d4["reason"]]["text"] == "routed by host3 (ip_forward), TTL 63"
 
 
 def test_lab_predict_refuses_a_broken_design_with_its_issue_and_status_1():
