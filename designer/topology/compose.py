@@ -49,6 +49,13 @@ def to_compose(design: Design, allocation: Allocation, host: str) -> str:
         f"mvlab design {design.name}, host {host}: docker compose -p {project} -f THIS_FILE up -d",
         *docker.stand_in_notes(design, specs, host),
     ]
+    notes += [
+        f"{s.endpoint}'s {i.name} on {i.network} has its MAC per network, which needs Compose v2 and"
+        " Docker Engine 25 or later (Compose 1.x refuses the file; without the line Docker picks one)."
+        for s in guests
+        for i in s.interfaces[1:]
+        if i.mac
+    ]
     if own.interfaces or own.routes or own.sysctls:
         notes.append(
             f"Compose cannot make what is the host's own (addresses, shim, routes, forwarding):"
