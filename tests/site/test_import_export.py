@@ -2,7 +2,6 @@
 
 import io
 import ipaddress
-import os
 import subprocess
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from designer.topology.ipam import allocate
 from designer.topology.namespaces import namespaces
 from designer.topology.predict import predict
 from designer.topology.yamlio import load_design
+from tests.golden_files import assert_golden
 from tests.site.conftest import EXAMPLES, example
 from tests.site.export_readers import HostExport, read_compose, read_docker
 
@@ -167,12 +167,9 @@ def _golden_outputs() -> dict[str, str]:
 
 def test_the_exports_of_the_8021q_tutorial_lab_are_the_golden_files():
     """Reviewed by eye once; a change to an export shows here as a diff. After a deliberate change,
-    rewrite them: MVLAB_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/site/test_import_export.py"""
+    rewrite them: MVLAB_UPDATE_GOLDEN=1 bin/test tests/site/test_import_export.py (tests.golden_files)"""
     for name, text in _golden_outputs().items():
-        path = GOLDEN / name
-        if os.environ.get("MVLAB_UPDATE_GOLDEN") == "1":
-            path.write_text(text)
-        assert text == path.read_text(), f"{name} differs from tests/golden/{name}"
+        assert_golden(GOLDEN / name, text)
 
 
 def test_export_compose_over_http_needs_a_host_when_the_design_has_several(owner, stored):

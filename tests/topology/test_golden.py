@@ -1,12 +1,12 @@
 """Golden files (as netlab does): `golden/<case>.yaml` must give exactly the lines of `golden/<case>.errors`.
 
-The lines are what `lab validate` prints on stderr. After a deliberate change of wording,
-regenerate with `MVLAB_UPDATE_GOLDEN=1 pytest tests/topology/test_golden.py` and review the diff.
+The lines are what `lab validate` prints on stderr. After a deliberate change of wording, regenerate
+with `MVLAB_UPDATE_GOLDEN=1 bin/test tests/topology/test_golden.py` (tests.golden_files) and review
+the diff.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ import pytest
 from designer.topology.issues import DesignError
 from designer.topology.validate import validate
 from designer.topology.yamlio import load_design
+from tests.golden_files import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(GOLDEN.glob("*.yaml"))
@@ -30,9 +31,6 @@ def reported_lines(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_golden(case):
-    expected_file = case.with_suffix(".errors")
     lines = reported_lines(case)
-    if os.environ.get("MVLAB_UPDATE_GOLDEN"):
-        expected_file.write_text("".join(line + "\n" for line in lines))
-    assert lines == expected_file.read_text().splitlines()
+    assert_golden(case.with_suffix(".errors"), "".join(line + "\n" for line in lines))
     assert lines, "a golden case must show at least one issue"
