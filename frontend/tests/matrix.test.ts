@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Matrix, type MatrixJson, cellState } from "../src/matrix";
-import { attachmentResults } from "../src/deploy";
+import { attachmentResults } from "../src/deploy/drawing";
 import { inSubnet } from "../src/subnets";
 import { twoVlans } from "./fixtures";
 import { predicted, probe } from "./wire";
