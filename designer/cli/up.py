@@ -24,9 +24,7 @@ from agent import local
 from contract.events import ProbeEvent
 from designer.cli.common import EXIT_DESIGN_ERROR, EXIT_MISUSE, EXIT_OK, load_allocated
 from designer.cli.deployments import deploy_through_agents, deployment_id, describe
-from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.matrix import Matrix, Pair, merge_observed
-from designer.topology.predict import predict
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -59,12 +57,12 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.privileged and not (args.sandbox and os.geteuid() == 0):
         stderr.write("--privileged needs --sandbox and root\n")
         return EXIT_MISUSE
-    loaded = load_allocated(args.file, stderr)
-    if loaded is None:
+    compiled = load_allocated(args.file, stderr)
+    if compiled is None:
         return EXIT_DESIGN_ERROR
-    design, allocation = loaded.design, loaded.allocation
-    deployment = deployment_id(design.name)
-    (stderr if args.json else stdout).write(f"deployment {deployment} of design {design.name}\n")
+    name = compiled.design.name
+    deployment = deployment_id(name)
+    (stderr if args.json else stdout).write(f"deployment {deployment} of design {name}\n")
 
     def progress(event) -> None:
         if not args.quiet and not isinstance(event, ProbeEvent):
@@ -73,19 +71,17 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     def say(line: str) -> None:  # what the dispatcher did on its own (a task sent again)
         stderr.write(line + "\n")
 
-    predicted = predict(design, allocation)
-    plans = compile_plans(design, allocation, deployment, predicted)
+    plans = compiled.plans(deployment)
     if args.sandbox:
-        fabric = compile_fabric(design, deployment)
         try:
-            outcomes, events = local.sandbox_up(fabric, plans, progress, args.privileged)
+            outcomes, events = local.sandbox_up(compiled.fabric(deployment), plans, progress, args.privileged)
         except local.SandboxFailed as exc:
             stderr.write(f"the rootless sandbox failed: {exc}\n")
             return EXIT_DESIGN_ERROR
     else:
         outcomes, events = deploy_through_agents(plans, deployment, args.timeout, progress, say)
 
-    matrix = merge_observed(predicted, [e for e in events if isinstance(e, ProbeEvent)])
+    matrix = merge_observed(compiled.matrix, [e for e in events if isinstance(e, ProbeEvent)])
     if args.json:
         stdout.write(json.dumps(matrix.model_dump(mode="json")) + "\n")
     else:
