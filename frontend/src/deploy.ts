@@ -49,6 +49,16 @@ export class DeployPanel {
     );
   }
 
+  /** The deployment shown (null: none). */
+  get deployment(): string | number | null {
+    return this.life.id;
+  }
+
+  /** Redraws the matrix (its summary, mismatches and table), the keyboard staying on its cell. */
+  drawMatrix(): void {
+    this.view.draw();
+  }
+
   refreshAgents(): Promise<void> {
     return this.picker.refresh();
   }
