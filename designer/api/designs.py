@@ -141,7 +141,7 @@ def export_design(
     stored = _version(own_design(request, design_id), version)
     try:
         text = exports.render(stored, to, host)
-    except exports.UnknownHost as err:
+    except exports.NoComposeFile as err:
         issue = {"severity": "error", "path": "host", "message": str(err)}
         return Status(400, {"detail": str(err), "errors": [issue]})
     return HttpResponse(text, content_type="text/plain; charset=utf-8")

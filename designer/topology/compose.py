@@ -7,6 +7,12 @@ endpoints; each endpoint's command sets the design's routes and masquerading, th
 the host's own (its addresses, shim, routes, forwarding) Compose cannot make: the file's header
 says so and names the shell export's section that makes it. Gateways an endpoint holds are told to
 Docker as an unused address (`designer.topology.docker`).
+
+A host that runs no container or router has no Compose file: one without services is refused by
+Compose 1.29 (it reads a file whose `services` is empty as a version 1 file with a service named
+`services`), and one that Compose accepts (`version:` given) would run nothing while saying it
+succeeded, leaving the host's own links, addresses and forwarding unmade. It is refused instead,
+naming what to run on that host.
 """
 
 from __future__ import annotations
@@ -26,8 +32,29 @@ IMAGE = "${MVLAB_IMAGE:-alpine:3.20}"
 LABEL = "mvlab."
 
 
-class UnknownHost(ValueError):
+class NoComposeFile(ValueError):
+    """The host asked for has no Compose file; the message says why and what to run instead."""
+
+
+class UnknownHost(NoComposeFile):
     """The host asked for is not one of the design's."""
+
+
+class NothingToRun(NoComposeFile):
+    """The host asked for runs no container or router: Compose would have nothing to run there."""
+
+
+def hosts_with_file(design: Design, allocation: Allocation) -> list[str]:
+    """The design's hosts that run a container or router, in the design's order: those with a Compose file."""
+    running = {s.host for s in namespaces(design, allocation) if s.kind != "host"}
+    return [host for host in design.hosts if host in running]
+
+
+def hosts_to_choose(design: Design, allocation: Allocation) -> str:
+    """The hosts to name when a design of several hosts is exported without one, for a message."""
+    if hosts := hosts_with_file(design, allocation):
+        return f"one of {', '.join(hosts)}"
+    return "none has one (no host of this design runs a container or router)"
 
 
 def to_compose(design: Design, allocation: Allocation, host: str) -> str:
@@ -37,6 +64,8 @@ def to_compose(design: Design, allocation: Allocation, host: str) -> str:
     specs = namespaces(design, allocation)
     guests = [s for s in specs if s.host == host and s.kind != "host"]
     own = next(s for s in specs if s.host == host and s.kind == "host")
+    if not guests:
+        raise NothingToRun(_nothing_to_run(design, allocation, host, own))
     told = docker.stand_ins(design, specs)
     project = f"mvlab-{design.name}-{host}".lower()  # no `name:` key: Compose 1.x refuses it
     names = list(dict.fromkeys(i.network for s in guests for i in s.interfaces))
@@ -68,6 +97,21 @@ def to_compose(design: Design, allocation: Allocation, host: str) -> str:
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
+
+
+def _nothing_to_run(design: Design, allocation: Allocation, host: str, own: NamespaceSpec) -> str:
+    """Why `host` has no Compose file, what to run on it instead, and which hosts have one."""
+    message = f"host {host} runs no container or router, so it has no Compose file"
+    message += " (Compose would run nothing there)"
+    if own.interfaces or own.routes or own.sysctls:
+        message += (
+            f"; what it needs is its own (its links, addresses, routes and forwarding):"
+            f" run `sh design.sh {host} up` of the shell export (lab export --to sh) on it"
+        )
+    others = hosts_with_file(design, allocation)
+    if others:
+        return f"{message}. Hosts with a Compose file: {', '.join(others)}."
+    return f"{message}. No host of this design runs a container or router."
 
 
 def _service(spec: NamespaceSpec, masquerade: str | None) -> CommentedMap:
