@@ -161,8 +161,27 @@ function save(text: string, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** Downloads the saved design exported by the site: for Compose, one file per host (`name-host.compose.yaml`). */
-export async function download(id: number, name: string, to: keyof typeof SUFFIX, hosts: string[] = []): Promise<void> {
-  if (to !== "compose") return save(await api.export(id, to), `${name}${SUFFIX[to]}`);
-  for (const host of hosts) save(await api.export(id, to, host), `${name}-${host}${SUFFIX[to]}`);
+/**
+ * Downloads the saved design exported by the site: for Compose, one file per host (`name-host.compose.yaml`).
+ * A host the site refuses a Compose file (it runs no container or router) is passed over; the answer is then
+ * the site's sentence for it (why, and what to run on that host instead), else "". None at all is an error.
+ */
+export async function download(id: number, name: string, to: keyof typeof SUFFIX, hosts: string[] = []): Promise<string> {
+  if (to !== "compose") {
+    save(await api.export(id, to), `${name}${SUFFIX[to]}`);
+    return "";
+  }
+  const saved: string[] = [];
+  const refused: string[] = [];
+  for (const host of hosts) {
+    try {
+      save(await api.export(id, to, host), `${name}-${host}${SUFFIX[to]}`);
+      saved.push(host);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.issues.some((i) => i.path === "host"))) throw err;
+      refused.push(err.message);
+    }
+  }
+  if (!saved.length) throw new Error(refused.join(" "));
+  return refused.length ? `Exported the Compose files of ${saved.join(", ")}; ${refused.join(" ")}` : "";
 }

@@ -517,7 +517,8 @@ class Editor {
   private async exportAs(to: "yaml" | "sh" | "docker" | "compose"): Promise<void> {
     try {
       const id = this.dirty || this.designId === null ? await this.save() : this.designId;
-      await download(id, this.design.name, to, Object.keys(this.design.hosts));
+      const said = await download(id, this.design.name, to, Object.keys(this.design.hosts));
+      if (said) this.status(said);  // a host without a Compose file: why, and what to run there
     } catch (err) { this.status(`Not exported: ${explainError(err)}`, true); }
   }
 
