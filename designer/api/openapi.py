@@ -5,9 +5,10 @@ that file is stale).
 Ninja names the request and response bodies of the endpoints. The browser also reads shapes no
 endpoint body names: a design's JSON (`DesignOut.design`, a free-form object on the wire), a
 reachability matrix (`POST /api/predict`, `DeploymentOut.matrix`), an agent's facts and the
-messages of a deployment's websocket. They are added here as named components, generated from
-the same pydantic models the site and the agents use, so they cannot drift either; and the
-websocket close codes the browser must not retry after (`RefusalCloseCode`, from contract.closes).
+messages of a deployment's websocket and of a class's (classroom.messages). They are added here
+as named components, generated from the same pydantic models the site and the agents use, so
+they cannot drift either; and the websocket close codes the browser must not retry after
+(`RefusalCloseCode`, from contract.closes).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ninja.operation import Operation
 from pydantic import BaseModel, Field
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
+from classroom.messages import ClassMessage
 from contract import closes
 from contract.events import STATE_KIND, FinishedEvent, ProbeEvent, StepEvent
 from contract.plan import HostFacts, Strict
@@ -61,6 +63,7 @@ WIRE_MODELS: tuple[tuple[type[BaseModel], JsonSchemaMode], ...] = (
     (Matrix, "serialization"),
     (HostFacts, "serialization"),
     (DeploymentMessage, "serialization"),
+    (ClassMessage, "serialization"),
 )
 
 

@@ -11,6 +11,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from contract.events import stream_key
+from designer.api.openapi import ClassMessage
 from designer.events import publish_state
 from designer.models import Deployment, DesignVersion
 from mvlab.asgi import application
@@ -54,6 +55,12 @@ def _start_deployment(design_id: int) -> str:
     version = DesignVersion.objects.filter(design_id=design_id).order_by("-number").first()
     hosts = {h: {"agent": "lab", "state": "pending"} for h in ("host1", "host2", "host3")}
     return Deployment.objects.create(design_id=design_id, version=version, sandbox=True, hosts=hosts).id
+
+
+def _documented(message: dict) -> bool:
+    """The message is, field for field, the OpenAPI's `ClassMessage` (classroom.messages), which the
+    class page's type is generated from."""
+    return ClassMessage.model_validate(message).model_dump() == message
 
 
 async def _until(socket: WebsocketCommunicator, kind: str, **match) -> dict:
@@ -123,6 +130,7 @@ def test_instructor_sees_all_live_students_see_only_themselves(
         assert (goals["passed"], goals["pending"], goals["total"]) == (1, 2, 3)
     assert bob_heard, "bob heard about alice's deployment"
     assert joined["row"]["student"] == "dave"
+    assert all(_documented(m) for m in [*boards, joined])
     assert alice_heard, "alice heard about dave joining"
 
 
@@ -176,6 +184,7 @@ def test_a_late_connection_gets_one_summary_of_what_already_happened(alice, room
     assert goals["kind"] == "goals"
     assert [i["status"] for i in goals["goals"]["items"]] == ["passed", "failed", "passed"]
     assert quiet, "the kept events were replayed one by one"
+    assert all(_documented(m) for m in (board, state, goals))
 
 
 def test_the_class_socket_closes_for_a_reconnect_when_redis_goes_away(alice, room, site_redis, settings):

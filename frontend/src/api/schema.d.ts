@@ -900,6 +900,41 @@ export interface components {
              */
             ipv6?: string | null;
         };
+        /**
+         * AttemptMessage
+         * @description A student joined, or got a new exercise: a row added or replaced.
+         */
+        AttemptMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "attempt";
+            row: components["schemas"]["BoardRow"];
+        };
+        /**
+         * BoardMessage
+         * @description The whole board, first on every connection: the instructor's every attempt, a student's own.
+         */
+        BoardMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "board";
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "instructor" | "student";
+            /** Rows */
+            rows: components["schemas"]["BoardRow"][];
+        };
+        /**
+         * ClassMessage
+         * @description One message of the class websocket.
+         */
+        ClassMessage: components["schemas"]["BoardMessage"] | components["schemas"]["AttemptMessage"] | components["schemas"]["DeployMessage"] | components["schemas"]["GoalsMessage"];
         /** Container */
         Container: {
             /** Host */
@@ -913,6 +948,25 @@ export interface components {
              * @default []
              */
             routes?: components["schemas"]["RouteSpec"][];
+        };
+        /**
+         * DeployMessage
+         * @description An attempt's deployment changed state (the site's state entry in its event stream).
+         */
+        DeployMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "deploy";
+            /** Attempt */
+            attempt: number;
+            /** Deployment */
+            deployment: string;
+            /** State */
+            state: string;
+            /** Detail */
+            detail: string;
         };
         /**
          * DeploymentMessage
@@ -1014,6 +1068,22 @@ export interface components {
              * @default
              */
             detail: string;
+        };
+        /**
+         * GoalsMessage
+         * @description An attempt's goal progress, checked again as probe results arrive.
+         */
+        GoalsMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "goals";
+            /** Attempt */
+            attempt: number;
+            /** Deployment */
+            deployment: string;
+            goals: components["schemas"]["GoalProgress"];
         };
         /**
          * Hop
