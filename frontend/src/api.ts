@@ -1,13 +1,14 @@
-/** The site's HTTP API (docs/api.md), with the session's CSRF token on every change. */
+/** The editor's endpoints of the site's HTTP API (docs/api.md), over the one HTTP client (http.ts). */
 import type { components } from "./api/schema";
+import { request as call, session, signIn } from "./http";
 import type { Design } from "./model";
-import type { Issue } from "./issues";
 import type { MatrixJson } from "./matrix";
+
+export { ApiError, type Session } from "./http";
 
 /** The site's shapes, generated from its OpenAPI document (src/api/schema.d.ts, `npm run types`). */
 type Wire = components["schemas"];
 
-export type Session = Wire["SessionOut"];
 export type Example = Wire["ExampleOut"];
 export type DesignSummary = Wire["DesignSummary"];
 /** `design` is a free-form object on the wire (the site checks it on the way in): the editor's Design. */
@@ -22,49 +23,9 @@ export type DeployOut = Wire["DeployStarted"];
 /** `matrix` is a free-form object on the wire: the deployment's matrix (matrix.ts). */
 export type DeploymentOut = Omit<Wire["DeploymentOut"], "matrix"> & { matrix: MatrixJson | null };
 
-/** A refused request: the site's `detail` as the message, and the issues it gave, for the user to read. */
-export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly issues: Issue[] = []) {
-    super(message);
-  }
-}
-
-let csrf = "";
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
-  let payload: BodyInit | undefined;
-  if (body instanceof FormData) payload = body;
-  else if (body !== undefined) {
-    headers["Content-Type"] = "application/json";
-    payload = JSON.stringify(body);
-  }
-  if (method !== "GET") headers["X-CSRFToken"] = csrf;
-  const res = await fetch(path, { method, headers, body: payload, credentials: "same-origin" });
-  const text = await res.text();
-  const type = res.headers.get("Content-Type") ?? "";
-  const data = type.includes("json") && text ? JSON.parse(text) : text;
-  if (!res.ok) {
-    const page = typeof data === "string" && data.trimStart().startsWith("<");  // an HTML error page
-    const detail = typeof data === "object" && data ? (data.detail ?? JSON.stringify(data)) : page ? res.statusText || "error" : text;
-    // the site's own words for the user; the request itself is in the browser's network log
-    throw new ApiError(res.status, typeof detail === "string" ? detail : JSON.stringify(detail),
-      (typeof data === "object" && data?.errors) || []);
-  }
-  return data as T;
-}
-
 export const api = {
-  async session(): Promise<Session> {
-    const s = await call<Session>("GET", "/api/session");
-    csrf = s.csrf_token;
-    return s;
-  },
-  async signIn(username: string, password: string): Promise<Session> {
-    const s = await call<Session>("POST", "/api/session", { username, password });
-    csrf = s.csrf_token;
-    return s;
-  },
+  session,
+  signIn,
   signOut: () => call<void>("DELETE", "/api/session"),
   designs: () => call<DesignSummary[]>("GET", "/api/designs"),
   design: (id: number, version?: number) =>

@@ -1,17 +1,18 @@
 /** The class board as the class websocket describes it: one row per attempt, kept up to date. */
+import type { components } from "../api/schema";
 
-export interface GoalItem { goal: string; status: "passed" | "failed" | "pending"; message: string }
-export interface Goals { passed: number; failed: number; pending: number; total: number; items: GoalItem[] }
-export interface RowDeployment { id: string; state: string; detail: string }
-export interface Row {
-  attempt: number; exercise: number; exercise_title: string; student: string; design: number;
-  deployment: RowDeployment | null; goals: Goals;
-}
-export type Message =
-  | { kind: "board"; role: "instructor" | "student"; rows: Row[] }
-  | { kind: "attempt"; row: Row }
-  | { kind: "deploy"; attempt: number; deployment: string; state: string; detail: string }
-  | { kind: "goals"; attempt: number; deployment: string; goals: Goals };
+/** The websocket's shapes, generated from the site's OpenAPI document (classroom/messages.py). */
+type Wire = components["schemas"];
+
+export type GoalItem = Wire["GoalItem"];
+export type Goals = Wire["GoalProgress"];
+/** One websocket message: the whole board, a row, a deploy state, goal progress. */
+export type Message = Wire["ClassMessage"];
+/** A row's deployment as the board knows it: a `deploy` or `goals` message names only its id,
+ * state and detail (the board's rows from the site also carry its websocket, unused here). */
+export type RowDeployment = Pick<Wire["AttemptDeployment"], "id" | "state" | "detail">;
+/** An attempt's row on the board (the site's BoardRow), its deployment as the board last heard of it. */
+export type Row = Omit<Wire["BoardRow"], "deployment"> & { deployment: RowDeployment | null };
 
 /** The goals all waiting again (a new deployment has started; old results no longer hold). */
 export function pendingAgain(goals: Goals): Goals {

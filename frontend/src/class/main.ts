@@ -7,16 +7,10 @@ import "./class.css";
 import { clear, h } from "../dom";
 import { Board, type Message, progressText, type Row } from "./board";
 import { reconnecting } from "../reconnect";
-import { RequestError, request, session, where } from "./http";
+import { ApiError, explained, session, where } from "../http";
+import type { Pair } from "../matrix";
+import { type ClassOut, type DesignSummary, classApi } from "./api";
 import { stateWords } from "../deployments";
-
-interface Exercise { id: number; title: string; instructions: string; goals: string[]; locked: string[]; opened: string | null }
-interface ClassOut {
-  id: number; name: string; instructor: string; teaching: boolean; code?: string; students?: string[];
-  quotas: { hosts: number; containers: number; deploys: number }; exercises: Exercise[]; websocket: string;
-}
-interface Pair { src: string; dst: string; dst_ip: string; expected: boolean; observed: boolean | null; ttl: number | null }
-interface AttemptOut extends Row { yaml: string; instructions: string; matrix: { pairs: Pair[] } | null }
 
 const main = document.getElementById("class-main")!;
 /** The signed-in user's roles (GET /api/session): only instructors are offered "New class". */
@@ -32,7 +26,7 @@ async function attempt<T>(what: () => Promise<T>): Promise<T | undefined> {
   try {
     return await what();
   } catch (err) {
-    status(err instanceof RequestError ? err.message : String(err), true);
+    status(err instanceof ApiError ? explained(err) : String(err), true);
     return undefined;
   }
 }
@@ -61,14 +55,14 @@ function follow(room: ClassOut, board: Board, changed: (attempt: number | null) 
 
 async function home(): Promise<void> {
   clear(main);
-  const classes = (await attempt(() => request<ClassOut[]>("GET", "/api/classes"))) ?? [];
+  const classes = (await attempt(() => classApi.classes())) ?? [];
   const code = h("input", { id: "join-code", placeholder: "join code", autocomplete: "off", required: true });
   const join = h("form", { id: "join-form", class: "card" }, h("h2", {}, "Join a class"),
     h("label", { class: "row" }, h("span", {}, "Join code"), code),
     h("p", { class: "help" }, "Your instructor gives you the code."), h("button", { id: "join", type: "submit", class: "primary" }, "Join"));
   join.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const room = await attempt(() => request<ClassOut>("POST", "/api/classes/join", { code: code.value }));
+    const room = await attempt(() => classApi.join(code.value));
     if (room) location.hash = `class=${room.id}`;
   });
   const name = h("input", { id: "new-class-name", placeholder: "class name", required: true });
@@ -76,7 +70,7 @@ async function home(): Promise<void> {
     h("label", { class: "row" }, h("span", {}, "Name"), name), h("button", { id: "new-class", type: "submit", class: "primary" }, "Create"));
   create.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const room = await attempt(() => request<ClassOut>("POST", "/api/classes", { name: name.value }));
+    const room = await attempt(() => classApi.create(name.value));
     if (room) location.hash = `class=${room.id}`;
   });
   main.append(
@@ -88,7 +82,7 @@ async function home(): Promise<void> {
 
 // ---- the instructor's class view ----------------------------------------------------------
 
-function exerciseForm(room: ClassOut, designs: { id: number; name: string; version: number }[], reload: () => void): HTMLElement {
+function exerciseForm(room: ClassOut, designs: DesignSummary[], reload: () => void): HTMLElement {
   const title = h("input", { id: "exercise-title", placeholder: "title", required: true });
   const design = h("select", { id: "exercise-design" }, ...designs.map((d) => h("option", { value: String(d.id) }, `${d.name} (v${d.version})`)));
   const goals = h("textarea", { id: "exercise-goals", rows: 4, placeholder: "one goal a line: d1 reaches d4 with TTL 63" });
@@ -104,12 +98,12 @@ function exerciseForm(room: ClassOut, designs: { id: number; name: string; versi
     ev.preventDefault();
     clear(errors);
     try {
-      await request("POST", `/api/classes/${room.id}/exercises`, {
+      await classApi.addExercise(room.id, {
         title: title.value, design: Number(design.value), goals: lines(goals), locked: lines(locked),
         instructions: instructions.value });
     } catch (err) {
-      if (!(err instanceof RequestError) || !err.issues.length) { status(String((err as Error).message), true); return; }
-      status(err.message.split(" — ")[0], true);  // each issue once, below the form
+      if (!(err instanceof ApiError) || !err.issues.length) { status(String((err as Error).message), true); return; }
+      status(err.message, true);  // each issue once, below the form
       errors.append(...err.issues.map((i) => h("li", { class: "error" }, h("b", {}, `${where(i)}: `), i.message,
         i.hint ? h("div", { class: "hint" }, i.hint) : null)));
       return;
@@ -124,7 +118,7 @@ function exerciseList(room: ClassOut, reload: () => void): HTMLElement {
   return h("ul", { id: "exercises" }, ...room.exercises.map((e) => h("li", { "data-exercise": String(e.id) },
     h("strong", {}, e.title), ` — ${e.goals.join("; ")} `,
     e.opened ? h("span", { class: "opened" }, "open") : h("button", { class: "open-exercise", type: "button", onclick: async () => {
-      if (await attempt(() => request("POST", `/api/exercises/${e.id}/open`))) { status(`“${e.title}” is open.`); reload(); }
+      if (await attempt(() => classApi.open(e.id))) { status(`“${e.title}” is open.`); reload(); }
     } }, "Open"))));
 }
 
@@ -138,12 +132,12 @@ function matrixTable(pairs: Pair[]): HTMLElement {
 
 /** Tears down a student's sandbox of this attempt (the instructor's reset). */
 async function resetAttempt(id: number, student: string): Promise<void> {
-  const done = await attempt(() => request<{ tearing_down: string[] }>("POST", `/api/attempts/${id}/reset`));
+  const done = await attempt(() => classApi.reset(id));
   if (done) status(done.tearing_down.length ? `Tearing down ${student}'s sandbox (deployment ${done.tearing_down.join(", ")}).` : `${student} has no sandbox to tear down.`);
 }
 
 async function showAttempt(panel: HTMLElement, id: number): Promise<void> {
-  const found = await attempt(() => request<AttemptOut>("GET", `/api/attempts/${id}`));
+  const found = await attempt(() => classApi.attempt(id));
   if (!found) return;
   clear(panel);
   const reset = h("button", { id: "reset", type: "button", onclick: () => void resetAttempt(id, found.student) }, "Reset sandbox");
@@ -153,7 +147,7 @@ async function showAttempt(panel: HTMLElement, id: number): Promise<void> {
 }
 
 async function instructorView(room: ClassOut): Promise<void> {
-  const designs = (await attempt(() => request<{ id: number; name: string; version: number }[]>("GET", "/api/designs"))) ?? [];
+  const designs = (await attempt(() => classApi.designs())) ?? [];
   const reload = () => void classView(room.id);
   const table = h("tbody", {});
   const detail = h("section", { id: "detail" });
@@ -224,7 +218,7 @@ function studentView(room: ClassOut): void {
 }
 
 async function classView(id: number): Promise<void> {
-  const room = await attempt(() => request<ClassOut>("GET", `/api/classes/${id}`));
+  const room = await attempt(() => classApi.room(id));
   if (!room) return;
   document.title = `mvlab — ${room.name}`;
   if (room.teaching) await instructorView(room);
@@ -241,7 +235,7 @@ async function route(): Promise<void> {
 async function start(): Promise<void> {
   const s = await session();
   if (!s.user) { location.href = `/accounts/login/?next=${encodeURIComponent(`/class/${location.hash}`)}`; return; }
-  myRoles = s.roles;
+  myRoles = s.roles ?? [];
   document.getElementById("who")!.textContent = s.user;
   window.addEventListener("hashchange", () => void route());
   await route();
