@@ -80,6 +80,8 @@ class Port:
     hairpin: bool
     stolen: bool  # a host link whose passthru child takes every unicast frame it receives
     network: str | None = field(default=None, compare=False)  # the design network it is on, if known
+    # ports alike for the wire rules and their sentences (host, parent, mode, domain, network) share it
+    kind: int = field(default=0, compare=False)
 
     def reaches(self, other: Port) -> bool:
         """Whether a frame from this interface arrives at `other` (and back)."""
@@ -144,26 +146,22 @@ class Nat:
     public: IP
 
 
-@dataclass(frozen=True)
-class Arrival:
-    node: str
-    forwards: int
-    src: IP
-    nats: tuple[Nat, ...]
-
-
 Why = tuple[str, str]  # (rule, sentence)
 HopSeen = tuple[str, str, str | None]  # (node, in link, out link or None where it stopped)
 
 
 class Walk(NamedTuple):
-    """Where a packet went: its arrival, or `stop` (why it was dropped); the forwarders it passed
-    and each wire it crossed as (sending port, receiving port)."""
+    """Where a packet went: the node it arrived at (`stop` empty) or was dropped at (`stop` says
+    why); the forwarders it passed and each wire it crossed as (sending port, receiving port).
+    One tuple per walk: a matrix makes two walks per pair."""
 
-    arrival: Arrival | None
+    node: str
+    forwards: int
+    src: IP  # its source as it arrived (rewritten by masquerades)
+    nats: tuple[Nat, ...]  # the masquerades it passed, for its reply to undo
     hops: tuple[HopSeen, ...]
     wires: tuple[tuple[Port, Port], ...]
-    stop: Why = ("", "")  # why it was dropped; empty when it arrived
+    stop: Why | None = None
 
 
 class Trace(NamedTuple):
@@ -182,14 +180,16 @@ class KernelModel:
     def __init__(self, design: Design, specs: list[NamespaceSpec]):
         self.nodes: dict[str, Node] = {}
         passthru = {(s.host, i.parent) for s in specs for i in s.interfaces if i.mode == "passthru"}
+        kinds: dict[tuple, int] = {}
         for spec in specs:
             interfaces = _host_links(design, spec, specs) if spec.kind == "host" else spec.interfaces
-            ports = [_port(design, spec, iface, passthru) for iface in interfaces]
+            ports = [_port(design, spec, iface, passthru, kinds) for iface in interfaces]
             node = Node(spec, ports)
             node.local = {a.ip for p in ports for a in p.iface.inet}
             node.routes = _routes(node)
             self.nodes[spec.endpoint] = node
-        self._direct: dict[tuple[int, int], Why] = {}  # _together's answer per pair of ports (by id)
+        self._direct: dict[tuple[int, int], Trace] = {}  # _direct_trace's answer per pair of port kinds
+        self._crossed: dict[tuple, tuple[str, ...]] = {}  # _networks' answer per wires crossed (by id)
         self.holders: dict[IP, list[Node]] = {}
         for node in self.nodes.values():
             for address in sorted(node.local, key=lambda a: (a.version, a)):
@@ -212,27 +212,22 @@ class KernelModel:
         if source is None:
             return Trace(None, "no-source", f"blocked: {src} has no IPv{dst.version} address to send from")
         request = self._walk(src, source, dst, ())
-        networks = _networks(request.wires)
-        if request.arrival is None:
+        if request.stop is not None:
             rule, text = request.stop
-            return Trace(None, rule, f"blocked: {text}", request.hops, networks)
-        holder = request.arrival.node
-        reply = self._walk(holder, dst, request.arrival.src, request.arrival.nats)
-        if reply.arrival is None:
+            return Trace(None, rule, f"blocked: {text}", request.hops, self._networks(request.wires))
+        holder = request.node
+        reply = self._walk(holder, dst, request.src, request.nats)
+        if not request.hops and not reply.hops and reply.stop is None and reply.node == src:
+            return self._direct_trace(*request.wires[-1])
+        networks = self._networks(request.wires)
+        if reply.stop is not None:
             rule, text = reply.stop
             return Trace(None, f"reply-{rule}", f"blocked: the reply from {holder} is lost: {text}",
                          request.hops, networks)
-        if reply.arrival.node != src:
-            elsewhere = f"blocked: the reply of {holder} goes to {reply.arrival.node}"
+        if reply.node != src:
+            elsewhere = f"blocked: the reply of {holder} goes to {reply.node}"
             return Trace(None, "reply-elsewhere", elsewhere, request.hops, networks)
-        ttl = INITIAL_TTL - reply.arrival.forwards
-        if not request.hops and not reply.hops:
-            a, b = request.wires[-1]
-            direct = self._direct.get((id(a), id(b)))
-            if direct is None:
-                rule, text = _together(a, b)
-                direct = self._direct[id(a), id(b)] = (rule, f"{text}: direct, TTL {ttl}")
-            return Trace(ttl, *direct, (), networks)
+        ttl = INITIAL_TTL - reply.forwards
         if not request.hops:
             text = f"the request goes direct, its reply is routed by {self._forwarders(reply.hops)}"
             text += f", TTL {ttl}"
@@ -242,6 +237,27 @@ class KernelModel:
         if back != tuple(hop[0] for hop in request.hops):
             text += f"; the reply {'through ' + self._forwarders(reply.hops) if back else 'direct'}"
         return Trace(ttl, "routed", text, request.hops, networks)
+
+    def _direct_trace(self, a: Port, b: Port) -> Trace:
+        """The trace of a ping that crosses only the wire from `a` to `b` (and back): the same for
+        every pair of ports of the same kinds, so kept per pair of kinds."""
+        found = self._direct.get((a.kind, b.kind))
+        if found is None:
+            rule, text = _together(a, b)
+            text = f"{text}: direct, TTL {INITIAL_TTL}"
+            trace = Trace(INITIAL_TTL, rule, text, (), self._networks(((a, b),)))
+            found = self._direct[a.kind, b.kind] = trace
+        return found
+
+    def _networks(self, wires: tuple[tuple[Port, Port], ...]) -> tuple[str, ...]:
+        """The design networks of the wires a packet crossed, each once, in order (kept per path:
+        most pairs cross one wire)."""
+        key = tuple((id(a), id(b)) for a, b in wires)
+        found = self._crossed.get(key)
+        if found is None:
+            named = (a.network or b.network for a, b in wires)
+            found = self._crossed[key] = tuple(dict.fromkeys(n for n in named if n is not None))
+        return found
 
     def _forwarders(self, hops: tuple[HopSeen, ...]) -> str:
         """`r1 and host3 (ip_forward)`: the nodes of `hops`, a host's forwarding and NAT named."""
@@ -264,42 +280,45 @@ class KernelModel:
         return str(address)
 
     def _walk(self, start: str, src: IP, dst: IP, undo: tuple[Nat, ...]) -> Walk:
-        """Where a packet from `start` ends up; `undo` are the NATs its replies pass back through."""
+        """Where a packet from `start` ends up; `undo` are the NATs its replies pass back through.
+        (Tuples grow by concatenation: most walks cross one wire and pass no forwarder.)"""
         pending = list(undo)
-        done: list[Nat] = []
-        hops: list[HopSeen] = []
-        wires: list[tuple[Port, Port]] = []
+        done: tuple[Nat, ...] = ()
+        hops: tuple[HopSeen, ...] = ()
+        wires: tuple[tuple[Port, Port], ...] = ()
         name, forwards, came = start, 0, None  # came: the port it arrived on; None where it was sent
-
-        def stopped(why: Why) -> Walk:
-            if came is not None:
-                hops.append((name, came.iface.name, None))
-            return Walk(None, tuple(hops), tuple(wires), why)
-
         while forwards < INITIAL_TTL:
             node = self.nodes[name]
             if pending and pending[-1].node == name and dst == pending[-1].public:
                 dst = pending.pop().private
             elif dst in node.local:
-                return Walk(Arrival(name, forwards, src, tuple(done)), tuple(hops), tuple(wires))
+                return Walk(name, forwards, src, done, hops, wires)
             if came is not None:  # received from the wire: only a forwarding node passes it on
                 if not node.spec.forwarding:
-                    return stopped(("not-forwarding", f"{name} received it for {dst} but does not forward"))
+                    why = ("not-forwarding", f"{name} received it for {dst} but does not forward")
+                    break
                 forwards += 1
             route = node.lookup(dst)
             if route is None:
-                return stopped(("no-route", f"no route to {self._network_of(dst)} on {name}"))
+                why = ("no-route", f"no route to {self._network_of(dst)} on {name}")
+                break
             if came is not None and (public := node.masquerades(route.port, src)) is not None:
-                done.append(Nat(name, src, public))
+                done += (Nat(name, src, public),)
                 src = public
             heard = self._neighbour(route.port, route.via or dst)
             if heard is None:
-                return stopped(self._unheard(route.port, route.via or dst))
+                why = self._unheard(route.port, route.via or dst)
+                break
             if came is not None:
-                hops.append((name, came.iface.name, route.port.iface.name))
-            wires.append((route.port, heard))
+                hops += ((name, came.iface.name, route.port.iface.name),)
+            wires += ((route.port, heard),)
             name, came = heard.node, heard
-        return Walk(None, tuple(hops), tuple(wires), ("loop", f"a routing loop: no hop limit left for {dst}"))
+        else:
+            why = ("loop", f"a routing loop: no hop limit left for {dst}")
+            return Walk(name, forwards, src, done, hops, wires, why)
+        if came is not None:  # where it stopped
+            hops += ((name, came.iface.name, None),)
+        return Walk(name, forwards, src, done, hops, wires, why)
 
     def _neighbour(self, out: Port, address: IP) -> Port | None:
         """The port that answers ARP (IPv4: for an address on any interface of its node) or
@@ -352,17 +371,24 @@ class KernelModel:
         return False
 
 
-def _port(design: Design, spec: NamespaceSpec, iface: Interface, passthru: set[tuple[str, str]]) -> Port:
-    """`passthru`: the (host, parent link) of every passthru child."""
+def _port(
+    design: Design, spec: NamespaceSpec, iface: Interface, passthru: set[tuple[str, str]],
+    kinds: dict[tuple, int],
+) -> Port:
+    """`passthru`: the (host, parent link) of every passthru child; `kinds` numbers the kinds of port."""
     stolen = iface.mode is None and (spec.host, iface.name) in passthru
     nic, vid = split_link(iface.parent)
     port_name = f"{spec.host}.{nic}"
     network = iface.network or _design_network(design, iface)
+    domain: tuple = ("", spec.host, nic, vid)
+    hairpin = False
     for name in sorted(design.segments):
         segment = design.segments[name]
         if port_name in segment.ports and (vid is None or vid in segment.vlans):
-            return Port(spec.endpoint, iface, spec.host, (name, vid), segment.hairpin, stolen, network)
-    return Port(spec.endpoint, iface, spec.host, ("", spec.host, nic, vid), False, stolen, network)
+            domain, hairpin = (name, vid), segment.hairpin
+            break
+    kind = kinds.setdefault((spec.host, iface.parent, iface.mode, domain, network, stolen), len(kinds))
+    return Port(spec.endpoint, iface, spec.host, domain, hairpin, stolen, network, kind)
 
 
 def _design_network(design: Design, iface: Interface) -> str | None:
@@ -373,12 +399,6 @@ def _design_network(design: Design, iface: Interface) -> str | None:
             if any(s is not None and address.ip in ipaddress.ip_network(s) for s in subnets):
                 return name
     return None
-
-
-def _networks(wires: tuple[tuple[Port, Port], ...]) -> tuple[str, ...]:
-    """The design networks of the wires a packet crossed, each once, in order."""
-    found = (a.network or b.network for a, b in wires)
-    return tuple(dict.fromkeys(n for n in found if n is not None))
 
 
 def _where(port: Port) -> str:
@@ -473,22 +493,21 @@ def predict(design: Design, allocation: Allocation) -> Matrix:
     kernel = KernelModel(design, specs)
     listed = endpoints(specs)
     pairs = []
-    reasons: dict[tuple, int] = {}  # (rule, text, hops, networks) -> index in the matrix's reasons
+    reasons: dict[Trace, int] = {}  # -> index in the matrix's reasons (the TTL is in the text)
     for src in listed:
         for dst in listed:
             if dst.name == src.name:
                 continue
             for address in dst.addresses:
                 trace = kernel.trace(src.name, address)
-                key = (trace.rule, trace.text, trace.hops, trace.networks)
-                index = reasons.setdefault(key, len(reasons))
+                index = reasons.setdefault(trace, len(reasons))
                 pairs.append(Pair(
                     src=src.name, dst=dst.name, dst_ip=address, expected=trace.ttl is not None,
                     expected_ttl=trace.ttl, reason=index,
                 ))
-    return Matrix(endpoints=listed, pairs=pairs, reasons=[_reason(*key) for key in reasons])
+    return Matrix(endpoints=listed, pairs=pairs, reasons=[_reason(trace) for trace in reasons])
 
 
-def _reason(rule: str, text: str, hops: tuple[HopSeen, ...], networks: tuple[str, ...]) -> Reason:
-    path = [Hop(node=node, iif=iif, oif=oif) for node, iif, oif in hops]
-    return Reason(rule=rule, text=text, path=path, networks=list(networks))
+def _reason(trace: Trace) -> Reason:
+    path = [Hop(node=node, iif=iif, oif=oif) for node, iif, oif in trace.hops]
+    return Reason(rule=trace.rule, text=trace.text, path=path, networks=list(trace.networks))
