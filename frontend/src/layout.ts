@@ -1,6 +1,6 @@
 /**
  * Automatic places for what a design's `layout` does not place, in layers: segments on top, hosts
- * in a grid below them (each host's containers and routers in one row, its NICs at the right end),
+ * in a grid below them (each host's containers and routers in one row or two, its NICs at the right end),
  * networks at the bottom. Nodes are sized to their labels, so spacing by size keeps labels apart;
  * segments and networks sit near what they connect (barycentre order), which keeps lines short.
  */
@@ -53,33 +53,80 @@ export function hostMinWidth(nameWidth: number, nicWidths: number[]): number {
   return nameWidth + GAP + nicWidths.reduce((a, w) => a + w, 0) + GAP * (nicWidths.length - 1);
 }
 
-/** Places the items along a line, each as near its wish as the ones before it allow (sorted by wish). */
+/** Places the items along a line, each as near its wish as the ones before it allow (sorted by wish),
+ * then the row as a whole back by as much as it drifted (on average) from the wishes. */
 function spread(wishes: { id: string; x: number; w: number }[], y: number, out: Record<string, Position>): void {
   let right = -Infinity;
+  const placed: { id: string; x: number }[] = [];
   for (const it of [...wishes].sort((a, b) => a.x - b.x || a.id.localeCompare(b.id))) {
     const x = Math.max(it.x, right + GAP + it.w / 2);
-    out[it.id] = { x: Math.round(x), y: Math.round(y) };
+    placed.push({ id: it.id, x });
     right = x + it.w / 2;
   }
+  const drift = placed.reduce((a, p) => a + p.x, 0) / (placed.length || 1) - wishes.reduce((a, it) => a + it.x, 0) / (wishes.length || 1);
+  for (const p of placed) out[p.id] = { x: Math.round(p.x - drift), y: Math.round(y) };
+}
+
+/** A host with this many containers and routers or more may hold them in two rows. */
+const TWO_ROWS_FROM = 4;
+
+/**
+ * Where a host's children go inside its box: x from the left of its content, and row 0 or 1.
+ * One row: endpoints (containers, routers) then NICs. Two rows: the endpoints in cells as wide as the
+ * widest, the lower row half a cell to the left, so the lines of the upper row drop between the
+ * lower row's endpoints; the NICs end the upper row, right of the lower one, their lines clear too.
+ */
+function hostRows(ends: string[], nics: string[], size: (id: string) => Size, twoRows: boolean):
+  { at: Map<string, { x: number; row: number }>; width: number } {
+  const at = new Map<string, { x: number; row: number }>();
+  let right = 0;
+  const put = (id: string, x: number, row: number) => { at.set(id, { x, row }); right = Math.max(right, x + size(id).w / 2); };
+  let x = 0;
+  if (twoRows && ends.length >= TWO_ROWS_FROM) {
+    const cell = Math.max(...ends.map((id) => size(id).w)) + GAP;
+    const upper = Math.ceil(ends.length / 2);
+    ends.forEach((id, i) => (i < upper ? put(id, cell * (i + 1), 0) : put(id, cell * (i - upper + 0.5), 1)));
+    x = cell * upper + size(ends[upper - 1]).w / 2 + GAP;
+    const left = Math.min(...[...at].map(([id, p]) => p.x - size(id).w / 2));
+    for (const p of at.values()) p.x -= left;
+    x -= left;
+    right -= left;
+  } else {
+    for (const id of ends) { put(id, x + size(id).w / 2, 0); x += size(id).w + GAP; }
+  }
+  for (const id of nics) { put(id, x + size(id).w / 2, 0); x += size(id).w + GAP; }
+  return { at, width: right };
 }
 
 /**
  * A place for every element of `d`; `size` gives each element's drawn size by id (hosts: the
- * size of their name). `networkNeighbours` says which elements each network joins.
+ * size of their name). `networkNeighbours` says which elements each network joins. Of the ways
+ * to lay it out (hosts' endpoints in one row or two, how many host columns), the one that fits a
+ * view of the editor's shape at the largest zoom.
  */
 export function layered(d: Design, size: (id: string) => Size, networkNeighbours: (net: string) => string[]): Record<string, Position> {
+  const best = [false, true].map((twoRows) => layeredWith(d, size, networkNeighbours, twoRows))
+    .reduce((a, b) => (b.scale > a.scale ? b : a));
+  return best.out;
+}
+
+function layeredWith(d: Design, size: (id: string) => Size, networkNeighbours: (net: string) => string[], twoRows: boolean):
+  { out: Record<string, Position>; scale: number } {
   const out: Record<string, Position> = {};
   const hosts = Object.keys(d.hosts);
-  const rows = new Map(hosts.map((h) => [h, [] as string[]]));
+  const ends = new Map(hosts.map((h) => [h, [] as string[]]));
   for (const kind of ["containers", "routers"] as const) {
-    for (const [name, e] of Object.entries(d[kind])) rows.get(e.host)?.push(`${kind}.${name}`);
+    for (const [name, e] of Object.entries(d[kind])) ends.get(e.host)?.push(`${kind}.${name}`);
   }
-  for (const h of hosts) rows.get(h)!.push(...d.hosts[h].nics.map((n) => refId({ kind: "nics", host: h, name: n })));
-  const rowWidth = (ids: string[]) => ids.reduce((a, id) => a + size(id).w, 0) + GAP * Math.max(0, ids.length - 1);
-  const inner = new Map(hosts.map((h) => [h, Math.max(rowWidth(rows.get(h)!),
-    hostMinWidth(size(`hosts.${h}`).w, d.hosts[h].nics.map((n) => size(refId({ kind: "nics", host: h, name: n })).w)))]));
-  const rowH = Math.max(30, ...[...rows.values()].flat().map((id) => size(id).h));
-  const cellH = rowH + 2 * HOST_PAD + HOST_LABEL + ROW_GAP;
+  const nicIds = (h: string) => d.hosts[h].nics.map((n) => refId({ kind: "nics", host: h, name: n }));
+  const rows = new Map(hosts.map((h) => [h, hostRows(ends.get(h)!, nicIds(h), size, twoRows)]));
+  const inner = new Map(hosts.map((h) => [h, Math.max(rows.get(h)!.width,
+    hostMinWidth(size(`hosts.${h}`).w, nicIds(h).map((id) => size(id).w)))]));
+  const rowH = Math.max(30, ...hosts.flatMap((h) => [...ends.get(h)!, ...nicIds(h)]).map((id) => size(id).h));
+  // the height of the hosts' content: one row, or two a little apart
+  const lowerY = rowH + GAP / 2;
+  const contentH = [...rows.values()].some((r) => [...r.at.values()].some((p) => p.row === 1)) ? lowerY + rowH : rowH;
+  const cellH = contentH + 2 * HOST_PAD + HOST_LABEL + ROW_GAP;
   const nets = Object.keys(d.networks);
   const netH = Math.max(56, ...nets.map((n) => size(`networks.${n}`).h));
   const netsW = nets.reduce((a, n) => a + size(`networks.${n}`).w + GAP, -GAP);
@@ -98,14 +145,15 @@ export function layered(d: Design, size: (id: string) => Size, networkNeighbours
   };
   let cols = 1;
   for (let c = 2; c <= hosts.length; c++) if (scale(c) > scale(cols)) cols = c;
+  const fits = scale(cols);
   const colW = widths(cols);
   const colX = colW.map((_, c) => colW.slice(0, c).reduce((a, w) => a + w, 0));
   hosts.forEach((h, i) => {
     const x0 = colX[i % cols];
     const y = Math.floor(i / cols) * cellH;
-    const ids = rows.get(h)!;
-    let x = x0 + inner.get(h)! - rowWidth(ids);  // right-aligned: spare width goes to the name, left
-    for (const id of ids) { out[id] = { x: Math.round(x + size(id).w / 2), y }; x += size(id).w + GAP; }
+    const { at, width } = rows.get(h)!;
+    const left = x0 + inner.get(h)! - width;  // right-aligned: spare width goes to the name, left
+    for (const [id, p] of at) out[id] = { x: Math.round(left + p.x), y: y + p.row * lowerY };
     out[`hosts.${h}`] = { x: x0 + inner.get(h)! / 2, y };
   });
   const centre = (colW.reduce((a, w) => a + w, 0) - HOST_GAP - 2 * HOST_PAD) / 2;
@@ -118,10 +166,10 @@ export function layered(d: Design, size: (id: string) => Size, networkNeighbours
     x: meanX(seg.ports.map((p) => { const dot = p.indexOf("."); return refId({ kind: "nics", host: p.slice(0, dot), name: p.slice(dot + 1) }); })),
   }));
   spread(segments, -SEGMENT_GAP, out);
-  const hostsBottom = (Math.ceil(hosts.length / cols) - 1) * cellH + rowH / 2 + HOST_PAD;
+  const hostsBottom = (Math.ceil(hosts.length / cols) - 1) * cellH + contentH - rowH / 2 + HOST_PAD;
   const netY = hostsBottom + 2 * BUS_CLEAR + BUS_STEP * nets.length + netH / 2;
   spread(nets.map((n) => ({ id: `networks.${n}`, w: size(`networks.${n}`).w, x: meanX(networkNeighbours(n)) })), netY, out);
-  return out;
+  return { out, scale: fits };
 }
 
 export interface Box { x1: number; x2: number; y1: number; y2: number }

@@ -19,7 +19,12 @@ from playwright.sync_api import Page
 from tests.browser.editor import click_element, design, wait_validated
 
 pytestmark = pytest.mark.browser
-TRUNK = Path(__file__).resolve().parents[2] / "examples" / "docker-8021q-trunk.yaml"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TRUNK = EXAMPLES / "docker-8021q-trunk.yaml"
+# The least height of a label on screen (font size times zoom) a user reads without zooming.
+READABLE_PX = 9
+# A small laptop screen; beside it the side panel takes 320 px.
+SMALL_SCREEN = {"width": 1024, "height": 768}
 # Overlap below this many pixels (on screen, either way) is anti-aliasing, not a collision.
 TOLERANCE_PX = 2
 
@@ -124,10 +129,15 @@ def big_design(hosts: int = 50, per_host: int = 10) -> dict:
     }
 
 
-def assert_readable(found: dict, what: str) -> None:
+ALL_SIDES = ("left", "top", "right", "bottom")
+
+
+def assert_readable(found: dict, what: str, sides: tuple[str, ...] = ALL_SIDES) -> None:
+    """No label on another or on an element, and nothing cut off at the `sides` of the view."""
     assert found["labelPairs"] == [], f"{what}: labels on labels {found['labelPairs'][:10]}"
     assert found["labelOnNode"] == [], f"{what}: labels on elements {found['labelOnNode'][:10]}"
-    assert max(found["outside"].values()) <= 0, f"{what}: drawn outside the view by {found['outside']} px"
+    cut = max(found["outside"][s] for s in sides)
+    assert cut <= 0, f"{what}: drawn outside the view by {found['outside']} px"
 
 
 def trunk(addresses: bool) -> dict:
@@ -165,12 +175,14 @@ def test_new_elements_land_in_view_not_under_the_side_panel(editor_page: Page):
     open_design(page, trunk(addresses=True))
     canvas = page.locator("#canvas").bounding_box()
     side = page.locator("#side").bounding_box()
-    for key, kind, beside in (("r", "routers", "nics.gw.enp0s8"), ("c", "containers", "nics.gw.enp0s8"),
-                              ("h", "hosts", "networks.mac200"), ("n", "networks", "networks.mac200")):
+    # at the drawing's edges ("beside" them is past the edge); never one twice running (a double click)
+    for key, kind, beside in (("r", "routers", "nics.gw.enp0s8"), ("c", "containers", "nics.host2.enp0s8"),
+                              ("h", "hosts", "networks.mac200"), ("n", "networks", "segments.trunk")):
         before = set(design(page)[kind])
-        click_element(page, beside)  # the right-most elements: "beside" them is past the drawing's edge
+        click_element(page, beside)
         page.keyboard.press(key)
         page.keyboard.press("Enter")
+        page.keyboard.press("Escape")  # keeps the name it was given
         (name,) = set(design(page)[kind]) - before
         node_id = f"{kind}.{name}" if kind != "hosts" else f"hosts.{name}"
         box = rendered_box(page, node_id)
@@ -198,7 +210,137 @@ def test_fifty_hosts_five_hundred_containers_are_readable(editor_page: Page):
     found = measure(page)
     print("50/500:", summary(found))
     assert found["nodes"] == 50 + 50 + 1 + 10 + 500
-    assert_readable(found, "50 hosts, 500 containers")
+    # too large to read whole: shown from its start (top left) at a readable zoom, the rest a pan away
+    assert_readable(found, "50 hosts, 500 containers", sides=("left", "top"))
+    assert_labels_readable(labels(page), "50 hosts, 500 containers")
     # lines from the upper rows of hosts go down the gaps between them, not through the hosts below
     assert found["edgeThroughNode"] == [], found["edgeThroughNode"][:10]
     assert found["edgeThroughLabel"] == [], found["edgeThroughLabel"][:10]
+
+
+# The labels as drawn: how high each shown label is on screen (its font size times the zoom), and
+# how many of the shown ones lie wholly inside the drawing's box. A label is hidden when its text is
+# transparent (the editor hides the ones the zoom would draw too small).
+LABEL_IN_VIEW = """(cy, n) => {
+  const b = n.renderedBoundingBox({ includeNodes: false, includeEdges: false, includeLabels: true,
+                                    includeOverlays: false });
+  return b.x1 >= 0 && b.y1 >= 0 && b.x2 <= cy.width() && b.y2 <= cy.height();
+}"""
+LABELS = f"""() => {{
+  const inView = {LABEL_IN_VIEW};
+  const cy = window.mvlab.canvas.cy;
+  const zoom = cy.zoom();
+  const shown = cy.nodes().filter((n) => n.data("label") && n.visible()
+                                  && n.numericStyle("text-opacity") > 0);
+  const px = shown.map((n) => n.numericStyle("font-size") * zoom);
+  return {{ zoom: Math.round(zoom * 1000) / 1000, labels: cy.nodes().filter((n) => n.data("label")).length,
+           shown: shown.length, inView: shown.filter((n) => inView(cy, n)).length,
+           minPx: px.length ? Math.round(Math.min(...px) * 100) / 100 : null }};
+}}"""
+
+# The selected element once the view has settled: its label's height on screen, whether the label is
+# drawn, and whether the label lies wholly inside the drawing's box.
+SELECTED = f"""() => {{
+  const inView = {LABEL_IN_VIEW};
+  const cy = window.mvlab.canvas.cy;
+  const n = cy.$(":selected");
+  if (n.empty()) return null;
+  return {{ id: n.id(), px: n.numericStyle("font-size") * cy.zoom(),
+           shown: n.numericStyle("text-opacity") > 0, inView: inView(cy, n) }};
+}}"""
+
+
+def labels(page: Page) -> dict:
+    return page.evaluate(LABELS)
+
+
+def show_unsaved(page: Page, data: dict) -> None:
+    """Opens a design in the editor without storing it, as opening one does (the view is fitted)."""
+    page.evaluate("d => window.mvlab.load({ id: null, design: d, issues: [] })", data)
+    wait_validated(page)
+    page.wait_for_function("!window.mvlab.canvas.cy.animated()")
+
+
+def toggle_panel(page: Page) -> None:
+    """The P key, as the user hides or shows the side panel; waits for the drawing to follow its box."""
+    before = page.evaluate("window.mvlab.canvas.cy.width()")
+    page.locator("#canvas").focus()
+    page.keyboard.press("p")
+    page.wait_for_function(f"window.mvlab.canvas.cy.width() !== {before}")
+
+
+def assert_labels_readable(found: dict, what: str) -> None:
+    assert found["shown"] > 0, f"{what}: no label shown at all {found}"
+    assert found["minPx"] >= READABLE_PX, f"{what}: labels drawn {found['minPx']} px high {found}"
+
+
+def tab_through(page: Page, count: int) -> list[dict]:
+    """Tab from the drawing `count` times; each selected element as the view shows it."""
+    page.locator("#canvas").focus()
+    seen = []
+    for _ in range(count):
+        page.keyboard.press("Tab")
+        page.wait_for_function("!window.mvlab.canvas.cy.animated()")
+        seen.append(page.evaluate(SELECTED))
+    return seen
+
+
+def assert_reached(seen: list[dict], what: str) -> None:
+    for s in seen:
+        assert s is not None, f"{what}: Tab selected nothing"
+        assert s["shown"] and s["px"] >= READABLE_PX and s["inView"], f"{what}: Tab to {s}"
+
+
+@pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.yaml")))
+def test_labels_are_readable_at_1024x768_with_and_without_the_panel(editor_page: Page, example: str,
+                                                                   artifacts: Path):
+    """Issue 12, point 13: at 1024x768 beside the side panel the tutorial lab's labels were 5 px high."""
+    page = editor_page
+    page.set_viewport_size(SMALL_SCREEN)
+    data = yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text())
+    show_unsaved(page, data)
+    page.screenshot(path=str(artifacts / f"drawing-{example}-1024x768.png"))
+    shown = labels(page)
+    toggle_panel(page)
+    hidden = labels(page)
+    print(f"{example} at 1024x768: panel shown {shown}; panel hidden {hidden}")
+    assert_labels_readable(shown, f"{example}, panel shown")
+    assert_labels_readable(hidden, f"{example}, panel hidden")
+    found = measure(page)
+    assert found["labelPairs"] == [], found["labelPairs"]
+    assert found["labelOnNode"] == [], found["labelOnNode"]
+    assert found["edgeThroughNode"] == [], found["edgeThroughNode"]
+    # every element can be reached by keyboard, and shows a readable label when it is
+    toggle_panel(page)
+    assert_reached(tab_through(page, shown["labels"]), example)
+
+
+def test_fifty_hosts_labels_are_readable_at_1024x768_and_any_element_is_reachable(editor_page: Page,
+                                                                                  artifacts: Path):
+    page = editor_page
+    page.set_viewport_size(SMALL_SCREEN)
+    show_unsaved(page, big_design())
+    page.screenshot(path=str(artifacts / "drawing-50-hosts-1024x768.png"))
+    shown = labels(page)
+    toggle_panel(page)
+    hidden = labels(page)
+    print(f"50/500 at 1024x768: panel shown {shown}; panel hidden {hidden}")
+    assert_labels_readable(shown, "50/500, panel shown")
+    assert_labels_readable(hidden, "50/500, panel hidden")
+    found = measure(page)
+    assert found["labelPairs"] == [], found["labelPairs"][:10]
+    assert found["labelOnNode"] == [], found["labelOnNode"][:10]
+    # zoomed out to see it whole, what is still labelled is readable: the small labels give way
+    page.evaluate("window.mvlab.canvas.cy.fit(undefined, 20)")
+    whole = labels(page)
+    print(f"50/500 zoomed out to the whole drawing: {whole}")
+    assert whole["shown"] == 0 or whole["minPx"] >= READABLE_PX, whole
+    toggle_panel(page)
+    assert_reached(tab_through(page, 3), "50/500")
+    # the last host's last container, far from the start, is one search away and readable there
+    page.keyboard.press("Control+f")
+    page.keyboard.type("c50x9")
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.mvlab.canvas.cy.$(':selected').id() === 'containers.c50x9'")
+    page.wait_for_function("!window.mvlab.canvas.cy.animated()")
+    assert_reached([page.evaluate(SELECTED)], "50/500, searched")
