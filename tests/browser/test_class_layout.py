@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_drawing_readable import LABELS, READABLE_PX
 from tests.classroom.live_class import instructor, join, open_class
 
 pytestmark = pytest.mark.browser
@@ -41,6 +42,11 @@ def test_a_students_drawing_keeps_its_room_at_1024x768_and_reflows(chromium, liv
             small
         )  # was 170 px wide beside a 460 px panel
         assert frame.evaluate("window.mvlab.canvas.cy.width()") == pytest.approx(small["width"], abs=2)
+        # its labels are drawn large enough to read (too large to read whole, it is shown from its start)
+        frame.wait_for_function("!window.mvlab.canvas.cy.animated()")
+        drawn = frame.evaluate(LABELS)
+        print(f"class page at 1024x768: labels {drawn}")
+        assert drawn["shown"] > 0 and drawn["minPx"] >= READABLE_PX, drawn
         page.screenshot(path=str(artifacts / "class-student-1024x768.png"))
 
         page.set_viewport_size({"width": 1920, "height": 1080})
