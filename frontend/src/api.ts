@@ -30,7 +30,7 @@ export const api = {
   designs: () => call<DesignSummary[]>("GET", "/api/designs"),
   design: (id: number, version?: number) =>
     call<DesignOut>("GET", `/api/designs/${id}${version === undefined ? "" : `?version=${version}`}`),
-  versions: (id: number) => call<{ version: number; created: string }[]>("GET", `/api/designs/${id}/versions`),
+  versions: (id: number) => call<Wire["VersionOut"][]>("GET", `/api/designs/${id}/versions`),
   updateYaml: (id: number, yaml: string) => call<DesignOut>("PUT", `/api/designs/${id}`, { yaml }),
   rename: (id: number, name: string) => call<DesignOut>("POST", `/api/designs/${id}/rename`, { name }),
   remove: (id: number) => call<void>("DELETE", `/api/designs/${id}`),
