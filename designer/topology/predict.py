@@ -189,7 +189,9 @@ class KernelModel:
             node.routes = _routes(node)
             self.nodes[spec.endpoint] = node
         self._direct: dict[tuple[int, int], Trace] = {}  # _direct_trace's answer per pair of port kinds
-        self._crossed: dict[tuple, tuple[str, ...]] = {}  # _networks' answer per wires crossed (by id)
+        self._crossed: dict[tuple, tuple[str, ...]] = {}  # _networks' answer per kinds of wires crossed
+        self._unanswered: dict[tuple[int, IP], Why] = {}  # _unheard's answer per sending port (by id)
+        self._subnets: dict[IP, str] = {}  # _network_of's answers
         self.holders: dict[IP, list[Node]] = {}
         for node in self.nodes.values():
             for address in sorted(node.local, key=lambda a: (a.version, a)):
@@ -250,9 +252,9 @@ class KernelModel:
         return found
 
     def _networks(self, wires: tuple[tuple[Port, Port], ...]) -> tuple[str, ...]:
-        """The design networks of the wires a packet crossed, each once, in order (kept per path:
-        most pairs cross one wire)."""
-        key = tuple((id(a), id(b)) for a, b in wires)
+        """The design networks of the wires a packet crossed, each once, in order (kept per kinds
+        of ports crossed: many pairs cross alike)."""
+        key = tuple((a.kind, b.kind) for a, b in wires)
         found = self._crossed.get(key)
         if found is None:
             named = (a.network or b.network for a, b in wires)
@@ -272,12 +274,12 @@ class KernelModel:
 
     def _network_of(self, address: IP) -> str:
         """The subnet `address` is on, as its holder has it (the address itself when no one holds it)."""
-        for node in self.holders.get(address, ()):
-            for port in node.ports:
-                for own in port.iface.inet:
-                    if own.ip == address:
-                        return str(own.network)
-        return str(address)
+        found = self._subnets.get(address)
+        if found is None:
+            held = (own.network for node in self.holders.get(address, ()) for port in node.ports
+                    for own in port.iface.inet if own.ip == address)
+            found = self._subnets[address] = str(next(held, address))
+        return found
 
     def _walk(self, start: str, src: IP, dst: IP, undo: tuple[Nat, ...]) -> Walk:
         """Where a packet from `start` ends up; `undo` are the NATs its replies pass back through.
@@ -337,7 +339,16 @@ class KernelModel:
         return None
 
     def _unheard(self, out: Port, address: IP) -> Why:
-        """Why no one answers `out`'s neighbour request for `address` (`_neighbour` found no one)."""
+        """Why no one answers `out`'s neighbour request for `address` (`_neighbour` found no one);
+        kept per port and address, as one silent wire fails many pairs."""
+        key = (id(out), address)
+        found = self._unanswered.get(key)
+        if found is None:
+            found = self._unanswered[key] = self._silence(out, address)
+        return found
+
+    def _silence(self, out: Port, address: IP) -> Why:
+        """The rule and sentence of `_unheard`."""
         holders = [n for n in self.holders.get(address, ()) if n.spec.endpoint != out.node]
         holding = [p for n in holders for p in n.ports if any(a.ip == address for a in p.iface.inet)]
         if not holding:
