@@ -1,6 +1,8 @@
-"""The drawing stays readable (issue 12, point 7): labels do not sit on each other or on other
+"""The drawing stays readable (issue 12, points 7 and 13): labels do not sit on each other or on other
 elements, lines do not run through elements, nothing is cut off at the edges after a load or a
-reload, and what is added lands where the user can see it, not under the side panel.
+reload, and what is added lands where the user can see it, not under the side panel. At 1024x768,
+beside the side panel or without it, every label shown is at least 9 px high on screen; a design too
+large for that (50 hosts) is shown from its start, and any element is a Tab or a search away.
 
 What is measured is what the user sees: Cytoscape's rendered label boxes and node boxes.
 The 50-host / 500-container design is only drawn, never stored or predicted: the site refuses to
