@@ -62,11 +62,11 @@ def test_deploy_to_sandbox_and_watch_the_matrix(editor_page: Page, artifacts: Pa
     expect(page.locator(".summary")).to_contain_text("0 mismatches")
     expect(page.locator("#mismatches li")).to_have_count(0)
 
-    # d1 reaches d4 only through host3, one hop: the explanation says so and the drawing shows it.
+    # d1 reaches d4 only through host3, one hop: the site's reason says so and the drawing shows it.
     page.hover("#matrix td[data-src='d1'][data-dst-ip='172.16.20.11']")
     why = page.locator(".why")
-    expect(why).to_contain_text("via host3")
-    expect(why).to_contain_text("TTL 63")
+    expect(why).to_contain_text("routed by host3 (ip_forward), TTL 63")
+    expect(why).to_contain_text("Path: d1 → host3 (enp0s8.100 → enp0s8.200) → d4")
     assert page.evaluate("window.mvlab.canvas.cy.getElementById('hosts.host3').hasClass('highlight')")
     assert page.evaluate("window.mvlab.canvas.cy.edges('.result-ok').length") >= 4
     page.locator("#canvas").screenshot(path=str(artifacts / "deployed-two-vlans-routed-drawing.png"))
