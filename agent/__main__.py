@@ -52,17 +52,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m agent", description="The mvlab agent of one host.")
     parser.add_argument("--name", required=True, type=_name, help="agent name; it consumes queue agent.NAME")
     parser.add_argument(
-        "--sandbox", action="store_true",
+        "--sandbox",
+        action="store_true",
         help="run lab sandboxes (every host emulated here), rootless: in a helper process inside user, "
         "mount and network namespaces of its own, owned by an unprivileged user",
     )
     parser.add_argument(
-        "--as-user", type=_uid, metavar="USER", dest="sandbox_uid",
+        "--as-user",
+        type=_uid,
+        metavar="USER",
+        dest="sandbox_uid",
         help="with --sandbox, started as root: the unprivileged user the sandboxes' helper becomes "
         "(default nobody); started as another user, the helper stays that user",
     )
     parser.add_argument(
-        "--allowed-nics", type=_nics, default=os.environ.get(ALLOWED_NICS_ENV, ""), metavar="NIC,...",
+        "--allowed-nics",
+        type=_nics,
+        default=os.environ.get(ALLOWED_NICS_ENV, ""),
+        metavar="NIC,...",
         help=f"the only NICs plans may use as parents on this (real) host; none by default, so a host "
         f"agent refuses every plan until told (default from ${ALLOWED_NICS_ENV})",
     )

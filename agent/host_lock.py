@@ -104,8 +104,9 @@ class HeldLock:
             raise LockNotOwnedError(f"it expired ({since_renewed:.1f} s since the last renewal)")
         if not self.lock.redis.set(self.lock.name, self.lock.local.token, nx=True, px=int(self.ttl * 1000)):
             raise LockNotOwnedError("another worker took it after Redis forgot it")
-        log.warning("%s: Redis had forgotten its lock %s (a restart?); took it back",
-                    self.owner, self.lock.name)
+        log.warning(
+            "%s: Redis had forgotten its lock %s (a restart?); took it back", self.owner, self.lock.name
+        )
 
     def _lose(self, why: str) -> None:
         self.lost = f"{self.owner} lost its lock {self.lock.name} while working under it: {why}"
@@ -128,8 +129,13 @@ class HeldLock:
         try:
             self.lock.release()
         except redis.RedisError as exc:
-            log.warning("%s: releasing its lock %s failed (%s); it expires within %g s",
-                        self.owner, self.lock.name, exc, self.ttl)
+            log.warning(
+                "%s: releasing its lock %s failed (%s); it expires within %g s",
+                self.owner,
+                self.lock.name,
+                exc,
+                self.ttl,
+            )
 
 
 def _answering_at_once(client: redis.Redis, ttl: float) -> redis.Redis:
@@ -137,25 +143,47 @@ def _answering_at_once(client: redis.Redis, ttl: float) -> redis.Redis:
     renewer counts and retries failures itself (redis-py's own retries back off for many seconds,
     past the lock's expiry)."""
     pool = client.connection_pool
-    kwargs = {**pool.connection_kwargs, "retry": Retry(NoBackoff(), 0),
-              "socket_timeout": ttl / 3, "socket_connect_timeout": ttl / 3}
+    kwargs = {
+        **pool.connection_kwargs,
+        "retry": Retry(NoBackoff(), 0),
+        "socket_timeout": ttl / 3,
+        "socket_connect_timeout": ttl / 3,
+    }
     return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 
 def hold_host(
-    name: str, client: redis.Redis, *, ttl: float | None = None, wait: float | None = None,
+    name: str,
+    client: redis.Redis,
+    *,
+    ttl: float | None = None,
+    wait: float | None = None,
     interrupt: bool = True,
 ):
     """Hold the host of agent `name`: one changing task at a time, across workers."""
     wait = LOCK_WAIT if wait is None else wait
     busy = f"agent {name}: host stayed busy with another deploy for {wait:g} s"
-    return hold(f"{LOCK_PREFIX}{name}", client, owner=f"agent {name}", ttl=LOCK_TTL if ttl is None else ttl,
-                wait=wait, interrupt=interrupt, busy=busy)
+    return hold(
+        f"{LOCK_PREFIX}{name}",
+        client,
+        owner=f"agent {name}",
+        ttl=LOCK_TTL if ttl is None else ttl,
+        wait=wait,
+        interrupt=interrupt,
+        busy=busy,
+    )
 
 
 @contextmanager
 def hold(
-    key: str, client: redis.Redis, *, owner: str, ttl: float, wait: float, interrupt: bool, busy: str,
+    key: str,
+    client: redis.Redis,
+    *,
+    owner: str,
+    ttl: float,
+    wait: float,
+    interrupt: bool,
+    busy: str,
 ) -> Iterator[HeldLock]:
     """Hold the lock `key`, waiting at most `wait` seconds for it (Busy(busy) after that), renewed
     until the block ends; see the module's docstring for what happens when it is lost."""

@@ -22,7 +22,9 @@ class SandboxFailed(RuntimeError):
 
 
 def sandbox_up(
-    fabric: SandboxFabric, plans: Mapping[str, HostPlan], progress: Callable[[AnyEvent], None],
+    fabric: SandboxFabric,
+    plans: Mapping[str, HostPlan],
+    progress: Callable[[AnyEvent], None],
     privileged: bool = False,
 ) -> tuple[dict[str, tuple[bool, str]], list[AnyEvent]]:
     """Build (or reconcile) the sandbox here, apply and probe every plan: ({host: (ok, detail)}, events).

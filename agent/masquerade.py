@@ -61,8 +61,19 @@ def ruleset(deployment: str, rules: list[Masquerade]) -> dict:
     if rules:
         commands += [
             {"add": {"table": TABLE}},
-            {"add": {"chain": {"family": TABLE["family"], "table": TABLE["name"], "name": CHAIN,
-                               "type": "nat", "hook": "postrouting", "prio": 100, "policy": "accept"}}},
+            {
+                "add": {
+                    "chain": {
+                        "family": TABLE["family"],
+                        "table": TABLE["name"],
+                        "name": CHAIN,
+                        "type": "nat",
+                        "hook": "postrouting",
+                        "prio": 100,
+                        "policy": "accept",
+                    }
+                }
+            },
         ]
         commands += [{"add": {"rule": _rule(deployment, rule)}} for rule in rules]
     return {"nftables": commands}

@@ -55,8 +55,10 @@ def run_dir() -> Path:
                     directory.chmod(0o1777)
             if os.access(base / "pins", os.W_OK | os.X_OK):
                 return base
-    raise PermissionError("no directory to share the neighbour budget in: /run/mvlab and the temporary "
-                          "directory's mvlab are both closed to this user")
+    raise PermissionError(
+        "no directory to share the neighbour budget in: /run/mvlab and the temporary "
+        "directory's mvlab are both closed to this user"
+    )
 
 
 def gc_thresh3(family: int) -> int:
@@ -161,8 +163,12 @@ class PinRegistry:
 
     def budget(self, family: int) -> Budget:
         mine = self.counts[family]
-        return Budget(family, gc_thresh3(family), table_entries(family),
-                      mine + pinned_elsewhere(self.directory, family, self.path))
+        return Budget(
+            family,
+            gc_thresh3(family),
+            table_entries(family),
+            mine + pinned_elsewhere(self.directory, family, self.path),
+        )
 
     def wait_for_room(self, family: int, wait: float = ROOM_WAIT) -> Budget:
         """A budget whose window is at least MIN_WINDOW, waiting while others fill the table."""

@@ -62,8 +62,14 @@ CLOSERS = 64  # closing a packet socket waits for an RCU grace period (~10 ms): 
 
 # Classic BPF: keep only ARP replies / ICMPv6 neighbour advertisements (offsets from the network header).
 _ARP_REPLIES = [(0x28, 0, 0, 6), (0x15, 0, 1, ARP_REPLY), (0x06, 0, 0, 0xFFFF), (0x06, 0, 0, 0)]
-_ADVERTS = [(0x30, 0, 0, 6), (0x15, 0, 3, IPPROTO_ICMPV6), (0x30, 0, 0, 40), (0x15, 0, 1, ND_ADVERT),
-            (0x06, 0, 0, 0xFFFF), (0x06, 0, 0, 0)]
+_ADVERTS = [
+    (0x30, 0, 0, 6),
+    (0x15, 0, 3, IPPROTO_ICMPV6),
+    (0x30, 0, 0, 40),
+    (0x15, 0, 1, ND_ADVERT),
+    (0x06, 0, 0, 0xFFFF),
+    (0x06, 0, 0, 0),
+]
 
 
 def _attach_filter(sock: socket.socket, program: list[tuple[int, int, int, int]]) -> None:
@@ -224,8 +230,14 @@ def _parse(view: _View, family: int, data: bytes, address: tuple) -> _Answer | N
         if len(data) < 28 or struct.unpack_from("!HHBBH", data) != (1, 0x0800, 6, 4, ARP_REPLY):
             return None
         requester = socket.inet_ntoa(data[24:28])
-        return _Answer(view, index, socket.inet_ntoa(data[14:18]), _mac_text(data[8:14]),
-                       None if requester == "0.0.0.0" else requester, _mac_text(data[18:24]))
+        return _Answer(
+            view,
+            index,
+            socket.inet_ntoa(data[14:18]),
+            _mac_text(data[8:14]),
+            None if requester == "0.0.0.0" else requester,
+            _mac_text(data[18:24]),
+        )
     if len(data) < 64 or data[6] != IPPROTO_ICMPV6 or data[40] != ND_ADVERT:
         return None
     mac, offset = frame_source[:6], 64
@@ -234,8 +246,14 @@ def _parse(view: _View, family: int, data: bytes, address: tuple) -> _Answer | N
             mac = data[offset + 2 : offset + 8]
         offset += data[offset + 1] * 8
     own = view.links[index].address or ""
-    return _Answer(view, index, str(ipaddress.IPv6Address(data[48:64])), _mac_text(mac),
-                   str(ipaddress.IPv6Address(data[24:40])), own)
+    return _Answer(
+        view,
+        index,
+        str(ipaddress.IPv6Address(data[48:64])),
+        _mac_text(mac),
+        str(ipaddress.IPv6Address(data[24:40])),
+        own,
+    )
 
 
 class _Pins:
@@ -312,7 +330,8 @@ class _Resolver:
                 if link.address:
                     self.by_mac[link.address].append((view, link.index))
         self.sockets = {view.arp: (view, socket.AF_INET) for view in views} | {
-            view.nd: (view, socket.AF_INET6) for view in views}
+            view.nd: (view, socket.AF_INET6) for view in views
+        }
         self.families = {key.family for key in keys}
         self.report = Resolution(next_hops=len(keys))
         self.pace = 0.0  # seconds per request the receivers took, as the last window with answers told
@@ -358,8 +377,11 @@ class _Resolver:
         1000 frames by default, 8192 on mvlab's own macvlans), in order, and drops what comes
         beyond. Answers pace the next window by themselves; requests nobody answers do not, so a
         window with some waits for the time its requests need, those included."""
-        paces = [(key.answered_at - key.asked[0]) / (key.asked[1] + 1)
-                 for key in batch[len(batch) // 2 :] if key.mac is not None and key.answered_at]
+        paces = [
+            (key.answered_at - key.asked[0]) / (key.asked[1] + 1)
+            for key in batch[len(batch) // 2 :]
+            if key.mac is not None and key.answered_at
+        ]
         if paces:
             self.pace = min(max(paces), DRAIN_WAIT / len(batch))
             self.report.per_request = max(self.report.per_request, self.pace)
@@ -378,8 +400,9 @@ class _Resolver:
             key.sent += 1
             self.report.requests += 1
 
-    def _settle(self, longest: float, until_all: bool = False, drained: float = 0.0,
-                window: list[_Key] = ()) -> None:
+    def _settle(
+        self, longest: float, until_all: bool = False, drained: float = 0.0, window: list[_Key] = ()
+    ) -> None:
         """Take answers until none came for QUIET (after `drained`, unless every key of `window` is
         answered; or, `until_all`, until all are in) or `longest` has passed; then pin what the
         answering kernels learned."""

@@ -264,8 +264,11 @@ class _ProbeLoop:
             self.pending.append(_Pending(host, probe, key, ident, socket.inet_pton(key[1], probe.dst_ip)))
         self.unfinished = len(self.pending)
         self.order = itertools.count()
-        unsent = {index for index, (_, (namespace, _), probe) in enumerate(jobs)
-                  if (namespace, str(ipaddress.ip_address(probe.dst_ip))) in unresolved}
+        unsent = {
+            index
+            for index, (_, (namespace, _), probe) in enumerate(jobs)
+            if (namespace, str(ipaddress.ip_address(probe.dst_ip))) in unresolved
+        }
         self.unsent = sorted(unsent)  # their first hop never answered: observed dead without a send
         self.first_tries = deque(i for i in range(len(self.pending)) if i not in unsent)  # all due now
         self.retries: list[tuple[float, int, int, int]] = []  # heap of (due, order, job, attempt)

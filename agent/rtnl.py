@@ -389,7 +389,6 @@ class Rtnl:
 # ---- request builders -------------------------------------------------------------
 
 
-
 def link_add(
     name: str,
     kind: str,
@@ -468,24 +467,34 @@ def addr(add: bool, index: int, address: str, nodad: bool = True) -> Request:
     flags = 0x02 if iface.version == 6 and nodad else 0  # IFA_F_NODAD: usable at once, as a container's is
     raw = iface.ip.packed
     body = struct.pack("=BBBBI", family, iface.network.prefixlen, flags, 0, index) + _nlas((2, raw), (1, raw))
-    return Request(RTM_NEWADDR if add else RTM_DELADDR, _CREATE if add else _CHANGE, body,
-                   f"{'add' if add else 'remove'} address {address}")
+    return Request(
+        RTM_NEWADDR if add else RTM_DELADDR,
+        _CREATE if add else _CHANGE,
+        body,
+        f"{'add' if add else 'remove'} address {address}",
+    )
 
 
-def route(add: bool, dst: str, *, gateway: str | None = None, oif: int | None = None, proto: int,
-          table: int = 254) -> Request:
+def route(
+    add: bool, dst: str, *, gateway: str | None = None, oif: int | None = None, proto: int, table: int = 254
+) -> Request:
     network = ipaddress.ip_network(dst)
     family = socket.AF_INET if network.version == 4 else socket.AF_INET6
     scope = (RT_SCOPE_UNIVERSE if gateway else RT_SCOPE_LINK) if add else RT_SCOPE_NOWHERE
-    body = struct.pack("=BBBBBBBBI", family, network.prefixlen, 0, 0, min(table, 255), proto, scope,
-                       RTN_UNICAST, 0) + _nlas(
+    body = struct.pack(
+        "=BBBBBBBBI", family, network.prefixlen, 0, 0, min(table, 255), proto, scope, RTN_UNICAST, 0
+    ) + _nlas(
         (15, _pack_u32(table)),  # RTA_TABLE
         (1, network.network_address.packed) if network.prefixlen else None,  # RTA_DST
         (5, ipaddress.ip_address(gateway).packed) if gateway else None,  # RTA_GATEWAY
         (4, _pack_u32(oif)) if oif is not None else None,  # RTA_OIF
     )
-    return Request(RTM_NEWROUTE if add else RTM_DELROUTE, _CREATE if add else _CHANGE, body,
-                   f"{'add' if add else 'remove'} route {dst}" + (f" via {gateway}" if gateway else ""))
+    return Request(
+        RTM_NEWROUTE if add else RTM_DELROUTE,
+        _CREATE if add else _CHANGE,
+        body,
+        f"{'add' if add else 'remove'} route {dst}" + (f" via {gateway}" if gateway else ""),
+    )
 
 
 def neighbour(add: bool, index: int, address: str, mac: str | None = None) -> Request:
@@ -496,6 +505,10 @@ def neighbour(add: bool, index: int, address: str, mac: str | None = None) -> Re
         (2, bytes.fromhex(mac.replace(":", ""))) if add and mac else None,  # NDA_LLADDR
     )
     if add:
-        return Request(RTM_NEWNEIGH, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, body,
-                       f"pin neighbour {address} at {mac} on link {index}")
+        return Request(
+            RTM_NEWNEIGH,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+            body,
+            f"pin neighbour {address} at {mac} on link {index}",
+        )
     return Request(RTM_DELNEIGH, _CHANGE, body, f"unpin neighbour {address} on link {index}")

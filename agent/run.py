@@ -88,8 +88,15 @@ def probe_applied(
         return
     deployment = plans[hosts[0]].deployment
     for host in hosts:
-        emit(StepEvent(deployment=deployment, host=host, step="probe", status="started",
-                       detail=f"{len(plans[host].probes)} pairs"))
+        emit(
+            StepEvent(
+                deployment=deployment,
+                host=host,
+                step="probe",
+                status="started",
+                detail=f"{len(plans[host].probes)} pairs",
+            )
+        )
     try:
         observed = probe_hosts(
             {host: probe_jobs(plans[host], targets[host]) for host in hosts}, deployment, emit, timeout, tries

@@ -36,8 +36,11 @@ def sandboxes_here(run_netns: Path = netns.RUN_NETNS) -> list[str]:
     """The deployments that have a lab sandbox on this machine (one fabric namespace each), or in
     another process's /run/netns (`run_netns`, e.g. a `RootlessHelper`'s)."""
     suffix = fabric_ns("").removeprefix(NETNS_PREFIX)
-    return [name.removeprefix(NETNS_PREFIX).removesuffix(suffix)
-            for name in netns.list_namespaces(NETNS_PREFIX, run_netns) if name.endswith(suffix)]
+    return [
+        name.removeprefix(NETNS_PREFIX).removesuffix(suffix)
+        for name in netns.list_namespaces(NETNS_PREFIX, run_netns)
+        if name.endswith(suffix)
+    ]
 
 
 def host_ns(deployment: str, host: str) -> str:
@@ -228,8 +231,10 @@ def sandbox_up(fabric: SandboxFabric, plans: list[HostPlan], emit: Emit | None =
     """Make (or reconcile) the sandbox's namespaces, bridges and wires; return each host's Target."""
     for plan in plans:
         if plan.deployment != fabric.deployment:
-            raise ApplyError(f"plan of host {plan.host} is for deployment {plan.deployment}, "
-                             f"the sandbox for {fabric.deployment}")
+            raise ApplyError(
+                f"plan of host {plan.host} is for deployment {plan.deployment}, "
+                f"the sandbox for {fabric.deployment}"
+            )
     builder = _Fabric(fabric, emit)
     builder.event("started")
     try:

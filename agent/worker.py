@@ -140,8 +140,12 @@ _config: AgentConfig | None = None
 
 
 def configure(
-    name: str, sandbox: bool, allowed_nics: frozenset[str], allowed_routes: tuple = (),
-    sandbox_uid: int | None = None, key: bytes = b"",
+    name: str,
+    sandbox: bool,
+    allowed_nics: frozenset[str],
+    allowed_routes: tuple = (),
+    sandbox_uid: int | None = None,
+    key: bytes = b"",
 ) -> AgentConfig:
     global _config
     _config = AgentConfig(name, sandbox, allowed_nics, allowed_routes, sandbox_uid, key)
@@ -172,8 +176,10 @@ def lab_sandboxes() -> LabSandboxes:
     if _lab is None:
         raise RuntimeError(f"agent {config().name} runs no lab sandboxes: start it with --sandbox")
     if not _lab.helper.alive():
-        raise RootlessError(f"agent {config().name}: its rootless helper (pid {_lab.helper.pid}) ended, "
-                            "and every sandbox with it; restart the agent")
+        raise RootlessError(
+            f"agent {config().name}: its rootless helper (pid {_lab.helper.pid}) ended, "
+            "and every sandbox with it; restart the agent"
+        )
     return _lab
 
 
@@ -356,8 +362,11 @@ def teardown_task(deployment: str, hosts: list[str]) -> dict:
     with host_lock():
         report = teardown(deployment, machine_target(), sink_for(deployment), hosts)
     done = "; ".join(report.actions) or "nothing to remove"
-    return {"deployment": deployment, "removed": report.actions,
-            "hosts": {host: {"ok": True, "detail": done} for host in hosts}}
+    return {
+        "deployment": deployment,
+        "removed": report.actions,
+        "hosts": {host: {"ok": True, "detail": done} for host in hosts},
+    }
 
 
 @app.task(name=agents.FACTS)
@@ -390,8 +399,15 @@ def sandbox_down_task(deployment: str) -> dict:
     sink(StepEvent(deployment=deployment, host=SANDBOX_HOST, step="sandbox_down", status="started"))
     with host_lock():
         removed = lab_sandboxes().helper.call(remove_sandbox, deployment)
-    sink(StepEvent(deployment=deployment, host=SANDBOX_HOST, step="sandbox_down", status="done",
-                   detail=", ".join(removed)))
+    sink(
+        StepEvent(
+            deployment=deployment,
+            host=SANDBOX_HOST,
+            step="sandbox_down",
+            status="done",
+            detail=", ".join(removed),
+        )
+    )
     return {"deployment": deployment, "removed": removed}
 
 
@@ -423,10 +439,17 @@ class Heartbeat(threading.Thread):
 
     def beat(self) -> None:
         facts = agent_facts().model_dump(mode="json")
-        beat = agents.Heartbeat(name=self.cfg.name, start=self.cfg.start, time=time.time(), facts=facts,
-                                sandbox=self.cfg.sandbox, room=room_or_none() if self.cfg.sandbox else None)
-        self.client.set(agents.heartbeat_key(self.cfg.name), beat.model_dump_json(exclude_none=True),
-                        ex=HEARTBEAT_TTL)
+        beat = agents.Heartbeat(
+            name=self.cfg.name,
+            start=self.cfg.start,
+            time=time.time(),
+            facts=facts,
+            sandbox=self.cfg.sandbox,
+            room=room_or_none() if self.cfg.sandbox else None,
+        )
+        self.client.set(
+            agents.heartbeat_key(self.cfg.name), beat.model_dump_json(exclude_none=True), ex=HEARTBEAT_TTL
+        )
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -470,14 +493,18 @@ def run_worker(cfg: AgentConfig) -> None:
     app.worker_main(
         [
             "worker",
-            "--queues", cfg.queue,
-            "--pool", "solo",
-            "--concurrency", "1",
-            "--hostname", f"{cfg.name}@%h",
+            "--queues",
+            cfg.queue,
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--hostname",
+            f"{cfg.name}@%h",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
-            "--loglevel", "INFO",
+            "--loglevel",
+            "INFO",
         ]
     )
-

@@ -241,6 +241,7 @@ def bench_site(students: int, lab_agents: int) -> None:
         teacher.post(f"{stack.url}/api/exercises/{exercise['id']}/open", timeout=10).raise_for_status()
         people = [stack.user(f"s{i:02d}") for i in range(students)]
         attempts = [join(stack, s, room) for s in people]
+
         def pids() -> list[int]:
             return [pid for p in stack.processes.values() for pid in _children(p.popen.pid)]
 

@@ -44,23 +44,40 @@ from contract.plan import (
 
 def endpoints(n: int) -> list[tuple[str, str, str]]:
     """(name, address, mac) of n endpoints on one /16."""
-    return [(f"c{i}", f"10.20.{i // 250}.{i % 250 + 1}/16", f"02:42:0a:14:{i // 250:02x}:{i % 250 + 1:02x}")
-            for i in range(n)]
+    return [
+        (f"c{i}", f"10.20.{i // 250}.{i % 250 + 1}/16", f"02:42:0a:14:{i // 250:02x}:{i % 250 + 1:02x}")
+        for i in range(n)
+    ]
 
 
 def host(dep: str):
-    fabric = SandboxFabric(deployment=dep, hosts=("h1",),
-                           segments=(Segment(name="lan", ports=(SegmentPort(host="h1", nic="enp0s8"),)),))
+    fabric = SandboxFabric(
+        deployment=dep,
+        hosts=("h1",),
+        segments=(Segment(name="lan", ports=(SegmentPort(host="h1", nic="enp0s8"),)),),
+    )
     return sandbox_up(fabric, [HostPlan(deployment=dep, host="h1", nics=("enp0s8",))])["h1"]
 
 
 def plan(dep: str, n: int) -> HostPlan:
     eps = endpoints(n)
     return HostPlan(
-        deployment=dep, host="h1", nics=("enp0s8",),
+        deployment=dep,
+        host="h1",
+        nics=("enp0s8",),
         namespaces=tuple(Namespace(name=name) for name, _, _ in eps),
-        links=tuple(Link(name="eth0", namespace=name, kind="macvlan", parent="enp0s8", mode="bridge", mac=mac,
-                         addresses=(address,)) for name, address, mac in eps),
+        links=tuple(
+            Link(
+                name="eth0",
+                namespace=name,
+                kind="macvlan",
+                parent="enp0s8",
+                mode="bridge",
+                mac=mac,
+                addresses=(address,),
+            )
+            for name, address, mac in eps
+        ),
     )
 
 
@@ -151,17 +168,24 @@ def bench(n: int, profile: bool, naive: bool) -> None:
     finally:
         for dep in (ours, theirs, slow):
             sandbox_down(dep)
+
     def per(seconds: float) -> float:
         return seconds * 1000 / n
 
-    print(f"N={n:4d}  deploy  mvlab {per(up):6.2f} ms/endpoint   ip script {per(ip_up):6.2f} ms/endpoint"
-          f"   ip/mvlab {ip_up / up:5.1f}x")
-    print(f"        teardown mvlab {per(down):6.2f} ms/endpoint   ip script {per(ip_down):6.2f} ms/endpoint"
-          f"   ip/mvlab {ip_down / down:5.1f}x")
+    print(
+        f"N={n:4d}  deploy  mvlab {per(up):6.2f} ms/endpoint   ip script {per(ip_up):6.2f} ms/endpoint"
+        f"   ip/mvlab {ip_up / up:5.1f}x"
+    )
+    print(
+        f"        teardown mvlab {per(down):6.2f} ms/endpoint   ip script {per(ip_down):6.2f} ms/endpoint"
+        f"   ip/mvlab {ip_down / down:5.1f}x"
+    )
     print(f"        re-apply (nothing to change) mvlab {per(again):6.2f} ms/endpoint")
     if naive:
-        print(f"        naive pyroute2 (forked helpers): deploy {per(naive_up):6.2f} ms/endpoint "
-              f"({naive_up / up:5.1f}x mvlab), teardown {per(naive_down):6.2f} ms/endpoint")
+        print(
+            f"        naive pyroute2 (forked helpers): deploy {per(naive_up):6.2f} ms/endpoint "
+            f"({naive_up / up:5.1f}x mvlab), teardown {per(naive_down):6.2f} ms/endpoint"
+        )
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 

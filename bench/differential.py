@@ -154,14 +154,19 @@ def main() -> None:
                 name = f"seed {seed} design {index}"
                 groups[group_of(outcome)].append((name, outcome))
                 dirty.add(seed)
-                print(f"{name}: {len(outcome.differ)} of {outcome.pairs} pairs differ; "
-                      f"{describe(group_of(outcome))}", flush=True)
+                print(
+                    f"{name}: {len(outcome.differ)} of {outcome.pairs} pairs differ; "
+                    f"{describe(group_of(outcome))}",
+                    flush=True,
+                )
     elapsed = time.monotonic() - started
 
     failed = [o for group in groups.values() for _, o in group if o.failed]
     differing = [o for group in groups.values() for _, o in group if o.differ]
-    print(f"\n{designs} designs from seeds {' '.join(map(str, args.seed))} ({args.examples} each"
-          f"{', avoiding ' + ', '.join(sorted(avoid)) if avoid else ''}), {pairs} pairs, {elapsed:.0f} s")
+    print(
+        f"\n{designs} designs from seeds {' '.join(map(str, args.seed))} ({args.examples} each"
+        f"{', avoiding ' + ', '.join(sorted(avoid)) if avoid else ''}), {pairs} pairs, {elapsed:.0f} s"
+    )
     print(
         f"the strategy discarded {sum(DISCARDED.values())} drawn designs "
         f"that did not validate{counts(DISCARDED)}"
@@ -169,8 +174,10 @@ def main() -> None:
     )
     print(f"as predicted: {designs - len(failed) - len(differing)} designs")
     print(f"did not deploy: {len(failed)} designs")
-    print(f"differ: {sum(len(o.differ) for o in differing)} pairs in {len(differing)} designs "
-          f"({settled} pairs more differed on a first probe only, links settling)")
+    print(
+        f"differ: {sum(len(o.differ) for o in differing)} pairs in {len(differing)} designs "
+        f"({settled} pairs more differed on a first probe only, links settling)"
+    )
     if args.seeds_clean:
         print("clean seeds:", " ".join(str(s) for s in args.seed if s not in dirty) or "none")
     for group, members in groups.items():

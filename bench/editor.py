@@ -26,12 +26,17 @@ from tests.live import start_stack, stop_stack
 
 def big_design(hosts: int, per_host: int, networks: int = 5) -> dict:
     return {
-        "apiVersion": "mvlab/v1", "kind": "Design", "name": f"big-{hosts}x{per_host}",
+        "apiVersion": "mvlab/v1",
+        "kind": "Design",
+        "name": f"big-{hosts}x{per_host}",
         "hosts": {f"h{i}": {"nics": ["eth0"]} for i in range(hosts)},
         "segments": {"lan": {"ports": [f"h{i}.eth0" for i in range(hosts)]}},
         "networks": {f"n{j}": {"parent": "eth0", "subnet": f"10.{j}.0.0/16"} for j in range(networks)},
-        "containers": {f"c{i}-{k}": {"host": f"h{i}", "networks": {f"n{k % networks}": {}}}
-                       for i in range(hosts) for k in range(per_host)},
+        "containers": {
+            f"c{i}-{k}": {"host": f"h{i}", "networks": {f"n{k % networks}": {}}}
+            for i in range(hosts)
+            for k in range(per_host)
+        },
     }
 
 
@@ -69,8 +74,10 @@ def main() -> None:
             start = time.perf_counter()
             page.reload()
             count = len(design["containers"])
-            drawn = (f"window.mvlab && Object.keys(window.mvlab.design.containers).length === {count}"
-                     " && window.mvlab.canvas.cy.nodes().length > 0")
+            drawn = (
+                f"window.mvlab && Object.keys(window.mvlab.design.containers).length === {count}"
+                " && window.mvlab.canvas.cy.nodes().length > 0"
+            )
             page.wait_for_function(drawn)
             print(f"{'editor: page load, open and draw':<42} {time.perf_counter() - start:7.2f} s")
             validated = "window.mvlab.lastValidated === JSON.stringify(window.mvlab.design)"

@@ -88,21 +88,29 @@ def main() -> None:
 
         async def everything():
             await asyncio.gather(
-                *[hold(deployment_url, alice_headers, stack.origin, until, closes["deployment"])
-                  for _ in range(args.sockets)],
-                *[hold(board["url"], board["headers"], stack.origin, until, closes["class"])
-                  for _ in range(args.sockets)],
+                *[
+                    hold(deployment_url, alice_headers, stack.origin, until, closes["deployment"])
+                    for _ in range(args.sockets)
+                ],
+                *[
+                    hold(board["url"], board["headers"], stack.origin, until, closes["class"])
+                    for _ in range(args.sockets)
+                ],
             )
 
         began = time.monotonic()
         run_coroutine(everything())
         logged = log.read_text(errors="replace")[logged_before:]
-        print(f"held {args.sockets} deployment and {args.sockets} class websockets for "
-              f"{(time.monotonic() - began) / 60:.1f} min")
+        print(
+            f"held {args.sockets} deployment and {args.sockets} class websockets for "
+            f"{(time.monotonic() - began) / 60:.1f} min"
+        )
         for kind, counted in closes.items():
             print(f"  {kind}: {sum(counted.values())} closes {dict(counted)}")
-        print(f"  server log: {logged.count('Exception inside application')} 'Exception inside application', "
-              f"{logged.count('Traceback')} tracebacks")
+        print(
+            f"  server log: {logged.count('Exception inside application')} 'Exception inside application', "
+            f"{logged.count('Traceback')} tracebacks"
+        )
     finally:
         for session, deployment in deployed.values():
             session.post(f"{stack.url}/api/deployments/{deployment}/teardown", timeout=10)

@@ -26,12 +26,17 @@ from designer.topology.predict import predict
 
 def flat_design(n: int) -> Design:
     hosts = {f"h{i}": {"nics": ["eth1"]} for i in range(4)}
-    return Design.model_validate({
-        "apiVersion": "mvlab/v1", "kind": "Design", "name": f"flat{n}", "hosts": hosts,
-        "segments": {"lan": {"ports": [f"{h}.eth1" for h in hosts]}},
-        "networks": {"flat": {"parent": "eth1", "subnet": "10.0.0.0/16"}},
-        "containers": {f"c{k}": {"host": f"h{k % 4}", "networks": {"flat": {}}} for k in range(n)},
-    })
+    return Design.model_validate(
+        {
+            "apiVersion": "mvlab/v1",
+            "kind": "Design",
+            "name": f"flat{n}",
+            "hosts": hosts,
+            "segments": {"lan": {"ports": [f"{h}.eth1" for h in hosts]}},
+            "networks": {"flat": {"parent": "eth1", "subnet": "10.0.0.0/16"}},
+            "containers": {f"c{k}": {"host": f"h{k % 4}", "networks": {"flat": {}}} for k in range(n)},
+        }
+    )
 
 
 def measure(design: Design, repeat: int) -> dict[str, float]:
@@ -43,8 +48,11 @@ def measure(design: Design, repeat: int) -> dict[str, float]:
         best = min(best, (time.perf_counter() - start) * 1000)
     text = matrix.model_dump_json().encode()
     return {
-        "pairs": len(matrix.pairs), "predict_ms": best, "json_bytes": len(text),
-        "stored_bytes": len(zlib.compress(text, 1)), "reasons": len(getattr(matrix, "reasons", [])),
+        "pairs": len(matrix.pairs),
+        "predict_ms": best,
+        "json_bytes": len(text),
+        "stored_bytes": len(zlib.compress(text, 1)),
+        "reasons": len(getattr(matrix, "reasons", [])),
     }
 
 
@@ -53,14 +61,22 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[200])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    heads = (("design", 12), ("pairs", 7), ("predict ms", 10), ("JSON bytes", 11),
-             ("stored bytes", 12), ("reasons", 7))
+    heads = (
+        ("design", 12),
+        ("pairs", 7),
+        ("predict ms", 10),
+        ("JSON bytes", 11),
+        ("stored bytes", 12),
+        ("reasons", 7),
+    )
     print(" ".join(f"{head:>{width}}" for head, width in heads))
     for n in args.n:
         for name, design in ((f"flat{n}", flat_design(n)), (f"routed{n}", routed_design(n))):
             m = measure(design, args.repeat)
-            print(f"{name:>12} {m['pairs']:>7} {m['predict_ms']:>10.0f} {m['json_bytes']:>11,} "
-                  f"{m['stored_bytes']:>12,} {m['reasons']:>7}")
+            print(
+                f"{name:>12} {m['pairs']:>7} {m['predict_ms']:>10.0f} {m['json_bytes']:>11,} "
+                f"{m['stored_bytes']:>12,} {m['reasons']:>7}"
+            )
 
 
 if __name__ == "__main__":

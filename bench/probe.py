@@ -62,7 +62,9 @@ def star_design(n: int) -> tuple[Design, Matrix]:
     for i in range(n):
         base = ipaddress.ip_network("10.90.0.0/16")[8 * i]
         networks[f"n{i}"] = {
-            "parent": f"eth1.{FIRST_VID + i}", "mode": "bridge", "subnet": f"{base}/29",
+            "parent": f"eth1.{FIRST_VID + i}",
+            "mode": "bridge",
+            "subnet": f"{base}/29",
             "gateway": str(base + (1 if i < live else 6)),
         }
         if i < live:
@@ -80,11 +82,18 @@ def star_design(n: int) -> tuple[Design, Matrix]:
             "routers": {"r": {"host": "lab", "networks": legs}},
         }
     )
-    endpoints = [Endpoint(name=name, host="lab", addresses=[c["networks"][f"n{name[1:]}"]["ip"]])
-                 for name, c in containers.items()]
+    endpoints = [
+        Endpoint(name=name, host="lab", addresses=[c["networks"][f"n{name[1:]}"]["ip"]])
+        for name, c in containers.items()
+    ]
     pairs = [
-        Pair(src=src.name, dst=dst.name, dst_ip=dst.addresses[0], expected=i < live and j < live,
-             expected_ttl=63 if i < live and j < live else None)
+        Pair(
+            src=src.name,
+            dst=dst.name,
+            dst_ip=dst.addresses[0],
+            expected=i < live and j < live,
+            expected_ttl=63 if i < live and j < live else None,
+        )
         for i, src in enumerate(endpoints)
         for j, dst in enumerate(endpoints)
         if i != j
@@ -138,8 +147,15 @@ def bench_size(topology: str, n: int, timeout: float, tries: int, sample: int) -
         started = time.monotonic()
         with pinned(sources, addresses, timeout, tries) as resolution:
             resolved = time.monotonic()
-            results = probe_hosts(jobs, deployment, ListEventSink(), timeout=timeout, tries=tries,
-                                  pin_neighbours=False, unresolved=resolution.unresolved)
+            results = probe_hosts(
+                jobs,
+                deployment,
+                ListEventSink(),
+                timeout=timeout,
+                tries=tries,
+                pin_neighbours=False,
+                unresolved=resolution.unresolved,
+            )
             probed = time.monotonic()
         concurrent = time.monotonic() - started
         events = [e for host_events in results.values() for e in host_events]
@@ -151,11 +167,13 @@ def bench_size(topology: str, n: int, timeout: float, tries: int, sample: int) -
             f"  probe_hosts, all pairs: {concurrent:.2f} s = {concurrent / timeout:.2f} x the {timeout:g} s "
             f"probe deadline ({tries} tries per pair); {len(wrong)} pairs differ from the prediction"
         )
-        print(f"    resolve+pin {resolved - started:.2f} s ({resolution.next_hops} next hops, "
-              f"{resolution.answered} answered, {resolution.learned} learned from answers, "
-              f"{resolution.requests} requests in {resolution.windows} windows of <= "
-              f"{resolution.window_size} over {resolution.rounds} rounds), probe {probed - resolved:.2f} s, "
-              f"unpin {started + concurrent - probed:.2f} s")
+        print(
+            f"    resolve+pin {resolved - started:.2f} s ({resolution.next_hops} next hops, "
+            f"{resolution.answered} answered, {resolution.learned} learned from answers, "
+            f"{resolution.requests} requests in {resolution.windows} windows of <= "
+            f"{resolution.window_size} over {resolution.rounds} rounds), probe {probed - resolved:.2f} s, "
+            f"unpin {started + concurrent - probed:.2f} s"
+        )
         if wrong:
             print(f"  !! e.g. {wrong[0]}")
 
@@ -166,8 +184,10 @@ def bench_size(topology: str, n: int, timeout: float, tries: int, sample: int) -
             f"{sample} pairs: {per_pair[True] * 1000:.1f} ms per live pair, "
             f"{per_pair[False]:.2f} s per dead pair"
         )
-        print(f"  sequential, extrapolated to all {pairs} pairs: {extrapolated:.0f} s "
-              f"({extrapolated / 3600:.2f} h); speed-up {extrapolated / concurrent:.0f}x")
+        print(
+            f"  sequential, extrapolated to all {pairs} pairs: {extrapolated:.0f} s "
+            f"({extrapolated / 3600:.2f} h); speed-up {extrapolated / concurrent:.0f}x"
+        )
     finally:
         sandbox_down(deployment)
 

@@ -56,4 +56,3 @@ class ClassMessage(RootModel):
     """One message of the class websocket."""
 
     root: Annotated[BoardMessage | AttemptMessage | DeployMessage | GoalsMessage, Field(discriminator="kind")]
-

@@ -52,10 +52,41 @@ ACCEPTED_PREFIX = "mvlab:accepted:"
 EVENT_STREAMS = f"{STREAM_PREFIX}*"
 # every command an agent's worker sends (measured with ACL LOG on a worker with nothing else allowed)
 AGENT_COMMANDS = (
-    "ping", "hello", "auth", "client|setname", "select", "brpop", "lpush", "llen", "sadd", "smembers",
-    "set", "setex", "get", "del", "exists", "expire", "pexpire", "pttl", "evalsha", "eval", "script|load",
-    "xadd", "publish", "zadd", "zrem", "zrange", "zrangebyscore", "hset", "hget", "hdel",
-    "multi", "exec", "discard", "watch", "unwatch",
+    "ping",
+    "hello",
+    "auth",
+    "client|setname",
+    "select",
+    "brpop",
+    "lpush",
+    "llen",
+    "sadd",
+    "smembers",
+    "set",
+    "setex",
+    "get",
+    "del",
+    "exists",
+    "expire",
+    "pexpire",
+    "pttl",
+    "evalsha",
+    "eval",
+    "script|load",
+    "xadd",
+    "publish",
+    "zadd",
+    "zrem",
+    "zrange",
+    "zrangebyscore",
+    "hset",
+    "hget",
+    "hdel",
+    "multi",
+    "exec",
+    "discard",
+    "watch",
+    "unwatch",
 )
 PRIORITY_SEP = "\x06\x16"  # kombu's Redis transport: queue + SEP + priority is that priority's list
 
@@ -96,13 +127,25 @@ def acl_rules(name: str, secret: str) -> list[str]:
     """`ACL SETUSER mvlab-agent-<name>` arguments: this agent's keys and channels and nothing more."""
     queue = agents.queue(name)
     keys = [
-        queue, f"{queue}{PRIORITY_SEP}*", f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}",
-        *unacked_keys(name).values(), f"celery-task-meta-{task_id_prefix(name)}*",
-        agents.heartbeat_key(name), f"{agents.LOCK_PREFIX}{name}", accepted_key(f"{task_id_prefix(name)}*"),
+        queue,
+        f"{queue}{PRIORITY_SEP}*",
+        f"_kombu.binding.{queue}",
+        f"_kombu.binding_permanent.{queue}",
+        *unacked_keys(name).values(),
+        f"celery-task-meta-{task_id_prefix(name)}*",
+        agents.heartbeat_key(name),
+        f"{agents.LOCK_PREFIX}{name}",
+        accepted_key(f"{task_id_prefix(name)}*"),
     ]
     return [
-        "reset", "on", f">{secret}", "resetchannels", f"&celery-task-meta-{task_id_prefix(name)}*",
-        *(f"~{key}" for key in keys), f"%W~{EVENT_STREAMS}", *(f"+{command}" for command in AGENT_COMMANDS),
+        "reset",
+        "on",
+        f">{secret}",
+        "resetchannels",
+        f"&celery-task-meta-{task_id_prefix(name)}*",
+        *(f"~{key}" for key in keys),
+        f"%W~{EVENT_STREAMS}",
+        *(f"+{command}" for command in AGENT_COMMANDS),
     ]
 
 
@@ -114,8 +157,9 @@ def _mac(key: bytes, value: object) -> str:
     return hmac.new(key, _canonical(value), hashlib.sha256).hexdigest()
 
 
-def task_signature(key: bytes, agent: str, task: str, task_id: str, expires: str, args: list,
-                   kwargs: dict) -> str:
+def task_signature(
+    key: bytes, agent: str, task: str, task_id: str, expires: str, args: list, kwargs: dict
+) -> str:
     """The signature of one task message for `agent` (its arguments as JSON carries them)."""
     args, kwargs = json.loads(json.dumps(list(args))), json.loads(json.dumps(kwargs or {}))
     return _mac(key, ["task", agent, task, task_id, expires, args, kwargs])
@@ -146,15 +190,18 @@ def task_refusal(key: bytes, agent: str, headers: dict, args: list, kwargs: dict
         return f"its task id {task_id!r} is not one the site gives agent {agent}"
     expected = task_signature(key, agent, str(task), task_id, str(expires), args, kwargs)
     if not hmac.compare_digest(signature, expected):
-        return (f"its signature is not the site's for agent {agent} "
-                "(forged, altered, or made for another agent)")
+        return (
+            f"its signature is not the site's for agent {agent} (forged, altered, or made for another agent)"
+        )
     try:
         left = seconds_left(headers)
     except (TypeError, ValueError):
         return f"its expiry {expires!r} is not a time with its zone"
     if left <= 0:
-        return (f"it expired at {expires} ({math.ceil(-left)} s ago by this agent's clock): "
-                "the site stopped waiting for it")
+        return (
+            f"it expired at {expires} ({math.ceil(-left)} s ago by this agent's clock): "
+            "the site stopped waiting for it"
+        )
     return None
 
 

@@ -61,8 +61,12 @@ RESUMES_PREFIX = "mvlab:resumes:"
 LEASE_TTL = 15  # seconds after its site worker died that a deployment is seen as orphaned
 RECOVER_EVERY = 5  # seconds between two checks for orphans in each site worker
 MAX_RESUMES = 3
-SITE_TASKS = {State.PENDING: "designer.run_deployment", State.DEPLOYING: "designer.run_deployment",
-              State.PROBING: "designer.run_deployment", State.TEARING_DOWN: "designer.run_teardown"}
+SITE_TASKS = {
+    State.PENDING: "designer.run_deployment",
+    State.DEPLOYING: "designer.run_deployment",
+    State.PROBING: "designer.run_deployment",
+    State.TEARING_DOWN: "designer.run_teardown",
+}
 
 log = logging.getLogger("mvlab.deploy")
 
@@ -246,8 +250,15 @@ def _leased(deployment_id: str, states: tuple[str, ...], doing: str, work) -> No
     client = sync_client()
     owner = f"the site worker of deployment {deployment_id}"
     try:
-        with hold(f"{LEASE_PREFIX}{deployment_id}", client, owner=owner, ttl=LEASE_TTL, wait=0,
-                  interrupt=False, busy="") as lease:
+        with hold(
+            f"{LEASE_PREFIX}{deployment_id}",
+            client,
+            owner=owner,
+            ttl=LEASE_TTL,
+            wait=0,
+            interrupt=False,
+            busy="",
+        ) as lease:
             client.delete(f"{QUEUED_PREFIX}{deployment_id}")
             deployment = Deployment.objects.select_related("version").filter(pk=deployment_id).first()
             if deployment is None:  # deleted since, or a task of another site's database on this broker
@@ -278,6 +289,7 @@ def _run(deployment: Deployment, lease: HeldLock) -> None:
 
     def say(detail: str) -> None:  # in the deployment's state, as it is now
         _set_state(deployment, deployment.state, detail)
+
     if deployment.sandbox:
         lab = targets(deployment)[next(iter(plans))]
         fabric = compiled.fabric(deployment.id).model_dump(mode="json")
@@ -338,8 +350,9 @@ def recover_orphans() -> list[str]:
     client = sync_client()
     settled = timezone.now() - dt.timedelta(seconds=RECOVER_EVERY)  # not one being handed over right now
     active = list(
-        Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES, changed__lt=settled)
-        .values_list("id", "state")
+        Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES, changed__lt=settled).values_list(
+            "id", "state"
+        )
     )
     with client.pipeline(transaction=False) as pipe:
         for deployment_id, _state in active:
@@ -356,8 +369,9 @@ def recover_orphans() -> list[str]:
             client.delete(f"{QUEUED_PREFIX}{deployment_id}")
             _fail_orphan(Deployment.objects.get(pk=deployment_id), state)
             continue
-        log.warning("deployment %s is %s and no site worker runs it: sending %s again",
-                    deployment_id, state, task)
+        log.warning(
+            "deployment %s is %s and no site worker runs it: sending %s again", deployment_id, state, task
+        )
         celery_app.send_task(task, args=[deployment_id], queue=settings.MVLAB_SITE_QUEUE)
         resent.append(deployment_id)
     return resent
@@ -368,8 +382,10 @@ def _fail_orphan(deployment: Deployment, state: str) -> None:
     if state != State.TEARING_DOWN:
         results.collect(deployment, {})
     _set_state(
-        deployment, State.FAILED,
+        deployment,
+        State.FAILED,
         f"its site task was lost {MAX_RESUMES + 1} times (its worker died, or it was never sent) while it "
         f"was {state}; "
-        "what its agents made stays until it is torn down", finished=timezone.now(),
+        "what its agents made stays until it is torn down",
+        finished=timezone.now(),
     )

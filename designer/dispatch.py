@@ -88,8 +88,9 @@ def dispatch(task: str, args: list, agent: str, hosts: list[str]) -> Pending:
     return Pending(agent, task, args, send(task, args, agent), hosts)
 
 
-def wait(pending: dict[str, Pending], timeout: float, say: Say = log.warning, pause: Pause = _sleep
-         ) -> dict[str, Outcome]:
+def wait(
+    pending: dict[str, Pending], timeout: float, say: Say = log.warning, pause: Pause = _sleep
+) -> dict[str, Outcome]:
     """Waits for every task; a host whose agent stops its heartbeat or does not answer in time fails.
     A task lost with its agent's restart is sent again (MAX_AGENT_RESENDS), `say`ing so. `pause` runs
     between two looks at the tasks that left some unanswered."""
@@ -133,8 +134,13 @@ def per_host(outcomes: dict[str, Outcome], pending: dict[str, Pending]) -> dict[
 
 
 def apply_and_probe(
-    plans: dict[str, dict], agent_of: dict[str, str], timeout: float, say: Say = log.warning, *,
-    probing: Callable[[], None] = _nothing, pause: Pause = _sleep,
+    plans: dict[str, dict],
+    agent_of: dict[str, str],
+    timeout: float,
+    say: Say = log.warning,
+    *,
+    probing: Callable[[], None] = _nothing,
+    pause: Pause = _sleep,
 ) -> dict[str, Outcome]:
     """Each host's plan (as JSON) applied by its agent (`agent_of`), then the hosts whose apply
     worked probed, once every apply answered: a pair across hosts needs both ends made. `timeout`
@@ -152,16 +158,23 @@ def apply_and_probe(
     return outcomes
 
 
-def sandbox_up(lab: str, fabric: dict, plans: dict[str, dict], timeout: float, say: Say = log.warning
-               ) -> dict[str, Outcome]:
+def sandbox_up(
+    lab: str, fabric: dict, plans: dict[str, dict], timeout: float, say: Say = log.warning
+) -> dict[str, Outcome]:
     """A lab sandbox of `fabric` built on lab agent `lab`, with every host's plan applied and probed
     there; each host's outcome as the lab agent answers it."""
     pending = {lab: dispatch(SANDBOX_UP, [fabric, plans], lab, sorted(plans))}
     return per_host(wait(pending, timeout, say), pending)
 
 
-def teardown(deployment: str, agent_of: dict[str, str], timeout: float, *, sandbox: bool = False,
-             say: Say = log.warning) -> dict[str, Outcome]:
+def teardown(
+    deployment: str,
+    agent_of: dict[str, str],
+    timeout: float,
+    *,
+    sandbox: bool = False,
+    say: Say = log.warning,
+) -> dict[str, Outcome]:
     """What each agent made of `deployment` removed (a lab agent's: its sandbox); each agent is told
     the hosts it serves and answers for each of them."""
     hosts_of: dict[str, list[str]] = {}

@@ -56,4 +56,3 @@ def refuse_ungranted(user: AbstractBaseUser, names: set[str]) -> None:
             f"agent(s) {_named(refused)} not granted to you; ask an administrator "
             f"to grant them (manage.py lab grant AGENT --user {user.get_username()})",
         )
-

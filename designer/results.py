@@ -72,8 +72,11 @@ def agent_events(deployment_id: str) -> list[StepEvent | ProbeEvent | FinishedEv
         except ValidationError:
             continue
     if refused:
-        log.warning("deployment %s: %d event(s) not signed by the agent serving their host were ignored",
-                    deployment_id, refused)
+        log.warning(
+            "deployment %s: %d event(s) not signed by the agent serving their host were ignored",
+            deployment_id,
+            refused,
+        )
     return found
 
 

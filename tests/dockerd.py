@@ -63,8 +63,26 @@ class Dockerd:
 
     def start(self, timeout: float = 60) -> None:
         self._proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.netns, "unshare", "--pid", "--fork", "--kill-child", "--mount",
-             "--propagation", "private", "--mount-proc", "sh", "-c", INNER, "sh", str(self.root), self.group],
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.netns,
+                "unshare",
+                "--pid",
+                "--fork",
+                "--kill-child",
+                "--mount",
+                "--propagation",
+                "private",
+                "--mount-proc",
+                "sh",
+                "-c",
+                INNER,
+                "sh",
+                str(self.root),
+                self.group,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -89,7 +107,11 @@ class Dockerd:
         """`argv` in this engine's network namespace, talking to this engine."""
         return subprocess.run(
             ["ip", "netns", "exec", self.netns, *argv],
-            env=self.env, capture_output=True, text=True, timeout=180, check=False,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
         )
 
     def stop(self) -> None:

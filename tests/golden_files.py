@@ -26,10 +26,15 @@ def assert_golden(path: Path, text: str) -> None:
         raise AssertionError(f"no golden file {path}: run the test with {UPDATE}=1, then review the file")
     expected = path.read_text()
     if text != expected:
-        diff = "".join(difflib.unified_diff(
-            expected.splitlines(keepends=True), text.splitlines(keepends=True),
-            fromfile=f"{path} (golden)", tofile="produced", n=2,
-        ))
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                fromfile=f"{path} (golden)",
+                tofile="produced",
+                n=2,
+            )
+        )
         raise AssertionError(
             f"{path.name} differs from its golden file (after a deliberate change: {UPDATE}=1, "
             f"then review the diff):\n{diff}"

@@ -166,8 +166,9 @@ class LiveStack:
 
     def start_agent(self, name: str) -> Process:
         """Another sandbox agent `name` on the stack's broker, alive once its heartbeat is there."""
-        process = _start(self, f"agent-{name}", [PYTHON, "-m", "agent", "--name", name, "--sandbox"],
-                         self.agent_env(name))
+        process = _start(
+            self, f"agent-{name}", [PYTHON, "-m", "agent", "--name", name, "--sandbox"], self.agent_env(name)
+        )
         client = self.redis()
         _wait_for(f"the heartbeat of agent {name}", lambda: client.exists(f"mvlab:agent:{name}"), self)
         return process
@@ -254,9 +255,7 @@ def start_stack(redis_socket: Path | None = None) -> LiveStack:
 def _launch(stack: LiveStack, port: int, with_lab_agent: bool) -> None:
     lab, url = stack.lab_agent, stack.url
     stack.manage("migrate", "--noinput")
-    _start(
-        stack, "web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "mvlab.asgi:application"]
-    )
+    _start(stack, "web", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "mvlab.asgi:application"])
     _start(
         stack,
         "worker",

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def persistence_options() -> list[str]:
     """The persistence options `bin/services` gives redis-server (read from it, not copied)."""
     text = (ROOT / "bin" / "services").read_text()
-    found = re.search(r'^persistence=\((.*)\)$', text, re.MULTILINE)
+    found = re.search(r"^persistence=\((.*)\)$", text, re.MULTILINE)
     if found is None:
         raise AssertionError("bin/services has no `persistence=(...)` line for redis-server")
     return shlex.split(found.group(1))
@@ -43,8 +43,20 @@ class RedisServer:
         self.log = self.dir / "redis.log"
 
     def start(self) -> None:
-        args = ["redis-server", "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-                "--dir", str(self.dir), "--logfile", str(self.log), *self.options]
+        args = [
+            "redis-server",
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.dir),
+            "--logfile",
+            str(self.log),
+            *self.options,
+        ]
         self.process = subprocess.Popen(args, start_new_session=True)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -57,15 +57,23 @@ def _top(module: str) -> str:
 
 
 SITE = ("mvlab", "designer", "classroom")  # the Django project and its apps
-GRAPH = {name: imports(name, path) for package in ("agent", "contract", *SITE)
-         for name, path in modules(package).items()}
+GRAPH = {
+    name: imports(name, path)
+    for package in ("agent", "contract", *SITE)
+    for name, path in modules(package).items()
+}
 KNOWN = set(GRAPH)
 
 
 def _edges(sources: tuple[str, ...], targets: tuple[str, ...]) -> set[tuple[str, str]]:
     """(importer, imported) pairs from modules of the packages `sources` into those of `targets`."""
-    return {(name, imported) for name, imported_set in GRAPH.items() if _top(name) in sources
-            for imported in imported_set if _top(imported) in targets and imported in KNOWN}
+    return {
+        (name, imported)
+        for name, imported_set in GRAPH.items()
+        if _top(name) in sources
+        for imported in imported_set
+        if _top(imported) in targets and imported in KNOWN
+    }
 
 
 def test_the_walk_sees_every_package_and_import():

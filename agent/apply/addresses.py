@@ -23,12 +23,17 @@ def sync_addresses(s: Session) -> None:
         # a real host's NIC is not mvlab's: the design may name an address it already holds, never add one
         missing = set() if s.may_change(space, name) else goal - held_addresses(s, space, name)
         if missing:
-            raise ApplyError(f"host {s.plan.host}: address {', '.join(sorted(missing))} on {name} "
-                             f"in {kernel_name}: the link is not mvlab's, so mvlab does not add it (give "
-                             f"the machine that address, or leave it out of the design)")
+            raise ApplyError(
+                f"host {s.plan.host}: address {', '.join(sorted(missing))} on {name} "
+                f"in {kernel_name}: the link is not mvlab's, so mvlab does not add it (give "
+                f"the machine that address, or leave it out of the design)"
+            )
     for space in s.spaces.values():
-        mine = {link.index: name for name, link in space.links.items()
-                if name != "lo" and s.may_change(space, name)}
+        mine = {
+            link.index: name
+            for name, link in space.links.items()
+            if name != "lo" and s.may_change(space, name)
+        }
         have: dict[int, set[str]] = {index: set() for index in mine}
         existing = [] if space.fresh else s.call(f"list addresses of {space.kernel_name}", space.rt.addresses)
         for entry in existing:

@@ -21,8 +21,10 @@ def sync_links(s: Session) -> None:
         wanted.setdefault(s.kernel_ns(link.namespace), set()).add(link.name)
     for space in s.spaces.values():
         stale = [
-            link for name, link in space.links.items()
-            if name != "lo" and name not in wanted.get(space.kernel_name, set())
+            link
+            for name, link in space.links.items()
+            if name != "lo"
+            and name not in wanted.get(space.kernel_name, set())
             and (space.owned_whole or link.alias == s.mark)
         ]
         if stale:
@@ -52,9 +54,11 @@ def sync_link(s: Session, link: Link) -> None:
         if found_as_planned(current, link, parent):
             return  # the machine's own 802.1Q sub-interface: used as found, as Docker does; never changed
         foreign_vlan = link.kind == "vlan" and not marked_by_mvlab(current)
-        raise ApplyError(f"host {s.plan.host}: {where}: exists and is not mvlab's "
-                         f"(ifalias {current.alias!r})"
-                         + (f", and is not VLAN {link.vid} of {link.parent}, up" if foreign_vlan else ""))
+        raise ApplyError(
+            f"host {s.plan.host}: {where}: exists and is not mvlab's "
+            f"(ifalias {current.alias!r})"
+            + (f", and is not VLAN {link.vid} of {link.parent}, up" if foreign_vlan else "")
+        )
     elif matches(current, link, parent):
         fix_link(s, space, current, link, where)
     else:
@@ -79,8 +83,9 @@ def parent_index(s: Session, link: Link, where: str) -> int:
 
 def found_as_planned(current: rtnl.LinkState, link: Link, parent: int) -> bool:
     """An unmarked VLAN sub-interface of the machine (made by its admin) that is the planned one, up."""
-    return (link.kind == "vlan" and not marked_by_mvlab(current) and current.up
-            and matches(current, link, parent))
+    return (
+        link.kind == "vlan" and not marked_by_mvlab(current) and current.up and matches(current, link, parent)
+    )
 
 
 def matches(current: rtnl.LinkState, link: Link, parent: int) -> bool:
@@ -100,8 +105,16 @@ def create_link(s: Session, link: Link, parent: int, host: Namespace, space: Nam
     """
     birth = s.staging() if space is host else space
     with _ns_fd(birth.kernel_name) as fd:
-        request = rtnl.link_add(link.name, link.kind, parent=parent, mac=_own_mac(link), netns_fd=fd, up=True,
-                                macvlan_mode=link.mode, vlan_id=link.vid)
+        request = rtnl.link_add(
+            link.name,
+            link.kind,
+            parent=parent,
+            mac=_own_mac(link),
+            netns_fd=fd,
+            up=True,
+            macvlan_mode=link.mode,
+            vlan_id=link.vid,
+        )
         do_requests(host.rt, s.plan.host, space.kernel_name, [request])
     s.do(birth, rtnl.link_set(name=link.name, alias=s.mark))
     if birth is not space:

@@ -40,7 +40,7 @@ def staging_ns(deployment: str, host: str) -> str:
 def container_namespaces(deployment: str) -> list[str]:
     """The deployment's container/router namespaces here (sandbox host and fabric names hold a dot)."""
     prefix = netns_name(deployment, "")
-    return [name for name in netns.list_namespaces(prefix) if "." not in name[len(prefix):]]
+    return [name for name in netns.list_namespaces(prefix) if "." not in name[len(prefix) :]]
 
 
 def namespace_host_mark(name: str) -> str | None:

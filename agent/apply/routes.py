@@ -45,8 +45,9 @@ def sync_routes(s: Session) -> None:
             if found is not None:
                 missing.remove(found)
                 continue
-            requests.append(rtnl.route(False, entry.dst, gateway=entry.gateway, oif=entry.oif,
-                                       proto=MVLAB_ROUTE_PROTO))
+            requests.append(
+                rtnl.route(False, entry.dst, gateway=entry.gateway, oif=entry.oif, proto=MVLAB_ROUTE_PROTO)
+            )
             shown = show_route(entry.dst, entry.gateway, entry.oif)
             notes.append(("removed", f"route {shown} in {kernel_name}"))
         for _, dst, via, oif in missing:
@@ -79,8 +80,11 @@ def leaves_foreign(s: Session, space: Namespace, key: RouteKey, planned: list[Ro
         raise ApplyError(f"{route}: it covers {covered[0]}, on this agent's own way to its broker")
     if oif is None:  # where the kernel will send to `via`: a planned link route (a shim's) or what it has now
         gateway = ipaddress.ip_address(via)
-        on_link = sorted((ipaddress.ip_network(to).prefixlen, dev) for _, to, hop, dev in planned
-                         if hop is None and gateway in ipaddress.ip_network(to))
+        on_link = sorted(
+            (ipaddress.ip_network(to).prefixlen, dev)
+            for _, to, hop, dev in planned
+            if hop is None and gateway in ipaddress.ip_network(to)
+        )
         if on_link:
             oif = on_link[-1][1]
         else:
@@ -120,8 +124,9 @@ def route_key(s: Session, space: Namespace, route: Route) -> RouteKey:
     if route.dev is not None:
         oif = space.index(route.dev)
         if oif is None:
-            raise ApplyError(f"host {s.plan.host}: route to {route.dst}: no link {route.dev} "
-                             f"in {space.kernel_name}")
+            raise ApplyError(
+                f"host {s.plan.host}: route to {route.dst}: no link {route.dev} in {space.kernel_name}"
+            )
     return (family, dst, route.via, oif)
 
 

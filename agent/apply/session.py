@@ -69,8 +69,15 @@ class Session:
 
     def _event(self, step: str, status: str, detail: str = "") -> None:
         if self.emit is not None:
-            self.emit(StepEvent(deployment=self.plan.deployment, host=self.plan.host, step=step,
-                                status=status, detail=detail[:2000]))
+            self.emit(
+                StepEvent(
+                    deployment=self.plan.deployment,
+                    host=self.plan.host,
+                    step=step,
+                    status=status,
+                    detail=detail[:2000],
+                )
+            )
 
     def call(self, what: str, fn: Callable, *args, **kwargs):
         return retry(what, self.plan.host, fn, *args, **kwargs)

@@ -38,8 +38,12 @@ class Target:
 
     @classmethod
     def machine(cls, allowed_nics, allowed_routes=(), protected=()) -> Target:
-        return cls(host_ns=netns.MACHINE, allowed_nics=frozenset(allowed_nics),
-                   allowed_routes=tuple(allowed_routes), protected=frozenset(protected))
+        return cls(
+            host_ns=netns.MACHINE,
+            allowed_nics=frozenset(allowed_nics),
+            allowed_routes=tuple(allowed_routes),
+            protected=frozenset(protected),
+        )
 
     @classmethod
     def sandbox_host(cls, host_ns: str, claimed_elsewhere=frozenset()) -> Target:

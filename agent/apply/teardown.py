@@ -38,8 +38,11 @@ def teardown(deployment: str, target: Target, emit: Emit | None = None, hosts=()
     def event(status: str, detail: str) -> None:
         if emit is not None:
             for host in hosts:
-                emit(StepEvent(deployment=deployment, host=host, step="teardown", status=status,
-                               detail=detail[:2000]))
+                emit(
+                    StepEvent(
+                        deployment=deployment, host=host, step="teardown", status=status, detail=detail[:2000]
+                    )
+                )
 
     def attempt(what: str, fn: Callable, *args) -> bool:
         try:
@@ -53,12 +56,16 @@ def teardown(deployment: str, target: Target, emit: Emit | None = None, hosts=()
         return name not in target.claimed_elsewhere and (not hosts or namespace_host_mark(name) in mine)
 
     def left() -> list[str]:
-        found = [f"namespace {name}" for name in container_namespaces(deployment)
-                 if not netns.exists(name) or ours(name)]
+        found = [
+            f"namespace {name}"
+            for name in container_namespaces(deployment)
+            if not netns.exists(name) or ours(name)
+        ]
         if netns.exists(target.host_ns):
             with netns.rtnl(target.host_ns) as rt:
-                found += [f"link {link.name} in {target.host_ns}"
-                          for link in rt.links() if link.alias == mark]
+                found += [
+                    f"link {link.name} in {target.host_ns}" for link in rt.links() if link.alias == mark
+                ]
         if target.on_machine:
             with MachineState.edit(target.host_ns) as state:
                 for holder in holders(deployment, hosts, state):
@@ -101,12 +108,20 @@ def _tear_host(deployment: str, target: Target, hosts: list[str], report: ApplyR
         with MachineState.edit(where) as state:
             held_by = holders(deployment, hosts, state)
             kept = {dst for holder in held_by for dst in state.routes.pop(holder, [])}
-            foreign = [entry for entry in rt.routes()
-                       if entry.proto == MVLAB_ROUTE_PROTO and entry.dst in kept]
-            do_requests(rt, report.host, where, [
-                rtnl.route(False, entry.dst, gateway=entry.gateway, oif=entry.oif, proto=MVLAB_ROUTE_PROTO)
-                for entry in foreign
-            ])
+            foreign = [
+                entry for entry in rt.routes() if entry.proto == MVLAB_ROUTE_PROTO and entry.dst in kept
+            ]
+            do_requests(
+                rt,
+                report.host,
+                where,
+                [
+                    rtnl.route(
+                        False, entry.dst, gateway=entry.gateway, oif=entry.oif, proto=MVLAB_ROUTE_PROTO
+                    )
+                    for entry in foreign
+                ],
+            )
             for entry in foreign:
                 report.note("removed", f"route {show_route(entry.dst, entry.gateway, entry.oif)} in {where}")
             back = {}

@@ -37,13 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add.add_argument("name", type=_name, help="the agent's name (its queue is agent.NAME)")
     add.add_argument(
-        "--broker", metavar="URL",
+        "--broker",
+        metavar="URL",
         help="the Redis URL as the agent's machine reaches it (default: this site's broker), e.g. "
         "redis://site.example:6379/0; the agent's user and secret are put into it",
     )
     add.add_argument("--rotate", action="store_true", help="a new secret: the agent's old one stops working")
     add.add_argument(
-        "--without-redis-user", action="store_true",
+        "--without-redis-user",
+        action="store_true",
         help="make no Redis user (a Redis without ACLs, e.g. a development machine's): the agent logs in "
         "as the broker URL says; its tasks and events are still signed",
     )
@@ -94,5 +96,6 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stdout.write(f"Redis users made again: {', '.join(names) or 'none'}\n")
         return EXIT_OK
     except redis.ResponseError as exc:
-        raise Misuse(f"Redis refused to change its users ({exc}); it needs Redis 7 with ACLs, "
-                     "or --without-redis-user") from None
+        raise Misuse(
+            f"Redis refused to change its users ({exc}); it needs Redis 7 with ACLs, or --without-redis-user"
+        ) from None

@@ -47,8 +47,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
         return 0
     if not statuses:
-        stderr.write("no agent has sent a heartbeat yet; let one join with `manage.py lab agent add NAME` "
-                     "and start it as that prints\n")
+        stderr.write(
+            "no agent has sent a heartbeat yet; let one join with `manage.py lab agent add NAME` "
+            "and start it as that prints\n"
+        )
         return 0
     stdout.write(f"{'NAME':<20} {'STATE':<6} {'KIND':<8} {'LAST SEEN (UTC)':<20} {'KERNEL':<16} CAN\n")
     for status in statuses:

@@ -36,9 +36,7 @@ def print_issues(issues: list[Issue], filename: str, stderr: TextIO) -> None:
         stderr.write(issue.format(filename) + "\n")
 
 
-def load_checked(
-    path: str, stderr: TextIO, text: str | None = None
-) -> tuple[pipeline.Compiled | None, int]:
+def load_checked(path: str, stderr: TextIO, text: str | None = None) -> tuple[pipeline.Compiled | None, int]:
     """(the design's pipeline, exit status): None when the design could not be loaded.
     `text`: FILE's text when the caller has read it already."""
     filename = "<stdin>" if path == "-" else path

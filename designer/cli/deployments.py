@@ -81,7 +81,10 @@ class _AgentEvents:
 
 
 def deploy_through_agents(
-    plans: dict[str, HostPlan], deployment: str, timeout: float, progress: Callable[[AnyEvent], None],
+    plans: dict[str, HostPlan],
+    deployment: str,
+    timeout: float,
+    progress: Callable[[AnyEvent], None],
     say: Callable[[str], None],
 ) -> tuple[dict[str, tuple[bool, str]], list[AnyEvent]]:
     """Apply every plan on the agent named like its host, then probe them all (designer.dispatch);
@@ -101,8 +104,11 @@ def deploy_through_agents(
     refused: dict[str, tuple[bool, str]] = {}
     for host in plans:
         if not client.exists(heartbeat_key(host)):
-            refused[host] = (False, f"agent {host!r} is not alive (no heartbeat); start it on that host with "
-                                    f"`python -m agent --name {host} --allowed-nics NIC,...`")
+            refused[host] = (
+                False,
+                f"agent {host!r} is not alive (no heartbeat); start it on that host with "
+                f"`python -m agent --name {host} --allowed-nics NIC,...`",
+            )
         elif not has_credential(host):
             refused[host] = (False, str(NoCredential(host)))
     sent = {host: plan.model_dump(mode="json") for host, plan in plans.items() if host not in refused}
@@ -116,8 +122,9 @@ def deploy_through_agents(
     return outcomes, stream.events
 
 
-def teardown_through_agents(deployment: str, timeout: float, say: Callable[[str], None]
-                            ) -> dict[str, tuple[bool, str]]:
+def teardown_through_agents(
+    deployment: str, timeout: float, say: Callable[[str], None]
+) -> dict[str, tuple[bool, str]]:
     """Ask each live host agent that reported on `deployment` to tear it down (designer.dispatch);
     {host: (ok, what)}.
 
@@ -139,8 +146,11 @@ def teardown_through_agents(deployment: str, timeout: float, say: Callable[[str]
     hosts = set()
     for _, fields in entries:
         raw = json.loads(fields[EVENT_FIELD])
-        if raw.get("kind") in ("step", "finished") and raw.get("host") != SANDBOX_HOST \
-                and verified(raw, raw["host"], keys) is not None:
+        if (
+            raw.get("kind") in ("step", "finished")
+            and raw.get("host") != SANDBOX_HOST
+            and verified(raw, raw["host"], keys) is not None
+        ):
             hosts.add(raw["host"])
     live = []
     for host in sorted(hosts):

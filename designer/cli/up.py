@@ -32,13 +32,15 @@ DEFAULT_TIMEOUT = 300.0
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="the design file (YAML), or - for stdin")
     parser.add_argument(
-        "--sandbox", action="store_true",
+        "--sandbox",
+        action="store_true",
         help="emulate every host in namespaces on this machine, rootless (as nobody when run by root): "
         "the sandbox lives in namespaces of this run only and is gone when it ends; nothing is left "
         "for `lab down`",
     )
     parser.add_argument(
-        "--privileged", action="store_true",
+        "--privileged",
+        action="store_true",
         help="with --sandbox, root only: build the sandbox in the machine's own /run/netns instead, "
         "where it stays (to inspect with `ip netns exec`, reconciled by the next --privileged up) "
         "until `lab down NAME`",
@@ -114,11 +116,18 @@ def render_table(matrix: Matrix) -> str:
     """One row per pair: expected, observed, RTT and TTL, and a mark where they differ."""
     rows = [("SRC", "DST", "ADDRESS", "EXPECTED", "OBSERVED", "RTT MS", "TTL", "")]
     for p in matrix.pairs:
-        rows.append((
-            p.src, p.dst, p.dst_ip, _yes_no(p.expected), _yes_no(p.observed),
-            "-" if p.rtt_ms is None else f"{p.rtt_ms:.3f}", "-" if p.ttl is None else str(p.ttl),
-            "DIFFERS" if p.observed is not None and p.observed != p.expected else "",
-        ))
+        rows.append(
+            (
+                p.src,
+                p.dst,
+                p.dst_ip,
+                _yes_no(p.expected),
+                _yes_no(p.observed),
+                "-" if p.rtt_ms is None else f"{p.rtt_ms:.3f}",
+                "-" if p.ttl is None else str(p.ttl),
+                "DIFFERS" if p.observed is not None and p.observed != p.expected else "",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows

@@ -8,7 +8,6 @@ import designer.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,88 +16,177 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Agent',
+            name="Agent",
             fields=[
-                ('name', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('last_seen', models.DateTimeField(blank=True, null=True)),
-                ('facts', models.JSONField(blank=True, default=dict)),
-                ('sandbox', models.BooleanField(default=False)),
+                ("name", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("last_seen", models.DateTimeField(blank=True, null=True)),
+                ("facts", models.JSONField(blank=True, default=dict)),
+                ("sandbox", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Design',
+            name="Design",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='designs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="designs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-updated'],
+                "ordering": ["-updated"],
             },
         ),
         migrations.CreateModel(
-            name='DesignVersion',
+            name="DesignVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('yaml', models.TextField()),
-                ('data', models.JSONField()),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('design', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='designer.design')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("yaml", models.TextField()),
+                ("data", models.JSONField()),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                (
+                    "design",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="designer.design",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['design', 'number'],
+                "ordering": ["design", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Deployment',
+            name="Deployment",
             fields=[
-                ('id', models.CharField(default=designer.models.new_deployment_id, editable=False, max_length=12, primary_key=True, serialize=False)),
-                ('sandbox', models.BooleanField(default=False)),
-                ('agents', models.JSONField(blank=True, default=dict, help_text='host -> agent name (empty for a sandbox)')),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('deploying', 'Deploying'), ('probing', 'Probing'), ('done', 'Done'), ('failed', 'Failed'), ('tearing_down', 'Tearing Down'), ('torn_down', 'Torn Down')], default='pending', max_length=16)),
-                ('detail', models.TextField(blank=True, default='')),
-                ('hosts', models.JSONField(blank=True, default=dict, help_text='host -> {state, applied, failed, detail}')),
-                ('matrix', models.JSONField(blank=True, help_text='expected and observed reachability', null=True)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('started', models.DateTimeField(blank=True, null=True)),
-                ('finished', models.DateTimeField(blank=True, null=True)),
-                ('design', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deployments', to='designer.design')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='designer.designversion')),
+                (
+                    "id",
+                    models.CharField(
+                        default=designer.models.new_deployment_id,
+                        editable=False,
+                        max_length=12,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("sandbox", models.BooleanField(default=False)),
+                (
+                    "agents",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="host -> agent name (empty for a sandbox)"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("deploying", "Deploying"),
+                            ("probing", "Probing"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("tearing_down", "Tearing Down"),
+                            ("torn_down", "Torn Down"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("detail", models.TextField(blank=True, default="")),
+                (
+                    "hosts",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="host -> {state, applied, failed, detail}"
+                    ),
+                ),
+                (
+                    "matrix",
+                    models.JSONField(blank=True, help_text="expected and observed reachability", null=True),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("started", models.DateTimeField(blank=True, null=True)),
+                ("finished", models.DateTimeField(blank=True, null=True)),
+                (
+                    "design",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deployments",
+                        to="designer.design",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployments",
+                        to="designer.designversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created'],
+                "ordering": ["-created"],
             },
         ),
         migrations.CreateModel(
-            name='ProbeResult',
+            name="ProbeResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('host', models.CharField(max_length=64)),
-                ('src', models.CharField(max_length=64)),
-                ('dst', models.CharField(max_length=64)),
-                ('dst_ip', models.GenericIPAddressField()),
-                ('expected', models.BooleanField()),
-                ('observed', models.BooleanField()),
-                ('rtt_ms', models.FloatField(blank=True, null=True)),
-                ('ttl', models.IntegerField(blank=True, null=True)),
-                ('deployment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='probes', to='designer.deployment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("host", models.CharField(max_length=64)),
+                ("src", models.CharField(max_length=64)),
+                ("dst", models.CharField(max_length=64)),
+                ("dst_ip", models.GenericIPAddressField()),
+                ("expected", models.BooleanField()),
+                ("observed", models.BooleanField()),
+                ("rtt_ms", models.FloatField(blank=True, null=True)),
+                ("ttl", models.IntegerField(blank=True, null=True)),
+                (
+                    "deployment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="probes",
+                        to="designer.deployment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['deployment', 'src', 'dst', 'dst_ip'],
+                "ordering": ["deployment", "src", "dst", "dst_ip"],
             },
         ),
         migrations.AddConstraint(
-            model_name='designversion',
-            constraint=models.UniqueConstraint(fields=('design', 'number'), name='one_number_per_version'),
+            model_name="designversion",
+            constraint=models.UniqueConstraint(fields=("design", "number"), name="one_number_per_version"),
         ),
         migrations.AddConstraint(
-            model_name='proberesult',
-            constraint=models.UniqueConstraint(fields=('deployment', 'src', 'dst', 'dst_ip'), name='one_result_per_probe'),
+            model_name="proberesult",
+            constraint=models.UniqueConstraint(
+                fields=("deployment", "src", "dst", "dst_ip"), name="one_result_per_probe"
+            ),
         ),
     ]

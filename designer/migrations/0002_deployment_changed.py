@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('designer', '0001_initial'),
+        ("designer", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='deployment',
-            name='changed',
+            model_name="deployment",
+            name="changed",
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.AlterField(
-            model_name='deployment',
-            name='version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deployments', to='designer.designversion'),
+            model_name="deployment",
+            name="version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deployments",
+                to="designer.designversion",
+            ),
         ),
     ]

@@ -5,22 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('designer', '0002_deployment_changed'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("designer", "0002_deployment_changed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agent',
-            name='groups',
-            field=models.ManyToManyField(blank=True, help_text='whose members may deploy to it', related_name='granted_agents', to='auth.group'),
+            model_name="agent",
+            name="groups",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="whose members may deploy to it",
+                related_name="granted_agents",
+                to="auth.group",
+            ),
         ),
         migrations.AddField(
-            model_name='agent',
-            name='users',
-            field=models.ManyToManyField(blank=True, help_text='may deploy to it', related_name='granted_agents', to=settings.AUTH_USER_MODEL),
+            model_name="agent",
+            name="users",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="may deploy to it",
+                related_name="granted_agents",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

@@ -224,8 +224,13 @@ class KernelModel:
         networks = self._networks(request.wires)
         if reply.stop is not None:
             rule, text = reply.stop
-            return Trace(None, f"reply-{rule}", f"blocked: the reply from {holder} is lost: {text}",
-                         request.hops, networks)
+            return Trace(
+                None,
+                f"reply-{rule}",
+                f"blocked: the reply from {holder} is lost: {text}",
+                request.hops,
+                networks,
+            )
         if reply.node != src:
             elsewhere = f"blocked: the reply of {holder} goes to {reply.node}"
             return Trace(None, "reply-elsewhere", elsewhere, request.hops, networks)
@@ -276,8 +281,13 @@ class KernelModel:
         """The subnet `address` is on, as its holder has it (the address itself when no one holds it)."""
         found = self._subnets.get(address)
         if found is None:
-            held = (own.network for node in self.holders.get(address, ()) for port in node.ports
-                    for own in port.iface.inet if own.ip == address)
+            held = (
+                own.network
+                for node in self.holders.get(address, ())
+                for port in node.ports
+                for own in port.iface.inet
+                if own.ip == address
+            )
             found = self._subnets[address] = str(next(held, address))
         return found
 
@@ -355,12 +365,16 @@ class KernelModel:
             return "no-neighbour", f"no one holds {address}, the next hop of {out.node} on {out.iface.name}"
         for p in (p for n in holders for p in n.ports):
             if self._hears(out, p, address):  # its node has the address, but on another interface
-                return "ipv6-nd", (f"{p.node} holds {address} on another interface than the one "
-                                   f"{out.node} reaches (IPv6 neighbour discovery answers only for its own)")
+                return "ipv6-nd", (
+                    f"{p.node} holds {address} on another interface than the one "
+                    f"{out.node} reaches (IPv6 neighbour discovery answers only for its own)"
+                )
         target = holding[0]
         if out.reaches(target):
-            return "private-arp", (f"a private child's neighbour request for its parent link "
-                                   f"{target.host}.{target.iface.name} goes unanswered")
+            return "private-arp", (
+                f"a private child's neighbour request for its parent link "
+                f"{target.host}.{target.iface.name} goes unanswered"
+            )
         return _apart(out, target)
 
     def _hears(self, out: Port, port: Port, address: IP) -> bool:
@@ -370,20 +384,31 @@ class KernelModel:
         of the parent's request to it, which every matrix's probe from the parent makes)."""
         if not out.reaches(port):
             return False
-        if not (out.iface.mode == "private" and port.iface.mode is None and port.host == out.host
-                and port.iface.name == out.iface.parent):
+        if not (
+            out.iface.mode == "private"
+            and port.iface.mode is None
+            and port.host == out.host
+            and port.iface.name == out.iface.parent
+        ):
             return True
         parent = self.nodes[port.node]
         for child in out.iface.inet:
             route = parent.lookup(child.ip)
-            if (route is not None and route.port == port and route.via in (None, child.ip)
-                    and parent.source_for(route, child.ip) == address):
+            if (
+                route is not None
+                and route.port == port
+                and route.via in (None, child.ip)
+                and parent.source_for(route, child.ip) == address
+            ):
                 return True
         return False
 
 
 def _port(
-    design: Design, spec: NamespaceSpec, iface: Interface, passthru: set[tuple[str, str]],
+    design: Design,
+    spec: NamespaceSpec,
+    iface: Interface,
+    passthru: set[tuple[str, str]],
     kinds: dict[tuple, int],
 ) -> Port:
     """`passthru`: the (host, parent link) of every passthru child; `kinds` numbers the kinds of port."""
@@ -440,11 +465,14 @@ def _apart(a: Port, b: Port) -> Why:
         return "no-segment", f"no L2 segment joins them ({_where(a)}; {_where(b)})"
     for port in (a, b):
         if port.iface.mode == "source":
-            return "source-mode", (f"macvlan source mode: {port.host}.{port.iface.name} takes frames "
-                                   f"only from the MACs it lists, and a design lists none")
+            return "source-mode", (
+                f"macvlan source mode: {port.host}.{port.iface.name} takes frames "
+                f"only from the MACs it lists, and a design lists none"
+            )
         if port.stolen:
-            return "passthru-parent", (f"the passthru child of {port.host}.{port.iface.name} takes "
-                                       f"every frame that link receives")
+            return "passthru-parent", (
+                f"the passthru child of {port.host}.{port.iface.name} takes every frame that link receives"
+            )
     modes = {a.iface.mode, b.iface.mode}
     parent = f"{a.host}.{a.iface.parent}"
     if "passthru" in modes:
@@ -453,8 +481,10 @@ def _apart(a: Port, b: Port) -> Why:
         return "private", f"private mode isolates children of the same parent {parent}"
     if None in modes:
         hairpin = f"segment {a.domain[0]}" if a.domain[0] else "no segment"
-        return "no-shim", (f"a macvlan child and its parent host do not talk through {parent} "
-                           f"(no shim; {hairpin} does not hairpin)")
+        return "no-shim", (
+            f"a macvlan child and its parent host do not talk through {parent} "
+            f"(no shim; {hairpin} does not hairpin)"
+        )
     mode = next(m for m in sorted(modes, key=str) if m != "bridge")
     return mode, f"{mode} mode: children of {parent} talk only through a hairpin switch"
 
@@ -484,8 +514,11 @@ def _routes(node: Node) -> list[RouteEntry]:
             continue
         via = ipaddress.ip_address(route.via)
         holder = next((p for p in node.ports if any(a.ip == via for a in p.iface.inet)), None)
-        connected = max((r for r in routes if r.via is None and via in r.dst),  # the first longest
-                        key=lambda r: r.dst.prefixlen, default=None)
+        connected = max(
+            (r for r in routes if r.via is None and via in r.dst),  # the first longest
+            key=lambda r: r.dst.prefixlen,
+            default=None,
+        )
         if holder is not None:  # the kernel reads a route via an own address as one straight out of its link
             routes.append(RouteEntry(dst, holder, None))
         elif connected is not None and via.version == dst.version:
@@ -512,10 +545,16 @@ def predict(design: Design, allocation: Allocation) -> Matrix:
             for address in dst.addresses:
                 trace = kernel.trace(src.name, address)
                 index = reasons.setdefault(trace, len(reasons))
-                pairs.append(Pair(
-                    src=src.name, dst=dst.name, dst_ip=address, expected=trace.ttl is not None,
-                    expected_ttl=trace.ttl, reason=index,
-                ))
+                pairs.append(
+                    Pair(
+                        src=src.name,
+                        dst=dst.name,
+                        dst_ip=address,
+                        expected=trace.ttl is not None,
+                        expected_ttl=trace.ttl,
+                        reason=index,
+                    )
+                )
     return Matrix(endpoints=listed, pairs=pairs, reasons=[_reason(trace) for trace in reasons])
 
 

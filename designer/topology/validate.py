@@ -24,7 +24,13 @@ from designer.topology.issues import Issue
 from designer.topology.model import Design
 
 RULES = (
-    check_references, check_names, check_wiring, check_addresses, check_routes, check_host_routes, check_macs
+    check_references,
+    check_names,
+    check_wiring,
+    check_addresses,
+    check_routes,
+    check_host_routes,
+    check_macs,
 )
 # IPAM needs subnets of the right family and given addresses inside them; until then it is not run
 IPAM_PRECONDITIONS = frozenset({"address-family", "address-outside-subnet", "range-outside-subnet"})

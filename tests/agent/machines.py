@@ -90,9 +90,23 @@ def join(name: str, sock: Path, site: dict[str, str] | None = None) -> dict[str,
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "agent.env"
         done = subprocess.run(
-            [sys.executable, "manage.py", "lab", "agent", "add", name, "--broker", f"redis+socket://{sock}",
-             "--env-file", str(path)],
-            cwd=ROOT, env=site or site_env(sock), capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "manage.py",
+                "lab",
+                "agent",
+                "add",
+                name,
+                "--broker",
+                f"redis+socket://{sock}",
+                "--env-file",
+                str(path),
+            ],
+            cwd=ROOT,
+            env=site or site_env(sock),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
         return dict(shlex.split(line)[0].split("=", 1) for line in path.read_text().splitlines())
@@ -116,10 +130,28 @@ def agents_in(
     envs = {name: agent_env(join(name, sock, site)) for name in placed}
     processes = {
         name: subprocess.Popen(
-            ["nsenter", f"--net=/run/netns/{ns}", "unshare", "--mount", "--propagation", "private",
-             "sh", "-c", 'mount -t tmpfs mvltest /run/netns && exec "$@"', "sh",
-             sys.executable, "-m", "agent", "--name", name, *args],
-            cwd=ROOT, env=envs[name], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                "nsenter",
+                f"--net=/run/netns/{ns}",
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                'mount -t tmpfs mvltest /run/netns && exec "$@"',
+                "sh",
+                sys.executable,
+                "-m",
+                "agent",
+                "--name",
+                name,
+                *args,
+            ],
+            cwd=ROOT,
+            env=envs[name],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         for name, ns in placed.items()
     }
@@ -127,9 +159,13 @@ def agents_in(
         deadline = time.monotonic() + STARTUP
         while not all(client.exists(f"mvlab:agent:{name}") for name in placed):
             if time.monotonic() > deadline or any(p.poll() is not None for p in processes.values()):
-                pytest.fail("agents did not start: " + " | ".join(
-                    p.stdout.read().decode() if p.poll() is not None else "running"
-                    for p in processes.values()))
+                pytest.fail(
+                    "agents did not start: "
+                    + " | ".join(
+                        p.stdout.read().decode() if p.poll() is not None else "running"
+                        for p in processes.values()
+                    )
+                )
             time.sleep(0.2)
         yield {name: p.pid for name, p in processes.items()}
     finally:
@@ -175,14 +211,32 @@ def readable_interpreter(command: list[str]) -> Iterator[list[str]]:
         yield command
         return
     with tempfile.TemporaryDirectory(prefix="mvltest-prefix-") as stage:
-        script = ('mount --bind "$1" "$2" && mount -t tmpfs -o mode=0755 mvltest "$3" && mkdir -p "$1" '
-                  '&& mount --bind "$2" "$1" && shift 3 && exec "$@"')
-        yield ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
-               str(prefix), stage, str(closed), *command]
+        script = (
+            'mount --bind "$1" "$2" && mount -t tmpfs -o mode=0755 mvltest "$3" && mkdir -p "$1" '
+            '&& mount --bind "$2" "$1" && shift 3 && exec "$@"'
+        )
+        yield [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(prefix),
+            stage,
+            str(closed),
+            *command,
+        ]
 
 
 def namespaces_of(agent_pid: int) -> list[str]:
     """The /run/netns of an agent's own machine."""
-    listing = subprocess.run(["nsenter", "-t", str(agent_pid), "-m", "ls", "/run/netns"],
-                             check=True, capture_output=True, text=True)
+    listing = subprocess.run(
+        ["nsenter", "-t", str(agent_pid), "-m", "ls", "/run/netns"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return listing.stdout.split()

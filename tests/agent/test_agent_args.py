@@ -21,7 +21,11 @@ def secret(monkeypatch):
 
 def agent_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "agent", *args], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "agent", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "MVLAB_AGENT_SECRET": "0" * 64, **env},
     )
 
@@ -49,7 +53,9 @@ def test_allowed_nics_come_from_the_option_or_the_environment(monkeypatch):
 def test_allowed_routes_are_prefixes_and_a_bad_one_is_misuse():
     assert parse_args(["--name", "h1"]).allowed_routes == ()
     assert parse_args(["--name", "h1", "--allowed-routes", "10.0.0.0/8, fd00::/8"]).allowed_routes == (
-        ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("fd00::/8"))
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("fd00::/8"),
+    )
     bad = agent_cli("--name", "h1", "--allowed-routes", "10.0.0.1/8")
     assert bad.returncode == 2 and "--allowed-routes: 10.0.0.1/8 has host bits set" in bad.stderr
 

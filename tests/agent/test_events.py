@@ -26,8 +26,15 @@ def sample_events(deployment: str):
     return [
         StepEvent(deployment=deployment, host="h1", step="namespaces", status="started"),
         ProbeEvent(
-            deployment=deployment, host="h1", src="d1", dst="d2", dst_ip="10.0.0.2", expected=True,
-            observed=True, rtt_ms=0.05, ttl=64,
+            deployment=deployment,
+            host="h1",
+            src="d1",
+            dst="d2",
+            dst_ip="10.0.0.2",
+            expected=True,
+            observed=True,
+            rtt_ms=0.05,
+            ttl=64,
         ),
         FinishedEvent(deployment=deployment, host="h1", ok=True),
     ]

@@ -33,8 +33,17 @@ class OwnRedis:
 
     def start(self) -> None:
         self.server = subprocess.Popen(
-            ["redis-server", "--port", "0", "--unixsocket", str(self.sock),
-             "--save", "", "--appendonly", "no"],
+            [
+                "redis-server",
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.sock),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10

@@ -50,8 +50,14 @@ def agents(private_redis, two_machines):
 
 
 def lab(env, *args):
-    return subprocess.run([sys.executable, "manage.py", "lab", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, "manage.py", "lab", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 def test_up_through_two_agents_and_down_through_them(agents, tmp_path):

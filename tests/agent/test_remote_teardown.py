@@ -68,9 +68,12 @@ def site_and_agents(private_redis, star_machines):
 
 def marked_or_routed(pid: int, mark: str) -> str:
     """The links marked `mark` and the mvlab routes in an agent's machine, as `ip` prints them."""
+
     def show(*args: str) -> str:
-        return subprocess.run(["nsenter", "-t", str(pid), "-n", "ip", *args],
-                              check=True, capture_output=True, text=True).stdout
+        return subprocess.run(
+            ["nsenter", "-t", str(pid), "-n", "ip", *args], check=True, capture_output=True, text=True
+        ).stdout
+
     links = [line for line in show("-o", "link", "show").splitlines() if f"alias {mark}" in line]
     return "".join(links) + show("route", "show", "proto", str(MVLAB_ROUTE_PROTO))
 
@@ -89,8 +92,9 @@ def test_deploy_and_teardown_through_the_site_leave_nothing_on_agents_named_unli
 
     design = alice.post(f"{stack.url}/api/designs", json={"yaml": yaml}, timeout=10)
     assert design.status_code == 201, design.text
-    started = alice.post(f"{stack.url}/api/designs/{design.json()['id']}/deploy", json={"agents": mapping},
-                         timeout=10)
+    started = alice.post(
+        f"{stack.url}/api/designs/{design.json()['id']}/deploy", json={"agents": mapping}, timeout=10
+    )
     assert started.status_code == 201, started.text
     deployment = started.json()["id"]
     seen = run_coroutine(_read_until(stack, alice, deployment, 0, _ended))

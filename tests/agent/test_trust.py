@@ -49,8 +49,12 @@ def as_agent(joined: dict[str, str]) -> redis.Redis:
 
 def signed_send(app: Celery, agent: str, secret: str, task: str, *args):
     """A task sent as the site sends it to `agent`: its task id, signed with its key."""
-    return app.send_task(task, args=list(args), queue=f"agent.{agent}",
-                         **signed_task(signing_key(secret), agent, task, list(args), 60))
+    return app.send_task(
+        task,
+        args=list(args),
+        queue=f"agent.{agent}",
+        **signed_task(signing_key(secret), agent, task, list(args), 60),
+    )
 
 
 @pytest.fixture
@@ -106,8 +110,14 @@ def test_a_stolen_agent_credential_reaches_only_that_agents_own_keys(private_red
 
 
 def _lab_agent(sock, *args: str) -> str:
-    done = subprocess.run([sys.executable, "manage.py", "lab", "agent", *args], cwd=ROOT, env=site_env(sock),
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "lab", "agent", *args],
+        cwd=ROOT,
+        env=site_env(sock),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -126,8 +136,13 @@ def lab_agent(private_redis):
     sock, client = private_redis
     name = f"lab-{secrets.token_hex(3)}"
     joined = join(name, sock)
-    process = subprocess.Popen([sys.executable, "-m", "agent", "--name", name, "--sandbox"], cwd=ROOT,
-                               env=agent_env(joined), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent", "--name", name, "--sandbox"],
+        cwd=ROOT,
+        env=agent_env(joined),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     with running_agent(name, process, client):
         yield name, joined, process.pid
 
@@ -152,8 +167,13 @@ def test_forged_plans_are_refused_with_an_event_saying_so_and_nothing_is_applied
     stolen.send_task(task, args=args, queue=f"agent.{name}", **guessed)
     other = f"other-{secrets.token_hex(2)}"
     signed_send(raw, other, join(other, sock)["MVLAB_AGENT_SECRET"], task, *args)  # the site's, for another
-    raw.send_task(task, args=args, queue=f"agent.{name}",  # ... and moved to this agent's queue
-                  task_id=new_task_id(other), headers={SIGNATURE_HEADER: "0" * 64})
+    raw.send_task(
+        task,
+        args=args,
+        queue=f"agent.{name}",  # ... and moved to this agent's queue
+        task_id=new_task_id(other),
+        headers={SIGNATURE_HEADER: "0" * 64},
+    )
 
     assert "carries no signature of the site" in _failure(raw, unsigned.id)
     assert "signature is not the site's" in _failure(raw, guessed_id)
@@ -162,8 +182,10 @@ def test_forged_plans_are_refused_with_an_event_saying_so_and_nothing_is_applied
     while len(refusals := _refusals(client, deployment, name, key)) < 3 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert len(refusals) == 3, refusals
-    assert all(f"agent {name} refused task {task}" in r.detail and "nothing of it was done" in r.detail
-               for r in refusals)
+    assert all(
+        f"agent {name} refused task {task}" in r.detail and "nothing of it was done" in r.detail
+        for r in refusals
+    )
     assert "is not one the site gives" in refusals[2].detail
     assert [e for e in _events(client, deployment) if e.get("step") != "verify"] == []
     assert [ns for ns in sandbox_namespaces_of(pid) if ns.startswith(netns_name(deployment, ""))] == []

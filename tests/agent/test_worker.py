@@ -39,9 +39,16 @@ def agent_process():
     name = f"test-{secrets.token_hex(4)}"
     env = {**os.environ, "MVLAB_BROKER_URL": BROKER, "PYTHONPATH": str(ROOT), "MVLAB_AGENT_SECRET": SECRET}
     with readable_interpreter([sys.executable, "-m", "agent", "--name", name, "--sandbox"]) as command:
-        yield from _running(name, subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        ))
+        yield from _running(
+            name,
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            ),
+        )
 
 
 def _running(name, process):
@@ -114,7 +121,8 @@ def test_a_lab_agents_heartbeat_carries_the_room_its_machine_has(agent_name):
     )
     assert 0 < room.memory_available <= room.memory_total
     assert {family: table.cap for family, table in room.neighbours.items()} == {
-        "ipv4": gc_thresh3(socket.AF_INET), "ipv6": gc_thresh3(socket.AF_INET6)
+        "ipv4": gc_thresh3(socket.AF_INET),
+        "ipv6": gc_thresh3(socket.AF_INET6),
     }
     assert all(0 <= table.in_use <= table.cap and table.probe_needs > 0 for table in room.neighbours.values())
     assert room.sandboxes >= 0
@@ -156,8 +164,11 @@ def test_the_sandboxes_live_in_a_helper_owned_by_nobody_in_a_user_namespace_of_i
     assert os.readlink(f"/proc/{helper}/ns/user") != os.readlink("/proc/self/ns/user")
     assert os.readlink(f"/proc/{helper}/ns/net") != os.readlink("/proc/self/ns/net")
     assert os.readlink(f"/proc/{agent_process.pid}/ns/net") == os.readlink("/proc/self/ns/net")  # broker's
-    [uids] = [line.split()[1:] for line in Path(f"/proc/{helper}/status").read_text().splitlines()
-              if line.startswith("Uid:")]
+    [uids] = [
+        line.split()[1:]
+        for line in Path(f"/proc/{helper}/status").read_text().splitlines()
+        if line.startswith("Uid:")
+    ]
     assert uids == [str(NOBODY)] * 4
     assert Path(f"/proc/{helper}/uid_map").read_text().split() == ["0", str(NOBODY), "1"]  # root there only
 

@@ -24,8 +24,9 @@ def editor_user(live_stack) -> tuple[str, str]:
 def editor_page(chromium, live_stack, editor_user) -> Page:
     """The editor at `/` in a fresh browser context, signed in through the sign-in page `/` redirects to."""
     username, password = editor_user
-    context = chromium.new_context(base_url=live_stack.url, viewport={"width": 1600, "height": 950},
-                                   accept_downloads=True)
+    context = chromium.new_context(
+        base_url=live_stack.url, viewport={"width": 1600, "height": 950}, accept_downloads=True
+    )
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     page.goto("/")

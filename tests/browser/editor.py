@@ -44,8 +44,12 @@ def host_box(page: Page, host: str) -> dict[str, float]:
     """Where a host's box is drawn, in page pixels (x1, x2, y1, y2)."""
     box = page.locator("#canvas").bounding_box()
     b = page.evaluate(f"window.mvlab.canvas.cy.getElementById('hosts.{host}').renderedBoundingBox({{}})")
-    return {"x1": box["x"] + b["x1"], "x2": box["x"] + b["x2"],
-            "y1": box["y"] + b["y1"], "y2": box["y"] + b["y2"]}
+    return {
+        "x1": box["x"] + b["x1"],
+        "x2": box["x"] + b["x2"],
+        "y1": box["y"] + b["y1"],
+        "y2": box["y"] + b["y2"],
+    }
 
 
 def click_host(page: Page, host: str) -> None:

@@ -82,7 +82,9 @@ def draw_two_vlans(page: Page) -> None:
     name_new(page, "d4")
     # Each dropped onto its network; the container stays selected, its address fields shown.
     for container, network, values in (
-        ("d1", "mac10", {"ip": "172.16.10.10"}), ("d2", "mac20", {"ip": "172.16.20.10"}), ("d3", "mac10", {}),
+        ("d1", "mac10", {"ip": "172.16.10.10"}),
+        ("d2", "mac20", {"ip": "172.16.20.10"}),
+        ("d3", "mac10", {}),
         ("d4", "mac20", {"ip": "172.16.20.11", "mac": "02:00:00:00:20:0b"}),
     ):
         drag_onto(page, f"containers.{container}", f"networks.{network}")
@@ -125,7 +127,9 @@ def test_draw_save_reload(editor_page: Page, artifacts):
     page.mouse.up()
     drawn = design(page)
     assert drawn["segments"]["lan"] == {
-        "ports": ["host1.enp0s8", "host2.enp0s8", "host3.enp0s8"], "vlans": [100, 200]}
+        "ports": ["host1.enp0s8", "host2.enp0s8", "host3.enp0s8"],
+        "vlans": [100, 200],
+    }
     assert drawn["containers"]["d3"]["networks"] == {"mac10": {}}
     assert drawn["layout"]["containers.d1"] == {"x": before["x"] + round(30 / zoom), "y": before["y"]}
 
@@ -147,8 +151,17 @@ def test_draw_save_reload(editor_page: Page, artifacts):
     page.reload()
     page.wait_for_function("window.mvlab && Object.keys(window.mvlab.design.containers).length === 4")
     assert design(page) == drawn
-    assert {"hosts.host1", "hosts.host2", "segments.lan", "networks.mac10", "networks.mac20",
-            "containers.d1", "containers.d4", "nics.host1.enp0s8", "hosts.host3"} <= node_ids(page)
+    assert {
+        "hosts.host1",
+        "hosts.host2",
+        "segments.lan",
+        "networks.mac10",
+        "networks.mac20",
+        "containers.d1",
+        "containers.d4",
+        "nics.host1.enp0s8",
+        "hosts.host3",
+    } <= node_ids(page)
     wait_validated(page)
     page.screenshot(path=str(artifacts / "drawn-two-vlans-routed-after-reload.png"))
 

@@ -124,10 +124,13 @@ def big_design(hosts: int = 50, per_host: int = 10) -> dict:
         for k, v in enumerate(vlans):
             containers[f"c{i:02d}x{k}"] = {"host": h, "networks": {f"net{v}": {"ip": f"10.{v}.{i}.{k + 2}"}}}
     return {
-        "apiVersion": "mvlab/v1", "kind": "Design", "name": "fifty-hosts",
+        "apiVersion": "mvlab/v1",
+        "kind": "Design",
+        "name": "fifty-hosts",
         "hosts": {h: {"nics": ["eth0"]} for h in names},
         "segments": {"trunk": {"ports": [f"{h}.eth0" for h in names], "vlans": vlans}},
-        "networks": networks, "containers": containers,
+        "networks": networks,
+        "containers": containers,
     }
 
 
@@ -178,8 +181,12 @@ def test_new_elements_land_in_view_not_under_the_side_panel(editor_page: Page):
     canvas = page.locator("#canvas").bounding_box()
     side = page.locator("#side").bounding_box()
     # at the drawing's edges ("beside" them is past the edge); never one twice running (a double click)
-    for key, kind, beside in (("r", "routers", "nics.gw.enp0s8"), ("c", "containers", "nics.host2.enp0s8"),
-                              ("h", "hosts", "networks.mac200"), ("n", "networks", "segments.trunk")):
+    for key, kind, beside in (
+        ("r", "routers", "nics.gw.enp0s8"),
+        ("c", "containers", "nics.host2.enp0s8"),
+        ("h", "hosts", "networks.mac200"),
+        ("n", "networks", "segments.trunk"),
+    ):
         before = set(design(page)[kind])
         click_element(page, beside)
         page.keyboard.press(key)
@@ -294,8 +301,9 @@ def assert_reached(seen: list[dict], what: str) -> None:
 
 
 @pytest.mark.parametrize("example", sorted(p.stem for p in EXAMPLES.glob("*.yaml")))
-def test_labels_are_readable_at_1024x768_with_and_without_the_panel(editor_page: Page, example: str,
-                                                                   artifacts: Path):
+def test_labels_are_readable_at_1024x768_with_and_without_the_panel(
+    editor_page: Page, example: str, artifacts: Path
+):
     """Issue 12, point 13: at 1024x768 beside the side panel the tutorial lab's labels were 5 px high."""
     page = editor_page
     page.set_viewport_size(SMALL_SCREEN)
@@ -317,8 +325,9 @@ def test_labels_are_readable_at_1024x768_with_and_without_the_panel(editor_page:
     assert_reached(tab_through(page, shown["labels"]), example)
 
 
-def test_fifty_hosts_labels_are_readable_at_1024x768_and_any_element_is_reachable(editor_page: Page,
-                                                                                  artifacts: Path):
+def test_fifty_hosts_labels_are_readable_at_1024x768_and_any_element_is_reachable(
+    editor_page: Page, artifacts: Path
+):
     page = editor_page
     page.set_viewport_size(SMALL_SCREEN)
     show_unsaved(page, big_design())

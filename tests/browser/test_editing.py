@@ -144,8 +144,10 @@ def test_an_address_is_checked_at_its_field_and_the_ipam_form_is_accepted(editor
 
     set_field(page, "net1.ip", "172.16.10.7/24")  # the form IPAM shows elsewhere: taken
     assert design(page)["containers"]["c1"]["networks"]["net1"] == {"ip": "172.16.10.7"}
-    for wrong, why in (("172.16.10.7/16", "the network 172.16.10.0/24 is /24; write the address alone"),
-                       ("172.16.10.300", "'172.16.10.300' is not an address")):
+    for wrong, why in (
+        ("172.16.10.7/16", "the network 172.16.10.0/24 is /24; write the address alone"),
+        ("172.16.10.300", "'172.16.10.300' is not an address"),
+    ):
         set_field(page, "net1.ip", wrong)
         error = page.locator("#properties .field-error", has_text=why)
         expect(error).to_be_visible()
@@ -175,13 +177,14 @@ def test_incomplete_drawing_never_gets_a_400_and_deploy_waits_for_a_valid_design
     )
     assert page.locator("link[rel=icon]").evaluate(
         "l => new Promise(ok => { const i = new Image(); i.onload = () => ok(i.width > 0);"
-        " i.onerror = () => ok(false); i.src = l.href; })")
+        " i.onerror = () => ok(false); i.src = l.href; })"
+    )
     place(page, "hosts", 300, 300)
     click_element(page, "nics.host1.eth0")
     place(page, "containers", 300, 420)  # on no network yet
-    place(page, "segments", 600, 150)     # plugged into nothing yet
+    place(page, "segments", 600, 150)  # plugged into nothing yet
     click_element(page, "nics.host1.eth0")
-    place(page, "routers", 380, 420)      # a router with no legs yet
+    place(page, "routers", 380, 420)  # a router with no legs yet
     place(page, "networks", 700, 420)
     wait_validated(page)
     assert refused == []

@@ -56,8 +56,11 @@ def test_an_import_that_does_not_load_shows_line_path_and_hint(editor_page: Page
     page = editor_page
     text = (EXAMPLES / "docker-8021q-trunk.yaml").read_text()
     cases = (
-        ("typo.yaml", text.replace("vlans: [100", "vlan: [100"),
-         ["line 13 · segments.trunk.vlan: unknown key 'vlan'", "did you mean 'vlans'?"]),
+        (
+            "typo.yaml",
+            text.replace("vlans: [100", "vlan: [100"),
+            ["line 13 · segments.trunk.vlan: unknown key 'vlan'", "did you mean 'vlans'?"],
+        ),
         ("broken.yaml", text.replace("hosts:\n", "hosts: [\n", 1), ["line 9 · the file: YAML syntax error"]),
     )
     for name, body, wanted in cases:

@@ -95,9 +95,7 @@ def test_instructor_sees_all_live_students_see_only_themselves(
         dep = await sync_to_async(_start_deployment)(a["design"])
         clean_redis.append(dep)
         await sync_to_async(publish_state)(dep, "deploying")
-        site_redis.xadd(
-            stream_key(dep), {"event": signed(_probe(dep, "d1", "d4", "172.16.20.11", True, 63))}
-        )
+        site_redis.xadd(stream_key(dep), {"event": signed(_probe(dep, "d1", "d4", "172.16.20.11", True, 63))})
         seen = {}
         for name, socket in (("teacher", teacher), ("alice", mine)):
             state = await _until(socket, "deploy", attempt=a["attempt"], state="deploying")

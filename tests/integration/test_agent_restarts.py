@@ -42,16 +42,22 @@ def test_an_agent_restarted_within_its_heartbeat_ttl_gets_its_lost_task_again(li
     assert before
     _kill(old)
     killed = time.monotonic()
-    _restart(live_stack, "agent", lambda: _start_id(client, agent) not in (None, before),
-             live_stack.agent_env(agent))
+    _restart(
+        live_stack,
+        "agent",
+        lambda: _start_id(client, agent) not in (None, before),
+        live_stack.agent_env(agent),
+    )
     back = time.monotonic() - killed
     assert back < HEARTBEAT_TTL, f"the agent took {back:.1f} s to restart: its heartbeat had expired"
 
     timeout = int(live_stack.env["MVLAB_DEPLOY_TIMEOUT"])
     body = _wait_state(live_stack, user, deployment, {"done", "failed"}, timeout=timeout - 20)
     ended = time.monotonic() - killed
-    print(f"\nagent killed mid-apply, beating again {back:.1f} s later: deployment {body['state']} "
-          f"{ended:.1f} s after the kill (deploy timeout {timeout} s)")
+    print(
+        f"\nagent killed mid-apply, beating again {back:.1f} s later: deployment {body['state']} "
+        f"{ended:.1f} s after the kill (deploy timeout {timeout} s)"
+    )
     states = _states(live_stack, deployment)
     resent = f"agent {agent} restarted while running mvlab.agent.sandbox_up: sent again"
     assert ("deploying", resent) in states, states

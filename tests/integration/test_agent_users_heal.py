@@ -53,8 +53,12 @@ def test_the_lab_agent_serves_again_by_itself_after_redis_restarted(redis_server
         name, env_file = stack.lab_agent, stack.workdir / "lab-agent.env"
         stack.manage("lab", "agent", "add", name, "--env-file", str(env_file))
         joined = dict(shlex.split(line)[0].split("=", 1) for line in env_file.read_text().splitlines())
-        live._start(stack, f"agent-{name}", [PYTHON, "-m", "agent", "--name", name, "--sandbox"],
-                    {**stack.env, **joined})
+        live._start(
+            stack,
+            f"agent-{name}",
+            [PYTHON, "-m", "agent", "--name", name, "--sandbox"],
+            {**stack.env, **joined},
+        )
         client = redis_server.client()
         live._wait_for("the lab agent serving", lambda: _serving(client, name), stack)
 

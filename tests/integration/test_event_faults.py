@@ -186,8 +186,16 @@ def restarted(stack, redis_server, alice):
     replay = Watcher(stack, alice, deployment)
     run_coroutine(replay.until(_ended))
     body = live_class.wait_state(stack, alice, deployment)
-    return {"id": deployment, "design": design, "state_at_restart": state_at_restart, "body": body,
-            "worker_deaths": worker_deaths, "closed": closed, "open": kept_open, "replay": replay}
+    return {
+        "id": deployment,
+        "design": design,
+        "state_at_restart": state_at_restart,
+        "body": body,
+        "worker_deaths": worker_deaths,
+        "closed": closed,
+        "open": kept_open,
+        "replay": replay,
+    }
 
 
 def test_restart_mid_deploy_loses_and_repeats_no_event_for_a_reconnecting_client(restarted):

@@ -28,8 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def _deploy(stack, name: str):
     """A new user's sandbox deploy of the two-VLAN example: (session, design id, deployment id)."""
     user = stack.user(f"{name}-{secrets.token_hex(3)}")
-    yaml_text = (ROOT / "examples" / "two-vlans-routed.yaml").read_text().replace(
-        "name: two-vlans-routed", f"name: {name}"
+    yaml_text = (
+        (ROOT / "examples" / "two-vlans-routed.yaml")
+        .read_text()
+        .replace("name: two-vlans-routed", f"name: {name}")
     )
     design = user.post(f"{stack.url}/api/designs", json={"yaml": yaml_text}, timeout=10)
     assert design.status_code == 201, design.text
@@ -75,8 +77,11 @@ def _latest_probes(stack, deployment: str) -> dict[tuple, bool]:
 
 
 def _stored_observations(body: dict) -> dict[tuple, bool]:
-    return {(p["src"], p["dst"], p["dst_ip"]): p["observed"] for p in body["matrix"]["pairs"]
-            if p["observed"] is not None}
+    return {
+        (p["src"], p["dst"], p["dst_ip"]): p["observed"]
+        for p in body["matrix"]["pairs"]
+        if p["observed"] is not None
+    }
 
 
 def _assert_gone(stack, user, design: int, deployment: str) -> None:
@@ -97,8 +102,10 @@ def test_a_site_worker_killed_mid_deploy_is_resumed_and_torn_down_at_once(live_s
     # Its lease ends LEASE_TTL s after the kill; a check every RECOVER_EVERY s sends the task again.
     bound = LEASE_TTL + 2 * RECOVER_EVERY + 180
     _, refusals = _tear_down_when_allowed(live_stack, user, deployment, timeout=bound)
-    print(f"\nsite worker killed mid-deploy: teardown taken {time.monotonic() - killed:.1f} s after the kill "
-          f"({refusals} refusals while it resumed)")
+    print(
+        f"\nsite worker killed mid-deploy: teardown taken {time.monotonic() - killed:.1f} s after the kill "
+        f"({refusals} refusals while it resumed)"
+    )
 
     body = user.get(f"{live_stack.url}/api/deployments/{deployment}", timeout=10).json()
     states = _states(live_stack, deployment)
@@ -127,8 +134,12 @@ def test_an_agent_killed_mid_apply_fails_its_hosts_and_is_torn_down_at_once(live
     assert not Path(f"/proc/{helper}").exists(), "the killed agent's rootless helper and sandboxes lived on"
 
     client = live_stack.redis()
-    _restart(live_stack, "agent", lambda: client.exists(f"mvlab:agent:{live_stack.lab_agent}"),
-             live_stack.agent_env(live_stack.lab_agent))
+    _restart(
+        live_stack,
+        "agent",
+        lambda: client.exists(f"mvlab:agent:{live_stack.lab_agent}"),
+        live_stack.agent_env(live_stack.lab_agent),
+    )
     refused = user.delete(f"{live_stack.url}/api/designs/{design}", timeout=10)
     assert refused.status_code == 409 and deployment in refused.json()["detail"], refused.text
     _, refusals = _tear_down_when_allowed(live_stack, user, deployment, timeout=10)

@@ -70,8 +70,12 @@ def ns(dep: str, name: str) -> str:
 def test_bridge_siblings_reach_each_other_but_not_their_host(host):
     dep, target = host
     apply_plan(
-        plan(dep, container("c1", "10.1.0.1/24"), container("c2", "10.1.0.2/24"),
-             host_addresses=(HostAddress(link="enp0s8", address="10.1.0.254/24"),)),
+        plan(
+            dep,
+            container("c1", "10.1.0.1/24"),
+            container("c2", "10.1.0.2/24"),
+            host_addresses=(HostAddress(link="enp0s8", address="10.1.0.254/24"),),
+        ),
         target,
     )
     assert reachable(ns(dep, "c1"), "10.1.0.2", "10.1.0.254") == {"10.1.0.2": True, "10.1.0.254": False}
@@ -160,8 +164,10 @@ def test_real_host_rules_allowed_nics_and_the_kernel_error_is_named(host):
 def test_teardown_removes_what_the_deployment_owns_and_nothing_else(host):
     dep, target = host
     shim = Link(name="shim0", kind="macvlan", parent="enp0s8", mode="bridge", addresses=("10.1.0.250/24",))
-    apply_plan(plan(dep, container("c1", "10.1.0.1/24"), shim,
-                    routes=(Route(dst="10.9.0.0/16", via="10.1.0.1"),)), target)
+    apply_plan(
+        plan(dep, container("c1", "10.1.0.1/24"), shim, routes=(Route(dst="10.9.0.0/16", via="10.1.0.1"),)),
+        target,
+    )
     assert links(target.host_ns)["shim0"]["alias"] == owner_mark(dep)
     with deployment_id() as other:  # another deployment on the same machine is left alone
         other_target = sandbox_up(fabric(other), [HostPlan(deployment=other, host="h1")])["h1"]
@@ -183,11 +189,16 @@ def test_teardown_removes_what_the_deployment_owns_and_nothing_else(host):
 def killed_apply(wanted: HostPlan, target: Target, phase: str) -> None:
     """Run apply_plan in a child process and SIGKILL it in the middle of `phase`."""
     child = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from agent.apply import Target, apply_plan; from contract.plan import HostPlan;"
-         "apply_plan(HostPlan.model_validate_json(sys.stdin.readline()), Target.sandbox_host(sys.argv[1]))",
-         target.host_ns],
-        stdin=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from agent.apply import Target, apply_plan; from contract.plan import HostPlan;"
+            "apply_plan(HostPlan.model_validate_json(sys.stdin.readline()),"
+            " Target.sandbox_host(sys.argv[1]))",
+            target.host_ns,
+        ],
+        stdin=subprocess.PIPE,
+        text=True,
     )
     child.stdin.write(wanted.model_dump_json() + "\n")
     child.stdin.flush()
@@ -253,8 +264,10 @@ def test_on_the_machine_an_empty_plan_and_a_teardown_touch_nothing():
     assert apply_plan(HostPlan(deployment=dep, host="m"), machine).unchanged
     assert teardown(dep, machine).unchanged
     with pytest.raises(ApplyError, match="NIC eth0 is not in this agent's allowed_nics"):
-        apply_plan(plan(dep, container("c1", "10.1.0.1/24", parent="eth0")).model_copy(
-            update={"nics": ("eth0",)}), Target.machine([]))
+        apply_plan(
+            plan(dep, container("c1", "10.1.0.1/24", parent="eth0")).model_copy(update={"nics": ("eth0",)}),
+            Target.machine([]),
+        )
     assert netns.list_namespaces(ns(dep, "")) == []
 
 
@@ -282,8 +295,11 @@ def test_router_forwards_and_masquerades_and_steps_are_reported(host):
     assert reachable(ns(dep, "c1"), "10.2.0.1") == {"10.2.0.1": True}  # only thanks to source NAT
     assert netns.run_in(ns(dep, "r"), lambda: open("/proc/sys/net/ipv4/ip_forward").read().strip()) == "1"
     steps = [(e.step, e.status) for e in events]
-    assert steps == [(s, status) for s in ("host", "namespaces", "links", "addresses", "routes", "sysctls",
-                                            "masquerade") for status in ("started", "done")]
+    assert steps == [
+        (s, status)
+        for s in ("host", "namespaces", "links", "addresses", "routes", "sysctls", "masquerade")
+        for status in ("started", "done")
+    ]
     assert "created masquerade table in " + ns(dep, "r") in events[-1].detail
     assert apply_plan(wanted, target).unchanged
 
@@ -325,8 +341,12 @@ def test_host_links_are_born_marked_so_a_crash_leaves_nothing_unmarked_on_the_ho
     report = apply_plan(plan(dep, shim), target)
     assert f"created macvlan link shim0 in {target.host_ns}" in report.actions
     made = links(target.host_ns)["shim0"]
-    assert (made["kind"], made["alias"], made["up"], made["addresses"]) == ("macvlan", owner_mark(dep), True,
-                                                                           ["10.1.0.250/24"])
+    assert (made["kind"], made["alias"], made["up"], made["addresses"]) == (
+        "macvlan",
+        owner_mark(dep),
+        True,
+        ["10.1.0.250/24"],
+    )
     assert not netns.exists(staging)
     assert apply_plan(plan(dep, shim), target).unchanged
 
@@ -344,8 +364,14 @@ def test_every_macvlan_mode_is_made_as_asked_and_kept(host, mode):
 
 def test_ipv6_addresses_and_routes_including_default_are_kept_and_pruned(host):
     dep, target = host
-    c1 = Link(name="eth0", namespace="c1", kind="macvlan", parent="enp0s8", mode="bridge",
-              addresses=("10.1.0.1/24", "fd00:1::1/64"))
+    c1 = Link(
+        name="eth0",
+        namespace="c1",
+        kind="macvlan",
+        parent="enp0s8",
+        mode="bridge",
+        addresses=("10.1.0.1/24", "fd00:1::1/64"),
+    )
     routes = (
         Route(namespace="c1", dst="default", via="fd00:1::fe"),
         Route(namespace="c1", dst="fd00:9::/48", dev="eth0"),

@@ -36,15 +36,39 @@ def lab_as_nobody(*args: str, stdin: str) -> subprocess.CompletedProcess:
     may not enter (this machine's pyenv under /root, 0700), the command runs in a private mount
     namespace of its own where a tmpfs over that directory holds only the interpreter's tree."""
     prefix = Path(sys.base_prefix)
-    command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env", "HOME=/nonexistent",
-               sys.executable, "manage.py", "lab", *args]
+    command = [
+        "setpriv",
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "env",
+        "HOME=/nonexistent",
+        sys.executable,
+        "manage.py",
+        "lab",
+        *args,
+    ]
     closed = closed_ancestor(prefix)
     with tempfile.TemporaryDirectory(prefix="mvltest-prefix-") as stage:
         if closed is not None:
-            script = ('mount --bind "$1" "$2" && mount -t tmpfs -o mode=0755 mvltest "$3" && mkdir -p "$1" '
-                      '&& mount --bind "$2" "$1" && shift 3 && exec "$@"')
-            command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
-                       str(prefix), stage, str(closed), *command]
+            script = (
+                'mount --bind "$1" "$2" && mount -t tmpfs -o mode=0755 mvltest "$3" && mkdir -p "$1" '
+                '&& mount --bind "$2" "$1" && shift 3 && exec "$@"'
+            )
+            command = [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                str(prefix),
+                stage,
+                str(closed),
+                *command,
+            ]
         return subprocess.run(command, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=240)
 
 

@@ -53,8 +53,12 @@ def machine():
 
 
 def target(ns: str, allowed_routes=()) -> Target:
-    return Target(host_ns=ns, allowed_nics=frozenset({"eth0"}), protected=frozenset({"10.70.0.5"}),
-                  allowed_routes=tuple(ipaddress.ip_network(p) for p in allowed_routes))
+    return Target(
+        host_ns=ns,
+        allowed_nics=frozenset({"eth0"}),
+        protected=frozenset({"10.70.0.5"}),
+        allowed_routes=tuple(ipaddress.ip_network(p) for p in allowed_routes),
+    )
 
 
 def host_plan(dep: str, *routes: Route, **fields) -> HostPlan:
@@ -118,7 +122,9 @@ def test_routes_through_an_owned_link_or_to_an_allowed_prefix_are_made_and_remov
     assert mvlab_routes(ns) == []
     assert "shim0" not in ip("-n", ns, "link")
     assert ip("-n", ns, "route").splitlines() == [
-        "default via 10.60.0.254 dev eth0 ", "10.60.0.0/24 dev eth0 proto kernel scope link src 10.60.0.1 "]
+        "default via 10.60.0.254 dev eth0 ",
+        "10.60.0.0/24 dev eth0 proto kernel scope link src 10.60.0.1 ",
+    ]
 
 
 def test_an_allowed_route_dropped_from_the_plan_is_removed_and_a_route_via_eth0_not_mvlabs_stays(machine):
@@ -157,9 +163,11 @@ def test_forwarding_goes_back_after_an_agent_restart_between_apply_and_teardown(
     dep, ns = machine
     set_forwarding(ns, "0")
     plan = host_plan(dep, sysctls=(Sysctl(key=FORWARD, value="1"),)).model_dump_json()
-    code = ("import sys; from agent.apply import apply_plan, Target; from contract.plan import HostPlan; "
-            "apply_plan(HostPlan.model_validate_json(sys.argv[1]), Target(host_ns=sys.argv[2], "
-            "allowed_nics=frozenset({'eth0'})))")
+    code = (
+        "import sys; from agent.apply import apply_plan, Target; from contract.plan import HostPlan; "
+        "apply_plan(HostPlan.model_validate_json(sys.argv[1]), Target(host_ns=sys.argv[2], "
+        "allowed_nics=frozenset({'eth0'})))"
+    )
     subprocess.run([sys.executable, "-c", code, plan, ns], cwd=ROOT, check=True)
     assert forwarding(ns) == "1"
     report = teardown(dep, target(ns))
@@ -183,8 +191,13 @@ def test_two_hosts_on_one_machine_keep_their_routes_and_forwarding_goes_back_whe
     allowed = target(ns, allowed_routes=["10.80.0.0/16"])
 
     def plan_of(host: str, prefix: str) -> HostPlan:
-        return HostPlan(deployment=dep, host=host, nics=("eth0",), sysctls=(Sysctl(key=FORWARD, value="1"),),
-                        routes=(Route(dst=prefix, via="10.60.0.9"),))
+        return HostPlan(
+            deployment=dep,
+            host=host,
+            nics=("eth0",),
+            sysctls=(Sysctl(key=FORWARD, value="1"),),
+            routes=(Route(dst=prefix, via="10.60.0.9"),),
+        )
 
     apply_plan(plan_of("host1", "10.80.1.0/24"), allowed)
     assert not [a for a in apply_plan(plan_of("host2", "10.80.2.0/24"), allowed).actions if "removed" in a]

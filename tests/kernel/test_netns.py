@@ -127,7 +127,10 @@ print(json.dumps({"other_thread": box["other_thread"], "in_target": in_target, "
 
 def test_a_handle_made_in_one_thread_and_used_in_another_never_lands_in_the_own_namespace(name):
     out = subprocess.run(
-        [sys.executable, "-c", CROSS_THREAD_CHILD, name], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", CROSS_THREAD_CHILD, name],
+        capture_output=True,
+        text=True,
+        check=True,
         cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
     )
     seen = json.loads(out.stdout)

@@ -109,8 +109,11 @@ def dead_and_alive(lab):
     r probes too, so its next hops are resolved: those nobody answers fail at once there."""
     unsent = [(lab["a"], probe("a", f"ghost{i}", f"10.9.1.{100 + i}", expected=False)) for i in range(40)]
     forwarded = [(lab["b"], probe("b", f"ghost{i}", f"10.9.1.{140 + i}", expected=False)) for i in range(40)]
-    alive = [(lab["c"], probe("c", "a", "10.9.3.1")), (lab["b"], probe("b", "a", "10.9.1.1")),
-             (lab["r"], probe("r", "b", "10.9.2.1"))]
+    alive = [
+        (lab["c"], probe("c", "a", "10.9.3.1")),
+        (lab["b"], probe("b", "a", "10.9.1.1")),
+        (lab["r"], probe("r", "b", "10.9.2.1")),
+    ]
     return unsent, forwarded, alive
 
 
@@ -148,8 +151,12 @@ def neighbour_entries(ns: str, prefix: str) -> list[str]:
 
 
 def neighbour_param(ns: str, link: str, param: str) -> str:
-    out = subprocess.run(["ip", "netns", "exec", ns, "cat", f"/proc/sys/net/ipv4/neigh/{link}/{param}"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ip", "netns", "exec", ns, "cat", f"/proc/sys/net/ipv4/neigh/{link}/{param}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip()
 
 
@@ -158,8 +165,11 @@ def test_next_hops_nobody_answered_leave_no_entry_and_their_links_as_they_were(l
     run(unsent + forwarded + alive)
 
     # no entry for the 80 dead next hops: none pinned, no FAILED one kept, no resolution still going on
-    assert [e for e in neighbour_entries(lab["a"], "10.9.1.0/24") + neighbour_entries(lab["r"], "10.9.1.0/24")
-            if not e.startswith(("10.9.1.1 ", "10.9.1.254 "))] == []
+    assert [
+        e
+        for e in neighbour_entries(lab["a"], "10.9.1.0/24") + neighbour_entries(lab["r"], "10.9.1.0/24")
+        if not e.startswith(("10.9.1.1 ", "10.9.1.254 "))
+    ] == []
     for ns, link in ((lab["a"], "a0"), (lab["r"], "r0")):
         assert (neighbour_param(ns, link, "mcast_solicit"), neighbour_param(ns, link, "app_solicit")) == (
             "3",
@@ -214,9 +224,11 @@ def dropping_responder():
             ip("-n", b, "addr", "add", address, "dev", "v1")
         ip("-n", a, "link", "set", "v0", "up")
         ip("-n", b, "link", "set", "v1", "up")
-        rules = ("table arp t {\n chain in {\n  type filter hook input priority 0;\n"
-                 "  arp operation request arp daddr ip 10.9.5.1 quota until 56 bytes drop\n"
-                 "  arp operation request arp daddr ip 10.9.5.2 quota until 84 bytes drop\n }\n}\n")
+        rules = (
+            "table arp t {\n chain in {\n  type filter hook input priority 0;\n"
+            "  arp operation request arp daddr ip 10.9.5.1 quota until 56 bytes drop\n"
+            "  arp operation request arp daddr ip 10.9.5.2 quota until 84 bytes drop\n }\n}\n"
+        )
         subprocess.run(["ip", "netns", "exec", b, "nft", "-f", "-"], input=rules, text=True, check=True)
         yield a
     finally:
@@ -227,6 +239,11 @@ def dropping_responder():
 def test_next_hops_whose_requests_were_lost_are_asked_again_while_asking_still_finds_them(dropping_responder):
     """Three rounds of requests (tries=3): 10.9.5.1 answers the third; so a fourth round goes out,
     which 10.9.5.2 answers; a fifth finds nothing more, and the resolution stops there."""
-    results, _ = run([(dropping_responder, probe("a", "b", "10.9.5.1")),
-                      (dropping_responder, probe("a", "b", "10.9.5.2"))], tries=3)
+    results, _ = run(
+        [
+            (dropping_responder, probe("a", "b", "10.9.5.1")),
+            (dropping_responder, probe("a", "b", "10.9.5.2")),
+        ],
+        tries=3,
+    )
     assert [(e.dst_ip, e.observed) for e in results] == [("10.9.5.1", True), ("10.9.5.2", True)]

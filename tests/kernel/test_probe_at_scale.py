@@ -74,13 +74,20 @@ def deploy_and_probe(design, dep: str) -> list[ProbeEvent]:
 
 
 def wrong(probes: list[ProbeEvent]) -> list[str]:
-    return [f"{p.src}->{p.dst_ip} expected {p.expected} observed {p.observed}"
-            for p in probes if p.observed != p.expected]
+    return [
+        f"{p.src}->{p.dst_ip} expected {p.expected} observed {p.observed}"
+        for p in probes
+        if p.observed != p.expected
+    ]
 
 
 def pinned_entries(namespace: str) -> list[str]:
-    out = subprocess.run(["ip", "-n", namespace, "neigh", "show", "nud", "permanent"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ip", "-n", namespace, "neigh", "show", "nud", "permanent"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return out.splitlines()
 
 
@@ -124,8 +131,9 @@ def bystanders():
         for name in names:
             subprocess.run(["ip", "netns", "add", name], check=True)
         a, b = names
-        subprocess.run(["ip", "-n", a, "link", "add", "v0", "type", "veth", "peer", "name", "v0", "netns", b],
-                       check=True)
+        subprocess.run(
+            ["ip", "-n", a, "link", "add", "v0", "type", "veth", "peer", "name", "v0", "netns", b], check=True
+        )
         for name, address in zip(names, ("10.73.0.1/24", "10.73.0.2/24"), strict=True):
             subprocess.run(["ip", "-n", name, "addr", "add", address, "dev", "v0"], check=True)
             subprocess.run(["ip", "-n", name, "link", "set", "v0", "up"], check=True)

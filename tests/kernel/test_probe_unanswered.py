@@ -54,8 +54,13 @@ def test_a_router_forwarding_to_a_next_hop_that_never_answers_drops_beside_a_pas
             "c2": {"host": "h2", "networks": {"n2": {}, "n1": {"ip": "10.1.0.1"}}},
             "c3": {"host": "h1", "networks": {"n3": {}}},
         },
-        routers={"r": {"host": "h1", "networks": {"n2": {}, "n3": {"ip": "10.3.0.1"}},
-                       "routes": [{"to": "default", "via": "10.2.0.1"}]}},
+        routers={
+            "r": {
+                "host": "h1",
+                "networks": {"n2": {}, "n3": {"ip": "10.3.0.1"}},
+                "routes": [{"to": "default", "via": "10.2.0.1"}],
+            }
+        },
     )
     outcome = deploy_and_compare(design, timeout=1.0)
     assert outcome.ok, outcome.report()

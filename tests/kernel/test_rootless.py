@@ -21,8 +21,15 @@ NOBODY = pwd.getpwnam("nobody").pw_uid
 
 def two_hosts_one_network(dep: str) -> dict:
     """Inside the child: a two-host sandbox, one bridge network, a private pair; who reaches whom."""
-    fabric = SandboxFabric(deployment=dep, hosts=("h1", "h2"), segments=(
-        Segment(name="lan", ports=(SegmentPort(host="h1", nic="eth1"), SegmentPort(host="h2", nic="eth1"))),))
+    fabric = SandboxFabric(
+        deployment=dep,
+        hosts=("h1", "h2"),
+        segments=(
+            Segment(
+                name="lan", ports=(SegmentPort(host="h1", nic="eth1"), SegmentPort(host="h2", nic="eth1"))
+            ),
+        ),
+    )
 
     def host(name: str, containers: dict[str, tuple[str, str]]) -> HostPlan:
         return HostPlan(
@@ -36,9 +43,17 @@ def two_hosts_one_network(dep: str) -> dict:
             ),
         )
 
-    plans = [host("h1", {"a": ("10.5.0.1/24", "bridge"), "p1": ("10.5.0.11/24", "private"),
-                         "p2": ("10.5.0.12/24", "private")}),
-             host("h2", {"b": ("10.5.0.2/24", "bridge")})]
+    plans = [
+        host(
+            "h1",
+            {
+                "a": ("10.5.0.1/24", "bridge"),
+                "p1": ("10.5.0.11/24", "private"),
+                "p2": ("10.5.0.12/24", "private"),
+            },
+        ),
+        host("h2", {"b": ("10.5.0.2/24", "bridge")}),
+    ]
     deploy_sandbox(fabric, plans)
     seen = {
         "uid_map": open("/proc/self/uid_map").read().split(),
@@ -76,7 +91,8 @@ def example_as_predicted(path: str, dep: str) -> list:
     events = observe(fabric, plans)
     sandbox_down(dep)
     return [(e.src, e.dst_ip, e.expected, e.observed) for e in events if e.expected != e.observed] + (
-        [] if any(e.observed for e in events) else ["nothing answered"])
+        [] if any(e.observed for e in events) else ["nothing answered"]
+    )
 
 
 def test_an_example_design_runs_as_predicted_without_privilege():

@@ -12,8 +12,10 @@ pytestmark = pytest.mark.kernel
 
 
 def ip_json(ns: str, *args: str) -> list[dict]:
-    return json.loads(subprocess.run(["ip", "-n", ns, "-j", *args], check=True, capture_output=True,
-                                     text=True).stdout or "[]")
+    return json.loads(
+        subprocess.run(["ip", "-n", ns, "-j", *args], check=True, capture_output=True, text=True).stdout
+        or "[]"
+    )
 
 
 @pytest.fixture
@@ -29,23 +31,31 @@ def scratch():
 
 def test_requests_made_here_read_back_the_same_through_iproute2(scratch):
     name, rt = scratch
-    rt.do(rtnl.link_add("p0", "veth", peer=("p1", None), up=True),
-          rtnl.link_set(name="p0", alias="mvlab:x"),
-          rtnl.link_add("br0", "bridge", up=True))
+    rt.do(
+        rtnl.link_add("p0", "veth", peer=("p1", None), up=True),
+        rtnl.link_set(name="p0", alias="mvlab:x"),
+        rtnl.link_add("br0", "bridge", up=True),
+    )
     index = {link.name: link.index for link in rt.links()}
-    rt.do(rtnl.link_add("m0", "macvlan", parent=index["p0"], mac="02:00:00:00:00:09", macvlan_mode="private"),
-          rtnl.link_set(index=index["p1"], master=index["br0"], up=True, promisc=True),
-          rtnl.bridge_port_set(index["p1"], hairpin=True),
-          rtnl.addr(True, index["p0"], "10.6.0.1/24"),
-          rtnl.addr(True, index["p0"], "fd00:6::1/64"),
-          rtnl.route(True, "10.7.0.0/16", gateway="10.6.0.254", proto=251),
-          rtnl.route(True, "0.0.0.0/0", oif=index["p0"], proto=251))
+    rt.do(
+        rtnl.link_add("m0", "macvlan", parent=index["p0"], mac="02:00:00:00:00:09", macvlan_mode="private"),
+        rtnl.link_set(index=index["p1"], master=index["br0"], up=True, promisc=True),
+        rtnl.bridge_port_set(index["p1"], hairpin=True),
+        rtnl.addr(True, index["p0"], "10.6.0.1/24"),
+        rtnl.addr(True, index["p0"], "fd00:6::1/64"),
+        rtnl.route(True, "10.7.0.0/16", gateway="10.6.0.254", proto=251),
+        rtnl.route(True, "0.0.0.0/0", oif=index["p0"], proto=251),
+    )
     shown = {link["ifname"]: link for link in ip_json(name, "-d", "link", "show")}
     mine = {link.name: link for link in rt.links()}
     assert set(mine) == set(shown) == {"lo", "p0", "p1", "br0", "m0"}
     assert mine["p0"].alias == shown["p0"]["ifalias"] == "mvlab:x" and mine["p0"].up
     assert (mine["m0"].kind, mine["m0"].macvlan_mode, mine["m0"].address, mine["m0"].parent) == (
-        "macvlan", shown["m0"]["linkinfo"]["info_data"]["mode"], "02:00:00:00:00:09", index["p0"])
+        "macvlan",
+        shown["m0"]["linkinfo"]["info_data"]["mode"],
+        "02:00:00:00:00:09",
+        index["p0"],
+    )
     assert (
         mine["p1"].master == index["br0"]
         and mine["p1"].hairpin is True
@@ -68,7 +78,9 @@ def test_requests_made_here_read_back_the_same_through_iproute2(scratch):
             rtnl.link_del(mine["m0"].index, "m0"), rtnl.link_del(9999, "ghost"), rtnl.link_add("p0", "bridge")
         )
     assert [(r.what, code) for r, code in refused.value.failures] == [
-        ("remove link ghost", 19), ("create bridge link p0", 17)]
+        ("remove link ghost", 19),
+        ("create bridge link p0", 17),
+    ]
     assert "m0" not in {link.name for link in rt.links()}
 
 

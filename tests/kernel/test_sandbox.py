@@ -13,18 +13,40 @@ pytestmark = pytest.mark.kernel
 
 def vlan_lab(dep: str, hairpin: bool = False):
     """h1 and h2 on one switch carrying VLANs 100 and 200; one container per (host, VLAN), one subnet."""
-    fabric = SandboxFabric(deployment=dep, hosts=("h1", "h2"), segments=(Segment(
-        name="switch", ports=(SegmentPort(host="h1", nic="enp0s8"), SegmentPort(host="h2", nic="enp0s8")),
-        vlans=(100, 200), hairpin=hairpin),))
+    fabric = SandboxFabric(
+        deployment=dep,
+        hosts=("h1", "h2"),
+        segments=(
+            Segment(
+                name="switch",
+                ports=(SegmentPort(host="h1", nic="enp0s8"), SegmentPort(host="h2", nic="enp0s8")),
+                vlans=(100, 200),
+                hairpin=hairpin,
+            ),
+        ),
+    )
 
     def plan(host: str, number: int) -> HostPlan:
         names = {vid: f"{host}v{vid}" for vid in (100, 200)}
         return HostPlan(
-            deployment=dep, host=host, nics=("enp0s8",),
+            deployment=dep,
+            host=host,
+            nics=("enp0s8",),
             namespaces=tuple(Namespace(name=n) for n in names.values()),
-            links=(*(Link(name=f"enp0s8.{vid}", kind="vlan", parent="enp0s8", vid=vid) for vid in names),
-                   *(Link(name="eth0", namespace=n, kind="macvlan", parent=f"enp0s8.{vid}", mode="bridge",
-                          addresses=(f"10.8.0.{vid // 100 * 10 + number}/24",)) for vid, n in names.items())),
+            links=(
+                *(Link(name=f"enp0s8.{vid}", kind="vlan", parent="enp0s8", vid=vid) for vid in names),
+                *(
+                    Link(
+                        name="eth0",
+                        namespace=n,
+                        kind="macvlan",
+                        parent=f"enp0s8.{vid}",
+                        mode="bridge",
+                        addresses=(f"10.8.0.{vid // 100 * 10 + number}/24",),
+                    )
+                    for vid, n in names.items()
+                ),
+            ),
         )
 
     return fabric, [plan("h1", 1), plan("h2", 2)]
@@ -36,7 +58,9 @@ def test_vlans_are_isolated_and_a_second_up_changes_nothing():
         deploy_sandbox(fabric, plans)
         # 10.8.0.11 (h1, VLAN 100) reaches 10.8.0.12 (h2, VLAN 100), not 10.8.0.22 (h2, VLAN 200)
         assert reachable(netns_name(dep, "h1v100"), "10.8.0.12", "10.8.0.22") == {
-            "10.8.0.12": True, "10.8.0.22": False}
+            "10.8.0.12": True,
+            "10.8.0.22": False,
+        }
         before = {ns: links(ns) for ns in (fabric_ns(dep), host_ns(dep, "h1"), host_ns(dep, "h2"))}
         events = []
         sandbox_up(fabric, plans, emit=events.append)
@@ -79,8 +103,15 @@ def test_a_second_up_repairs_a_cut_wire_a_downed_bridge_and_hairpin():
 
 def test_passthru_takes_the_parent_nic_and_its_mac():
     with deployment_id() as dep:
-        fabric = SandboxFabric(deployment=dep, hosts=("h1", "h2"), segments=(Segment(
-            name="lan", ports=(SegmentPort(host="h1", nic="eth1"), SegmentPort(host="h2", nic="eth1"))),))
+        fabric = SandboxFabric(
+            deployment=dep,
+            hosts=("h1", "h2"),
+            segments=(
+                Segment(
+                    name="lan", ports=(SegmentPort(host="h1", nic="eth1"), SegmentPort(host="h2", nic="eth1"))
+                ),
+            ),
+        )
 
         def plan(host: str, container: str, mode: str, address: str) -> HostPlan:
             return HostPlan(

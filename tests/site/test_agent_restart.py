@@ -53,7 +53,8 @@ def test_a_task_its_agent_took_before_restarting_is_sent_again_then_failed(site_
     assert pending["h1"].resent == dispatch.MAX_AGENT_RESENDS
     assert not outcome.ok and outcome.detail == (
         f"agent {agent!r} restarted while running {TASK}, {dispatch.MAX_AGENT_RESENDS + 1} times; "
-        "nothing of it runs now")
+        "nothing of it runs now"
+    )
     assert len(_queued_ids(site_redis, agent)) == dispatch.MAX_AGENT_RESENDS + 1
 
 

@@ -50,9 +50,18 @@ def deployment(stored, agents, site_redis):
 
 
 def probe(deployment: Deployment, pair, observed: bool) -> dict:
-    return {"kind": "probe", "deployment": deployment.id, "host": "host1", "src": pair.src, "dst": pair.dst,
-            "dst_ip": pair.dst_ip, "expected": pair.expected, "observed": observed, "rtt_ms": None,
-            "ttl": None}
+    return {
+        "kind": "probe",
+        "deployment": deployment.id,
+        "host": "host1",
+        "src": pair.src,
+        "dst": pair.dst,
+        "dst_ip": pair.dst_ip,
+        "expected": pair.expected,
+        "observed": observed,
+        "rtt_ms": None,
+        "ttl": None,
+    }
 
 
 def test_forged_probe_results_never_reach_the_stored_matrix(deployment, agents, site_redis):
@@ -79,22 +88,31 @@ def test_forged_probe_results_never_reach_the_stored_matrix(deployment, agents, 
 def test_the_site_signs_each_task_for_its_agent_only(agents):
     serving, other = agents["serving"], agents["other"]
     options = agent_credentials.signed(serving, "mvlab.agent.teardown", ["d1", ["host1"]])
-    headers = {"task": "mvlab.agent.teardown", "id": options["task_id"], EXPIRES_HEADER: options["expires"],
-               **options["headers"]}
+    headers = {
+        "task": "mvlab.agent.teardown",
+        "id": options["task_id"],
+        EXPIRES_HEADER: options["expires"],
+        **options["headers"],
+    }
     assert options["task_id"].startswith(task_id_prefix(serving))
     assert task_refusal(agent_credentials.key_of(serving), serving, headers, ["d1", ["host1"]], {}) is None
     assert "signature is not the site's" in task_refusal(
-        agent_credentials.key_of(serving), serving, headers, ["d1", ["host1", "host2"]], {})  # altered
-    assert "is not one the site gives" in task_refusal(agent_credentials.key_of(other), other, headers,
-                                                       ["d1", ["host1"]], {})  # made for another agent
+        agent_credentials.key_of(serving), serving, headers, ["d1", ["host1", "host2"]], {}
+    )  # altered
+    assert "is not one the site gives" in task_refusal(
+        agent_credentials.key_of(other), other, headers, ["d1", ["host1"]], {}
+    )  # made for another agent
     moved = {**headers, "id": new_task_id(other)}
-    assert "signature is not the site's" in task_refusal(agent_credentials.key_of(other), other, moved,
-                                                         ["d1", ["host1"]], {})
-    assert "no signature" in task_refusal(signing_key("x"), serving, {**headers, SIGNATURE_HEADER: ""},
-                                          ["d1", ["host1"]], {})
+    assert "signature is not the site's" in task_refusal(
+        agent_credentials.key_of(other), other, moved, ["d1", ["host1"]], {}
+    )
+    assert "no signature" in task_refusal(
+        signing_key("x"), serving, {**headers, SIGNATURE_HEADER: ""}, ["d1", ["host1"]], {}
+    )
     later = {**headers, EXPIRES_HEADER: "2999-01-01T00:00:00+00:00"}  # kept valid by hand
-    assert "signature is not the site's" in task_refusal(agent_credentials.key_of(serving), serving, later,
-                                                         ["d1", ["host1"]], {})
+    assert "signature is not the site's" in task_refusal(
+        agent_credentials.key_of(serving), serving, later, ["d1", ["host1"]], {}
+    )
 
 
 def test_a_task_is_valid_while_the_site_waits_for_it_and_refused_once_expired(agents, settings):
@@ -105,8 +123,12 @@ def test_a_task_is_valid_while_the_site_waits_for_it_and_refused_once_expired(ag
     timeout = settings.MVLAB_DEPLOY_TIMEOUT
     assert timeout < left <= timeout + agent_credentials.CLOCK_ALLOWANCE
     expired = signed_task(key, serving, "mvlab.agent.teardown", args, -2)
-    headers = {"task": "mvlab.agent.teardown", "id": expired["task_id"], EXPIRES_HEADER: expired["expires"],
-               **expired["headers"]}
+    headers = {
+        "task": "mvlab.agent.teardown",
+        "id": expired["task_id"],
+        EXPIRES_HEADER: expired["expires"],
+        **expired["headers"],
+    }
     assert "the site stopped waiting for it" in task_refusal(key, serving, headers, args, {})
     assert f"expired at {expired['expires']}" in task_refusal(key, serving, headers, args, {})
 

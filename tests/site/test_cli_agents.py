@@ -87,7 +87,8 @@ def test_lab_agent_add_writes_the_environment_to_a_file_only_its_owner_reads(sit
     path = tmp_path / "agent.env"
     try:
         assert _lab_agent("add", name, "--without-redis-user", "--env-file", str(path)) == (
-            f"agent {name}: its environment is in {path}\n")
+            f"agent {name}: its environment is in {path}\n"
+        )
         assert path.stat().st_mode & 0o777 == 0o600
         assert set(_env(path.read_text())) == {"MVLAB_AGENT_SECRET", "MVLAB_BROKER_URL"}
     finally:

@@ -12,8 +12,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE_SECRETS = {"REDIS_PASSWORD": "s3cret", "POSTGRES_PASSWORD": "pg-s3cret", "SECRET_KEY": "k3y"}
-AGENT_ENV = {"MVLAB_AGENT_NAME": "vega", "MVLAB_AGENT_SECRET": "a" * 64,
-             "MVLAB_BROKER_URL": f"redis://mvlab-agent-vega:{'a' * 64}@192.0.2.1:6379/0"}
+AGENT_ENV = {
+    "MVLAB_AGENT_NAME": "vega",
+    "MVLAB_AGENT_SECRET": "a" * 64,
+    "MVLAB_BROKER_URL": f"redis://mvlab-agent-vega:{'a' * 64}@192.0.2.1:6379/0",
+}
 
 
 def _compose() -> list[str]:
@@ -30,8 +33,13 @@ def _compose() -> list[str]:
 
 
 def config(file: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([*_compose(), "-f", file, "config"], cwd=ROOT, capture_output=True, text=True,
-                          env={"PATH": "/usr/local/bin:/usr/bin:/bin", **env})
+    return subprocess.run(
+        [*_compose(), "-f", file, "config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", **env},
+    )
 
 
 def _redis_ports(service: dict) -> list[tuple[str, str]]:

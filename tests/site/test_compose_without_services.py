@@ -19,7 +19,12 @@ INSTEAD = "run `sh design.sh gw up` of the shell export (lab export --to sh) on 
 def lab_export(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "lab", "export", *args],
-        cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 

@@ -195,8 +195,15 @@ def test_a_deployment_whose_task_is_gone_is_sent_again_then_failed(
         assert _site_tasks(site_redis) == [("designer.run_deployment", repr([mine]))]
         site_redis.delete("site", f"{deploy.QUEUED_PREFIX}{mine}")  # a worker took it, and died
         Deployment.objects.filter(pk=mine).update(state="deploying")
-        with hold(f"{deploy.LEASE_PREFIX}{mine}", site_redis, owner="another site worker", ttl=30, wait=0,
-                  interrupt=False, busy=""):
+        with hold(
+            f"{deploy.LEASE_PREFIX}{mine}",
+            site_redis,
+            owner="another site worker",
+            ttl=30,
+            wait=0,
+            interrupt=False,
+            busy="",
+        ):
             assert deploy.recover_orphans() == []  # it lives: leave its deployment alone
             deploy.run(mine)  # the same task delivered twice: the second copy does nothing
             assert Deployment.objects.get(pk=mine).state == "deploying"
@@ -230,8 +237,9 @@ def _expected(pairs: list[dict]) -> dict[tuple, bool]:
 
 
 @pytest.mark.parametrize("editor_first", [True, False], ids=["editor-first", "deploy-alone"])
-def test_a_deploy_predicts_its_design_once(owner, stored, lab, site_redis, monkeypatch, clean_site_queue,
-                                           settings, editor_first):
+def test_a_deploy_predicts_its_design_once(
+    owner, stored, lab, site_redis, monkeypatch, clean_site_queue, settings, editor_first
+):
     """A whole deploy (the request, the site worker's run sending the plans, the stored results) and
     the editor's prediction before it share one computation of the prediction (analysis.predicted)."""
     settings.MVLAB_DEPLOY_TIMEOUT = 1  # the lab agent is alive but takes nothing: the run ends failed

@@ -44,8 +44,10 @@ class Outcome:
 
     def report(self) -> str:
         """The design as YAML (for `lab up FILE --sandbox`), then what went wrong."""
-        lines = ["# reproduce: save as FILE, then: .venv/bin/python manage.py lab up FILE --sandbox",
-                 dump_design(self.design).rstrip()]
+        lines = [
+            "# reproduce: save as FILE, then: .venv/bin/python manage.py lab up FILE --sandbox",
+            dump_design(self.design).rstrip(),
+        ]
         lines += [f"host {host} failed: {detail}" for host, detail in sorted(self.failed.items())]
         if self.differ:
             lines.append(pair_table(self.differ))

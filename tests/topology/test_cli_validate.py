@@ -72,4 +72,3 @@ def test_misuse_exits_2(args, complaint):
     assert done.returncode == 2
     assert complaint in done.stderr
     assert "CommandError" not in done.stderr and "Traceback" not in done.stderr
-

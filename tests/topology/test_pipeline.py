@@ -41,7 +41,10 @@ def calls(monkeypatch) -> Counter:
     validation), the namespaces."""
     found: Counter = Counter()
     for module, name in (
-        (pipeline, "load_design"), (pipeline, "validate"), (pipeline, "allocate"), (pipeline, "namespaces"),
+        (pipeline, "load_design"),
+        (pipeline, "validate"),
+        (pipeline, "allocate"),
+        (pipeline, "namespaces"),
         (validate_module, "allocate"),
     ):
         monkeypatch.setattr(module, name, counting(found, f"{module.__name__}.{name}", getattr(module, name)))

@@ -70,11 +70,15 @@ routers:
 )
 
 
-@pytest.mark.parametrize(("text", "pair", "observed"), [
-    (EQUAL_CONNECTED_ROUTES, ("r1", "fd00:1::f0"), False),
-    (ADDRESSLESS_NIC_ANSWERS, ("h2", "10.2.0.7"), True),
-    (NEXT_HOP_ON_LONGEST_PREFIX, ("h1", "10.2.0.2"), False),
-], ids=["equal-connected-routes", "addressless-nic-answers-arp", "next-hop-on-longest-prefix"])
+@pytest.mark.parametrize(
+    ("text", "pair", "observed"),
+    [
+        (EQUAL_CONNECTED_ROUTES, ("r1", "fd00:1::f0"), False),
+        (ADDRESSLESS_NIC_ANSWERS, ("h2", "10.2.0.7"), True),
+        (NEXT_HOP_ON_LONGEST_PREFIX, ("h1", "10.2.0.2"), False),
+    ],
+    ids=["equal-connected-routes", "addressless-nic-answers-arp", "next-hop-on-longest-prefix"],
+)
 def test_the_kernel_behaves_as_predicted(text, pair, observed):
     design = load_design(text).design
     outcome = deploy_and_compare(design, timeout=1.0)

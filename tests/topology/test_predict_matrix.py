@@ -16,7 +16,15 @@ def test_the_json_has_exactly_the_design_md_shape_with_one_pair_per_source_and_a
     assert names == ["d1", "d2", "d3", "d4", "host1", "host3"]  # host2 holds no address
     for pair in data["pairs"]:
         assert set(pair) == {
-            "src", "dst", "dst_ip", "expected", "observed", "rtt_ms", "ttl", "expected_ttl", "reason"
+            "src",
+            "dst",
+            "dst_ip",
+            "expected",
+            "observed",
+            "rtt_ms",
+            "ttl",
+            "expected_ttl",
+            "reason",
         }
         assert pair["observed"] is None and pair["rtt_ms"] is None and pair["ttl"] is None
     addresses = sum(len(e["addresses"]) for e in data["endpoints"])

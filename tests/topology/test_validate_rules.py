@@ -600,8 +600,11 @@ def test_an_ipv6_address_where_ipv4_belongs_is_an_error_not_a_crash():
 
 
 def test_a_route_via_the_subnet_router_anycast_address_is_refused_naming_it_and_why():
-    issues = [i for i in validate(design(routes(C2, ("fd00:99::/64", "fd00:20::"), before=ipv6)))
-              if i.severity == "error"]
+    issues = [
+        i
+        for i in validate(design(routes(C2, ("fd00:99::/64", "fd00:20::"), before=ipv6)))
+        if i.severity == "error"
+    ]
     assert [(i.code, i.path) for i in issues] == [("next-hop-anycast", "containers.c2.routes.0.via")]
     assert "fd00:20:: is the subnet-router anycast address" in issues[0].message
     assert "of fd00:20::/64" in issues[0].message and "race" in issues[0].message

@@ -35,8 +35,10 @@ def vm_site(request, tmp_path_factory):
             reporter.write_line(line)
 
     tag = secrets.token_hex(2)
-    with redis_on_socket(tmp_path_factory.mktemp("vm-redis")) as (sock, client), \
-            ThreadPoolExecutor(max_workers=1) as pool:
+    with (
+        redis_on_socket(tmp_path_factory.mktemp("vm-redis")) as (sock, client),
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
         site = pool.submit(start_stack, redis_socket=sock)  # while the VMs boot
         try:
             lab = start_lab([f"{star}-{tag}" for star in STARS], sock, say)

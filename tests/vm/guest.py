@@ -54,8 +54,13 @@ def control_port() -> str:
 
 def answer(request: dict) -> dict:
     try:
-        done = subprocess.run(["sh", "-c", request["sh"]], capture_output=True, text=True,
-                              timeout=request.get("timeout", 60), stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            ["sh", "-c", request["sh"]],
+            capture_output=True,
+            text=True,
+            timeout=request.get("timeout", 60),
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         return {"rc": -1, "out": "", "err": f"timed out after {request.get('timeout', 60)} s"}
     return {"rc": done.returncode, "out": done.stdout, "err": done.stderr}
@@ -75,7 +80,7 @@ def serve(path: str, ready: Path) -> None:
             line, pending = pending.split(b"\n", 1)
             reply = memoryview(json.dumps(answer(json.loads(line))).encode() + b"\n")
             while reply:
-                reply = reply[os.write(fd, reply):]
+                reply = reply[os.write(fd, reply) :]
 
 
 def main(state_dir: str, lab_mac: str, mgmt_mac: str) -> None:

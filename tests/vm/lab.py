@@ -55,20 +55,28 @@ def require_tools() -> Path:
     """The kernel to boot; fails (never skips) naming the package of whatever is missing. Run bin/setup."""
     missing = sorted({package for tool, package in TOOLS.items() if shutil.which(tool) is None})
     if missing:
-        pytest.fail(f"the VM lab needs {', '.join(missing)}: missing on this machine "
-                    f"(bin/setup installs them)")
+        pytest.fail(
+            f"the VM lab needs {', '.join(missing)}: missing on this machine (bin/setup installs them)"
+        )
     return kernel()
 
 
 def kernel() -> Path:
     """The newest Debian kernel in /boot whose modules (8021q, macvlan) are installed."""
+
     def version(path: Path) -> tuple:
         return tuple(int(n) for n in re.findall(r"\d+", path.name))
-    found = [k for k in Path("/boot").glob("vmlinuz-*-amd64")
-             if Path("/lib/modules", k.name.removeprefix("vmlinuz-"), "modules.dep").exists()]
+
+    found = [
+        k
+        for k in Path("/boot").glob("vmlinuz-*-amd64")
+        if Path("/lib/modules", k.name.removeprefix("vmlinuz-"), "modules.dep").exists()
+    ]
     if not found:
-        pytest.fail("the VM lab needs a kernel and its modules in /boot: linux-image-amd64 (apt) is missing "
-                    "(bin/setup installs it)")
+        pytest.fail(
+            "the VM lab needs a kernel and its modules in /boot: linux-image-amd64 (apt) is missing "
+            "(bin/setup installs it)"
+        )
     return max(found, key=version)
 
 
@@ -144,8 +152,22 @@ class VM:
             "PYTHONUNBUFFERED": "1",
             **self.joined,
         }
-        command = shlex.join(["env", "-i", *(f"{k}={v}" for k, v in env.items()), "setsid", PYTHON, "-m",
-                              "agent", "--name", self.name, "--allowed-nics", "eth1", *args])
+        command = shlex.join(
+            [
+                "env",
+                "-i",
+                *(f"{k}={v}" for k, v in env.items()),
+                "setsid",
+                PYTHON,
+                "-m",
+                "agent",
+                "--name",
+                self.name,
+                "--allowed-nics",
+                "eth1",
+                *args,
+            ]
+        )
         log = shlex.quote(str(self.state_dir / "agent.log"))
         where = shlex.quote(str(ROOT))
         self.agent_pid = int(self.sh(f"cd {where} && {command} >>{log} 2>&1 </dev/null & echo $!"))
@@ -212,24 +234,54 @@ def boot(wire: str, name: str, number: int, workdir: Path, redis_socket: Path, v
     vm = VM(name, number, state_dir)
     forward = f"guestfwd=tcp:10.0.2.100:6379-cmd:socat STDIO UNIX-CONNECT:{redis_socket}"
     qemu = [
-        "-netdev", f"tap,id=lab,ifname=tap{number},script=no,downscript=no",
-        "-device", f"virtio-net-pci,netdev=lab,mac={vm.lab_mac}",
-        "-netdev", f"user,id=mgmt,restrict=on,net=10.0.2.0/24,{forward}",
-        "-device", f"virtio-net-pci,netdev=mgmt,mac={vm.mgmt_mac}",
-        "-chardev", f"socket,id=mvlctl,path={state_dir / 'ctl.sock'},server=on,wait=off",
-        "-device", "virtio-serial-pci", "-device", "virtserialport,chardev=mvlctl,name=mvltest.ctl",
+        "-netdev",
+        f"tap,id=lab,ifname=tap{number},script=no,downscript=no",
+        "-device",
+        f"virtio-net-pci,netdev=lab,mac={vm.lab_mac}",
+        "-netdev",
+        f"user,id=mgmt,restrict=on,net=10.0.2.0/24,{forward}",
+        "-device",
+        f"virtio-net-pci,netdev=mgmt,mac={vm.mgmt_mac}",
+        "-chardev",
+        f"socket,id=mvlctl,path={state_dir / 'ctl.sock'},server=on,wait=off",
+        "-device",
+        "virtio-serial-pci",
+        "-device",
+        "virtserialport,chardev=mvlctl,name=mvltest.ctl",
     ]
     command = [
-        "ip", "netns", "exec", wire, str(BIN / "vng"), "--run", str(vmlinuz), "--disable-kvm",
-        "--memory", MEMORY, "--cpus", "1", "--name", name, "--rwdir", str(state_dir),
-        "--exec", shlex.join([PYTHON, str(GUEST), str(state_dir), vm.lab_mac, vm.mgmt_mac]),
+        "ip",
+        "netns",
+        "exec",
+        wire,
+        str(BIN / "vng"),
+        "--run",
+        str(vmlinuz),
+        "--disable-kvm",
+        "--memory",
+        MEMORY,
+        "--cpus",
+        "1",
+        "--name",
+        name,
+        "--rwdir",
+        str(state_dir),
+        "--exec",
+        shlex.join([PYTHON, str(GUEST), str(state_dir), vm.lab_mac, vm.mgmt_mac]),
         f"--qemu-opts={shlex.join(qemu)}",
     ]
     env = {**os.environ, "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
     vm.started = time.monotonic()
     with (state_dir / "console.log").open("w") as console:
-        vm.process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=console,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+        vm.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     return vm
 
 
@@ -244,8 +296,10 @@ def wait_booted(vms: list[VM]) -> None:
                 raise RuntimeError(f"VM {vm.name} ended while booting:\n{vm.console()}")
         if time.monotonic() > deadline:
             late = [vm for vm in vms if vm.booted is None]
-            raise RuntimeError(f"VMs {[vm.name for vm in late]} not up within {BOOT_TIMEOUT:.0f} s:\n"
-                               + "\n".join(vm.console() for vm in late))
+            raise RuntimeError(
+                f"VMs {[vm.name for vm in late]} not up within {BOOT_TIMEOUT:.0f} s:\n"
+                + "\n".join(vm.console() for vm in late)
+            )
         time.sleep(0.2)
 
 
@@ -281,8 +335,10 @@ def start_lab(names: list[str], redis_socket: Path, say) -> Lab:
             lab.vms.append(boot(lab.wire, name, number, workdir, redis_socket, vmlinuz))
         wait_booted(lab.vms)
         lab.timings["boot"] = time.monotonic() - began
-        say(f"VM lab: {len(names)} VMs ({vmlinuz.name}, TCG, 1 vCPU, {MEMORY}) booted in parallel in "
-            f"{lab.timings['boot']:.1f} s ({', '.join(f'{vm.name} {vm.booted:.1f} s' for vm in lab.vms)})")
+        say(
+            f"VM lab: {len(names)} VMs ({vmlinuz.name}, TCG, 1 vCPU, {MEMORY}) booted in parallel in "
+            f"{lab.timings['boot']:.1f} s ({', '.join(f'{vm.name} {vm.booted:.1f} s' for vm in lab.vms)})"
+        )
     except BaseException:
         stop_lab(lab)
         raise

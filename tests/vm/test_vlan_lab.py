@@ -44,8 +44,9 @@ def follow(vm_site, session, deployment: str) -> list[dict]:
     try:
         return run_coroutine(_read_until(vm_site.stack, session, deployment, "0", _ended))
     except websockets.ConnectionClosed as exc:
-        raise AssertionError(f"the site closed deployment {deployment}'s websocket: {exc}\n"
-                             f"{vm_site.logs()}") from exc
+        raise AssertionError(
+            f"the site closed deployment {deployment}'s websocket: {exc}\n{vm_site.logs()}"
+        ) from exc
 
 
 def test_guests_reach_the_test_redis_and_nothing_else(vm_site):
@@ -54,13 +55,27 @@ def test_guests_reach_the_test_redis_and_nothing_else(vm_site):
     assert lab.taps() == [f"tap{vm.number}" for vm in lab.vms]
     port = 7000 + secrets.randbelow(2000)
     listener = subprocess.Popen(
-        ["ip", "netns", "exec", lab.wire, "socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork",
-         "SYSTEM:echo reached"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "ip",
+            "netns",
+            "exec",
+            lab.wire,
+            "socat",
+            f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork",
+            "SYSTEM:echo reached",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(0.5)
-        here = subprocess.run(["ip", "netns", "exec", lab.wire, "socat", "-T", "5", "-",
-                               f"TCP:127.0.0.1:{port}"],
-                              input="", capture_output=True, text=True, timeout=20)
+        here = subprocess.run(
+            ["ip", "netns", "exec", lab.wire, "socat", "-T", "5", "-", f"TCP:127.0.0.1:{port}"],
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
         assert here.stdout.strip() == "reached"  # the listener answers whoever can reach it
         for vm in lab.vms:
             assert vm.ip_json("route", "show", "default") == [], vm.name
@@ -75,8 +90,10 @@ def test_guests_reach_the_test_redis_and_nothing_else(vm_site):
 
 def probe_tcp(address: str, port: int, send: bytes) -> str:
     """A guest command that connects, sends `send` and prints what comes back within 5 s."""
-    code = (f"import socket; s = socket.create_connection(({address!r}, {port}), 5); s.settimeout(5); "
-            f"s.sendall({send!r}); print(s.recv(100).decode().strip())")
+    code = (
+        f"import socket; s = socket.create_connection(({address!r}, {port}), 5); s.settimeout(5); "
+        f"s.sendall({send!r}); print(s.recv(100).decode().strip())"
+    )
     return shlex.join(["timeout", "20", "python3", "-c", code])
 
 
@@ -103,14 +120,17 @@ def deploy(vm_site, session, yaml: str, mapping: dict[str, str]) -> tuple[str, l
     design = session.post(f"{stack.url}/api/designs", json={"yaml": yaml}, timeout=10)
     assert design.status_code == 201, design.text
     began = time.monotonic()
-    started = session.post(f"{stack.url}/api/designs/{design.json()['id']}/deploy", json={"agents": mapping},
-                           timeout=10)
+    started = session.post(
+        f"{stack.url}/api/designs/{design.json()['id']}/deploy", json={"agents": mapping}, timeout=10
+    )
     assert started.status_code == 201, started.text
     deployment = started.json()["id"]
     seen = follow(vm_site, session, deployment)
     took = time.monotonic() - began
-    vm_site.say(f"VM lab: {design.json()['name']} (deployment {deployment}) deployed through the site in "
-                f"{took:.1f} s ({len(seen)} websocket messages, state {seen[-1]['event']['state']})")
+    vm_site.say(
+        f"VM lab: {design.json()['name']} (deployment {deployment}) deployed through the site in "
+        f"{took:.1f} s ({len(seen)} websocket messages, state {seen[-1]['event']['state']})"
+    )
     return deployment, seen
 
 
@@ -121,10 +141,12 @@ def observed_as_predicted(vm_site, session, deployment: str, seen: list[dict], y
     assert seen[-1]["event"]["state"] == "done", f"{failures}\n{vm_site.logs()}"
     observed = _wait_state(stack, session, deployment, {"done"})["matrix"]["pairs"]
     predicted = session.post(f"{stack.url}/api/predict", json={"yaml": yaml}, timeout=30).json()["pairs"]
-    assert {(p["src"], p["dst_ip"]): p["observed"] for p in observed} == \
-        {(p["src"], p["dst_ip"]): p["expected"] for p in predicted}
-    assert {(p["src"], p["dst_ip"]): p["ttl"] for p in observed if p["observed"]} == \
-        {(p["src"], p["dst_ip"]): p["expected_ttl"] for p in predicted if p["expected"]}
+    assert {(p["src"], p["dst_ip"]): p["observed"] for p in observed} == {
+        (p["src"], p["dst_ip"]): p["expected"] for p in predicted
+    }
+    assert {(p["src"], p["dst_ip"]): p["ttl"] for p in observed if p["observed"]} == {
+        (p["src"], p["dst_ip"]): p["expected_ttl"] for p in predicted if p["expected"]
+    }
     return observed
 
 
@@ -152,8 +174,10 @@ def test_the_8021q_lab_deploys_on_real_kernels_and_tears_down_leaving_foreign_vl
     lab = vm_site.lab
     _, host2, gw = lab.vms
     host2.sh("ip link add link eth1 name eth1.100 type vlan id 100 && ip link set eth1.100 up")
-    gw.sh("ip link add link eth1 name eth1.300 type vlan id 300 && ip addr add 10.30.0.1/24 dev eth1.300 "
-          "&& ip link set eth1.300 up")
+    gw.sh(
+        "ip link add link eth1 name eth1.300 type vlan id 300 && ip addr add 10.30.0.1/24 dev eth1.300 "
+        "&& ip link set eth1.300 up"
+    )
     foreign = {host2.name: links(host2)["eth1.100"], gw.name: links(gw)["eth1.300"]}
     try:
         check_trunk_lab(vm_site, alice, foreign)
@@ -201,11 +225,16 @@ def check_trunk_lab(vm_site, alice, foreign: dict[str, dict]) -> None:
         assert [name for name in left if vlan_of(left[name])] == kept, vm.name
         for name in kept:
             before, after = foreign[vm.name], left[name]
-            assert [after[k] for k in ("ifindex", "operstate", "flags")] == \
-                [before[k] for k in ("ifindex", "operstate", "flags")], vm.name
+            assert [after[k] for k in ("ifindex", "operstate", "flags")] == [
+                before[k] for k in ("ifindex", "operstate", "flags")
+            ], vm.name
             assert (vlan_of(after), after.get("ifalias")) == (vlan_of(before), None), vm.name
-    assert [a["local"] for a in gw.ip_json("addr", "show", "dev", "eth1.300") for a in a["addr_info"]
-            if a["family"] == "inet"] == ["10.30.0.1"]
+    assert [
+        a["local"]
+        for a in gw.ip_json("addr", "show", "dev", "eth1.300")
+        for a in a["addr_info"]
+        if a["family"] == "inet"
+    ] == ["10.30.0.1"]
     assert [vm.sh("cat /proc/sys/net/ipv4/ip_forward").strip() for vm in lab.vms] == ["0", "0", "0"]
 
 
@@ -221,8 +250,10 @@ def test_a_foreign_link_by_the_name_of_a_planned_vlan_but_another_vlan_is_refuse
         )
         assert seen[-1]["event"]["state"] == "failed"
         failures = " ".join(m["event"].get("detail", "") for m in seen if m["event"].get("ok") is False)
-        assert "vlan link eth1.100" in failures and "exists and is not mvlab's (ifalias None), and is not " \
-            "VLAN 100 of eth1, up" in failures, failures
+        assert (
+            "vlan link eth1.100" in failures
+            and "exists and is not mvlab's (ifalias None), and is not VLAN 100 of eth1, up" in failures
+        ), failures
         tear_down(vm_site, alice, deployment)
         after = links(host1)["eth1.100"]
         assert (after["ifindex"], vlan_of(after), after.get("ifalias")) == (before["ifindex"], 101, None)
@@ -258,8 +289,10 @@ def test_an_agent_killed_mid_apply_is_cleaned_up_and_the_design_deploys_again(vm
     host1 = lab.vms[0]
     mapping = dict(zip(HOSTS, (vm.name for vm in lab.vms), strict=True))
     yaml = example("docker-8021q-trunk.yaml", "killed")
-    host1.sh(f"(until ip -o link show | grep -q 'alias mvlab:'; do sleep 0.02; done; "
-             f"kill -9 -{host1.agent_pid}) >/dev/null 2>&1 </dev/null &")
+    host1.sh(
+        f"(until ip -o link show | grep -q 'alias mvlab:'; do sleep 0.02; done; "
+        f"kill -9 -{host1.agent_pid}) >/dev/null 2>&1 </dev/null &"
+    )
     deployment, seen = deploy(vm_site, alice, yaml, mapping)
     body = _wait_state(vm_site.stack, alice, deployment, {"failed", "done"})
     assert body["state"] == "failed", body
@@ -269,8 +302,10 @@ def test_an_agent_killed_mid_apply_is_cleaned_up_and_the_design_deploys_again(vm
     assert half_made, "the agent was killed before it made anything"
 
     host1.start_agent()
-    vm_site.say(f"VM lab: host1's agent restarted in {host1.wait_for_agent(vm_site.stack.redis()):.1f} s "
-                f"(the killed apply had made {', '.join(sorted(half_made))})")
+    vm_site.say(
+        f"VM lab: host1's agent restarted in {host1.wait_for_agent(vm_site.stack.redis()):.1f} s "
+        f"(the killed apply had made {', '.join(sorted(half_made))})"
+    )
     tear_down(vm_site, alice, deployment)
     assert [n for n, link in links(host1).items() if vlan_of(link)] == []
 

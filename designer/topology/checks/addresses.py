@@ -40,8 +40,10 @@ def _unusable(address: ipaddress._BaseAddress, subnet: ipaddress._BaseNetwork) -
     return None
 
 
-ANYCAST = ("the subnet-router anycast address (RFC 4291 2.6.1): every namespace that forwards IPv6 "
-           "on that link answers for it and the first answer wins, so which one gets the packets is a race")
+ANYCAST = (
+    "the subnet-router anycast address (RFC 4291 2.6.1): every namespace that forwards IPv6 "
+    "on that link answers for it and the first answer wins, so which one gets the packets is a race"
+)
 
 
 def anycast_of(address: ipaddress._BaseAddress, subnet: ipaddress._BaseNetwork) -> bool:
