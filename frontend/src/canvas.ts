@@ -77,6 +77,8 @@ export class Canvas {
   private dragging = false;
   /** True from a fit until the user takes the view (pans, zooms or clicks the drawing). */
   private fitted = false;
+  /** The last click on the drawing (the element's id, "" for the background), the first of a double click. */
+  private lastTap = { id: "", at: 0 };
 
   constructor(container: HTMLElement, events: CanvasEvents) {
     this.cy = cytoscape({
@@ -84,14 +86,17 @@ export class Canvas {
       selectionType: "single", boxSelectionEnabled: false, textureOnViewport: true,
     });
     // Cytoscape's own dbltap also fires for two quick taps on different elements; this one does not.
-    let last = { id: "", at: 0 };
     this.cy.on("tap", (ev) => {
       const id = ev.target === this.cy ? null : (ev.target as cytoscape.SingularElementReturnValue).id();
       events.tap(id, ev.position);
       const now = performance.now();
+      const last = this.lastTap;
       if (id && id === last.id && now - last.at < DOUBLE_CLICK_MS && ev.target.isNode()) events.rename(id);
-      last = { id: id ?? "", at: now };
+      this.lastTap = { id: id ?? "", at: now };
     });
+    // a key pressed between two clicks (a nudge, a tool) makes them two clicks: the letters typed
+    // next must not land in a rename field
+    document.addEventListener("keydown", () => this.forgetTap(), true);
     this.cy.on("tapstart scrollzoom", () => { this.fitted = false; });
     this.cy.on("zoom", () => this.legible());
     // the panel hidden or shown, the window or the class page's frame resized: a fitted view stays fitted
@@ -160,7 +165,14 @@ export class Canvas {
     if (flip.nonempty()) this.cy.batch(() => { flip.toggleClass("unreadable"); });
   }
 
+  /** No click before this one is the first of a double click. */
+  private forgetTap(): void {
+    this.lastTap = { id: "", at: 0 };
+  }
+
+  /** Selects `id` (null: nothing); selecting another element than the one last clicked ends a double click. */
   select(id: string | null): void {
+    if (id !== this.lastTap.id) this.forgetTap();
     this.cy.$(":selected").unselect();
     if (id) this.cy.getElementById(id).select();
   }
