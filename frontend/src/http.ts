@@ -39,7 +39,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 
 /** The site's own words for the user (an HTML error page or an empty body: the status text); the
  * request itself is in the browser's network log. */
-function refusal(res: Response, data: unknown): ApiError {
+export function refusal(res: Response, data: unknown): ApiError {
   if (typeof data === "object" && data) {
     const { detail, errors } = data as { detail?: unknown; errors?: unknown };
     const message = detail == null ? JSON.stringify(data) : typeof detail === "string" ? detail : JSON.stringify(detail);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, explained, where } from "../src/http";
+import { ApiError, explained, refusal, where } from "../src/http";
 
 describe("where an exercise's issue is", () => {
   it("counts the goals' and locks' lines from 1 and names the path once", () => {
@@ -16,5 +16,21 @@ describe("a refusal in one line", () => {
     expect(explained(new ApiError(400, "the exercise is not valid", [issue])))
       .toBe("the exercise is not valid — goals line 1: no container d9");
     expect(explained(new ApiError(404, "no such class"))).toBe("no such class");
+  });
+});
+
+describe("a refused request's words", () => {
+  const answer = (status: number, statusText: string) => new Response(null, { status, statusText });
+
+  it("are the site's detail, with the issues it gave", () => {
+    const issue = { severity: "error", path: "name", line: null, message: "taken", hint: "" };
+    const err = refusal(answer(400, "Bad Request"), { detail: "the design is not valid", errors: [issue] });
+    expect([err.status, err.message, err.issues]).toEqual([400, "the design is not valid", [issue]]);
+  });
+
+  it("are the status text for an HTML error page or an empty answer, else the text itself", () => {
+    expect(refusal(answer(502, "Bad Gateway"), "<!DOCTYPE html><h1>502</h1>").message).toBe("Bad Gateway");
+    expect(refusal(answer(500, "Internal Server Error"), "").message).toBe("Internal Server Error");
+    expect(refusal(answer(409, "Conflict"), "the host is busy").message).toBe("the host is busy");
   });
 });
