@@ -1,6 +1,7 @@
 /** The Cytoscape drawing: keeps it in step with the design and reports clicks and moves. */
 import cytoscape from "cytoscape";
 import type { ElementDef } from "./graph";
+import { textSize } from "./layout";
 import type { Issue } from "./issues";
 import type { Position } from "./model";
 
@@ -23,6 +24,14 @@ export const READABLE_PX = 9;
  * all of them are readable: a fit never goes below it. */
 const SMALL_FONT = 10;
 export const READABLE_ZOOM = READABLE_PX / SMALL_FONT;
+/** The font of a host's name (bold: measured this much wider than the layout's regular glyphs). */
+const HOST_FONT = 13;
+const BOLD = 1.15;
+
+/** An element's name: its id without the kind ("hosts.gw" → "gw"). */
+function nameOf(id: string): string {
+  return id.slice(id.indexOf(".") + 1);
+}
 
 // Nodes are sized to their labels (graph.ts) and hold them inside, so a label never lies on
 // another element; lines turn at right angles at levels between the boxes (data(turn)).
@@ -34,7 +43,7 @@ const STYLE: cytoscape.StylesheetJson = [
   } },
   { selector: "node.host", style: {
     shape: "round-rectangle", "background-color": "#f0f4f8", "border-width": 2, "text-valign": "top",
-    "text-halign": "left-inside", "font-size": 13, "font-weight": "bold", padding: "22px", "text-margin-y": -4,
+    "text-halign": "left-inside", "font-size": HOST_FONT, "font-weight": "bold", padding: "22px", "text-margin-y": -4,
     // the name takes the left of the top edge, the NICs (where the trunk comes in) the right
     "min-width": "data(minW)", "min-width-bias-left": "100%", "min-width-bias-right": "0%",
   } },
@@ -61,6 +70,8 @@ const STYLE: cytoscape.StylesheetJson = [
   { selector: "edge.parent", style: { "line-style": "dashed", "line-color": "#adb5bd", width: 1.5 } },
   { selector: "edge.hostaddr", style: { "line-style": "dashed", "line-color": "#e8590c", width: 2.5 } },
   { selector: "edge.shim", style: { "line-style": "dotted", "line-color": "#7048e8", width: 2 } },
+  // the overview (zoomed out): a host's, segment's or network's name alone, large enough to read (legible())
+  { selector: "node.overview", style: { label: (n: cytoscape.NodeSingular) => nameOf(n.id()), "font-size": "data(overview)" } },
   { selector: "node.unreadable", style: { "text-opacity": 0 } },
   { selector: ".issue-warning", style: { "border-color": "#f59f00", "border-width": 4 } },
   { selector: ".issue-error", style: { "border-color": "#e03131", "border-width": 4 } },
@@ -158,9 +169,11 @@ export class Canvas {
     return added;
   }
 
-  /** Hides the labels this zoom would draw smaller than READABLE_PX and shows the others again. */
+  /** Hides the labels this zoom would draw smaller than READABLE_PX and shows the others again; zoomed
+   * out, the names of hosts, segments and networks are drawn alone and larger instead (overview). */
   private legible(): void {
     const zoom = this.cy.zoom();
+    this.cy.batch(() => this.overview(zoom));
     const flip = this.cy.nodes().filter((n) => n.hasClass("unreadable") !== n.numericStyle("font-size") * zoom < READABLE_PX - 0.01);
     if (flip.nonempty()) this.cy.batch(() => { flip.toggleClass("unreadable"); });
   }
@@ -171,6 +184,22 @@ export class Canvas {
   }
 
   /** Selects `id` (null: nothing); selecting another element than the one last clicked ends a double click. */
+  /**
+   * The overview: where this zoom draws a host's, segment's or network's label smaller than READABLE_PX,
+   * its name alone is drawn at READABLE_PX instead, if it fits within the element's own width (a host's
+   * box, a segment's bar, a network's box), so the names stay apart and the user sees where things are.
+   */
+  private overview(zoom: number): void {
+    this.cy.nodes(".host, .segment, .network").forEach((n) => {
+      const base = n.hasClass("host") ? HOST_FONT : SMALL_FONT;
+      const font = (READABLE_PX + 0.1) / zoom;
+      const room = n.boundingBox({ includeLabels: false, includeOverlays: false }).w;
+      const on = base * zoom < READABLE_PX && textSize(nameOf(n.id()), font * BOLD).w <= room;
+      if (on && n.data("overview") !== font) n.data("overview", font);
+      if (on !== n.hasClass("overview")) n.toggleClass("overview", on);
+    });
+  }
+
   select(id: string | null): void {
     if (id !== this.lastTap.id) this.forgetTap();
     this.cy.$(":selected").unselect();

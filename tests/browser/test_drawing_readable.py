@@ -259,6 +259,29 @@ SELECTED = f"""() => {{
 }}"""
 
 
+# Zoomed out: how many hosts' names are drawn, the smallest of them on screen, and the shown labels
+# that lie on one another (on screen, by more than the tolerance).
+OVERVIEW = """(tol) => {
+  const cy = window.mvlab.canvas.cy;
+  const zoom = cy.zoom();
+  const labelOnly = { includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false };
+  const shown = cy.nodes().filter((n) => n.data("label") && n.numericStyle("text-opacity") > 0)
+    .map((n) => ({ id: n.id(), b: n.renderedBoundingBox(labelOnly),
+                   px: n.numericStyle("font-size") * zoom }));
+  const hosts = shown.filter((l) => l.id.startsWith("hosts."));
+  const overlaps = [];
+  for (let i = 0; i < shown.length; i++) for (let j = i + 1; j < shown.length; j++) {
+    const [a, b] = [shown[i].b, shown[j].b];
+    const across = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
+    const down = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
+    if (across > tol && down > tol) overlaps.push([shown[i].id, shown[j].id]);
+  }
+  return { zoom: Math.round(zoom * 1000) / 1000, shown: shown.length, hostsShown: hosts.length,
+           minHostPx: hosts.length ? Math.round(Math.min(...hosts.map((l) => l.px)) * 100) / 100 : null,
+           overlaps: overlaps.slice(0, 10) };
+}"""
+
+
 def labels(page: Page) -> dict:
     return page.evaluate(LABELS)
 
@@ -346,6 +369,12 @@ def test_fifty_hosts_labels_are_readable_at_1024x768_and_any_element_is_reachabl
     whole = labels(page)
     print(f"50/500 zoomed out to the whole drawing: {whole}")
     assert whole["shown"] == 0 or whole["minPx"] >= READABLE_PX, whole
+    # and the hosts' names are drawn larger: the user reads where each host is, no name on another
+    names = page.evaluate(OVERVIEW, TOLERANCE_PX)
+    print(f"50/500 zoomed out, the overview: {names}")
+    assert names["zoom"] < 0.5, names
+    assert names["hostsShown"] == 50 and names["minHostPx"] >= READABLE_PX, names
+    assert names["overlaps"] == [], names
     toggle_panel(page)
     assert_reached(tab_through(page, 3), "50/500")
     # the last host's last container, far from the start, is one search away and readable there
