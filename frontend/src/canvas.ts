@@ -1,7 +1,7 @@
 /** The Cytoscape drawing: keeps it in step with the design and reports clicks and moves. */
 import cytoscape from "cytoscape";
 import type { ElementDef } from "./graph";
-import { textSize } from "./layout";
+import { aimAt, textSize } from "./layout";
 import type { Issue } from "./issues";
 import type { Position } from "./model";
 
@@ -110,8 +110,10 @@ export class Canvas {
     document.addEventListener("keydown", () => this.forgetTap(), true);
     this.cy.on("tapstart scrollzoom", () => { this.fitted = false; });
     this.cy.on("zoom", () => this.legible());
-    // the panel hidden or shown, the window or the class page's frame resized: a fitted view stays fitted
-    this.cy.on("resize", () => { if (this.fitted) this.fit(); });
+    // the panel hidden or shown, the window or the class page's frame resized: a fitted view stays
+    // fitted, and the automatic layout aims at the view's new shape (wide and short in the class page)
+    this.aim();
+    this.cy.on("resize", () => { this.aim(); if (this.fitted) this.fit(); });
     this.cy.on("grab", "node", () => { this.dragging = true; });
     this.cy.on("free", "node", () => { this.dragging = false; });
     this.cy.on("dragfree", "node", (ev) => {
@@ -122,6 +124,11 @@ export class Canvas {
       if (node.isParent() && moved.empty()) positions[node.id()] = { ...node.position() };
       events.moved(positions);
     });
+  }
+
+  /** Tells the automatic layout the shape of this view, without the room a fit keeps free. */
+  private aim(): void {
+    aimAt({ w: this.cy.width() - 2 * FIT_MARGIN, h: this.cy.height() - 2 * FIT_MARGIN });
   }
 
   /** Brings the drawing in line with `defs`: adds, removes and updates without rebuilding. */

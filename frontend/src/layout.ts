@@ -21,9 +21,16 @@ export const HOST_LABEL = 26;
 /** Room between host rows (the lines led around hosts run there), and between the hosts and the segments above. */
 const ROW_GAP = 60;
 const SEGMENT_GAP = 120;
-/** The shape (drawing units) the host grid is laid out to fit: the editor's drawing at 1024×768 beside
- * its side panel, at the zoom where labels are readable. A larger view then shows it larger. */
-const VIEW = { w: 700, h: 640 };
+/** The shape the host grid is laid out to fit (only its ratio counts): the drawing's own view, which
+ * the canvas says (aimAt) as its box changes; until then the editor's at 1024×768 beside its side panel.
+ * A module setting, so the editor's calls of elements() need not carry it. */
+let view: Size = { w: 700, h: 640 };
+
+/** The drawing is shown in a view of this size (screen pixels, without the fit's margins): the next
+ * layout aims at its shape. A view too small to be shown (a hidden frame) is ignored. */
+export function aimAt(shape: Size): void {
+  if (shape.w >= 100 && shape.h >= 100) view = { ...shape };
+}
 /** Each network gets its own level of horizontal lines ("bus") this far apart, above it. */
 export const BUS_STEP = 8;
 export const BUS_CLEAR = 18;
@@ -85,7 +92,7 @@ function hostRows(ends: string[], nics: string[], size: (id: string) => Size, tw
   if (twoRows && ends.length >= TWO_ROWS_FROM) {
     const cell = Math.max(...ends.map((id) => size(id).w)) + GAP;
     const upper = Math.ceil(ends.length / 2);
-    ends.forEach((id, i) => (i < upper ? put(id, cell * (i + 1), 0) : put(id, cell * (i - upper + 0.5), 1)));
+    ends.forEach((id, i) => { if (i < upper) put(id, cell * (i + 1), 0); else put(id, cell * (i - upper + 0.5), 1); });
     x = cell * upper + size(ends[upper - 1]).w / 2 + GAP;
     const left = Math.min(...[...at].map(([id, p]) => p.x - size(id).w / 2));
     for (const p of at.values()) p.x -= left;
@@ -102,7 +109,7 @@ function hostRows(ends: string[], nics: string[], size: (id: string) => Size, tw
  * A place for every element of `d`; `size` gives each element's drawn size by id (hosts: the
  * size of their name). `networkNeighbours` says which elements each network joins. Of the ways
  * to lay it out (hosts' endpoints in one row or two, how many host columns), the one that fits a
- * view of the editor's shape at the largest zoom.
+ * view of the drawing's shape (aimAt) at the largest zoom.
  */
 export function layered(d: Design, size: (id: string) => Size, networkNeighbours: (net: string) => string[]): Record<string, Position> {
   const best = [false, true].map((twoRows) => layeredWith(d, size, networkNeighbours, twoRows))
@@ -136,12 +143,12 @@ function layeredWith(d: Design, size: (id: string) => Size, networkNeighbours: (
     hosts.forEach((h, i) => { w[i % cols] = Math.max(w[i % cols], inner.get(h)!); });
     return w.map((x) => x + 2 * HOST_PAD + HOST_GAP);
   };
-  // As many columns as make the drawing fit a view of the editor's shape at the largest zoom.
+  // As many columns as make the drawing fit a view of the drawing's shape at the largest zoom.
   const scale = (cols: number) => {
     const w = Math.max(widths(cols).reduce((a, x) => a + x, -HOST_GAP), netsW);
     const h = (Object.keys(d.segments).length ? SEGMENT_GAP : 0) + Math.ceil(hosts.length / cols) * cellH - ROW_GAP
       + 2 * BUS_CLEAR + BUS_STEP * nets.length + netH;
-    return Math.min(VIEW.w / w, VIEW.h / h);
+    return Math.min(view.w / w, view.h / h);
   };
   let cols = 1;
   for (let c = 2; c <= hosts.length; c++) if (scale(c) > scale(cols)) cols = c;

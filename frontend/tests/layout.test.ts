@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { elements } from "../src/graph";
-import { HOST_GAP, detour, hostMinWidth, nodeSize, segmentStyle, textSize } from "../src/layout";
+import { HOST_GAP, aimAt, detour, hostMinWidth, nodeSize, segmentStyle, textSize } from "../src/layout";
 import { twoVlans } from "./fixtures";
 
 type Box = { id: string; x1: number; x2: number; y1: number; y2: number };
@@ -53,6 +53,27 @@ describe("automatic layout", () => {
     expect(turn).toBeLessThan(y("networks.mac10") - y("containers.d3") - 28);
     // d1's line has host3 below it: it is led around it (bends) instead
     expect(at("attach:containers.d1|networks.mac10").data).toHaveProperty("weights");
+  });
+});
+
+describe("the shape the layout aims at", () => {
+  const hostRows = (view: { w: number; h: number }) => {
+    aimAt(view);
+    const d = twoVlans();
+    d.layout = {};
+    const ys = elements(d).flatMap((e) => (e.group === "nodes" && e.data.kind === "nic" && e.position ? [e.position.y] : []));
+    aimAt({ w: 700, h: 640 });  // the editor's, for the other tests
+    return new Set(ys).size;
+  };
+
+  it("puts the hosts side by side in a wide, short view and one under another in a tall one", () => {
+    expect(hostRows({ w: 1400, h: 300 })).toBe(1);
+    expect(hostRows({ w: 300, h: 1400 })).toBe(3);
+  });
+
+  it("ignores a view too small to show anything (a hidden frame)", () => {
+    aimAt({ w: 1400, h: 300 });
+    expect(hostRows({ w: 0, h: 0 })).toBe(1);
   });
 });
 
