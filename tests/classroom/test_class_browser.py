@@ -91,6 +91,7 @@ def test_instructor_opens_a_class_and_a_student_completes_the_routing_exercise(
         expect(row.locator("td.state")).to_have_text("not deployed")
 
         frame = student.frame_locator("#editor-frame")
+        frame.locator("#toolbar").wait_for()  # the editor's frame has loaded the attempt's design
         editor = student.frame(url=lambda u: "#design=" in u)
         editor.wait_for_function(
             "window.mvlab && window.mvlab.design.hosts && 'host3' in window.mvlab.design.hosts"
