@@ -8,7 +8,9 @@ export default defineConfig({
   base: "/static/",
   server: { proxy: { "/api": site, "/accounts": site, "/ws": { target: site, ws: true } } },
   build: {
-    outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 1500,
+    outDir: "dist",
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1500,
     // two pages: the editor, and the class page (src/class/) served at /class/
     rollupOptions: { input: { main: "index.html", class: "class.html" } },
   },

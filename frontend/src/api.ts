@@ -42,10 +42,17 @@ export const api = {
   import(file: File, host?: string): Promise<DesignOut> {
     const form = new FormData();
     form.append("file", file);
-    return call<DesignOut>("POST", `/api/designs/import${host === undefined ? "" : `?host=${encodeURIComponent(host)}`}`, form);
+    return call<DesignOut>(
+      "POST",
+      `/api/designs/import${host === undefined ? "" : `?host=${encodeURIComponent(host)}`}`,
+      form,
+    );
   },
   export: (id: number, to: "yaml" | "sh" | "docker" | "compose", host?: string) =>
-    call<string>("GET", `/api/designs/${id}/export?to=${to}${host === undefined ? "" : `&host=${encodeURIComponent(host)}`}`),
+    call<string>(
+      "GET",
+      `/api/designs/${id}/export?to=${to}${host === undefined ? "" : `&host=${encodeURIComponent(host)}`}`,
+    ),
   validate: (design: Design) => call<Validation>("POST", "/api/validate", { design }),
   predict: (design: Design) => call<MatrixJson>("POST", "/api/predict", { design }),
   agents: () => call<Agent[]>("GET", "/api/agents"),

@@ -36,42 +36,103 @@ function nameOf(id: string): string {
 // Nodes are sized to their labels (graph.ts) and hold them inside, so a label never lies on
 // another element; lines turn at right angles at levels between the boxes (data(turn)).
 const STYLE: cytoscape.StylesheetJson = [
-  { selector: "node", style: {
-    label: "data(label)", "font-size": SMALL_FONT, "text-wrap": "wrap", "text-valign": "center", "text-halign": "center",
-    "font-family": "system-ui, sans-serif", color: "#1f2933", "border-width": 1, "border-color": "#52606d",
-    width: "data(w)", height: "data(h)",
-  } },
-  { selector: "node.host", style: {
-    shape: "round-rectangle", "background-color": "#f0f4f8", "border-width": 2, "text-valign": "top",
-    "text-halign": "left-inside", "font-size": HOST_FONT, "font-weight": "bold", padding: "22px", "text-margin-y": -4,
-    // the name takes the left of the top edge, the NICs (where the trunk comes in) the right
-    "min-width": "data(minW)", "min-width-bias-left": "100%", "min-width-bias-right": "0%",
-  } },
-  { selector: "node.host.forwarding", style: {
-    "background-color": "#fff3e0", "border-color": "#e8590c", "border-style": "dashed", "border-width": 3,
-  } },
+  {
+    selector: "node",
+    style: {
+      label: "data(label)",
+      "font-size": SMALL_FONT,
+      "text-wrap": "wrap",
+      "text-valign": "center",
+      "text-halign": "center",
+      "font-family": "system-ui, sans-serif",
+      color: "#1f2933",
+      "border-width": 1,
+      "border-color": "#52606d",
+      width: "data(w)",
+      height: "data(h)",
+    },
+  },
+  {
+    selector: "node.host",
+    style: {
+      shape: "round-rectangle",
+      "background-color": "#f0f4f8",
+      "border-width": 2,
+      "text-valign": "top",
+      "text-halign": "left-inside",
+      "font-size": HOST_FONT,
+      "font-weight": "bold",
+      padding: "22px",
+      "text-margin-y": -4,
+      // the name takes the left of the top edge, the NICs (where the trunk comes in) the right
+      "min-width": "data(minW)",
+      "min-width-bias-left": "100%",
+      "min-width-bias-right": "0%",
+    },
+  },
+  {
+    selector: "node.host.forwarding",
+    style: {
+      "background-color": "#fff3e0",
+      "border-color": "#e8590c",
+      "border-style": "dashed",
+      "border-width": 3,
+    },
+  },
   { selector: "node.nic", style: { shape: "round-rectangle", "background-color": "#bcccdc" } },
-  { selector: "node.container", style: { shape: "round-rectangle", "background-color": "#d0ebff", "border-color": "#1c7ed6" } },
-  { selector: "node.router", style: {
-    shape: "round-hexagon", "background-color": "#ffc078", "border-color": "#e8590c", "border-width": 2,
-  } },
-  { selector: "node.segment", style: {
-    shape: "rectangle", "background-color": "#334e68", "text-valign": "top", "text-margin-y": -3, "font-weight": "bold",
-  } },
-  { selector: "node.network", style: { shape: "round-rectangle", "background-color": "#d3f9d8", "border-color": "#2b8a3e" } },
-  { selector: "edge", style: {
-    width: 2, "curve-style": "taxi", "taxi-direction": "vertical", "taxi-turn": "data(turn)", "taxi-turn-min-distance": 4,
-    "edge-distances": "node-position",
-    "line-color": "#829ab1",
-  } },
-  { selector: "edge[weights]", style: { "curve-style": "segments", "segment-weights": "data(weights)", "segment-distances": "data(distances)" } },
+  {
+    selector: "node.container",
+    style: { shape: "round-rectangle", "background-color": "#d0ebff", "border-color": "#1c7ed6" },
+  },
+  {
+    selector: "node.router",
+    style: {
+      shape: "round-hexagon",
+      "background-color": "#ffc078",
+      "border-color": "#e8590c",
+      "border-width": 2,
+    },
+  },
+  {
+    selector: "node.segment",
+    style: {
+      shape: "rectangle",
+      "background-color": "#334e68",
+      "text-valign": "top",
+      "text-margin-y": -3,
+      "font-weight": "bold",
+    },
+  },
+  {
+    selector: "node.network",
+    style: { shape: "round-rectangle", "background-color": "#d3f9d8", "border-color": "#2b8a3e" },
+  },
+  {
+    selector: "edge",
+    style: {
+      width: 2,
+      "curve-style": "taxi",
+      "taxi-direction": "vertical",
+      "taxi-turn": "data(turn)",
+      "taxi-turn-min-distance": 4,
+      "edge-distances": "node-position",
+      "line-color": "#829ab1",
+    },
+  },
+  {
+    selector: "edge[weights]",
+    style: { "curve-style": "segments", "segment-weights": "data(weights)", "segment-distances": "data(distances)" },
+  },
   { selector: "edge.port", style: { width: 4, "line-color": "#334e68" } },
   { selector: "edge.attach", style: { "line-color": "#40c057" } },
   { selector: "edge.parent", style: { "line-style": "dashed", "line-color": "#adb5bd", width: 1.5 } },
   { selector: "edge.hostaddr", style: { "line-style": "dashed", "line-color": "#e8590c", width: 2.5 } },
   { selector: "edge.shim", style: { "line-style": "dotted", "line-color": "#7048e8", width: 2 } },
   // the overview (zoomed out): a host's, segment's or network's name alone, large enough to read (legible())
-  { selector: "node.overview", style: { label: (n: cytoscape.NodeSingular) => nameOf(n.id()), "font-size": "data(overview)" } },
+  {
+    selector: "node.overview",
+    style: { label: (n: cytoscape.NodeSingular) => nameOf(n.id()), "font-size": "data(overview)" },
+  },
   { selector: "node.unreadable", style: { "text-opacity": 0 } },
   { selector: ".issue-warning", style: { "border-color": "#f59f00", "border-width": 4 } },
   { selector: ".issue-error", style: { "border-color": "#e03131", "border-width": 4 } },
@@ -93,8 +154,13 @@ export class Canvas {
 
   constructor(container: HTMLElement, events: CanvasEvents) {
     this.cy = cytoscape({
-      container, style: STYLE, minZoom: 0.05, maxZoom: 4,
-      selectionType: "single", boxSelectionEnabled: false, textureOnViewport: true,
+      container,
+      style: STYLE,
+      minZoom: 0.05,
+      maxZoom: 4,
+      selectionType: "single",
+      boxSelectionEnabled: false,
+      textureOnViewport: true,
     });
     // Cytoscape's own dbltap also fires for two quick taps on different elements; this one does not.
     this.cy.on("tap", (ev) => {
@@ -108,19 +174,30 @@ export class Canvas {
     // a key pressed between two clicks (a nudge, a tool) makes them two clicks: the letters typed
     // next must not land in a rename field
     document.addEventListener("keydown", () => this.forgetTap(), true);
-    this.cy.on("tapstart scrollzoom", () => { this.fitted = false; });
+    this.cy.on("tapstart scrollzoom", () => {
+      this.fitted = false;
+    });
     this.cy.on("zoom", () => this.legible());
     // the panel hidden or shown, the window or the class page's frame resized: a fitted view stays
     // fitted, and the automatic layout aims at the view's new shape (wide and short in the class page)
     this.aim();
-    this.cy.on("resize", () => { this.aim(); if (this.fitted) this.fit(); });
-    this.cy.on("grab", "node", () => { this.dragging = true; });
-    this.cy.on("free", "node", () => { this.dragging = false; });
+    this.cy.on("resize", () => {
+      this.aim();
+      if (this.fitted) this.fit();
+    });
+    this.cy.on("grab", "node", () => {
+      this.dragging = true;
+    });
+    this.cy.on("free", "node", () => {
+      this.dragging = false;
+    });
     this.cy.on("dragfree", "node", (ev) => {
       const node = ev.target as cytoscape.NodeSingular;
       const moved = node.isParent() ? node.descendants().filter((n) => !n.isParent()) : node;
       const positions: Record<string, Position> = {};
-      moved.forEach((n) => { positions[n.id()] = { ...n.position() }; });
+      moved.forEach((n) => {
+        positions[n.id()] = { ...n.position() };
+      });
       if (node.isParent() && moved.empty()) positions[node.id()] = { ...node.position() };
       events.moved(positions);
     });
@@ -135,7 +212,9 @@ export class Canvas {
   render(defs: ElementDef[], issues: Map<string, Issue[]>): void {
     const cy = this.cy;
     let added = new Set<string>();
-    cy.batch(() => { added = this.update(defs, issues); });
+    cy.batch(() => {
+      added = this.update(defs, issues);
+    });
     this.legible();
     // Labels grow when the site's answer brings IPAM's addresses: a fitted view stays fitted.
     if (this.fitted) this.fit();
@@ -147,11 +226,16 @@ export class Canvas {
     const cy = this.cy;
     const added = new Set<string>();
     const wanted = new Set(defs.map((e) => e.data.id));
-    cy.elements().filter((e) => !wanted.has(e.id())).remove();
+    cy.elements()
+      .filter((e) => !wanted.has(e.id()))
+      .remove();
     const ordered = [...defs.filter((e) => e.group === "nodes"), ...defs.filter((e) => e.group === "edges")];
     for (const def of ordered) {
-      const severity = issues.get(def.data.id)?.some((i) => i.severity === "error") ? "issue-error"
-        : issues.has(def.data.id) ? "issue-warning" : "";
+      const severity = issues.get(def.data.id)?.some((i) => i.severity === "error")
+        ? "issue-error"
+        : issues.has(def.data.id)
+          ? "issue-warning"
+          : "";
       const classes = `${def.classes} ${severity}`.trim();
       const existing = cy.getElementById(def.data.id);
       if (existing.empty()) {
@@ -160,15 +244,24 @@ export class Canvas {
         continue;
       }
       const own = ["id", "source", "target", "parent"];
-      for (const [key, value] of Object.entries(def.data)) if (!own.includes(key) && existing.data(key) !== value) existing.data(key, value);
-      for (const key of Object.keys(existing.data())) if (!own.includes(key) && !(key in def.data)) existing.removeData(key);
-      const keep = existing.classes().filter((c) => c.startsWith("result-") || c === "highlight" || c === "connect-from");
+      for (const [key, value] of Object.entries(def.data))
+        if (!own.includes(key) && existing.data(key) !== value) existing.data(key, value);
+      for (const key of Object.keys(existing.data()))
+        if (!own.includes(key) && !(key in def.data)) existing.removeData(key);
+      const keep = existing
+        .classes()
+        .filter((c) => c.startsWith("result-") || c === "highlight" || c === "connect-from");
       existing.classes([...classes.split(" "), ...keep].filter(Boolean));
       if (def.group === "nodes") {
         const parent = def.data.parent ?? null;
         if ((existing.data("parent") ?? null) !== parent) (existing as cytoscape.NodeSingular).move({ parent });
         const p = (existing as cytoscape.NodeSingular).position();
-        if (def.position && !this.dragging && !existing.isParent() && (p.x !== def.position.x || p.y !== def.position.y)) {
+        if (
+          def.position &&
+          !this.dragging &&
+          !existing.isParent() &&
+          (p.x !== def.position.x || p.y !== def.position.y)
+        ) {
           (existing as cytoscape.NodeSingular).position(def.position);
         }
       }
@@ -181,8 +274,13 @@ export class Canvas {
   private legible(): void {
     const zoom = this.cy.zoom();
     this.cy.batch(() => this.overview(zoom));
-    const flip = this.cy.nodes().filter((n) => n.hasClass("unreadable") !== n.numericStyle("font-size") * zoom < READABLE_PX - 0.01);
-    if (flip.nonempty()) this.cy.batch(() => { flip.toggleClass("unreadable"); });
+    const flip = this.cy
+      .nodes()
+      .filter((n) => n.hasClass("unreadable") !== n.numericStyle("font-size") * zoom < READABLE_PX - 0.01);
+    if (flip.nonempty())
+      this.cy.batch(() => {
+        flip.toggleClass("unreadable");
+      });
   }
 
   /** No click before this one is the first of a double click. */
@@ -249,14 +347,17 @@ export class Canvas {
     if (cy.zoom() >= READABLE_ZOOM || cy.elements().empty()) return;
     const selected = cy.$(":selected");
     cy.zoom(READABLE_ZOOM);
-    if (selected.nonempty()) { cy.center(selected); return; }
+    if (selected.nonempty()) {
+      cy.center(selected);
+      return;
+    }
     cy.pan(this.panTo(cy.elements().boundingBox({ includeOverlays: false }), READABLE_ZOOM));
   }
 
   /** The pan that shows `box` (drawing units) at `zoom`: centred along a side where it fits, else from its start. */
   private panTo(box: cytoscape.BoundingBox12 & cytoscape.BoundingBoxWH, zoom: number): Position {
-    const at = (lo: number, size: number, view: number) => (size * zoom <= view - 2 * FIT_MARGIN
-      ? (view - size * zoom) / 2 - lo * zoom : FIT_MARGIN - lo * zoom);
+    const at = (lo: number, size: number, view: number) =>
+      size * zoom <= view - 2 * FIT_MARGIN ? (view - size * zoom) / 2 - lo * zoom : FIT_MARGIN - lo * zoom;
     return { x: at(box.x1, box.w, this.cy.width()), y: at(box.y1, box.h, this.cy.height()) };
   }
 
@@ -278,9 +379,14 @@ export class Canvas {
   highlight(ids: string[]): void {
     this.cy.$(".highlight").removeClass("highlight");
     const marked = new Set(ids);
-    const on = (n: cytoscape.NodeSingular) => marked.has(n.id()) || (n.isChild() && marked.has(n.parent().first().id()));
+    const on = (n: cytoscape.NodeSingular) =>
+      marked.has(n.id()) || (n.isChild() && marked.has(n.parent().first().id()));
     for (const id of ids) this.cy.getElementById(id).addClass("highlight");
-    if (ids.length) this.cy.edges().filter((e) => on(e.source()) && on(e.target())).addClass("highlight");
+    if (ids.length)
+      this.cy
+        .edges()
+        .filter((e) => on(e.source()) && on(e.target()))
+        .addClass("highlight");
   }
 
   /** Colours edges by deployment result: ids → "ok" / "bad"; everything else back to normal. */
@@ -295,7 +401,10 @@ export class Canvas {
   find(text: string): string[] {
     const q = text.trim().toLowerCase();
     if (!q) return [];
-    return this.cy.nodes().filter((n) => n.id().toLowerCase().split(".").slice(1).join(".").includes(q)).map((n) => n.id());
+    return this.cy
+      .nodes()
+      .filter((n) => n.id().toLowerCase().split(".").slice(1).join(".").includes(q))
+      .map((n) => n.id());
   }
 
   viewportCenter(): Position {

@@ -32,20 +32,29 @@ export class DeployPanel {
   private readonly deployButton = h("button", { id: "deploy", onclick: () => void this.deploy() }, "Deploy");
   private readonly blocked = h("p", { class: "help blocked", id: "deploy-blocked", hidden: true });
 
-  constructor(root: HTMLElement, private readonly app: DeployHost) {
+  constructor(
+    root: HTMLElement,
+    private readonly app: DeployHost,
+  ) {
     const say = (message: string, error?: boolean) => this.app.status(message, error);
     this.picker = new TargetPicker(() => this.app.design(), say);
     this.life = new Lifecycle(say);
     this.view = new MatrixPanel(app, () => this.followed.matrix);
     root.append(
-      h("h2", {}, "Deploy"), this.picker.root,
-      h("div", { class: "buttons" },
+      h("h2", {}, "Deploy"),
+      this.picker.root,
+      h(
+        "div",
+        { class: "buttons" },
         this.deployButton,
         h("button", { id: "teardown", onclick: () => void this.teardown() }, "Tear down"),
-        h("button", { onclick: () => void this.predict() }, "Predict")),
-      this.blocked, this.life.standing.root,
+        h("button", { onclick: () => void this.predict() }, "Predict"),
+      ),
+      this.blocked,
+      this.life.standing.root,
       this.progressBox,
-      h("h2", {}, "Reachability"), ...this.view.parts,
+      h("h2", {}, "Reachability"),
+      ...this.view.parts,
     );
   }
 
@@ -108,7 +117,10 @@ export class DeployPanel {
       this.drawProgress();
     } catch (err) {
       const first = err instanceof ApiError ? err.issues.find((i) => i.severity === "error") : undefined;
-      this.app.status(`Deploy refused: ${(err as Error).message}${first ? ` — ${first.path}: ${first.message}` : ""}`, true);
+      this.app.status(
+        `Deploy refused: ${(err as Error).message}${first ? ` — ${first.path}: ${first.message}` : ""}`,
+        true,
+      );
     }
   }
 
@@ -151,8 +163,12 @@ export class DeployPanel {
   /** Follows the deployment's events from the start; after a dropped connection, resumes after the last one applied. */
   private listen(path: string): void {
     this.followed = { ...this.followed, cursor: "0" };
-    this.life.follow(path, () => this.followed.cursor, (m) => this.received(m),
-      (code) => this.app.status(`the site refused the event stream of deployment ${this.life.id} (${code})`, true));
+    this.life.follow(
+      path,
+      () => this.followed.cursor,
+      (m) => this.received(m),
+      (code) => this.app.status(`the site refused the event stream of deployment ${this.life.id} (${code})`, true),
+    );
   }
 
   /** Applies one message (the reducer) and redraws what it changed; a message already applied changes nothing. */
@@ -163,7 +179,10 @@ export class DeployPanel {
     const ev = message.event;
     if (ev.kind === "probe") return this.view.probed(ev);
     if (ev.kind === "deployment") {
-      this.app.status(`deployment #${this.life.id}: ${stateWords(ev.state)}${ev.detail ? ` — ${ev.detail}` : ""}`, ev.state === "failed");
+      this.app.status(
+        `deployment #${this.life.id}: ${stateWords(ev.state)}${ev.detail ? ` — ${ev.detail}` : ""}`,
+        ev.state === "failed",
+      );
       this.life.refreshStanding();
     }
     this.drawProgress();

@@ -41,16 +41,39 @@ export class DeploymentList {
     this.designId = designId;
     this.shown = shown;
     const found = designId === null ? [] : (await api.deployments(designId)).filter(standing);
-    if (designId !== this.designId) return found;  // another design was opened meanwhile
+    if (designId !== this.designId) return found; // another design was opened meanwhile
     clear(this.root);
     if (!found.length) return found;
-    this.root.append(h("h3", {}, `Running for this design (${found.length})`), h("ul", {}, ...found.map((d) =>
-      h("li", { "data-deployment": d.id },
-        `#${d.id} · version ${d.version} · ${d.sandbox ? "sandbox" : "agents"} · ${stateWords(d.state)}`,
-        d.id === this.shown ? h("small", {}, " (shown below)") : null, " ",
-        h("button", { type: "button", class: "teardown-one", disabled: d.state !== "done" && d.state !== "failed",
-          title: d.state === "done" || d.state === "failed" ? "Remove what this deployment made" : "wait until it ends",
-          onclick: () => void this.tearDown(d.id) }, "Tear down")))));
+    this.root.append(
+      h("h3", {}, `Running for this design (${found.length})`),
+      h(
+        "ul",
+        {},
+        ...found.map((d) =>
+          h(
+            "li",
+            { "data-deployment": d.id },
+            `#${d.id} · version ${d.version} · ${d.sandbox ? "sandbox" : "agents"} · ${stateWords(d.state)}`,
+            d.id === this.shown ? h("small", {}, " (shown below)") : null,
+            " ",
+            h(
+              "button",
+              {
+                type: "button",
+                class: "teardown-one",
+                disabled: d.state !== "done" && d.state !== "failed",
+                title:
+                  d.state === "done" || d.state === "failed"
+                    ? "Remove what this deployment made"
+                    : "wait until it ends",
+                onclick: () => void this.tearDown(d.id),
+              },
+              "Tear down",
+            ),
+          ),
+        ),
+      ),
+    );
     return found;
   }
 
@@ -73,17 +96,25 @@ export class DeploymentList {
     if (!found.length) return true;
     const busy = found.filter((d) => d.state !== "done" && d.state !== "failed");
     if (busy.length) {
-      this.say(`Deployment #${busy[0].id} of this design is still ${stateWords(busy[0].state)}: wait until it ends.`, true);
+      this.say(
+        `Deployment #${busy[0].id} of this design is still ${stateWords(busy[0].state)}: wait until it ends.`,
+        true,
+      );
       return false;
     }
-    const answer = await ask(document.getElementById("dialog") as HTMLDialogElement, "This design is already deployed", [
-      `${found.length === 1 ? "A deployment" : `${found.length} deployments`} of this design still stand` +
-        ` (${found.map((d) => `#${d.id}, version ${d.version}`).join("; ")}).`,
-      "Replace: tear down what stands, then deploy. Keep: deploy once more beside it (each sandbox holds memory on the lab machine).",
-    ], [
-      { label: "Replace it", value: "replace", id: "dialog-replace", primary: true },
-      { label: "Keep it and deploy another", value: "keep", id: "dialog-keep" },
-    ]);
+    const answer = await ask(
+      document.getElementById("dialog") as HTMLDialogElement,
+      "This design is already deployed",
+      [
+        `${found.length === 1 ? "A deployment" : `${found.length} deployments`} of this design still stand` +
+          ` (${found.map((d) => `#${d.id}, version ${d.version}`).join("; ")}).`,
+        "Replace: tear down what stands, then deploy. Keep: deploy once more beside it (each sandbox holds memory on the lab machine).",
+      ],
+      [
+        { label: "Replace it", value: "replace", id: "dialog-replace", primary: true },
+        { label: "Keep it and deploy another", value: "keep", id: "dialog-keep" },
+      ],
+    );
     if (answer === "keep") return true;
     if (answer !== "replace") return false;
     try {
@@ -105,7 +136,8 @@ export class DeploymentList {
         const d = await api.deployment(id);
         if (d.state === "torn_down") break;
         if (d.state === "failed") throw new Error(`the teardown of #${id} failed${d.detail ? `: ${d.detail}` : ""}`);
-        if (Date.now() > until) throw new Error(`#${id} is still ${stateWords(d.state)} after ${TEARDOWN_WAIT_MS / 1000} s`);
+        if (Date.now() > until)
+          throw new Error(`#${id} is still ${stateWords(d.state)} after ${TEARDOWN_WAIT_MS / 1000} s`);
         await new Promise((r) => setTimeout(r, TEARDOWN_POLL_MS));
       }
     }

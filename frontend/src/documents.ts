@@ -23,21 +23,35 @@ export class Documents {
   constructor(private readonly editor: Editor) {}
 
   async trySave(): Promise<void> {
-    try { await this.editor.save(); } catch (err) { this.editor.status(`Not saved: ${explainError(err)}`, true); }
+    try {
+      await this.editor.save();
+    } catch (err) {
+      this.editor.status(`Not saved: ${explainError(err)}`, true);
+    }
   }
 
   /** Before the design is replaced: asks what to do with unsaved changes; false to stay. */
   private async mayReplace(): Promise<boolean> {
     if (!this.editor.dirty) return true;
-    const answer = await ask($("dialog"), "Unsaved changes", [
-      `${this.editor.design.name} has changes that are not saved.`,
-      "Save them as a new version, or leave them (Undo brings them back while this page is open)?",
-    ], [
-      { label: "Save, then continue", value: "save", id: "dialog-save", primary: true },
-      { label: "Leave them", value: "discard", id: "dialog-discard" },
-    ]);
+    const answer = await ask(
+      $("dialog"),
+      "Unsaved changes",
+      [
+        `${this.editor.design.name} has changes that are not saved.`,
+        "Save them as a new version, or leave them (Undo brings them back while this page is open)?",
+      ],
+      [
+        { label: "Save, then continue", value: "save", id: "dialog-save", primary: true },
+        { label: "Leave them", value: "discard", id: "dialog-discard" },
+      ],
+    );
     if (answer === "save") {
-      try { await this.editor.save(); } catch (err) { this.editor.status(`Not saved: ${explainError(err)}`, true); return false; }
+      try {
+        await this.editor.save();
+      } catch (err) {
+        this.editor.status(`Not saved: ${explainError(err)}`, true);
+        return false;
+      }
     }
     return answer !== null;
   }
@@ -52,13 +66,17 @@ export class Documents {
   async open(): Promise<void> {
     try {
       const picked = await pickDesign($("dialog"), {
-        renamed: (out) => this.editor.renamedElsewhere(out), deleted: (id) => this.editor.deletedElsewhere(id) });
+        renamed: (out) => this.editor.renamedElsewhere(out),
+        deleted: (id) => this.editor.deletedElsewhere(id),
+      });
       if (!picked) return;
       if ("example" in picked) return await this.openExample(picked.example);
       if (!(await this.mayReplace())) return;
       this.editor.load(picked.design);
       this.editor.status(`opened ${picked.design.name}, version ${picked.design.version}`);
-    } catch (err) { this.editor.status(`Could not open it: ${(err as Error).message}`, true); }
+    } catch (err) {
+      this.editor.status(`Could not open it: ${(err as Error).message}`, true);
+    }
   }
 
   /** The saved versions: compare two, or restore one as the newest version. */
@@ -71,7 +89,9 @@ export class Documents {
       const out = await restoreVersion(id, number);
       this.editor.load(out);
       this.editor.status(`restored version ${number} of ${out.name} as version ${out.version}`);
-    } catch (err) { this.editor.status(`Versions: ${explainError(err)}`, true); }
+    } catch (err) {
+      this.editor.status(`Versions: ${explainError(err)}`, true);
+    }
   }
 
   /** Saves an example as a design of the user's own and opens it. */
@@ -81,7 +101,9 @@ export class Documents {
       const out = await api.createFromYaml(example.yaml);
       this.editor.load(out);
       this.editor.status(`opened the example ${example.name} as your design #${out.id}: ${example.teaches}`);
-    } catch (err) { this.editor.status(`Could not open the example ${example.name}: ${explainError(err)}`, true); }
+    } catch (err) {
+      this.editor.status(`Could not open the example ${example.name}: ${explainError(err)}`, true);
+    }
   }
 
   async loadExamples(): Promise<void> {
@@ -92,10 +114,12 @@ export class Documents {
       return this.editor.status(`The examples could not be listed: ${(err as Error).message}`, true);
     }
     clear(this.start);
-    this.start.append(h("h2", {}, "Start from an example"),
+    this.start.append(
+      h("h2", {}, "Start from an example"),
       h("p", { class: "help" }, "Each is a lab to deploy and learn from; it is saved as your own design."),
       exampleList(examples, (e) => void this.openExample(e)),
-      h("p", { class: "help" }, "Or draw one: H adds a host, S a segment, N a network, C a container (inside a host)."));
+      h("p", { class: "help" }, "Or draw one: H adds a host, S a segment, N a network, C a container (inside a host)."),
+    );
     this.editor.offerStart(examples.length ? this.start : null);
   }
 
@@ -106,7 +130,9 @@ export class Documents {
       this.editor.load(out);
       this.editor.history.reset(this.editor.design, this.editor.history.doc);
       this.editor.changed();
-    } catch (err) { this.editor.status(`Could not open design #${id}: ${(err as Error).message}`, true); }
+    } catch (err) {
+      this.editor.status(`Could not open design #${id}: ${(err as Error).message}`, true);
+    }
   }
 
   async importFile(file: File): Promise<void> {
@@ -119,11 +145,26 @@ export class Documents {
       this.editor.status(`imported ${file.name} as ${out.name}, version ${out.version}`);
     } catch (err) {
       const issues = err instanceof ApiError ? err.issues : [];
-      this.editor.status(`import ${file.name}: ${(err as Error).message}${issues.length ? " (details in the dialog)" : ""}`, true);
+      this.editor.status(
+        `import ${file.name}: ${(err as Error).message}${issues.length ? " (details in the dialog)" : ""}`,
+        true,
+      );
       if (issues.length) {
-        void tell($("dialog"), `${file.name} does not load`, [h("ul", { class: "issues", id: "import-errors" }, ...issues.map((i) =>
-          h("li", { class: i.severity }, h("b", {}, `${i.line ? `line ${i.line} · ` : ""}${i.path || "the file"}: `), i.message,
-            i.hint ? h("div", { class: "hint" }, i.hint) : null)))]);
+        void tell($("dialog"), `${file.name} does not load`, [
+          h(
+            "ul",
+            { class: "issues", id: "import-errors" },
+            ...issues.map((i) =>
+              h(
+                "li",
+                { class: i.severity },
+                h("b", {}, `${i.line ? `line ${i.line} · ` : ""}${i.path || "the file"}: `),
+                i.message,
+                i.hint ? h("div", { class: "hint" }, i.hint) : null,
+              ),
+            ),
+          ),
+        ]);
       }
     }
   }
@@ -134,7 +175,9 @@ export class Documents {
     try {
       const id = editor.dirty || editor.designId === null ? await editor.save() : editor.designId;
       const said = await download(id, editor.design.name, to, Object.keys(editor.design.hosts));
-      if (said) editor.status(said);  // a host without a Compose file: why, and what to run there
-    } catch (err) { editor.status(`Not exported: ${explainError(err)}`, true); }
+      if (said) editor.status(said); // a host without a Compose file: why, and what to run there
+    } catch (err) {
+      editor.status(`Not exported: ${explainError(err)}`, true);
+    }
   }
 }

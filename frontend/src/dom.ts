@@ -2,7 +2,9 @@
 type Attrs = Record<string, string | number | boolean | null | undefined | ((ev: never) => void)>;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K, attrs: Attrs = {}, ...children: Array<Node | string | null | undefined | false>
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Array<Node | string | null | undefined | false>
 ): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {

@@ -29,13 +29,21 @@ export function sendable(d: Design): { design: Design | null; issues: Issue[] } 
       host.nics = ["eth0"];
     }
     if (host.shim && !host.shim.ip) {
-      issues.push(todo(`hosts.${name}.shim.ip`, "the shim needs an address", `give the address host ${name} uses on ${host.shim.network}`));
+      issues.push(
+        todo(
+          `hosts.${name}.shim.ip`,
+          "the shim needs an address",
+          `give the address host ${name} uses on ${host.shim.network}`,
+        ),
+      );
       delete host.shim;
     }
   }
   for (const [name, seg] of Object.entries(out.segments)) {
     if (!seg.ports.length) {
-      issues.push(todo(`segments.${name}.ports`, "is not plugged into any NIC", "Connect: click a NIC, then this segment"));
+      issues.push(
+        todo(`segments.${name}.ports`, "is not plugged into any NIC", "Connect: click a NIC, then this segment"),
+      );
       delete out.segments[name];
     }
   }
@@ -44,9 +52,13 @@ export function sendable(d: Design): { design: Design | null; issues: Issue[] } 
     for (const [name, ep] of Object.entries(out[kind])) {
       const have = Object.keys(ep.networks).length;
       if (have >= needs) continue;
-      issues.push(todo(`${kind}.${name}.networks`,
-        kind === "routers" ? `a router needs legs on at least 2 networks (it has ${have})` : "is on no network",
-        "Connect: click it, then a network (or pick one in 'attach to')"));
+      issues.push(
+        todo(
+          `${kind}.${name}.networks`,
+          kind === "routers" ? `a router needs legs on at least 2 networks (it has ${have})` : "is on no network",
+          "Connect: click it, then a network (or pick one in 'attach to')",
+        ),
+      );
       delete out[kind][name];
     }
   }

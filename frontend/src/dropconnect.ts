@@ -7,7 +7,12 @@ import type cytoscape from "cytoscape";
 import { type Kind, type Position, type Ref, parseId } from "./model";
 
 /** The pairs of kinds `connect` (model.ts) joins, either way round: a port, an attachment, a parent. */
-const LINKS: Array<[Kind, Kind]> = [["nics", "segments"], ["containers", "networks"], ["routers", "networks"], ["networks", "nics"]];
+const LINKS: Array<[Kind, Kind]> = [
+  ["nics", "segments"],
+  ["containers", "networks"],
+  ["routers", "networks"],
+  ["networks", "nics"],
+];
 
 /** Whether `connect` knows what joining an element of kind `a` to one of kind `b` means. */
 export function linkable(a: Kind, b: Kind): boolean {

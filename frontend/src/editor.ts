@@ -15,7 +15,17 @@ import { showIssues } from "./issuelist";
 import { nextElement } from "./keynav";
 import { designPath, isLocked, lockedPaths, markLocked } from "./locks";
 import {
-  type Design, type Position, connect, disconnect, emptyDesign, exists, move, normalize, parseId, remove, setField,
+  type Design,
+  type Position,
+  connect,
+  disconnect,
+  emptyDesign,
+  exists,
+  move,
+  normalize,
+  parseId,
+  remove,
+  setField,
 } from "./model";
 import { PropertiesPanel } from "./panel";
 import type { Tab, Tabs } from "./tabs";
@@ -23,7 +33,10 @@ import type { Toolbar } from "./toolbar";
 import { Tools } from "./tools";
 
 /** Which stored design the editor's design is (null: not saved yet) and the text it was last saved as. */
-export interface Doc { id: number | null; saved: string }
+export interface Doc {
+  id: number | null;
+  saved: string;
+}
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const VALIDATE_DELAY_MS = 350;
@@ -52,11 +65,17 @@ export class Editor {
   /** What a class exercise locked in this design (the class page says so in the address). */
   private readonly locked = lockedPaths(location.hash);
 
-  constructor(private readonly toolbar: Toolbar, private readonly tabs: Tabs) {
+  constructor(
+    private readonly toolbar: Toolbar,
+    private readonly tabs: Tabs,
+  ) {
     this.canvas = new Canvas($("canvas"), {
       tap: (id, at) => this.tools.tap(id, at),
       moved: (positions) => this.moved(positions),
-      rename: (id) => { this.select(id); this.rename(); },
+      rename: (id) => {
+        this.select(id);
+        this.rename();
+      },
     });
     this.panel = new PropertiesPanel($("properties"), {
       edit: (change, select) => this.edit(change, select),
@@ -75,16 +94,26 @@ export class Editor {
     this.canvas.cy.on("drag", "node", (ev) => {
       if (this.tools.mode.kind !== "connect") this.canvas.connectFrom(draggedOnto(this.canvas.cy, ev.target));
     });
-    this.canvas.cy.on("free", "node", () => { if (this.tools.mode.kind !== "connect") this.canvas.connectFrom(null); });
+    this.canvas.cy.on("free", "node", () => {
+      if (this.tools.mode.kind !== "connect") this.canvas.connectFrom(null);
+    });
     // the drawing follows its box (the panel hidden or narrowed, the class page's frame resized)
     new ResizeObserver(() => this.canvas.cy.resize()).observe($("canvas"));
     this.changed();
   }
 
-  get design(): Design { return this.history.design; }
-  get designId(): number | null { return this.history.doc.id; }
-  get dirty(): boolean { return JSON.stringify(this.history.design) !== this.history.doc.saved; }
-  get selection(): string | null { return this.selected; }
+  get design(): Design {
+    return this.history.design;
+  }
+  get designId(): number | null {
+    return this.history.doc.id;
+  }
+  get dirty(): boolean {
+    return JSON.stringify(this.history.design) !== this.history.doc.saved;
+  }
+  get selection(): string | null {
+    return this.selected;
+  }
 
   // ---- editing ---------------------------------------------------------------------
 
@@ -113,7 +142,8 @@ export class Editor {
     this.deploy.designChanged();
     this.toolbar.history(this.history.canUndo, this.history.canRedo);
     document.title = `${d.name}${this.dirty ? " •" : ""} — mvlab`;
-    $("design-name").textContent = `${d.name}${this.designId ? ` (#${this.designId})` : " (not saved)"}${this.dirty ? " — unsaved changes" : ""}`;
+    $("design-name").textContent =
+      `${d.name}${this.designId ? ` (#${this.designId})` : " (not saved)"}${this.dirty ? " — unsaved changes" : ""}`;
     clearTimeout(this.validateTimer);
     this.validateTimer = window.setTimeout(() => void this.validate(), VALIDATE_DELAY_MS);
   }
@@ -121,7 +151,13 @@ export class Editor {
   private refreshPanel(): void {
     const ref = this.selected ? parseId(this.selected) : null;
     const blank = !ref && isBlank(this.design);
-    this.panel.show(this.design, ref, this.byElement.get(this.selected ?? "") ?? [], this.alloc, blank ? this.start : null);
+    this.panel.show(
+      this.design,
+      ref,
+      this.byElement.get(this.selected ?? "") ?? [],
+      this.alloc,
+      blank ? this.start : null,
+    );
     markLocked($("properties"), this.canvas.cy, this.selected, this.locked);
   }
 
@@ -167,23 +203,32 @@ export class Editor {
     const node = ids.length === 1 ? this.canvas.cy.getElementById(ids[0]) : null;
     const onto = node?.nonempty() ? draggedOnto(this.canvas.cy, node) : null;
     if (!onto) {
-      this.edit((d) => { for (const [id, p] of Object.entries(positions)) move(d, id, p); });
+      this.edit((d) => {
+        for (const [id, p] of Object.entries(positions)) move(d, id, p);
+      });
       return;
     }
     let said = "";
-    if (this.edit((d) => { said = connect(d, parseId(ids[0]), parseId(onto)); }, ids[0])) this.changed();  // refused: back it goes
+    if (
+      this.edit((d) => {
+        said = connect(d, parseId(ids[0]), parseId(onto));
+      }, ids[0])
+    )
+      this.changed(); // refused: back it goes
     else this.status(said);
   }
 
   deleteSelected(): void {
     const id = this.selected;
     if (!id) return;
-    if (!id.includes(":") && isLocked(designPath(id), this.locked)) return this.status(`${id} is locked by the exercise: keep it`, true);
+    if (!id.includes(":") && isLocked(designPath(id), this.locked))
+      return this.status(`${id} is locked by the exercise: keep it`, true);
     if (id.includes(":")) {
       const [kind, rest] = id.split(":");
       const [a, b] = rest.split("|");
       if (kind === "shim") this.edit((d) => setField(d, parseId(a), ["shim"], null), null);
-      else if (kind === "parent") this.status("a network's parent is a field: change it in the network's properties", true);
+      else if (kind === "parent")
+        this.status("a network's parent is a field: change it in the network's properties", true);
       else if (kind === "hostaddr") this.status("a host's address is a field: change it in the host's addresses", true);
       else this.edit((d) => disconnect(d, parseId(a), parseId(b)), null);
       return;
@@ -196,12 +241,19 @@ export class Editor {
     if (!id || id.includes(":")) return;
     const node = this.canvas.cy.getElementById(id);
     const leaves = node.isParent() ? node.descendants().filter((n) => !n.isParent()) : node;
-    this.edit((d) => leaves.forEach((n) => { const p = n.position(); move(d, n.id(), { x: p.x + dx, y: p.y + dy }); }));
+    this.edit((d) =>
+      leaves.forEach((n) => {
+        const p = n.position();
+        move(d, n.id(), { x: p.x + dx, y: p.y + dy });
+      }),
+    );
   }
 
   /** Tidy: forgets every position and lays the drawing out again. */
   tidy(): void {
-    this.edit((d) => { d.layout = {}; });
+    this.edit((d) => {
+      d.layout = {};
+    });
     this.canvas.fit();
   }
 
@@ -227,8 +279,13 @@ export class Editor {
     }
     this.lastValidated = text;
     const errors = this.issues.filter((i) => i.severity === "error").length;
-    this.deploy.block(isBlank(d) ? "Nothing to deploy yet: draw a design, or open an example."
-      : errors ? `Fix the design's ${errors} error${errors === 1 ? "" : "s"} first (see Issues).` : null);
+    this.deploy.block(
+      isBlank(d)
+        ? "Nothing to deploy yet: draw a design, or open an example."
+        : errors
+          ? `Fix the design's ${errors} error${errors === 1 ? "" : "s"} first (see Issues).`
+          : null,
+    );
     if (!errors && !isBlank(d) && this.tabs.current === "deploy-panel") void this.deploy.predictUnlessDeployed();
     this.byElement = issuesByElement(this.issues, d);
     this.canvas.render(elements(d, this.alloc), this.byElement);
@@ -247,7 +304,10 @@ export class Editor {
 
   /** A tab came to the front: the deploy tab lists the agents and predicts. */
   tabShown(id: Tab): void {
-    if (id === "deploy-panel") { void this.deploy.refreshAgents(); void this.deploy.predictUnlessDeployed(); }
+    if (id === "deploy-panel") {
+      void this.deploy.refreshAgents();
+      void this.deploy.predictUnlessDeployed();
+    }
   }
 
   // ---- the stored document ---------------------------------------------------------
@@ -302,7 +362,9 @@ export class Editor {
     const doc = this.history.doc;
     if (doc.id !== out.id) return;
     const clean = !this.dirty;
-    this.history.edit((d) => { d.name = out.name; });
+    this.history.edit((d) => {
+      d.name = out.name;
+    });
     if (clean) doc.saved = JSON.stringify(this.design);
     this.changed();
   }

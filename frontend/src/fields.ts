@@ -69,7 +69,8 @@ export function hostInterface(text: string): string {
 }
 
 export function mac(text: string): string {
-  if (!MAC_RE.test(text)) throw new Error(`'${text}' is not a MAC address: write six two-digit hex octets, like 02:00:00:00:20:0b`);
+  if (!MAC_RE.test(text))
+    throw new Error(`'${text}' is not a MAC address: write six two-digit hex octets, like 02:00:00:00:20:0b`);
   return text.toLowerCase();
 }
 

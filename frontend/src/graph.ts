@@ -6,7 +6,18 @@
 import type { Allocation } from "./api";
 import { networkOf } from "./subnets";
 import {
-  BUS_CLEAR, BUS_STEP, type Box, HOST_LABEL, HOST_PAD, type Size, detour, hostMinWidth, layered, nodeSize, segmentStyle, textSize,
+  BUS_CLEAR,
+  BUS_STEP,
+  type Box,
+  HOST_LABEL,
+  HOST_PAD,
+  type Size,
+  detour,
+  hostMinWidth,
+  layered,
+  nodeSize,
+  segmentStyle,
+  textSize,
 } from "./layout";
 import { type Design, type Position, baseNic, refId } from "./model";
 
@@ -21,7 +32,15 @@ export interface EdgeDef {
   group: "edges";
   /** turn: how far from the source a line turns across (Cytoscape's taxi-turn); weights, distances:
    * the bends of a line led around host boxes instead (Cytoscape's segments). */
-  data: { id: string; source: string; target: string; kind: string; turn?: number; weights?: string; distances?: string };
+  data: {
+    id: string;
+    source: string;
+    target: string;
+    kind: string;
+    turn?: number;
+    weights?: string;
+    distances?: string;
+  };
   classes: string;
 }
 export type ElementDef = NodeDef | EdgeDef;
@@ -54,7 +73,11 @@ export function positions(d: Design, alloc: Allocation = {}): Record<string, Pos
   const auto = autoLayout(d, alloc);
   const out: Record<string, Position> = { ...auto, ...d.layout };
   const children = new Map<string, string[]>();
-  for (const [h, host] of Object.entries(d.hosts)) children.set(h, host.nics.map((n) => refId({ kind: "nics", host: h, name: n })));
+  for (const [h, host] of Object.entries(d.hosts))
+    children.set(
+      h,
+      host.nics.map((n) => refId({ kind: "nics", host: h, name: n })),
+    );
   for (const kind of ["containers", "routers"] as const) {
     for (const [name, e] of Object.entries(d[kind])) children.get(e.host)?.push(`${kind}.${name}`);
   }
@@ -72,7 +95,11 @@ export function positions(d: Design, alloc: Allocation = {}): Record<string, Pos
 function draw(d: Design, alloc: Allocation): ElementDef[] {
   const out: ElementDef[] = [];
   const node = (id: string, kind: string, label: string, classes: string, parent?: string) => {
-    out.push({ group: "nodes", data: { id, label, kind, ...(parent ? { parent } : {}) }, classes: `${kind} ${classes}`.trim() });
+    out.push({
+      group: "nodes",
+      data: { id, label, kind, ...(parent ? { parent } : {}) },
+      classes: `${kind} ${classes}`.trim(),
+    });
   };
   // Lines carry no text: what one would say (an address, a VLAN) is in the label of one of its ends.
   const edge = (kind: string, source: string, target: string) => {
@@ -82,7 +109,8 @@ function draw(d: Design, alloc: Allocation): ElementDef[] {
   for (const [name, host] of Object.entries(d.hosts)) {
     const id = `hosts.${name}`;
     const extras = [host.forwarding ? "⇄ forwarding" : "", host.shim ? `shim ${host.shim.network} ${host.shim.ip}` : ""]
-      .filter(Boolean).join(" · ");
+      .filter(Boolean)
+      .join(" · ");
     node(id, "host", extras ? `${name} — ${extras}` : name, host.forwarding ? "forwarding" : "");
     for (const nic of host.nics) {
       const own = Object.entries(host.addresses ?? {}).filter(([k]) => baseNic(k, [nic]) === nic);
@@ -96,18 +124,29 @@ function draw(d: Design, alloc: Allocation): ElementDef[] {
     }
     if (host.shim && d.networks[host.shim.network]) edge("shim", id, `networks.${host.shim.network}`);
   }
-  for (const [kind, map] of [["containers", d.containers], ["routers", d.routers]] as const) {
+  for (const [kind, map] of [
+    ["containers", d.containers],
+    ["routers", d.routers],
+  ] as const) {
     for (const [name, e] of Object.entries(map)) {
       const id = `${kind}.${name}`;
       const parent = d.hosts[e.host] ? `hosts.${e.host}` : undefined;
       const nat = kind === "routers" && d.routers[name].masquerade ? [`NAT → ${d.routers[name].masquerade}`] : [];
-      node(id, kind === "routers" ? "router" : "container", [name, ...addressLines(alloc, name, e.networks), ...nat].join("\n"), "", parent);
+      node(
+        id,
+        kind === "routers" ? "router" : "container",
+        [name, ...addressLines(alloc, name, e.networks), ...nat].join("\n"),
+        "",
+        parent,
+      );
       for (const net of Object.keys(e.networks)) if (d.networks[net]) edge("attach", id, `networks.${net}`);
     }
   }
   for (const [name, seg] of Object.entries(d.segments)) {
     const id = `segments.${name}`;
-    const tags = [seg.vlans?.length ? `VLAN ${seg.vlans.join(", ")}` : "untagged", seg.hairpin ? "hairpin" : ""].filter(Boolean);
+    const tags = [seg.vlans?.length ? `VLAN ${seg.vlans.join(", ")}` : "untagged", seg.hairpin ? "hairpin" : ""].filter(
+      Boolean,
+    );
     node(id, "segment", `${name}\n${tags.join(" · ")}`, "");
     for (const port of seg.ports) {
       const dot = port.indexOf(".");
@@ -130,8 +169,14 @@ function draw(d: Design, alloc: Allocation): ElementDef[] {
 
 /** Each node's drawn size by id (a host: the size of its name, drawn above its box). */
 function sizes(defs: ElementDef[]): Map<string, Size> {
-  return new Map(defs.filter((e) => e.group === "nodes").map((e) => [e.data.id,
-    e.data.kind === "host" ? textSize(e.data.label, HOST_FONT) : nodeSize(e.data.kind, e.data.label)]));
+  return new Map(
+    defs
+      .filter((e) => e.group === "nodes")
+      .map((e) => [
+        e.data.id,
+        e.data.kind === "host" ? textSize(e.data.label, HOST_FONT) : nodeSize(e.data.kind, e.data.label),
+      ]),
+  );
 }
 
 /** What each network joins: its endpoints, its routing hosts' NICs and shims, else the NICs of its parent. */
@@ -139,7 +184,9 @@ function networkNeighbours(defs: ElementDef[]): (net: string) => string[] {
   const by = new Map<string, string[]>();
   for (const e of defs) {
     if (e.group !== "edges") continue;
-    const [net, other] = e.data.target.startsWith("networks.") ? [e.data.target, e.data.source] : [e.data.source, e.data.target];
+    const [net, other] = e.data.target.startsWith("networks.")
+      ? [e.data.target, e.data.source]
+      : [e.data.source, e.data.target];
     if (net.startsWith("networks.")) by.set(net, [...(by.get(net) ?? []), other]);
   }
   return (net) => by.get(`networks.${net}`) ?? [];
@@ -168,7 +215,10 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
     const s = size.get(e.data.id)!;
     if (e.data.kind === "host") {
       const host = e.data.id.slice("hosts.".length);
-      e.data.minW = hostMinWidth(s.w, d.hosts[host].nics.map((n) => size.get(refId({ kind: "nics", host, name: n }))!.w));
+      e.data.minW = hostMinWidth(
+        s.w,
+        d.hosts[host].nics.map((n) => size.get(refId({ kind: "nics", host, name: n }))!.w),
+      );
     } else {
       e.position = { ...placed[e.data.id] };
       e.data.w = s.w;
@@ -177,7 +227,9 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
   }
   const boxes = hostBoxes(defs);
   const boxList = [...boxes.values()];
-  const parents = new Map(defs.flatMap((e) => (e.group === "nodes" && e.data.parent ? [[e.data.id, e.data.parent]] : [])));
+  const parents = new Map(
+    defs.flatMap((e) => (e.group === "nodes" && e.data.parent ? [[e.data.id, e.data.parent]] : [])),
+  );
   for (const e of defs) {
     if (e.group !== "edges") continue;
     const { source, target } = e.data;
@@ -191,7 +243,7 @@ export function elements(d: Design, alloc: Allocation = {}): ElementDef[] {
       : a.y + size.get(hub)!.h / 2 + BUS_CLEAR + BUS_STEP * segs.indexOf(hub);
     // Cytoscape measures the turn from the line's source; a level outside the two ends falls back to half way.
     const inner = hub === source ? target : source;
-    const own = boxes.get(inner) ?? boxes.get(parents.get(inner) ?? "");  // a shim's line starts at the host itself
+    const own = boxes.get(inner) ?? boxes.get(parents.get(inner) ?? ""); // a shim's line starts at the host itself
     const bends = own ? detour(placed[inner], own, a, level, boxList) : null;
     if (bends) {
       Object.assign(e.data, segmentStyle(from, to, hub === source ? bends.reverse() : bends));
@@ -210,15 +262,28 @@ function hostBoxes(defs: ElementDef[]): Map<string, Box> {
   const minW = new Map<string, number>();
   for (const e of defs) {
     if (e.group !== "nodes") continue;
-    if (e.data.kind === "host") { minW.set(e.data.id, e.data.minW ?? 0); continue; }
+    if (e.data.kind === "host") {
+      minW.set(e.data.id, e.data.minW ?? 0);
+      continue;
+    }
     if (!e.data.parent || !e.position) continue;
     const { x, y } = e.position;
     const [w, h] = [e.data.w ?? 0, e.data.h ?? 0];
     const b = out.get(e.data.parent) ?? { x1: Infinity, x2: -Infinity, y1: Infinity, y2: -Infinity };
-    out.set(e.data.parent, { x1: Math.min(b.x1, x - w / 2), x2: Math.max(b.x2, x + w / 2), y1: Math.min(b.y1, y - h / 2), y2: Math.max(b.y2, y + h / 2) });
+    out.set(e.data.parent, {
+      x1: Math.min(b.x1, x - w / 2),
+      x2: Math.max(b.x2, x + w / 2),
+      y1: Math.min(b.y1, y - h / 2),
+      y2: Math.max(b.y2, y + h / 2),
+    });
   }
   for (const [id, b] of out) {
-    out.set(id, { x1: Math.min(b.x1, b.x2 - (minW.get(id) ?? 0)) - HOST_PAD, x2: b.x2 + HOST_PAD, y1: b.y1 - HOST_PAD - HOST_LABEL, y2: b.y2 + HOST_PAD });
+    out.set(id, {
+      x1: Math.min(b.x1, b.x2 - (minW.get(id) ?? 0)) - HOST_PAD,
+      x2: b.x2 + HOST_PAD,
+      y1: b.y1 - HOST_PAD - HOST_LABEL,
+      y2: b.y2 + HOST_PAD,
+    });
   }
   return out;
 }

@@ -4,7 +4,10 @@ import { h } from "./dom";
 
 export const SHORTCUTS: Array<[string, string]> = [
   ["H I S N C R", "add a host, NIC, segment, network, container or router: then click where it goes, or press Enter"],
-  ["Enter", "put the element being added beside the selection; a new element's name then has the keyboard: type it, Enter"],
+  [
+    "Enter",
+    "put the element being added beside the selection; a new element's name then has the keyboard: type it, Enter",
+  ],
   ["Shift-click / Shift-Enter", "place and keep the tool, to place several"],
   ["drag onto", "a NIC onto a segment, a container or router onto a network: connects them"],
   ["L", "connect: L on one element, select the other, L again"],
@@ -22,7 +25,11 @@ export const SHORTCUTS: Array<[string, string]> = [
 
 export function showShortcuts(dialog: HTMLDialogElement): Promise<void> {
   return tell(dialog, "Keyboard shortcuts", [
-    h("dl", { class: "shortcuts", id: "shortcut-list" }, ...SHORTCUTS.flatMap(([keys, what]) => [h("dt", {}, keys), h("dd", {}, what)])),
+    h(
+      "dl",
+      { class: "shortcuts", id: "shortcut-list" },
+      ...SHORTCUTS.flatMap(([keys, what]) => [h("dt", {}, keys), h("dd", {}, what)]),
+    ),
     "Shortcuts never fire while a text field has the keyboard. In the reachability matrix, Tab reaches the cells and arrows move between them.",
   ]);
 }

@@ -9,14 +9,21 @@
  */
 import type { Design } from "./model";
 
-interface Snapshot<Doc> { text: string; doc: Doc }
+interface Snapshot<Doc> {
+  text: string;
+  doc: Doc;
+}
 
 export class History<Doc = null> {
   private past: Snapshot<Doc>[] = [];
   private future: Snapshot<Doc>[] = [];
   private current: Snapshot<Doc>;
 
-  constructor(design: Design, doc: Doc = null as Doc, private readonly limit = 200) {
+  constructor(
+    design: Design,
+    doc: Doc = null as Doc,
+    private readonly limit = 200,
+  ) {
     this.current = { text: JSON.stringify(design), doc };
   }
 
@@ -49,8 +56,12 @@ export class History<Doc = null> {
     this.future = [];
   }
 
-  get canUndo(): boolean { return this.past.length > 0; }
-  get canRedo(): boolean { return this.future.length > 0; }
+  get canUndo(): boolean {
+    return this.past.length > 0;
+  }
+  get canRedo(): boolean {
+    return this.future.length > 0;
+  }
 
   undo(): boolean {
     const prev = this.past.pop();

@@ -10,7 +10,11 @@ export type Session = components["schemas"]["SessionOut"];
 
 /** A refused request: the site's `detail` as the message, and the issues it gave, for the user to read. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly issues: Issue[] = []) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly issues: Issue[] = [],
+  ) {
     super(message);
   }
 }
@@ -42,7 +46,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 export function refusal(res: Response, data: unknown): ApiError {
   if (typeof data === "object" && data) {
     const { detail, errors } = data as { detail?: unknown; errors?: unknown };
-    const message = detail == null ? JSON.stringify(data) : typeof detail === "string" ? detail : JSON.stringify(detail);
+    const message =
+      detail == null ? JSON.stringify(data) : typeof detail === "string" ? detail : JSON.stringify(detail);
     return new ApiError(res.status, message, Array.isArray(errors) ? (errors as Issue[]) : []);
   }
   const text = String(data);

@@ -6,7 +6,11 @@ import { type Design, type Ref, exists, refId } from "./model";
 export type Issue = components["schemas"]["IssueOut"];
 
 const TOP: Record<string, Ref["kind"]> = {
-  hosts: "hosts", segments: "segments", networks: "networks", containers: "containers", routers: "routers",
+  hosts: "hosts",
+  segments: "segments",
+  networks: "networks",
+  containers: "containers",
+  routers: "routers",
 };
 
 /**
@@ -14,7 +18,10 @@ const TOP: Record<string, Ref["kind"]> = {
  * `hosts.host1.nics.0` → that NIC, `segments.lan.ports.1` → the segment. Paths about the whole design (`name`) or unknown elements give null.
  */
 export function issueTarget(path: string, d: Design): string | null {
-  const parts = path.replace(/\[(\d+)\]/g, ".$1").split(".").filter(Boolean);
+  const parts = path
+    .replace(/\[(\d+)\]/g, ".$1")
+    .split(".")
+    .filter(Boolean);
   const kind = TOP[parts[0]];
   if (!kind || parts.length < 2) return null;
   const ref: Ref = { kind, name: parts[1] };

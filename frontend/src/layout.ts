@@ -7,7 +7,10 @@
 import type { Design, Position } from "./model";
 import { refId } from "./model";
 
-export interface Size { w: number; h: number }
+export interface Size {
+  w: number;
+  h: number;
+}
 
 /** Average glyph width and line height of the drawing's sans-serif font, per pixel of font size. */
 const CHAR_W = 0.58;
@@ -70,7 +73,9 @@ function spread(wishes: { id: string; x: number; w: number }[], y: number, out: 
     placed.push({ id: it.id, x });
     right = x + it.w / 2;
   }
-  const drift = placed.reduce((a, p) => a + p.x, 0) / (placed.length || 1) - wishes.reduce((a, it) => a + it.x, 0) / (wishes.length || 1);
+  const drift =
+    placed.reduce((a, p) => a + p.x, 0) / (placed.length || 1) -
+    wishes.reduce((a, it) => a + it.x, 0) / (wishes.length || 1);
   for (const p of placed) out[p.id] = { x: Math.round(p.x - drift), y: Math.round(y) };
 }
 
@@ -83,25 +88,41 @@ const TWO_ROWS_FROM = 4;
  * widest, the lower row half a cell to the left, so the lines of the upper row drop between the
  * lower row's endpoints; the NICs end the upper row, right of the lower one, their lines clear too.
  */
-function hostRows(ends: string[], nics: string[], size: (id: string) => Size, twoRows: boolean):
-  { at: Map<string, { x: number; row: number }>; width: number } {
+function hostRows(
+  ends: string[],
+  nics: string[],
+  size: (id: string) => Size,
+  twoRows: boolean,
+): { at: Map<string, { x: number; row: number }>; width: number } {
   const at = new Map<string, { x: number; row: number }>();
   let right = 0;
-  const put = (id: string, x: number, row: number) => { at.set(id, { x, row }); right = Math.max(right, x + size(id).w / 2); };
+  const put = (id: string, x: number, row: number) => {
+    at.set(id, { x, row });
+    right = Math.max(right, x + size(id).w / 2);
+  };
   let x = 0;
   if (twoRows && ends.length >= TWO_ROWS_FROM) {
     const cell = Math.max(...ends.map((id) => size(id).w)) + GAP;
     const upper = Math.ceil(ends.length / 2);
-    ends.forEach((id, i) => { if (i < upper) put(id, cell * (i + 1), 0); else put(id, cell * (i - upper + 0.5), 1); });
+    ends.forEach((id, i) => {
+      if (i < upper) put(id, cell * (i + 1), 0);
+      else put(id, cell * (i - upper + 0.5), 1);
+    });
     x = cell * upper + size(ends[upper - 1]).w / 2 + GAP;
     const left = Math.min(...[...at].map(([id, p]) => p.x - size(id).w / 2));
     for (const p of at.values()) p.x -= left;
     x -= left;
     right -= left;
   } else {
-    for (const id of ends) { put(id, x + size(id).w / 2, 0); x += size(id).w + GAP; }
+    for (const id of ends) {
+      put(id, x + size(id).w / 2, 0);
+      x += size(id).w + GAP;
+    }
   }
-  for (const id of nics) { put(id, x + size(id).w / 2, 0); x += size(id).w + GAP; }
+  for (const id of nics) {
+    put(id, x + size(id).w / 2, 0);
+    x += size(id).w + GAP;
+  }
   return { at, width: right };
 }
 
@@ -111,14 +132,23 @@ function hostRows(ends: string[], nics: string[], size: (id: string) => Size, tw
  * to lay it out (hosts' endpoints in one row or two, how many host columns), the one that fits a
  * view of the drawing's shape (aimAt) at the largest zoom.
  */
-export function layered(d: Design, size: (id: string) => Size, networkNeighbours: (net: string) => string[]): Record<string, Position> {
-  const best = [false, true].map((twoRows) => layeredWith(d, size, networkNeighbours, twoRows))
+export function layered(
+  d: Design,
+  size: (id: string) => Size,
+  networkNeighbours: (net: string) => string[],
+): Record<string, Position> {
+  const best = [false, true]
+    .map((twoRows) => layeredWith(d, size, networkNeighbours, twoRows))
     .reduce((a, b) => (b.scale > a.scale ? b : a));
   return best.out;
 }
 
-function layeredWith(d: Design, size: (id: string) => Size, networkNeighbours: (net: string) => string[], twoRows: boolean):
-  { out: Record<string, Position>; scale: number } {
+function layeredWith(
+  d: Design,
+  size: (id: string) => Size,
+  networkNeighbours: (net: string) => string[],
+  twoRows: boolean,
+): { out: Record<string, Position>; scale: number } {
   const out: Record<string, Position> = {};
   const hosts = Object.keys(d.hosts);
   const ends = new Map(hosts.map((h) => [h, [] as string[]]));
@@ -127,8 +157,18 @@ function layeredWith(d: Design, size: (id: string) => Size, networkNeighbours: (
   }
   const nicIds = (h: string) => d.hosts[h].nics.map((n) => refId({ kind: "nics", host: h, name: n }));
   const rows = new Map(hosts.map((h) => [h, hostRows(ends.get(h)!, nicIds(h), size, twoRows)]));
-  const inner = new Map(hosts.map((h) => [h, Math.max(rows.get(h)!.width,
-    hostMinWidth(size(`hosts.${h}`).w, nicIds(h).map((id) => size(id).w)))]));
+  const inner = new Map(
+    hosts.map((h) => [
+      h,
+      Math.max(
+        rows.get(h)!.width,
+        hostMinWidth(
+          size(`hosts.${h}`).w,
+          nicIds(h).map((id) => size(id).w),
+        ),
+      ),
+    ]),
+  );
   const rowH = Math.max(30, ...hosts.flatMap((h) => [...ends.get(h)!, ...nicIds(h)]).map((id) => size(id).h));
   // the height of the hosts' content: one row, or two a little apart
   const lowerY = rowH + GAP / 2;
@@ -140,14 +180,24 @@ function layeredWith(d: Design, size: (id: string) => Size, networkNeighbours: (
   // Each column as wide as its widest host.
   const widths = (cols: number) => {
     const w = new Array<number>(cols).fill(0);
-    hosts.forEach((h, i) => { w[i % cols] = Math.max(w[i % cols], inner.get(h)!); });
+    hosts.forEach((h, i) => {
+      w[i % cols] = Math.max(w[i % cols], inner.get(h)!);
+    });
     return w.map((x) => x + 2 * HOST_PAD + HOST_GAP);
   };
   // As many columns as make the drawing fit a view of the drawing's shape at the largest zoom.
   const scale = (cols: number) => {
-    const w = Math.max(widths(cols).reduce((a, x) => a + x, -HOST_GAP), netsW);
-    const h = (Object.keys(d.segments).length ? SEGMENT_GAP : 0) + Math.ceil(hosts.length / cols) * cellH - ROW_GAP
-      + 2 * BUS_CLEAR + BUS_STEP * nets.length + netH;
+    const w = Math.max(
+      widths(cols).reduce((a, x) => a + x, -HOST_GAP),
+      netsW,
+    );
+    const h =
+      (Object.keys(d.segments).length ? SEGMENT_GAP : 0) +
+      Math.ceil(hosts.length / cols) * cellH -
+      ROW_GAP +
+      2 * BUS_CLEAR +
+      BUS_STEP * nets.length +
+      netH;
     return Math.min(view.w / w, view.h / h);
   };
   let cols = 1;
@@ -159,7 +209,7 @@ function layeredWith(d: Design, size: (id: string) => Size, networkNeighbours: (
     const x0 = colX[i % cols];
     const y = Math.floor(i / cols) * cellH;
     const { at, width } = rows.get(h)!;
-    const left = x0 + inner.get(h)! - width;  // right-aligned: spare width goes to the name, left
+    const left = x0 + inner.get(h)! - width; // right-aligned: spare width goes to the name, left
     for (const [id, p] of at) out[id] = { x: Math.round(left + p.x), y: y + p.row * lowerY };
     out[`hosts.${h}`] = { x: x0 + inner.get(h)! / 2, y };
   });
@@ -169,17 +219,32 @@ function layeredWith(d: Design, size: (id: string) => Size, networkNeighbours: (
     return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : centre;
   };
   const segments = Object.entries(d.segments).map(([name, seg]) => ({
-    id: `segments.${name}`, w: size(`segments.${name}`).w,
-    x: meanX(seg.ports.map((p) => { const dot = p.indexOf("."); return refId({ kind: "nics", host: p.slice(0, dot), name: p.slice(dot + 1) }); })),
+    id: `segments.${name}`,
+    w: size(`segments.${name}`).w,
+    x: meanX(
+      seg.ports.map((p) => {
+        const dot = p.indexOf(".");
+        return refId({ kind: "nics", host: p.slice(0, dot), name: p.slice(dot + 1) });
+      }),
+    ),
   }));
   spread(segments, -SEGMENT_GAP, out);
   const hostsBottom = (Math.ceil(hosts.length / cols) - 1) * cellH + contentH - rowH / 2 + HOST_PAD;
   const netY = hostsBottom + 2 * BUS_CLEAR + BUS_STEP * nets.length + netH / 2;
-  spread(nets.map((n) => ({ id: `networks.${n}`, w: size(`networks.${n}`).w, x: meanX(networkNeighbours(n)) })), netY, out);
+  spread(
+    nets.map((n) => ({ id: `networks.${n}`, w: size(`networks.${n}`).w, x: meanX(networkNeighbours(n)) })),
+    netY,
+    out,
+  );
   return { out, scale: fits };
 }
 
-export interface Box { x1: number; x2: number; y1: number; y2: number }
+export interface Box {
+  x1: number;
+  x2: number;
+  y1: number;
+  y2: number;
+}
 
 const CLEAR = 4;
 function blocks(b: Box, x: number, ya: number, yb: number): boolean {
@@ -201,7 +266,12 @@ export function detour(inner: Position, own: Box, hub: Position, level: number, 
   const lanes = freeLanes(boxes, exit, level);
   if (!lanes.length) return null;
   const lane = lanes.reduce((best, x) => (Math.abs(x - inner.x) < Math.abs(best - inner.x) ? x : best));
-  return [{ x: inner.x, y: exit }, { x: lane, y: exit }, { x: lane, y: level }, { x: hub.x, y: level }];
+  return [
+    { x: inner.x, y: exit },
+    { x: lane, y: exit },
+    { x: lane, y: level },
+    { x: hub.x, y: level },
+  ];
 }
 
 /** The gaps beside host boxes where a vertical line from `ya` to `yb` meets no box (the lines of
@@ -212,13 +282,22 @@ function freeLanes(boxes: Box[], ya: number, yb: number): number[] {
   lanesSeen.set(boxes, seen);
   const key = `${ya} ${yb}`;
   if (!seen.has(key)) {
-    seen.set(key, boxes.flatMap((b) => [b.x1 - HOST_GAP / 2, b.x2 + HOST_GAP / 2]).filter((x) => !boxes.some((b) => blocks(b, x, ya, yb))));
+    seen.set(
+      key,
+      boxes
+        .flatMap((b) => [b.x1 - HOST_GAP / 2, b.x2 + HOST_GAP / 2])
+        .filter((x) => !boxes.some((b) => blocks(b, x, ya, yb))),
+    );
   }
   return seen.get(key)!;
 }
 
 /** Bends as Cytoscape's segment weights (along source→target) and distances (across it), space-separated. */
-export function segmentStyle(source: Position, target: Position, bends: Position[]): { weights: string; distances: string } {
+export function segmentStyle(
+  source: Position,
+  target: Position,
+  bends: Position[],
+): { weights: string; distances: string } {
   const vx = target.x - source.x;
   const vy = target.y - source.y;
   const len = Math.hypot(vx, vy) || 1;

@@ -40,17 +40,25 @@ async function main(): Promise<void> {
     find: (text) => editor.canvas.find(text),
     reveal: (id) => editor.reveal(id),
     status: (message, error) => editor.status(message, error),
-    signOut: async () => { await api.signOut(); location.reload(); },
+    signOut: async () => {
+      await api.signOut();
+      location.reload();
+    },
   });
   const tabs = new Tabs($("tabs"), (id) => editor.tabShown(id));
   const editor: Editor = new Editor(toolbar, tabs);
   const files = new Documents(editor);
   bindKeys(editor, files);
   acceptDrops(document.body, (file) => void files.importFile(file));
-  window.addEventListener("beforeunload", (ev) => { if (editor.dirty) ev.preventDefault(); });
+  window.addEventListener("beforeunload", (ev) => {
+    if (editor.dirty) ev.preventDefault();
+  });
   const id = /design=(\d+)/.exec(location.hash)?.[1];
   if (id) await files.openId(Number(id));
-  else editor.status("Start from an example (right), or add hosts, segments and networks with the toolbar; drop a YAML file here to import it.");
+  else
+    editor.status(
+      "Start from an example (right), or add hosts, segments and networks with the toolbar; drop a YAML file here to import it.",
+    );
   void files.loadExamples();
   (window as unknown as { mvlab: Editor }).mvlab = editor;
 }

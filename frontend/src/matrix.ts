@@ -51,23 +51,37 @@ export class Matrix {
       const reason = p.reason === null ? undefined : json.reasons[p.reason];
       if (reason) this.reasons.set(key, reason);
       const old = this.pairs.get(key);
-      this.pairs.set(key, old && p.observed === null
-        ? { ...p, observed: old.observed, rtt_ms: old.rtt_ms, ttl: old.ttl }
-        : { ...p });
+      this.pairs.set(
+        key,
+        old && p.observed === null ? { ...p, observed: old.observed, rtt_ms: old.rtt_ms, ttl: old.ttl } : { ...p },
+      );
     }
   }
 
   /** Records one probe result (a pair no prediction had gets a cell of its own); answers the pair it filled. */
   applyProbe(ev: ProbeEvent): Pair {
     const key = pairKey(ev.src, ev.dst_ip);
-    const unpredicted = { src: ev.src, dst: ev.dst, dst_ip: ev.dst_ip, expected: ev.expected, expected_ttl: null, reason: null };
-    const pair: Pair = { ...(this.pairs.get(key) ?? unpredicted), observed: ev.observed, rtt_ms: ev.rtt_ms, ttl: ev.ttl };
+    const unpredicted = {
+      src: ev.src,
+      dst: ev.dst,
+      dst_ip: ev.dst_ip,
+      expected: ev.expected,
+      expected_ttl: null,
+      reason: null,
+    };
+    const pair: Pair = {
+      ...(this.pairs.get(key) ?? unpredicted),
+      observed: ev.observed,
+      rtt_ms: ev.rtt_ms,
+      ttl: ev.ttl,
+    };
     this.pairs.set(key, pair);
     for (const name of [ev.src, ev.dst]) {
       if (!this.endpoints.has(name)) this.endpoints.set(name, { name, host: "", addresses: [] });
     }
     const dst = this.endpoints.get(ev.dst)!;
-    if (!dst.addresses.includes(ev.dst_ip)) this.endpoints.set(ev.dst, { ...dst, addresses: [...dst.addresses, ev.dst_ip] });
+    if (!dst.addresses.includes(ev.dst_ip))
+      this.endpoints.set(ev.dst, { ...dst, addresses: [...dst.addresses, ev.dst_ip] });
     return pair;
   }
 

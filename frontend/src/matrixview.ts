@@ -7,16 +7,23 @@ import { type CellState, type Matrix, type Pair, type Reason, cellState } from "
 /** The mark in a cell: before a probe, the prediction (○ reachable, ⊘ blocked); then what was seen. */
 export function cellMark(p: Pair): string {
   const marks: Record<CellState, string> = {
-    pending: p.expected ? "○" : "⊘", reached: "✓", blocked: "✗", missing: "✗!", unexpected: "✓!",
+    pending: p.expected ? "○" : "⊘",
+    reached: "✓",
+    blocked: "✗",
+    missing: "✗!",
+    unexpected: "✓!",
   };
   return marks[cellState(p)];
 }
 
 /** The cell in words (its accessible name and tooltip): the pair, the prediction, the observation, why. */
 export function cellWords(p: Pair, why: string): string {
-  const observed = p.observed === null ? "not probed yet" : p.observed
-    ? `reached${p.rtt_ms != null ? `, rtt ${p.rtt_ms.toFixed(2)} ms` : ""}${p.ttl != null ? `, TTL ${p.ttl}` : ""}`
-    : "not reached";
+  const observed =
+    p.observed === null
+      ? "not probed yet"
+      : p.observed
+        ? `reached${p.rtt_ms != null ? `, rtt ${p.rtt_ms.toFixed(2)} ms` : ""}${p.ttl != null ? `, TTL ${p.ttl}` : ""}`
+        : "not reached";
   const state = cellState(p);
   const verdict = state === "missing" || state === "unexpected" ? " — not as predicted" : "";
   return `${p.src} → ${p.dst} ${p.dst_ip}: predicted ${p.expected ? "reachable" : "blocked"}; observed: ${observed}${verdict}. ${why}`;
@@ -28,7 +35,7 @@ export function cellWords(p: Pair, why: string): string {
  * request arrives and its reply is lost.
  */
 export function pathWords(p: Pair, r: Reason): string {
-  const hops = r.path.map((h) => h.oif === null ? `${h.node} (in ${h.iif})` : `${h.node} (${h.iif} → ${h.oif})`);
+  const hops = r.path.map((h) => (h.oif === null ? `${h.node} (in ${h.iif})` : `${h.node} (${h.iif} → ${h.oif})`));
   const replyLost = r.rule.startsWith("reply-");
   const arrived = r.path.at(-1)?.oif !== null && (p.expected || replyLost);
   const way = [p.src, ...hops, ...(arrived ? [p.dst] : [])].join(" → ");
@@ -56,15 +63,23 @@ export function summaryText(m: Matrix): string {
   const c = m.counts();
   if (c.pending === pairs.length) return `${predicted} · not probed yet (deploy to check)`;
   const bad = c.missing + c.unexpected;
-  return `${predicted} · probed: ${c.reached} reached and ${c.blocked} blocked as predicted · ` +
-    `${bad} mismatch${bad === 1 ? "" : "es"} · ${c.pending} pending`;
+  return (
+    `${predicted} · probed: ${c.reached} reached and ${c.blocked} blocked as predicted · ` +
+    `${bad} mismatch${bad === 1 ? "" : "es"} · ${c.pending} pending`
+  );
 }
 
-export const LEGEND = "○ predicted reachable · ⊘ predicted blocked · ✓ reached · ✗ blocked (as predicted) · " +
+export const LEGEND =
+  "○ predicted reachable · ⊘ predicted blocked · ✓ reached · ✗ blocked (as predicted) · " +
   "✓! ✗! not as predicted. Tab into the matrix, arrows move; the reason shows below.";
 
 const STEPS: Record<string, [number, number]> = {
-  ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0], Home: [0, -1e9], End: [0, 1e9],
+  ArrowLeft: [0, -1],
+  ArrowRight: [0, 1],
+  ArrowUp: [-1, 0],
+  ArrowDown: [1, 0],
+  Home: [0, -1e9],
+  End: [0, 1e9],
 };
 
 /**
@@ -72,12 +87,17 @@ const STEPS: Record<string, [number, number]> = {
  * cells that have a pair (stepping over those without); `focused` tells which one has the keyboard.
  * `had`: the cell that had the keyboard in the table this one replaces (a redraw keeps it there).
  */
-export function keyboardGrid(table: HTMLTableElement, focused: (td: HTMLTableCellElement) => void,
-  had: { src: string; dstIp: string } | null = null): void {
+export function keyboardGrid(
+  table: HTMLTableElement,
+  focused: (td: HTMLTableCellElement) => void,
+  had: { src: string; dstIp: string } | null = null,
+): void {
   const rows = [...table.rows].slice(1).map((r) => [...r.cells].slice(1));
   const cells = rows.flat().filter((td) => td.dataset.state);
   const kept = had ? cells.find((td) => td.dataset.src === had.src && td.dataset.dstIp === had.dstIp) : undefined;
-  cells.forEach((td, i) => { td.tabIndex = (kept ? td === kept : i === 0) ? 0 : -1; });
+  cells.forEach((td, i) => {
+    td.tabIndex = (kept ? td === kept : i === 0) ? 0 : -1;
+  });
   /** The first cell with a pair from (r, c) on, going (dr, dc); Home and End jump to the row's far end. */
   const find = (r: number, c: number, [dr, dc]: [number, number]): HTMLTableCellElement | undefined => {
     if (Math.abs(dc) > 1) return (dc < 0 ? rows[r] : [...rows[r]].reverse()).find((td) => td.dataset.state);
@@ -93,7 +113,7 @@ export function keyboardGrid(table: HTMLTableElement, focused: (td: HTMLTableCel
     const step = STEPS[ev.key];
     if (!td || !step) return;
     ev.preventDefault();
-    ev.stopPropagation();  // the editor's arrow keys move the selected drawing element
+    ev.stopPropagation(); // the editor's arrow keys move the selected drawing element
     const r = rows.findIndex((row) => row.includes(td));
     const to = find(r, rows[r].indexOf(td), step);
     if (!to) return;
@@ -101,5 +121,5 @@ export function keyboardGrid(table: HTMLTableElement, focused: (td: HTMLTableCel
     to.tabIndex = 0;
     to.focus();
   });
-  if (kept) queueMicrotask(() => kept.focus());  // once the table is in the page
+  if (kept) queueMicrotask(() => kept.focus()); // once the table is in the page
 }

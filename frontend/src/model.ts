@@ -35,7 +35,11 @@ export type Kind = "hosts" | "nics" | "segments" | "networks" | "containers" | "
 export const KINDS: Kind[] = ["hosts", "nics", "segments", "networks", "containers", "routers"];
 
 /** One element: `name`, and for a NIC also the `host` it belongs to. */
-export interface Ref { kind: Kind; name: string; host?: string }
+export interface Ref {
+  kind: Kind;
+  name: string;
+  host?: string;
+}
 
 /** The element's id in the drawing, its key in `layout`, and the start of its issue paths. */
 export function refId(ref: Ref): string {
@@ -54,8 +58,16 @@ export function parseId(id: string): Ref {
 
 export function emptyDesign(name = "untitled"): Design {
   return {
-    apiVersion: "mvlab/v1", kind: "Design", name, description: "",
-    hosts: {}, segments: {}, networks: {}, containers: {}, routers: {}, layout: {},
+    apiVersion: "mvlab/v1",
+    kind: "Design",
+    name,
+    description: "",
+    hosts: {},
+    segments: {},
+    networks: {},
+    containers: {},
+    routers: {},
+    layout: {},
   };
 }
 
@@ -129,7 +141,7 @@ export function addHost(d: Design, at?: Position): Ref {
   const name = freeName(Object.keys(d.hosts), "host");
   const nic = Object.values(d.hosts).at(-1)?.nics[0] ?? "eth0";
   d.hosts[name] = { nics: [nic] };
-  if (at) d.layout[`nics.${name}.${nic}`] = at;  // a host's box is drawn around its NICs and endpoints
+  if (at) d.layout[`nics.${name}.${nic}`] = at; // a host's box is drawn around its NICs and endpoints
   return { kind: "hosts", name };
 }
 
@@ -160,16 +172,19 @@ export function addNetwork(d: Design, at?: Position): Ref {
   while (used.has(`172.16.${n}.0/24`)) n += 10;
   const nic = Object.values(d.hosts)[0]?.nics[0] ?? "eth0";
   const parents = new Set(Object.values(d.networks).map((x) => x.parent));
-  const vlans = Object.values(d.segments).filter((s) => s.ports.some((p) => p.endsWith(`.${nic}`))).flatMap((s) => s.vlans ?? []);
+  const vlans = Object.values(d.segments)
+    .filter((s) => s.ports.some((p) => p.endsWith(`.${nic}`)))
+    .flatMap((s) => s.vlans ?? []);
   const vid = vlans.find((v) => !parents.has(`${nic}.${v}`));
   const parent = vid === undefined ? nic : `${nic}.${vid}`;
-  d.networks[name] = { parent, subnet: `172.16.${n}.0/24` };  // mode: bridge, the default
+  d.networks[name] = { parent, subnet: `172.16.${n}.0/24` }; // mode: bridge, the default
   if (at) d.layout[`networks.${name}`] = at;
   return { kind: "networks", name };
 }
 
 export function addEndpoint(d: Design, kind: "containers" | "routers", host: string, at?: Position): Ref {
-  if (!d.hosts[host]) throw new Error(`no host ${host}: select the host the ${kind === "routers" ? "router" : "container"} runs on`);
+  if (!d.hosts[host])
+    throw new Error(`no host ${host}: select the host the ${kind === "routers" ? "router" : "container"} runs on`);
   const taken = [...Object.keys(d.containers), ...Object.keys(d.routers)];
   const name = freeName(taken, kind === "routers" ? "r" : "c");
   d[kind][name] = { host, networks: {} };
@@ -213,8 +228,10 @@ export function connect(d: Design, a: Ref, b: Ref): string {
     n.parent = nic.name + vid;
     return `${net.name} now has parent ${n.parent}`;
   }
-  throw new Error(`cannot connect ${a.kind.slice(0, -1)} ${a.name} to ${b.kind.slice(0, -1)} ${b.name}: ` +
-    "connect a NIC to a segment, a container or router to a network, or a network to its parent NIC");
+  throw new Error(
+    `cannot connect ${a.kind.slice(0, -1)} ${a.name} to ${b.kind.slice(0, -1)} ${b.name}: ` +
+      "connect a NIC to a segment, a container or router to a network, or a network to its parent NIC",
+  );
 }
 
 /** Undoes a `connect`: unplugs a port or removes an attachment. */
@@ -283,8 +300,7 @@ export function rename(d: Design, ref: Ref, to: string): Ref {
       }
       for (const h of Object.values(d.hosts)) if (h.shim?.network === ref.name) h.shim.network = to;
       break;
-    default:
-      {
+    default: {
       const maps = d as unknown as Record<string, Record<string, unknown>>;
       maps[ref.kind] = renameKey(maps[ref.kind], ref.name, to);
     }
@@ -339,7 +355,10 @@ export function target(d: Design, ref: Ref): Record<string, unknown> {
 }
 
 const isEmpty = (v: unknown) =>
-  v === undefined || v === null || v === "" || (Array.isArray(v) && v.length === 0) ||
+  v === undefined ||
+  v === null ||
+  v === "" ||
+  (Array.isArray(v) && v.length === 0) ||
   (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
 
 /**
@@ -366,7 +385,9 @@ export function routeBetween(d: Design, host: string): string {
   const h = d.hosts[host];
   const nets = Object.entries(d.networks).filter(([, n]) => baseNic(n.parent, h.nics) !== null);
   if (nets.length < 2) {
-    throw new Error(`host ${host} has ${nets.length} network${nets.length === 1 ? "" : "s"} on its NICs: it routes between two or more`);
+    throw new Error(
+      `host ${host} has ${nets.length} network${nets.length === 1 ? "" : "s"} on its NICs: it routes between two or more`,
+    );
   }
   h.forwarding = true;
   h.addresses ??= {};

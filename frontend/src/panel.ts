@@ -7,7 +7,17 @@ import { clear, h } from "./dom";
 import type { Issue } from "./issues";
 import * as fields from "./fields";
 import {
-  type Attachment, type Design, MODES, type Ref, type RouteSpec, checkName, connect, disconnect, refId, rename, routeBetween,
+  type Attachment,
+  type Design,
+  MODES,
+  type Ref,
+  type RouteSpec,
+  checkName,
+  connect,
+  disconnect,
+  refId,
+  rename,
+  routeBetween,
   setField,
 } from "./model";
 
@@ -24,7 +34,9 @@ type Control = Field | HTMLButtonElement;
 
 /** "key value" lines ↔ a map (addresses, aux_addresses). */
 function pairsText(map: Record<string, string> | undefined): string {
-  return Object.entries(map ?? {}).map(([k, v]) => `${k} ${v}`).join("\n");
+  return Object.entries(map ?? {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join("\n");
 }
 export function parsePairs(text: string, what: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -41,17 +53,25 @@ function routesText(routes: RouteSpec[] | undefined): string {
   return (routes ?? []).map((r) => `${r.to} via ${r.via}`).join("\n");
 }
 export function parseRoutes(text: string): RouteSpec[] {
-  return text.split("\n").map((l) => l.trim()).filter(Boolean).map((line, i) => {
-    const m = /^(\S+)\s+(?:via\s+)?(\S+)$/.exec(line);
-    if (!m) throw new Error(`routes, line ${i + 1}: write "172.16.30.0/24 via 172.16.10.1", got "${line}"`);
-    return { to: m[1], via: m[2] };
-  });
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((line, i) => {
+      const m = /^(\S+)\s+(?:via\s+)?(\S+)$/.exec(line);
+      if (!m) throw new Error(`routes, line ${i + 1}: write "172.16.30.0/24 via 172.16.10.1", got "${line}"`);
+      return { to: m[1], via: m[2] };
+    });
 }
 export function parseVlans(text: string): number[] {
-  return text.split(/[\s,]+/).filter(Boolean).map((v) => {
-    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 4094) throw new Error(`vlans: '${v}' is not a VLAN id (1-4094)`);
-    return Number(v);
-  });
+  return text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 4094)
+        throw new Error(`vlans: '${v}' is not a VLAN id (1-4094)`);
+      return Number(v);
+    });
 }
 
 type Draft = { value: string; error: string };
@@ -61,8 +81,12 @@ function isField(el: Element): el is Field {
 }
 
 /** Checks every key and value of a "name value" map; the error names the line's key. */
-export function checkPairs(map: Record<string, string>, what: string, key: (k: string) => string,
-  value: (v: string) => string): Record<string, string> {
+export function checkPairs(
+  map: Record<string, string>,
+  what: string,
+  key: (k: string) => string,
+  value: (v: string) => string,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(map)) {
     try {
@@ -100,9 +124,10 @@ function patch(old: Element, fresh: Element, editing: Element | null): void {
   if (old === editing) return;
   if (old.className !== fresh.className) old.className = fresh.className;
   if (isField(old) && isField(fresh)) {
-    if (old instanceof HTMLSelectElement) [...old.children].forEach((o, i) => {
-      patch(o, fresh.children[i], editing);
-    });
+    if (old instanceof HTMLSelectElement)
+      [...old.children].forEach((o, i) => {
+        patch(o, fresh.children[i], editing);
+      });
     if (old instanceof HTMLInputElement && fresh instanceof HTMLInputElement) {
       old.checked = fresh.checked;
       old.placeholder = fresh.placeholder;
@@ -131,7 +156,10 @@ export class PropertiesPanel {
   /** The id the shown element was just renamed to (its drafts stay). */
   private renamedTo: string | null = null;
 
-  constructor(private readonly root: HTMLElement, private readonly app: PanelHost) {
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly app: PanelHost,
+  ) {
     root.append(this.title, this.here, this.form, this.extra);
   }
 
@@ -148,8 +176,20 @@ export class PropertiesPanel {
     this.title.textContent = ref ? `${ref.kind.slice(0, -1)} ${ref.name}` : `design ${d.name}`;
     clear(this.here);
     if (issues.length) {
-      this.here.append(h("ul", { class: "issues here" }, ...issues.map((i) =>
-        h("li", { class: i.severity }, `${i.path}: ${i.message}`, i.hint ? h("div", { class: "hint" }, i.hint) : null))));
+      this.here.append(
+        h(
+          "ul",
+          { class: "issues here" },
+          ...issues.map((i) =>
+            h(
+              "li",
+              { class: i.severity },
+              `${i.path}: ${i.message}`,
+              i.hint ? h("div", { class: "hint" }, i.hint) : null,
+            ),
+          ),
+        ),
+      );
     }
     const live = ref ? { ...ref } : null;
     const form = h("div", { class: "form" });
@@ -168,14 +208,17 @@ export class PropertiesPanel {
       if (live && this.live) Object.assign(this.live, live);
     } else {
       const name = editing?.getAttribute("name");
-      const caret = editing instanceof HTMLInputElement || editing instanceof HTMLTextAreaElement
-        ? [editing.selectionStart, editing.selectionEnd] : null;
+      const caret =
+        editing instanceof HTMLInputElement || editing instanceof HTMLTextAreaElement
+          ? [editing.selectionStart, editing.selectionEnd]
+          : null;
       this.form.replaceWith(form);
       this.form = form;
       this.live = live;
       const again = name ? form.querySelector<HTMLElement>(`[name="${CSS.escape(name)}"]`) : null;
       if (again) {
-        if (isField(again) && isField(editing!) && editing.value !== editing.dataset.committed) again.value = editing.value;
+        if (isField(again) && isField(editing!) && editing.value !== editing.dataset.committed)
+          again.value = editing.value;
         again.focus();
         if (caret && (again instanceof HTMLInputElement || again instanceof HTMLTextAreaElement)) {
           again.setSelectionRange(caret[0], caret[1]);
@@ -187,7 +230,8 @@ export class PropertiesPanel {
       if (field && field !== document.activeElement) field.value = draft.value;
       if (field) this.showError(field, draft.error);
     }
-    if (this.extra.firstChild !== extra) {  // (left in place when unchanged: its buttons keep focus)
+    if (this.extra.firstChild !== extra) {
+      // (left in place when unchanged: its buttons keep focus)
       clear(this.extra);
       if (extra) this.extra.append(extra);
     }
@@ -253,22 +297,44 @@ export class PropertiesPanel {
    * A text field; its value, once checked by `check` (when not empty), is committed on Enter or
    * when the field is left, running `apply` inside one undoable edit.
    */
-  private input(form: HTMLElement, label: string, value: string, apply: (d: Design, v: string) => void,
-    opts: { name?: string; placeholder?: string; help?: string; multiline?: boolean; alloc?: string;
-      check?: (v: string) => string; select?: (v: string) => string; required?: boolean } = {}): Field {
+  private input(
+    form: HTMLElement,
+    label: string,
+    value: string,
+    apply: (d: Design, v: string) => void,
+    opts: {
+      name?: string;
+      placeholder?: string;
+      help?: string;
+      multiline?: boolean;
+      alloc?: string;
+      check?: (v: string) => string;
+      select?: (v: string) => string;
+      required?: boolean;
+    } = {},
+  ): Field {
     const field: Field = opts.multiline
       ? h("textarea", { rows: 3, name: opts.name ?? label, placeholder: opts.placeholder ?? "" }, value)
-      : h("input", { type: "text", name: opts.name ?? label, value, placeholder: opts.placeholder ?? "",
-        "data-alloc": opts.alloc });
+      : h("input", {
+          type: "text",
+          name: opts.name ?? label,
+          value,
+          placeholder: opts.placeholder ?? "",
+          "data-alloc": opts.alloc,
+        });
     field.dataset.committed = value;
     const done = () => {
       if (field.value === field.dataset.committed && !this.drafts.has(field.name)) return;
-      this.commit(field, () => {
-        const raw = field.value.trim();
-        if (!raw && opts.required) throw new Error(`${label} is needed`);
-        const v = raw && opts.check ? opts.check(raw) : raw;
-        return (d) => apply(d, v);
-      }, opts.select && (() => opts.select!(field.value.trim())));
+      this.commit(
+        field,
+        () => {
+          const raw = field.value.trim();
+          if (!raw && opts.required) throw new Error(`${label} is needed`);
+          const v = raw && opts.check ? opts.check(raw) : raw;
+          return (d) => apply(d, v);
+        },
+        opts.select && (() => opts.select!(field.value.trim())),
+      );
     };
     field.addEventListener("change", done);
     field.addEventListener("focusout", done);
@@ -284,8 +350,18 @@ export class PropertiesPanel {
     this.row(form, label, box);
   }
 
-  private select(form: HTMLElement, label: string, value: string, options: string[], apply: (d: Design, v: string) => void): void {
-    const sel = h("select", { name: label }, ...options.map((o) => h("option", { value: o, selected: o === value }, o || "(none)")));
+  private select(
+    form: HTMLElement,
+    label: string,
+    value: string,
+    options: string[],
+    apply: (d: Design, v: string) => void,
+  ): void {
+    const sel = h(
+      "select",
+      { name: label },
+      ...options.map((o) => h("option", { value: o, selected: o === value }, o || "(none)")),
+    );
     sel.addEventListener("change", () => this.commit(sel, () => (d) => apply(d, sel.value)));
     this.row(form, label, sel);
   }
@@ -297,8 +373,24 @@ export class PropertiesPanel {
    */
   private nameField(form: HTMLElement, ref: Ref | null, value = ref?.name ?? ""): void {
     const field = ref
-      ? this.input(form, "name", value, (d, v) => { rename(d, ref, v); }, { name: "name", select: (v) => refId({ ...ref, name: v }) })
-      : this.input(form, "name", value, (d, v) => { d.name = v; }, { name: "name" });
+      ? this.input(
+          form,
+          "name",
+          value,
+          (d, v) => {
+            rename(d, ref, v);
+          },
+          { name: "name", select: (v) => refId({ ...ref, name: v }) },
+        )
+      : this.input(
+          form,
+          "name",
+          value,
+          (d, v) => {
+            d.name = v;
+          },
+          { name: "name" },
+        );
     field.addEventListener("keydown", (ev) => {
       const key = (ev as KeyboardEvent).key;
       if (key === "Escape") {
@@ -311,79 +403,193 @@ export class PropertiesPanel {
   }
 
   private routes(form: HTMLElement, ref: Ref, routes: RouteSpec[] | undefined): void {
-    this.input(form, "routes", routesText(routes), (d, v) => setField(d, ref, ["routes"], checkRoutes(parseRoutes(v))),
-      { multiline: true, placeholder: "172.16.30.0/24 via 172.16.10.1", help: "one per line: network (or default) via next hop" });
+    this.input(
+      form,
+      "routes",
+      routesText(routes),
+      (d, v) => setField(d, ref, ["routes"], checkRoutes(parseRoutes(v))),
+      {
+        multiline: true,
+        placeholder: "172.16.30.0/24 via 172.16.10.1",
+        help: "one per line: network (or default) via next hop",
+      },
+    );
   }
 
   // ---- forms -----------------------------------------------------------------------
 
   private designForm(form: HTMLElement, d: Design): void {
     this.nameField(form, null, d.name);
-    this.input(form, "description", d.description ?? "", (x, v) => { if (v) x.description = v; else delete x.description; },
-      { multiline: true });
-    form.append(h("p", { class: "help" }, "Select an element to edit it. Add elements with the toolbar, then click where they go."));
+    this.input(
+      form,
+      "description",
+      d.description ?? "",
+      (x, v) => {
+        if (v) x.description = v;
+        else delete x.description;
+      },
+      { multiline: true },
+    );
+    form.append(
+      h(
+        "p",
+        { class: "help" },
+        "Select an element to edit it. Add elements with the toolbar, then click where they go.",
+      ),
+    );
   }
 
   private hostForm(form: HTMLElement, d: Design, ref: Ref): void {
     const host = d.hosts[ref.name];
     this.nameField(form, ref);
-    form.append(h("div", { class: "row" }, h("span", {}, "nics"), h("span", {}, host.nics.join(", ") || "none"),
-      h("small", {}, "add with + NIC; select a NIC to rename it")));
+    form.append(
+      h(
+        "div",
+        { class: "row" },
+        h("span", {}, "nics"),
+        h("span", {}, host.nics.join(", ") || "none"),
+        h("small", {}, "add with + NIC; select a NIC to rename it"),
+      ),
+    );
     this.checkbox(form, "forwarding", !!host.forwarding, (x, v) => setField(x, ref, ["forwarding"], v));
     const route = h("button", { type: "button", name: "route" }, "Route between its networks");
-    route.addEventListener("click", () => this.commit(route, () => (x) => { routeBetween(x, ref.name); }));
-    this.row(form, "routing host", route,
-      "forwarding on, and an address on each network its NICs carry: the network's gateway (its first address if none)");
-    this.input(form, "addresses", pairsText(host.addresses),
-      (x, v) => setField(x, ref, ["addresses"], checkPairs(parsePairs(v, "addresses"), "addresses", ifname, fields.hostInterface)),
-      { multiline: true, placeholder: "enp0s8.100 172.16.10.1/24", help: "one per line: interface (NIC or NIC.VID) and address/prefix" });
-    this.select(form, "shim network", host.shim?.network ?? "", ["", ...Object.keys(d.networks)],
-      (x, v) => setField(x, ref, ["shim"], v ? { network: v, ip: x.hosts[ref.name].shim?.ip ?? "" } : null));
+    route.addEventListener("click", () =>
+      this.commit(route, () => (x) => {
+        routeBetween(x, ref.name);
+      }),
+    );
+    this.row(
+      form,
+      "routing host",
+      route,
+      "forwarding on, and an address on each network its NICs carry: the network's gateway (its first address if none)",
+    );
+    this.input(
+      form,
+      "addresses",
+      pairsText(host.addresses),
+      (x, v) =>
+        setField(
+          x,
+          ref,
+          ["addresses"],
+          checkPairs(parsePairs(v, "addresses"), "addresses", ifname, fields.hostInterface),
+        ),
+      {
+        multiline: true,
+        placeholder: "enp0s8.100 172.16.10.1/24",
+        help: "one per line: interface (NIC or NIC.VID) and address/prefix",
+      },
+    );
+    this.select(form, "shim network", host.shim?.network ?? "", ["", ...Object.keys(d.networks)], (x, v) =>
+      setField(x, ref, ["shim"], v ? { network: v, ip: x.hosts[ref.name].shim?.ip ?? "" } : null),
+    );
     if (host.shim) {
-      this.input(form, "shim ip", host.shim.ip, (x, v) => setField(x, ref, ["shim", "ip"], v),
-        { help: "lets the host reach its own macvlan children", check: fields.ip, required: true });
+      this.input(form, "shim ip", host.shim.ip, (x, v) => setField(x, ref, ["shim", "ip"], v), {
+        help: "lets the host reach its own macvlan children",
+        check: fields.ip,
+        required: true,
+      });
     }
     this.routes(form, ref, host.routes);
   }
 
   private nicForm(form: HTMLElement, d: Design, ref: Ref): void {
     this.nameField(form, ref);
-    const ports = Object.entries(d.segments).filter(([, s]) => s.ports.includes(`${ref.host}.${ref.name}`)).map(([n]) => n);
-    form.append(h("div", { class: "row" }, h("span", {}, "host"), h("a", { href: "#", onclick: (ev: Event) => {
-      ev.preventDefault(); this.app.select(`hosts.${ref.host}`);
-    } }, ref.host!)));
-    form.append(h("div", { class: "row" }, h("span", {}, "segments"), h("span", {}, ports.join(", ") || "not plugged in"),
-      h("small", {}, "Connect: click this NIC, then a segment")));
+    const ports = Object.entries(d.segments)
+      .filter(([, s]) => s.ports.includes(`${ref.host}.${ref.name}`))
+      .map(([n]) => n);
+    form.append(
+      h(
+        "div",
+        { class: "row" },
+        h("span", {}, "host"),
+        h(
+          "a",
+          {
+            href: "#",
+            onclick: (ev: Event) => {
+              ev.preventDefault();
+              this.app.select(`hosts.${ref.host}`);
+            },
+          },
+          ref.host!,
+        ),
+      ),
+    );
+    form.append(
+      h(
+        "div",
+        { class: "row" },
+        h("span", {}, "segments"),
+        h("span", {}, ports.join(", ") || "not plugged in"),
+        h("small", {}, "Connect: click this NIC, then a segment"),
+      ),
+    );
   }
 
   private segmentForm(form: HTMLElement, d: Design, ref: Ref): void {
     const seg = d.segments[ref.name];
     this.nameField(form, ref);
-    this.input(form, "ports", seg.ports.join("\n"),
-      (x, v) => { x.segments[ref.name].ports = v.split(/[\s,]+/).filter(Boolean); },
-      { multiline: true, help: "host.nic, one per line (or Connect: NIC, then segment)" });
-    this.input(form, "vlans", (seg.vlans ?? []).join(", "), (x, v) => setField(x, ref, ["vlans"], parseVlans(v)),
-      { placeholder: "100, 200", help: "802.1Q ids the wire carries tagged" });
+    this.input(
+      form,
+      "ports",
+      seg.ports.join("\n"),
+      (x, v) => {
+        x.segments[ref.name].ports = v.split(/[\s,]+/).filter(Boolean);
+      },
+      { multiline: true, help: "host.nic, one per line (or Connect: NIC, then segment)" },
+    );
+    this.input(form, "vlans", (seg.vlans ?? []).join(", "), (x, v) => setField(x, ref, ["vlans"], parseVlans(v)), {
+      placeholder: "100, 200",
+      help: "802.1Q ids the wire carries tagged",
+    });
     this.checkbox(form, "hairpin", !!seg.hairpin, (x, v) => setField(x, ref, ["hairpin"], v));
   }
 
   private networkForm(form: HTMLElement, d: Design, ref: Ref): void {
     const net = d.networks[ref.name];
     this.nameField(form, ref);
-    this.input(form, "parent", net.parent, (x, v) => setField(x, ref, ["parent"], v),
-      { help: "a NIC, or NIC.VID for an 802.1Q sub-interface", check: ifname, required: true });
-    this.select(form, "mode", net.mode ?? "bridge", MODES, (x, v) => setField(x, ref, ["mode"], v === "bridge" ? null : v));
-    this.input(form, "subnet", net.subnet, (x, v) => setField(x, ref, ["subnet"], v),
-      { check: fields.network, required: true, placeholder: "172.16.10.0/24" });
-    this.input(form, "gateway", net.gateway ?? "", (x, v) => setField(x, ref, ["gateway"], v),
-      { help: "none: no default route", check: fields.ip });
-    this.input(form, "ip_range", net.ip_range ?? "", (x, v) => setField(x, ref, ["ip_range"], v),
-      { help: "bounds automatic addresses", check: fields.network });
-    this.input(form, "aux_addresses", pairsText(net.aux_addresses),
-      (x, v) => setField(x, ref, ["aux_addresses"], checkPairs(parsePairs(v, "aux_addresses"), "aux_addresses", (k) => k, fields.ip)),
-      { multiline: true, placeholder: "r 172.16.10.1", help: "name address, one per line; never handed out" });
-    this.input(form, "ipv6_subnet", net.ipv6_subnet ?? "", (x, v) => setField(x, ref, ["ipv6_subnet"], v), { check: fields.network });
-    this.input(form, "ipv6_gateway", net.ipv6_gateway ?? "", (x, v) => setField(x, ref, ["ipv6_gateway"], v), { check: fields.ip });
+    this.input(form, "parent", net.parent, (x, v) => setField(x, ref, ["parent"], v), {
+      help: "a NIC, or NIC.VID for an 802.1Q sub-interface",
+      check: ifname,
+      required: true,
+    });
+    this.select(form, "mode", net.mode ?? "bridge", MODES, (x, v) =>
+      setField(x, ref, ["mode"], v === "bridge" ? null : v),
+    );
+    this.input(form, "subnet", net.subnet, (x, v) => setField(x, ref, ["subnet"], v), {
+      check: fields.network,
+      required: true,
+      placeholder: "172.16.10.0/24",
+    });
+    this.input(form, "gateway", net.gateway ?? "", (x, v) => setField(x, ref, ["gateway"], v), {
+      help: "none: no default route",
+      check: fields.ip,
+    });
+    this.input(form, "ip_range", net.ip_range ?? "", (x, v) => setField(x, ref, ["ip_range"], v), {
+      help: "bounds automatic addresses",
+      check: fields.network,
+    });
+    this.input(
+      form,
+      "aux_addresses",
+      pairsText(net.aux_addresses),
+      (x, v) =>
+        setField(
+          x,
+          ref,
+          ["aux_addresses"],
+          checkPairs(parsePairs(v, "aux_addresses"), "aux_addresses", (k) => k, fields.ip),
+        ),
+      { multiline: true, placeholder: "r 172.16.10.1", help: "name address, one per line; never handed out" },
+    );
+    this.input(form, "ipv6_subnet", net.ipv6_subnet ?? "", (x, v) => setField(x, ref, ["ipv6_subnet"], v), {
+      check: fields.network,
+    });
+    this.input(form, "ipv6_gateway", net.ipv6_gateway ?? "", (x, v) => setField(x, ref, ["ipv6_gateway"], v), {
+      check: fields.ip,
+    });
   }
 
   private endpointForm(form: HTMLElement, d: Design, ref: Ref): void {
@@ -391,28 +597,44 @@ export class PropertiesPanel {
     this.nameField(form, ref);
     this.select(form, "host", ep.host, Object.keys(d.hosts), (x, v) => {
       setField(x, ref, ["host"], v);
-      delete x.layout[refId(ref)];  // drawn again beside its new host's other children
+      delete x.layout[refId(ref)]; // drawn again beside its new host's other children
     });
     for (const [net, a] of Object.entries(ep.networks)) {
       const box = h("fieldset", {}, h("legend", {}, `on ${net}`));
-      const check = { ip: (v: string) => fields.attachmentIp(v, d.networks[net]?.subnet), mac: fields.mac, ipv6: fields.ip };
+      const check = {
+        ip: (v: string) => fields.attachmentIp(v, d.networks[net]?.subnet),
+        mac: fields.mac,
+        ipv6: fields.ip,
+      };
       for (const key of ["ip", "mac", "ipv6"] as const) {
-        this.input(box, key, a[key] ?? "", (x, v) => setField(x, ref, ["networks", net, key], v),
-          { name: `${net}.${key}`, alloc: `${ref.name}/${net}/${key}`, check: check[key] });
+        this.input(box, key, a[key] ?? "", (x, v) => setField(x, ref, ["networks", net, key], v), {
+          name: `${net}.${key}`,
+          alloc: `${ref.name}/${net}/${key}`,
+          check: check[key],
+        });
       }
-      box.append(h("button", { type: "button", onclick: () => this.app.edit((x) => disconnect(x, ref, { kind: "networks", name: net })) },
-        `detach from ${net}`));
+      box.append(
+        h(
+          "button",
+          { type: "button", onclick: () => this.app.edit((x) => disconnect(x, ref, { kind: "networks", name: net })) },
+          `detach from ${net}`,
+        ),
+      );
       form.append(box);
     }
     const others = Object.keys(d.networks).filter((n) => !(n in ep.networks));
     if (others.length) {
-      this.select(form, "attach to", "", ["", ...others], (x, v) => { if (v) connect(x, ref, { kind: "networks", name: v }); });
+      this.select(form, "attach to", "", ["", ...others], (x, v) => {
+        if (v) connect(x, ref, { kind: "networks", name: v });
+      });
     }
-    if (!Object.keys(d.networks).length) form.append(h("p", { class: "help" }, "Add a network, then connect this endpoint to it."));
+    if (!Object.keys(d.networks).length)
+      form.append(h("p", { class: "help" }, "Add a network, then connect this endpoint to it."));
     this.routes(form, ref, ep.routes);
     if (ref.kind === "routers") {
-      this.select(form, "masquerade", d.routers[ref.name].masquerade ?? "", ["", ...Object.keys(ep.networks)],
-        (x, v) => setField(x, ref, ["masquerade"], v));
+      this.select(form, "masquerade", d.routers[ref.name].masquerade ?? "", ["", ...Object.keys(ep.networks)], (x, v) =>
+        setField(x, ref, ["masquerade"], v),
+      );
     }
   }
 }

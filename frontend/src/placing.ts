@@ -11,7 +11,9 @@ import type { Position } from "./model";
 export function freeSpot(cy: cytoscape.Core, host: string, kind: string, at: Position): Position {
   const size = nodeSize(kind, "new1");
   const across = (b: cytoscape.BoundingBox12) => at.x - size.w / 2 < b.x2 && at.x + size.w / 2 > b.x1;
-  const column = cy.getElementById(`hosts.${host}`).children()
+  const column = cy
+    .getElementById(`hosts.${host}`)
+    .children()
     .map((n) => n.boundingBox({ includeLabels: false, includeOverlays: false }))
     .filter(across);
   if (!column.some((b) => at.y - size.h / 2 < b.y2 && at.y + size.h / 2 > b.y1)) return at;

@@ -11,7 +11,10 @@ export class Tabs {
   current: Tab = "properties";
 
   /** `shown`: after a tab is brought to the front (the deploy tab then refreshes what it shows). */
-  constructor(nav: HTMLElement, private readonly shown: (id: Tab) => void) {
+  constructor(
+    nav: HTMLElement,
+    private readonly shown: (id: Tab) => void,
+  ) {
     const tab = (id: Tab, label: string) => {
       const b = h("button", { id: buttonId(id), type: "button", onclick: () => this.show(id) }, label);
       this.buttons.set(id, b);

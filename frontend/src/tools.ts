@@ -4,7 +4,18 @@
  */
 import type { Editor } from "./editor";
 import {
-  type Kind, type Position, type Ref, addEndpoint, addHost, addNetwork, addNic, addSegment, connect, move, parseId, refId,
+  type Kind,
+  type Position,
+  type Ref,
+  addEndpoint,
+  addHost,
+  addNetwork,
+  addNic,
+  addSegment,
+  connect,
+  move,
+  parseId,
+  refId,
 } from "./model";
 import { freeSpot } from "./placing";
 import type { Toolbar } from "./toolbar";
@@ -16,8 +27,18 @@ export class Tools {
   /** Shift was held on the last press on the drawing: placing keeps the tool armed for the next one. */
   keepTool = false;
 
-  constructor(private readonly editor: Editor, private readonly toolbar: Toolbar, private readonly canvasBox: HTMLElement) {
-    canvasBox.addEventListener("pointerdown", (ev) => { this.keepTool = ev.shiftKey; }, true);
+  constructor(
+    private readonly editor: Editor,
+    private readonly toolbar: Toolbar,
+    private readonly canvasBox: HTMLElement,
+  ) {
+    canvasBox.addEventListener(
+      "pointerdown",
+      (ev) => {
+        this.keepTool = ev.shiftKey;
+      },
+      true,
+    );
   }
 
   setMode(mode: Mode): void {
@@ -27,9 +48,13 @@ export class Tools {
     this.canvasBox.dataset.mode = mode.kind;
     if (mode.kind === "place") {
       const inside = ["nics", "containers", "routers"].includes(mode.what) ? " inside a host" : "";
-      this.editor.status(`click on the drawing${inside} to place the ${mode.what.slice(0, -1)}, or press Enter to put it beside the selection; hold Shift to place several (Esc cancels)`);
+      this.editor.status(
+        `click on the drawing${inside} to place the ${mode.what.slice(0, -1)}, or press Enter to put it beside the selection; hold Shift to place several (Esc cancels)`,
+      );
     } else if (mode.kind === "connect") {
-      this.editor.status("connect: click a NIC then a segment, a container or router then a network, or a network then its parent NIC (Esc ends)");
+      this.editor.status(
+        "connect: click a NIC then a segment, a container or router then a network, or a network then its parent NIC (Esc ends)",
+      );
     }
   }
 
@@ -55,7 +80,9 @@ export class Tools {
       if (!host && inHost) {
         // the tool stays on: the next click inside a host places it
         const what = kind.slice(0, -1);
-        const hint = Object.keys(editor.design.hosts).length ? "click inside a host's box" : "add a host first (+ Host, or H)";
+        const hint = Object.keys(editor.design.hosts).length
+          ? "click inside a host's box"
+          : "add a host first (+ Host, or H)";
         return editor.status(`a ${what} lives in a host: ${hint} to place the ${what} (Esc cancels)`, true);
       }
       if (!this.keepTool) this.setMode({ kind: "idle" });
@@ -65,19 +92,27 @@ export class Tools {
         else if (kind === "segments") made = addSegment(d, pos);
         else if (kind === "networks") made = addNetwork(d, pos);
         else if (!host) throw new Error(`click inside a host to place the ${kind.slice(0, -1)}`);
-        else if (kind === "nics") { made = addNic(d, host); move(d, `nics.${host}.${made.name}`, pos); }
-        else made = addEndpoint(d, kind as "containers" | "routers", host, pos);
+        else if (kind === "nics") {
+          made = addNic(d, host);
+          move(d, `nics.${host}.${made.name}`, pos);
+        } else made = addEndpoint(d, kind as "containers" | "routers", host, pos);
       });
       if (made) this.named(made);
       return;
     }
     if (mode.kind === "connect" && id && !id.includes(":")) {
-      if (!mode.from) { this.mode = { kind: "connect", from: id }; editor.canvas.connectFrom(id); return; }
+      if (!mode.from) {
+        this.mode = { kind: "connect", from: id };
+        editor.canvas.connectFrom(id);
+        return;
+      }
       const from = mode.from;
       this.mode = { kind: "connect", from: null };
       editor.canvas.connectFrom(null);
       let said = "";
-      editor.edit((d) => { said = connect(d, parseId(from), parseId(id)); });
+      editor.edit((d) => {
+        said = connect(d, parseId(from), parseId(id));
+      });
       if (said) editor.status(said);
       return;
     }
@@ -90,7 +125,8 @@ export class Tools {
     const ref = parseId(id);
     if (ref.kind === "hosts") return ref.name;
     if (ref.kind === "nics") return ref.host!;
-    if (ref.kind === "containers" || ref.kind === "routers") return this.editor.design[ref.kind][ref.name]?.host ?? null;
+    if (ref.kind === "containers" || ref.kind === "routers")
+      return this.editor.design[ref.kind][ref.name]?.host ?? null;
     return null;
   }
 

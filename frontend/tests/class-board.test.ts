@@ -2,14 +2,25 @@ import { describe, expect, it } from "vitest";
 import { Board, type Goals, progressText } from "../src/class/board";
 
 const goals = (passed: number, total: number): Goals => ({
-  passed, failed: 0, pending: total - passed, total,
+  passed,
+  failed: 0,
+  pending: total - passed,
+  total,
   items: Array.from({ length: total }, (_, i) => ({
-    goal: `g${i}`, status: i < passed ? "passed" : "pending", message: `g${i}: ${i < passed ? "passed" : "waiting"}`,
+    goal: `g${i}`,
+    status: i < passed ? "passed" : "pending",
+    message: `g${i}: ${i < passed ? "passed" : "waiting"}`,
   })),
 });
 
 const row = (attempt: number, student: string) => ({
-  attempt, exercise: 1, exercise_title: "Route", student, design: 10 + attempt, deployment: null, goals: goals(0, 2),
+  attempt,
+  exercise: 1,
+  exercise_title: "Route",
+  student,
+  design: 10 + attempt,
+  deployment: null,
+  goals: goals(0, 2),
 });
 
 describe("class board", () => {

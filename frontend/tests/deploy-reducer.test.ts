@@ -22,17 +22,23 @@ const entry = (event: Message["event"]): Message => ({ id: `1700000000000-${seq+
 const step = (host: string, name: string, status: "started" | "done" | "failed", detail = "") =>
   entry({ kind: "step", deployment: "dep1", host, step: name, status, detail });
 const state = (s: string, detail = "") => entry({ kind: "deployment", deployment: "dep1", state: s, detail });
-const finished = (host: string, ok: boolean, detail = "") => entry({ kind: "finished", deployment: "dep1", host, ok, detail });
+const finished = (host: string, ok: boolean, detail = "") =>
+  entry({ kind: "finished", deployment: "dep1", host, ok, detail });
 const probed = (src: string, dst: string, dst_ip: string, expected: boolean, observed: boolean) =>
   entry(probe({ src, dst, dst_ip, expected, observed }));
 
 const replay = (messages: Message[], from: Followed = predicted(fresh(), prediction)) => messages.reduce(reduce, from);
-const steps = (f: Followed, host: string) => [...(f.steps.get(host)?.values() ?? [])].map((s) => `${s.step}:${s.status}`);
+const steps = (f: Followed, host: string) =>
+  [...(f.steps.get(host)?.values() ?? [])].map((s) => `${s.step}:${s.status}`);
 
 describe("the deployment reducer", () => {
   it("keeps each host's steps in the order they began, a step's later event replacing its earlier one", () => {
-    const f = replay([step("host1", "links", "started"), step("host2", "links", "started"), step("host1", "links", "done"),
-      step("host1", "routes", "failed", "RTNETLINK answers: File exists")]);
+    const f = replay([
+      step("host1", "links", "started"),
+      step("host2", "links", "started"),
+      step("host1", "links", "done"),
+      step("host1", "routes", "failed", "RTNETLINK answers: File exists"),
+    ]);
     expect(steps(f, "host1")).toEqual(["links:done", "routes:failed"]);
     expect(steps(f, "host2")).toEqual(["links:started"]);
     expect(f.steps.get("host1")?.get("routes")?.detail).toBe("RTNETLINK answers: File exists");
@@ -49,8 +55,14 @@ describe("the deployment reducer", () => {
   });
 
   it("resumes from its cursor: the stream sent again from the start after a reconnect ends where the live one did", () => {
-    const stream = [state("deploying"), step("host1", "links", "done"), probed("d1", "d4", "172.16.20.11", true, true),
-      finished("host1", true), probed("d4", "d1", "172.16.10.10", false, true), state("done")];
+    const stream = [
+      state("deploying"),
+      step("host1", "links", "done"),
+      probed("d1", "d4", "172.16.20.11", true, true),
+      finished("host1", true),
+      probed("d4", "d1", "172.16.10.10", false, true),
+      state("done"),
+    ];
     const live = replay(stream);
     const dropped = replay(stream.slice(0, 3));
     expect(dropped.cursor).toBe(stream[2].id);
@@ -77,7 +89,11 @@ describe("the deployment reducer", () => {
   });
 
   it("follows the state entries; once torn down, the observations go and the prediction stays", () => {
-    const up = replay([state("deploying"), probed("d1", "d4", "172.16.20.11", true, true), state("failed", "host2: the agent is gone")]);
+    const up = replay([
+      state("deploying"),
+      probed("d1", "d4", "172.16.20.11", true, true),
+      state("failed", "host2: the agent is gone"),
+    ]);
     expect([up.state, up.detail]).toEqual(["failed", "host2: the agent is gone"]);
     const down = replay([state("tearing_down"), state("torn_down")], up);
     expect([down.state, down.detail]).toEqual(["torn_down", ""]);
@@ -88,7 +104,10 @@ describe("the deployment reducer", () => {
 
   it("records each host's outcome when its agent finishes, and the site's answers to deploy and teardown", () => {
     const f = replay([finished("host1", true), finished("host2", false, "apply failed")]);
-    expect([...f.finished.values()].map((e) => [e.host, e.ok, e.detail])).toEqual([["host1", true, ""], ["host2", false, "apply failed"]]);
+    expect([...f.finished.values()].map((e) => [e.host, e.ok, e.detail])).toEqual([
+      ["host1", true, ""],
+      ["host2", false, "apply failed"],
+    ]);
     const asked = stated(replay([state("failed", "host2: apply failed")]), "tearing_down");
     expect([asked.state, asked.detail]).toEqual(["tearing_down", ""]);
   });

@@ -27,9 +27,13 @@ describe("validating a design being drawn", () => {
     expect(design!.segments).toEqual({});
     expect(design!.hosts.host1.shim).toBeUndefined();
     expect(Object.keys(design!.networks)).toEqual(["net1"]);
-    expect(issues.map((i) => i.path)).toEqual(
-      ["hosts.host1.shim.ip", "segments.lan1.ports", "containers.c1.networks", "routers.r1.networks"]);
+    expect(issues.map((i) => i.path)).toEqual([
+      "hosts.host1.shim.ip",
+      "segments.lan1.ports",
+      "containers.c1.networks",
+      "routers.r1.networks",
+    ]);
     expect(issues.every((i) => i.severity === "error" && i.hint)).toBe(true);
-    expect(d.containers.c1).toBeDefined();  // the design itself is untouched
+    expect(d.containers.c1).toBeDefined(); // the design itself is untouched
   });
 });

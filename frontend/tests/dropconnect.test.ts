@@ -1,7 +1,18 @@
 import cytoscape from "cytoscape";
 import { describe, expect, it } from "vitest";
 import { dropTarget, linkable } from "../src/dropconnect";
-import { type Design, KINDS, type Kind, type Ref, addEndpoint, addHost, addNetwork, addSegment, connect, emptyDesign } from "../src/model";
+import {
+  type Design,
+  KINDS,
+  type Kind,
+  type Ref,
+  addEndpoint,
+  addHost,
+  addNetwork,
+  addSegment,
+  connect,
+  emptyDesign,
+} from "../src/model";
 
 /** One element of each kind, none connected yet. */
 function parts(): [Design, Record<Kind, Ref>] {
@@ -37,7 +48,9 @@ describe("what a drop connects", () => {
 
   it("finds the element under the dropped one's centre that it plugs into, and nothing else", () => {
     const cy = cytoscape({
-      headless: true, styleEnabled: true, layout: { name: "preset" },
+      headless: true,
+      styleEnabled: true,
+      layout: { name: "preset" },
       style: [{ selector: "node", style: { width: 100, height: 40 } }],
       elements: [
         { data: { id: "hosts.host1" } },
@@ -48,9 +61,9 @@ describe("what a drop connects", () => {
       ],
     });
     expect(dropTarget(cy, "containers.c1", { x: 30, y: 210 })).toBe("networks.net1");
-    expect(dropTarget(cy, "containers.c1", { x: 300, y: 200 })).toBeNull();  // a container does not plug into a wire
-    expect(dropTarget(cy, "containers.c1", { x: 0, y: 100 })).toBeNull();  // beside the network: a move
+    expect(dropTarget(cy, "containers.c1", { x: 300, y: 200 })).toBeNull(); // a container does not plug into a wire
+    expect(dropTarget(cy, "containers.c1", { x: 0, y: 100 })).toBeNull(); // beside the network: a move
     expect(dropTarget(cy, "nics.host1.eth0", { x: 290, y: 190 })).toBe("segments.lan1");
-    expect(dropTarget(cy, "networks.net1", { x: 300, y: 5 })).toBe("nics.host1.eth0");  // its parent NIC
+    expect(dropTarget(cy, "networks.net1", { x: 300, y: 5 })).toBe("nics.host1.eth0"); // its parent NIC
   });
 });

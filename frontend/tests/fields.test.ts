@@ -11,8 +11,9 @@ describe("field formats, checked as the user types", () => {
   it("takes an endpoint's address as IPAM shows it, with the network's prefix", () => {
     expect(fields.attachmentIp("172.16.100.2/24", "172.16.100.0/24")).toBe("172.16.100.2");
     expect(fields.attachmentIp("172.16.100.2", "172.16.100.0/24")).toBe("172.16.100.2");
-    expect(() => fields.attachmentIp("172.16.100.2/16", "172.16.100.0/24"))
-      .toThrow("the network 172.16.100.0/24 is /24; write the address alone, like 172.16.100.2");
+    expect(() => fields.attachmentIp("172.16.100.2/16", "172.16.100.0/24")).toThrow(
+      "the network 172.16.100.0/24 is /24; write the address alone, like 172.16.100.2",
+    );
   });
   it("wants networks with their prefix and no host bits", () => {
     expect(fields.network("172.16.10.0/24")).toBe("172.16.10.0/24");

@@ -17,9 +17,12 @@ describe("drawing a design", () => {
     expect(byId.has("attach:containers.d4|networks.mac20")).toBe(true);
     expect(byId.has("shim:hosts.host1|networks.mac10")).toBe(true);
     expect(byId.has("hostaddr:nics.host3.enp0s8|networks.mac20")).toBe(true);
-    expect(label("hostaddr:nics.host3.enp0s8|networks.mac20")).toBeUndefined();  // the NIC's label says the address
+    expect(label("hostaddr:nics.host3.enp0s8|networks.mac20")).toBeUndefined(); // the NIC's label says the address
     // mac20's parent is drawn on the hosts that have something on mac20 only
-    const parents = defs.filter((e) => e.data.id.startsWith("parent:networks.mac20|")).map((e) => e.data.id).sort();
+    const parents = defs
+      .filter((e) => e.data.id.startsWith("parent:networks.mac20|"))
+      .map((e) => e.data.id)
+      .sort();
     expect(parents).toEqual(["parent:networks.mac20|nics.host1.enp0s8", "parent:networks.mac20|nics.host2.enp0s8"]);
   });
 
@@ -33,7 +36,8 @@ describe("drawing a design", () => {
     }
     d.segments = {};
     d.layout = {};
-    const spots = Object.entries(positions(d)).filter(([id]) => !id.startsWith("hosts."))
+    const spots = Object.entries(positions(d))
+      .filter(([id]) => !id.startsWith("hosts."))
       .map(([, p]) => `${p.x},${p.y}`);
     expect(new Set(spots).size).toBe(spots.length);
     expect(elements(d).filter((e) => e.group === "nodes")).toHaveLength(50 + 50 + 500 + 2);

@@ -22,9 +22,16 @@ describe("undo and redo", () => {
     const h = new History(emptyDesign());
     h.edit((d) => addHost(d));
     h.undo();
-    h.edit((d) => { d.name = "other"; });
+    h.edit((d) => {
+      d.name = "other";
+    });
     expect(h.canRedo).toBe(false);
-    expect(() => h.edit((d) => { addHost(d); throw new Error("no"); })).toThrow("no");
+    expect(() =>
+      h.edit((d) => {
+        addHost(d);
+        throw new Error("no");
+      }),
+    ).toThrow("no");
     h.edit(() => undefined);
     expect(h.design.hosts).toEqual({});
     h.undo();
@@ -43,7 +50,7 @@ describe("replacing the design (New, Open)", () => {
     const first: { id: number | null } = { id: null };
     const h = new History(emptyDesign(), first);
     h.edit((d) => addHost(d));
-    first.id = 7;  // saved
+    first.id = 7; // saved
     h.replace(emptyDesign("fresh"), { id: null });
     expect(h.design.name).toBe("fresh");
     expect(h.doc).toEqual({ id: null });

@@ -13,8 +13,9 @@ describe("where an exercise's issue is", () => {
 describe("a refusal in one line", () => {
   it("gives the site's words, then each issue where it is", () => {
     const issue = { severity: "error" as const, path: "goals[0]", line: 1, message: "no container d9", hint: "" };
-    expect(explained(new ApiError(400, "the exercise is not valid", [issue])))
-      .toBe("the exercise is not valid — goals line 1: no container d9");
+    expect(explained(new ApiError(400, "the exercise is not valid", [issue]))).toBe(
+      "the exercise is not valid — goals line 1: no container d9",
+    );
     expect(explained(new ApiError(404, "no such class"))).toBe("no such class");
   });
 });

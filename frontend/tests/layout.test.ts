@@ -8,18 +8,30 @@ type Box = { id: string; x1: number; x2: number; y1: number; y2: number };
 /** The boxes of the placed nodes that are not host boxes, from the drawing's own sizes. */
 function boxes(alloc = {}): Box[] {
   const d = twoVlans();
-  d.layout = {};  // the automatic places only
-  return elements(d, alloc).flatMap((e) => e.group === "nodes" && e.position && e.data.w !== undefined && e.data.h !== undefined
-    ? [{ id: e.data.id, x1: e.position.x - e.data.w / 2, x2: e.position.x + e.data.w / 2,
-      y1: e.position.y - e.data.h / 2, y2: e.position.y + e.data.h / 2 }] : []);
+  d.layout = {}; // the automatic places only
+  return elements(d, alloc).flatMap((e) =>
+    e.group === "nodes" && e.position && e.data.w !== undefined && e.data.h !== undefined
+      ? [
+          {
+            id: e.data.id,
+            x1: e.position.x - e.data.w / 2,
+            x2: e.position.x + e.data.w / 2,
+            y1: e.position.y - e.data.h / 2,
+            y2: e.position.y + e.data.h / 2,
+          },
+        ]
+      : [],
+  );
 }
 
 function overlaps(list: Box[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < list.length; i++) for (let j = i + 1; j < list.length; j++) {
-    const [a, b] = [list[i], list[j]];
-    if (Math.min(a.x2, b.x2) > Math.max(a.x1, b.x1) && Math.min(a.y2, b.y2) > Math.max(a.y1, b.y1)) out.push(`${a.id} ${b.id}`);
-  }
+  for (let i = 0; i < list.length; i++)
+    for (let j = i + 1; j < list.length; j++) {
+      const [a, b] = [list[i], list[j]];
+      if (Math.min(a.x2, b.x2) > Math.max(a.x1, b.x1) && Math.min(a.y2, b.y2) > Math.max(a.y1, b.y1))
+        out.push(`${a.id} ${b.id}`);
+    }
   return out;
 }
 
@@ -29,7 +41,9 @@ describe("automatic layout", () => {
     expect(textSize("a\nb\nc", 10).h).toBe(3 * textSize("a", 10).h);
     // a node is at least its label plus a margin, never smaller than its kind's least size
     expect(nodeSize("container", "c1").w).toBe(46);
-    expect(nodeSize("container", "c4\n172.16.200.3/24 (ipam)").w).toBeGreaterThan(textSize("172.16.200.3/24 (ipam)", 10).w);
+    expect(nodeSize("container", "c4\n172.16.200.3/24 (ipam)").w).toBeGreaterThan(
+      textSize("172.16.200.3/24 (ipam)", 10).w,
+    );
     expect(hostMinWidth(100, [40, 40])).toBeGreaterThan(100 + 80);
   });
 
@@ -61,8 +75,10 @@ describe("the shape the layout aims at", () => {
     aimAt(view);
     const d = twoVlans();
     d.layout = {};
-    const ys = elements(d).flatMap((e) => (e.group === "nodes" && e.data.kind === "nic" && e.position ? [e.position.y] : []));
-    aimAt({ w: 700, h: 640 });  // the editor's, for the other tests
+    const ys = elements(d).flatMap((e) =>
+      e.group === "nodes" && e.data.kind === "nic" && e.position ? [e.position.y] : [],
+    );
+    aimAt({ w: 700, h: 640 }); // the editor's, for the other tests
     return new Set(ys).size;
   };
 
@@ -88,8 +104,13 @@ describe("lines around host boxes", () => {
 
   it("leads a line from an upper host down the nearest gap between the hosts below", () => {
     const bends = detour({ x: 150, y: 0 }, upper, { x: 300, y: 400 }, 330, [upper, lower, beside])!;
-    const lane = 200 + HOST_GAP / 2;  // right of the upper host, between the two lower ones
-    expect(bends).toEqual([{ x: 150, y: 55 }, { x: lane, y: 55 }, { x: lane, y: 330 }, { x: 300, y: 330 }]);
+    const lane = 200 + HOST_GAP / 2; // right of the upper host, between the two lower ones
+    expect(bends).toEqual([
+      { x: 150, y: 55 },
+      { x: lane, y: 55 },
+      { x: lane, y: 330 },
+      { x: 300, y: 330 },
+    ]);
     // and up to a segment above in the same way
     const up = detour({ x: 150, y: 200 }, lower, { x: 100, y: -200 }, -150, [upper, lower, beside])!;
     expect([-HOST_GAP / 2, lane]).toContain(up[1].x);
@@ -99,6 +120,11 @@ describe("lines around host boxes", () => {
   it("says bends as weights along the line and distances across it", () => {
     const s = { x: 0, y: 0 };
     const t = { x: 100, y: 0 };
-    expect(segmentStyle(s, t, [{ x: 50, y: 20 }, { x: 100, y: -10 }])).toEqual({ weights: "0.5 1", distances: "20 -10" });
+    expect(
+      segmentStyle(s, t, [
+        { x: 50, y: 20 },
+        { x: 100, y: -10 },
+      ]),
+    ).toEqual({ weights: "0.5 1", distances: "20 -10" });
   });
 });

@@ -21,7 +21,9 @@ describe("matrix merging", () => {
   it("fills predicted pairs with probe results as they stream in", () => {
     const m = Matrix.fromJson(prediction());
     expect(m.counts().pending).toBe(2);
-    m.applyProbe(probe({ src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: true, rtt_ms: 0.2, ttl: 63 }));
+    m.applyProbe(
+      probe({ src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: true, rtt_ms: 0.2, ttl: 63 }),
+    );
     expect(m.get("d1", "172.16.20.11")).toMatchObject({ observed: true, ttl: 63, rtt_ms: 0.2 });
     expect(cellState(m.get("d1", "172.16.20.11")!)).toBe("reached");
     m.applyProbe(probe({ src: "d4", dst: "d1", dst_ip: "172.16.10.10", expected: false, observed: true }));
@@ -61,9 +63,11 @@ describe("links coloured by result", () => {
     expect(attachmentResults(twoVlans(), m).size).toBe(0);
     m.applyProbe(probe({ src: "d1", dst: "d4", dst_ip: "172.16.20.11", expected: true, observed: true }));
     m.applyProbe(probe({ src: "d4", dst: "d1", dst_ip: "172.16.10.10", expected: false, observed: true }));
-    expect(attachmentResults(twoVlans(), m)).toEqual(new Map([
-      ["attach:containers.d4|networks.mac20", "ok"],
-      ["attach:containers.d1|networks.mac10", "bad"],
-    ]));
+    expect(attachmentResults(twoVlans(), m)).toEqual(
+      new Map([
+        ["attach:containers.d4|networks.mac20", "ok"],
+        ["attach:containers.d1|networks.mac10", "bad"],
+      ]),
+    );
   });
 });

@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 import {
-  addEndpoint, addHost, addNetwork, addNic, addSegment, connect, disconnect, emptyDesign, parseId,
-  refId, remove, rename, routeBetween, setField,
+  addEndpoint,
+  addHost,
+  addNetwork,
+  addNic,
+  addSegment,
+  connect,
+  disconnect,
+  emptyDesign,
+  parseId,
+  refId,
+  remove,
+  rename,
+  routeBetween,
+  setField,
 } from "../src/model";
 import { twoVlans } from "./fixtures";
 
@@ -44,7 +56,7 @@ describe("drawing a design from nothing", () => {
     addHost(d);
     const seg = addSegment(d);
     connect(d, { kind: "nics", host: "host1", name: "eth0" }, seg);
-    expect(d.networks[addNetwork(d).name].parent).toBe("eth0");  // no VLANs yet: the NIC itself
+    expect(d.networks[addNetwork(d).name].parent).toBe("eth0"); // no VLANs yet: the NIC itself
     d.segments.lan1.vlans = [100, 200];
     expect(d.networks[addNetwork(d).name].parent).toBe("eth0.100");
     expect(d.networks[addNetwork(d).name].parent).toBe("eth0.200");
@@ -57,13 +69,18 @@ describe("drawing a design from nothing", () => {
     delete d.hosts.host3.forwarding;
     delete d.networks.mac20.gateway;
     expect(routeBetween(d, "host3")).toBe("host host3 routes between mac10, mac20");
-    expect(d.hosts.host3).toEqual({ nics: ["enp0s8"], forwarding: true,
-      addresses: { "enp0s8.100": "172.16.10.1/24", "enp0s8.200": "172.16.20.1/24" } });
-    expect(d.networks.mac20.gateway).toBe("172.16.20.1");  // the subnet's first address
+    expect(d.hosts.host3).toEqual({
+      nics: ["enp0s8"],
+      forwarding: true,
+      addresses: { "enp0s8.100": "172.16.10.1/24", "enp0s8.200": "172.16.20.1/24" },
+    });
+    expect(d.networks.mac20.gateway).toBe("172.16.20.1"); // the subnet's first address
     const one = emptyDesign();
     addHost(one);
     addNetwork(one);
-    expect(() => routeBetween(one, "host1")).toThrow("host host1 has 1 network on its NICs: it routes between two or more");
+    expect(() => routeBetween(one, "host1")).toThrow(
+      "host host1 has 1 network on its NICs: it routes between two or more",
+    );
   });
 
   it("gives a new host the NIC name the other hosts use", () => {
@@ -77,10 +94,12 @@ describe("drawing a design from nothing", () => {
 
   it("says why two elements cannot be connected, and refuses a second identical link", () => {
     const d = twoVlans();
-    expect(() => connect(d, { kind: "containers", name: "d1" }, { kind: "segments", name: "lan" }))
-      .toThrow(/cannot connect container d1 to segment lan/);
-    expect(() => connect(d, { kind: "containers", name: "d1" }, { kind: "networks", name: "mac10" }))
-      .toThrow(/already on mac10/);
+    expect(() => connect(d, { kind: "containers", name: "d1" }, { kind: "segments", name: "lan" })).toThrow(
+      /cannot connect container d1 to segment lan/,
+    );
+    expect(() => connect(d, { kind: "containers", name: "d1" }, { kind: "networks", name: "mac10" })).toThrow(
+      /already on mac10/,
+    );
   });
 
   it("sets a network's parent from a NIC and keeps the VLAN id", () => {
@@ -126,8 +145,9 @@ describe("renaming", () => {
     const d = twoVlans();
     expect(() => rename(d, { kind: "containers", name: "d1" }, "D1")).toThrow(/not a usable name/);
     expect(() => rename(d, { kind: "containers", name: "d1" }, "d2")).toThrow(/already a container named d2/);
-    expect(() => rename(d, { kind: "nics", host: "host1", name: "enp0s8" }, "a-very-long-nic-name"))
-      .toThrow(/not a usable interface name/);
+    expect(() => rename(d, { kind: "nics", host: "host1", name: "enp0s8" }, "a-very-long-nic-name")).toThrow(
+      /not a usable interface name/,
+    );
   });
 });
 

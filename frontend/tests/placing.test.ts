@@ -5,7 +5,9 @@ import { freeSpot } from "../src/placing";
 
 describe("where a new element goes in its host", () => {
   const cy = cytoscape({
-    headless: true, styleEnabled: true, layout: { name: "preset" },
+    headless: true,
+    styleEnabled: true,
+    layout: { name: "preset" },
     style: [{ selector: "node", style: { width: 60, height: 20 } }],
     elements: [
       { data: { id: "hosts.host1" } },
@@ -22,7 +24,7 @@ describe("where a new element goes in its host", () => {
   it("is just below the host's elements when the click lands on one of them", () => {
     const spot = freeSpot(cy, "host1", "container", { x: 110, y: 104 });
     expect(spot.x).toBe(110);
-    expect(spot.y - h / 2).toBeGreaterThan(110);  // clear of the NIC, whose box ends at y 110 (+ border)
-    expect(spot.y - h / 2).toBeLessThan(140);  // and not far below it
+    expect(spot.y - h / 2).toBeGreaterThan(110); // clear of the NIC, whose box ends at y 110 (+ border)
+    expect(spot.y - h / 2).toBeLessThan(140); // and not far below it
   });
 });

@@ -6,7 +6,9 @@ class FakeSocket implements SocketLike {
   onclose: ((ev: { code: number }) => void) | null = null;
   closed = false;
   constructor(readonly url: string) {}
-  close(): void { this.closed = true; }
+  close(): void {
+    this.closed = true;
+  }
 }
 
 /** A clock the test moves by hand; `pending` are the scheduled reconnects and their delays. */
@@ -15,11 +17,29 @@ function manualClock() {
   const pending: { run: () => void; ms: number; cancelled: boolean }[] = [];
   const clock: Clock = {
     now: () => now,
-    later: (run, ms) => { const t = { run, ms, cancelled: false }; pending.push(t); return t; },
-    cancel: (t) => { (t as { cancelled: boolean }).cancelled = true; },
+    later: (run, ms) => {
+      const t = { run, ms, cancelled: false };
+      pending.push(t);
+      return t;
+    },
+    cancel: (t) => {
+      (t as { cancelled: boolean }).cancelled = true;
+    },
   };
-  const fire = () => { const t = pending.shift()!; now += t.ms; if (!t.cancelled) t.run(); return t.ms; };
-  return { clock, pending, fire, pass: (ms: number) => { now += ms; } };
+  const fire = () => {
+    const t = pending.shift()!;
+    now += t.ms;
+    if (!t.cancelled) t.run();
+    return t.ms;
+  };
+  return {
+    clock,
+    pending,
+    fire,
+    pass: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 function follower(cursor: { value: string }) {
@@ -28,8 +48,16 @@ function follower(cursor: { value: string }) {
   const refusals: number[] = [];
   const time = manualClock();
   const stop = reconnecting(
-    { url: () => `ws://site/ws/deployments/7/?after=${cursor.value}`, message: (d) => messages.push(d), refused: (c) => refusals.push(c) },
-    (url) => { const s = new FakeSocket(url); sockets.push(s); return s; },
+    {
+      url: () => `ws://site/ws/deployments/7/?after=${cursor.value}`,
+      message: (d) => messages.push(d),
+      refused: (c) => refusals.push(c),
+    },
+    (url) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
     time.clock,
   );
   return { sockets, messages, refusals, time, stop };
@@ -67,7 +95,10 @@ describe("reconnecting", () => {
 
   it("starts the back-off anew after a connection that lived", () => {
     const f = follower({ value: "0" });
-    for (let i = 0; i < 4; i++) { f.sockets[i].onclose!({ code: 1006 }); f.time.fire(); }
+    for (let i = 0; i < 4; i++) {
+      f.sockets[i].onclose!({ code: 1006 });
+      f.time.fire();
+    }
     f.time.pass(60_000);
     f.sockets[4].onclose!({ code: 1006 });
     expect(f.time.pending[0].ms).toBeLessThanOrEqual(1000);

@@ -8,7 +8,13 @@ describe("lineDiff", () => {
     const a = ["name: lab", "hosts:", "  h1: {nics: [eth0]}", "containers:", "  d1: {host: h1}"];
     const b = ["name: lab", "hosts:", "  h1: {nics: [eth0]}", "containers:", "  web1: {host: h1}", "  d2: {host: h1}"];
     expect(text(lineDiff(a, b))).toEqual([
-      " name: lab", " hosts:", "   h1: {nics: [eth0]}", " containers:", "-  d1: {host: h1}", "+  web1: {host: h1}", "+  d2: {host: h1}",
+      " name: lab",
+      " hosts:",
+      "   h1: {nics: [eth0]}",
+      " containers:",
+      "-  d1: {host: h1}",
+      "+  web1: {host: h1}",
+      "+  d2: {host: h1}",
     ]);
   });
 
@@ -18,7 +24,7 @@ describe("lineDiff", () => {
     const diff = lineDiff(a, b);
     expect(diff.filter((d) => d.op !== "+").map((d) => d.text)).toEqual(a);
     expect(diff.filter((d) => d.op !== "-").map((d) => d.text)).toEqual(b);
-    expect(diff.filter((d) => d.op === " ")).toHaveLength(4);  // the longest common subsequence
+    expect(diff.filter((d) => d.op === " ")).toHaveLength(4); // the longest common subsequence
   });
 
   it("is empty-handed for equal or empty texts", () => {

@@ -87,8 +87,9 @@ SIZES = """() => {
 TOO_LARGE_FOR_THE_CLASS_PAGE = frozenset({"docker-8021q-trunk", "macvlan-modes", "two-vlans-routed"})
 
 
-def assert_examples_whole_in_view(view: Page | Frame, what: str, too_large: frozenset[str] = frozenset()
-                                  ) -> None:
+def assert_examples_whole_in_view(
+    view: Page | Frame, what: str, too_large: frozenset[str] = frozenset()
+) -> None:
     """Opens each example in the editor `view` (as Open does: the view is fitted) and checks that every
     label is shown, at least READABLE_PX high, and (but for the `too_large` examples) wholly inside the
     drawing: nothing to pan to."""

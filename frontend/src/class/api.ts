@@ -18,7 +18,8 @@ export const classApi = {
   room: (id: number) => request<ClassOut>("GET", `/api/classes/${id}`),
   create: (name: string) => request<ClassOut>("POST", "/api/classes", { name }),
   join: (code: string) => request<ClassOut>("POST", "/api/classes/join", { code }),
-  addExercise: (room: number, exercise: ExerciseIn) => request<Exercise>("POST", `/api/classes/${room}/exercises`, exercise),
+  addExercise: (room: number, exercise: ExerciseIn) =>
+    request<Exercise>("POST", `/api/classes/${room}/exercises`, exercise),
   open: (exercise: number) => request<Exercise>("POST", `/api/exercises/${exercise}/open`),
   attempt: (id: number) => request<AttemptOut>("GET", `/api/attempts/${id}`),
   reset: (attempt: number) => request<Wire["TearingDown"]>("POST", `/api/attempts/${attempt}/reset`),

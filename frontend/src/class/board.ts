@@ -16,7 +16,11 @@ export type Row = Omit<Wire["BoardRow"], "deployment"> & { deployment: RowDeploy
 
 /** The goals all waiting again (a new deployment has started; old results no longer hold). */
 export function pendingAgain(goals: Goals): Goals {
-  const items = goals.items.map((i) => ({ ...i, status: "pending" as const, message: `${i.goal}: waiting for the probes` }));
+  const items = goals.items.map((i) => ({
+    ...i,
+    status: "pending" as const,
+    message: `${i.goal}: waiting for the probes`,
+  }));
   return { passed: 0, failed: 0, pending: items.length, total: items.length, items };
 }
 

@@ -24,7 +24,8 @@ export class Lifecycle {
   }
 
   refreshStanding(): void {
-    this.standing.refresh(this.designId, this.id)
+    this.standing
+      .refresh(this.designId, this.id)
       .catch((err) => this.say(`The design's deployments could not be listed: ${(err as Error).message}`, true));
   }
 
@@ -55,7 +56,12 @@ export class Lifecycle {
   }
 
   /** Follows the stream at `path` from `cursor()` on, again after each dropped connection. */
-  follow(path: string, cursor: () => string, message: (m: Message) => void, refused: (code: RefusalCloseCode) => void): void {
+  follow(
+    path: string,
+    cursor: () => string,
+    message: (m: Message) => void,
+    refused: (code: RefusalCloseCode) => void,
+  ): void {
     this.stop();
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     this.unfollow = reconnecting({

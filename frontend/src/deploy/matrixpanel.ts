@@ -20,8 +20,11 @@ export interface MatrixHost {
 
 export class MatrixPanel {
   private readonly summary = h("div", { class: "summary", id: "matrix-summary" });
-  private readonly why = h("div", { class: "why", id: "matrix-why", "aria-live": "polite" },
-    "Hover or focus a cell to see why a pair is reachable or not.");
+  private readonly why = h(
+    "div",
+    { class: "why", id: "matrix-why", "aria-live": "polite" },
+    "Hover or focus a cell to see why a pair is reachable or not.",
+  );
   private readonly tableBox = h("div", { class: "matrix-box" });
   private readonly mismatches = h("ul", { class: "issues mismatches", id: "mismatches" });
   /** The view's elements, in page order. */
@@ -31,10 +34,23 @@ export class MatrixPanel {
   private redrawQueued = false;
 
   /** `matrix` answers the matrix to show now (the deploy panel's current one). */
-  constructor(private readonly app: MatrixHost, private readonly matrix: () => Matrix) {
+  constructor(
+    private readonly app: MatrixHost,
+    private readonly matrix: () => Matrix,
+  ) {
     const filter = h("input", { type: "search", placeholder: "filter endpoints", class: "matrix-filter" });
-    filter.addEventListener("input", () => { this.filter = filter.value.trim(); this.draw(); });
-    this.parts = [this.summary, h("p", { class: "hint", id: "matrix-legend" }, LEGEND), this.mismatches, this.why, filter, this.tableBox];
+    filter.addEventListener("input", () => {
+      this.filter = filter.value.trim();
+      this.draw();
+    });
+    this.parts = [
+      this.summary,
+      h("p", { class: "hint", id: "matrix-legend" }, LEGEND),
+      this.mismatches,
+      this.why,
+      filter,
+      this.tableBox,
+    ];
   }
 
   /** A probe came in: its cell is painted, or the table redrawn (once a frame) for a pair it lacked. */
@@ -59,8 +75,16 @@ export class MatrixPanel {
     const cols = matrix.columns().filter((c) => match(c.dst));
     if (!rows.length) return;
     const table = h("table", { class: "matrix", id: "matrix" });
-    table.append(h("tr", {}, h("th", {}, "from \\ to"), ...cols.slice(0, MAX_AXIS).map((c) =>
-      h("th", { class: "col", title: c.dst_ip }, h("span", {}, `${c.dst} ${c.dst_ip}`)))));
+    table.append(
+      h(
+        "tr",
+        {},
+        h("th", {}, "from \\ to"),
+        ...cols
+          .slice(0, MAX_AXIS)
+          .map((c) => h("th", { class: "col", title: c.dst_ip }, h("span", {}, `${c.dst} ${c.dst_ip}`))),
+      ),
+    );
     for (const src of rows.slice(0, MAX_AXIS)) {
       const tr = h("tr", {}, h("th", {}, src));
       for (const c of cols.slice(0, MAX_AXIS)) {
@@ -77,12 +101,21 @@ export class MatrixPanel {
       }
       table.append(tr);
     }
-    keyboardGrid(table, (td) => this.showWhy(this.matrix().get(td.dataset.src!, td.dataset.dstIp!)!),
-      had ? { src: had.src!, dstIp: had.dstIp! } : null);
+    keyboardGrid(
+      table,
+      (td) => this.showWhy(this.matrix().get(td.dataset.src!, td.dataset.dstIp!)!),
+      had ? { src: had.src!, dstIp: had.dstIp! } : null,
+    );
     this.tableBox.append(table);
     if (rows.length > MAX_AXIS || cols.length > MAX_AXIS) {
-      this.tableBox.append(h("p", { class: "help" }, `Showing ${Math.min(rows.length, MAX_AXIS)} of ${rows.length} sources and ` +
-        `${Math.min(cols.length, MAX_AXIS)} of ${cols.length} addresses: type a name to filter.`));
+      this.tableBox.append(
+        h(
+          "p",
+          { class: "help" },
+          `Showing ${Math.min(rows.length, MAX_AXIS)} of ${rows.length} sources and ` +
+            `${Math.min(cols.length, MAX_AXIS)} of ${cols.length} addresses: type a name to filter.`,
+        ),
+      );
     }
     this.colourDrawing();
   }
@@ -90,7 +123,10 @@ export class MatrixPanel {
   private queueRedraw(): void {
     if (this.redrawQueued) return;
     this.redrawQueued = true;
-    requestAnimationFrame(() => { this.redrawQueued = false; this.draw(); });
+    requestAnimationFrame(() => {
+      this.redrawQueued = false;
+      this.draw();
+    });
   }
 
   private drawSummary(): void {
@@ -116,12 +152,18 @@ export class MatrixPanel {
 
   private showWhy(pair: Pair): void {
     const d = this.app.design();
-    const observed = pair.observed === null ? "" : pair.observed
-      ? ` — observed: reached${pair.ttl != null ? `, TTL ${pair.ttl}` : ""}${pair.rtt_ms != null ? `, ${pair.rtt_ms.toFixed(2)} ms` : ""}`
-      : " — observed: not reached";
+    const observed =
+      pair.observed === null
+        ? ""
+        : pair.observed
+          ? ` — observed: reached${pair.ttl != null ? `, TTL ${pair.ttl}` : ""}${pair.rtt_ms != null ? `, ${pair.rtt_ms.toFixed(2)} ms` : ""}`
+          : " — observed: not reached";
     this.why.textContent = `${pair.src} → ${pair.dst} (${pair.dst_ip}): ${pair.expected ? "expected reachable" : "expected unreachable"}; ${reasonWords(this.matrix(), pair)}${observed}`;
     const parts = reasonParts(this.matrix(), pair);
-    this.app.highlight([...parts.endpoints.map((n) => endpointId(d, n)), ...parts.networks.map((n) => `networks.${n}`)]);
+    this.app.highlight([
+      ...parts.endpoints.map((n) => endpointId(d, n)),
+      ...parts.networks.map((n) => `networks.${n}`),
+    ]);
   }
 
   private colourDrawing(): void {

@@ -10,9 +10,14 @@ export function drawMismatches(list: HTMLElement, matrix: Matrix, show: (p: Pair
   clear(list);
   const bad = [...matrix.pairs.values()].filter((p) => ["missing", "unexpected"].includes(cellState(p)));
   for (const p of bad.slice(0, MAX_LISTED)) {
-    list.append(h("li", { tabindex: 0, onclick: () => show(p), onfocus: () => show(p) },
-      `${p.src} → ${p.dst} ${p.dst_ip}: ${p.expected ? "expected reachable, not reached" : "reached though it should not be"}`,
-      h("div", { class: "hint" }, reasonWords(matrix, p))));
+    list.append(
+      h(
+        "li",
+        { tabindex: 0, onclick: () => show(p), onfocus: () => show(p) },
+        `${p.src} → ${p.dst} ${p.dst_ip}: ${p.expected ? "expected reachable, not reached" : "reached though it should not be"}`,
+        h("div", { class: "hint" }, reasonWords(matrix, p)),
+      ),
+    );
   }
   if (bad.length > MAX_LISTED) list.append(h("li", {}, `… and ${bad.length - MAX_LISTED} more`));
 }
