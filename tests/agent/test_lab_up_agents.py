@@ -5,15 +5,14 @@ to the same Redis from the test's namespace.
 
 import json
 import secrets
-import subprocess
-import sys
 
 import pytest
 
 from agent import netns
 from contract.plan import netns_name
 from designer.cli.deployments import deployment_id
-from tests.agent.machines import ROOT, agents_in, namespaces_of, site_env, wired_machines
+from tests.agent.machines import agents_in, namespaces_of, site_env, wired_machines
+from tests.lab_command import lab
 
 pytestmark = [pytest.mark.integration, pytest.mark.kernel]
 
@@ -49,17 +48,6 @@ def agents(private_redis, two_machines):
         yield site_env(sock), pids
 
 
-def lab(env, *args):
-    return subprocess.run(
-        [sys.executable, "manage.py", "lab", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-
-
 def test_up_through_two_agents_and_down_through_them(agents, tmp_path):
     env, pids = agents
     name = f"agents-{secrets.token_hex(3)}"
@@ -67,7 +55,7 @@ def test_up_through_two_agents_and_down_through_them(agents, tmp_path):
     path = tmp_path / "design.yaml"
     path.write_text(DESIGN.format(name=name))
 
-    up = lab(env, "up", str(path), "--json", "--timeout", "60")
+    up = lab("up", str(path), "--json", "--timeout", "60", env=env)
     assert up.returncode == 0, up.stderr
     pairs = json.loads(up.stdout)["pairs"]
     assert {(p["src"], p["dst"]) for p in pairs} >= {("a1", "b1"), ("b1", "a2")}
@@ -77,7 +65,7 @@ def test_up_through_two_agents_and_down_through_them(agents, tmp_path):
     assert namespaces_of(pids["host2"]) == [netns_name(deployment, "b1")]
     assert netns.list_namespaces(netns_name(deployment, "")) == []  # nothing on the test's own machine
 
-    down = lab(env, "down", name)
+    down = lab("down", name, env=env)
     assert down.returncode == 0, down.stderr
     assert f"agent host1: removed namespace {netns_name(deployment, 'a1')}" in down.stdout
     assert f"agent host2: removed namespace {netns_name(deployment, 'b1')}" in down.stdout
@@ -88,7 +76,7 @@ def test_up_without_live_agents_fails_at_once_and_says_how_to_start_them(private
     sock, _ = private_redis
     path = tmp_path / "design.yaml"
     path.write_text(DESIGN.format(name=f"agents-{secrets.token_hex(3)}"))
-    up = lab(site_env(sock), "up", str(path), "--timeout", "600")  # lab() gives up long before 600 s
+    up = lab("up", str(path), "--timeout", "600", env=site_env(sock))  # lab() gives up long before 600 s
     assert up.returncode == 1
     assert "host host1 failed: agent 'host1' is not alive" in up.stderr
     assert "python -m agent --name host2" in up.stderr

@@ -37,6 +37,7 @@ from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design
 from tests.agent.machines import ROOT, agent_env, join, running_agent, site_env
+from tests.lab_command import lab
 from tests.live import sandbox_namespaces_of
 
 pytestmark = [pytest.mark.integration]
@@ -110,14 +111,7 @@ def test_a_stolen_agent_credential_reaches_only_that_agents_own_keys(private_red
 
 
 def _lab_agent(sock, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", "lab", "agent", *args],
-        cwd=ROOT,
-        env=site_env(sock),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = lab("agent", *args, env=site_env(sock), timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -5,7 +5,6 @@ import json
 import secrets
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,28 +13,17 @@ from agent import netns
 from agent.sandbox import sandbox_down
 from contract.plan import netns_name
 from designer.cli.deployments import deployment_id
+from tests.agent.machines import readable_interpreter
+from tests.lab_command import lab
 
 pytestmark = pytest.mark.kernel
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def lab(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "lab", *args], cwd=ROOT, capture_output=True, text=True, timeout=240
-    )
-
-
-def closed_ancestor(path: Path) -> Path | None:
-    """The first directory above `path` that other users may not enter (None: they reach it)."""
-    return next((parent for parent in reversed(path.parents) if not parent.stat().st_mode & 0o001), None)
-
-
 def lab_as_nobody(*args: str, stdin: str) -> subprocess.CompletedProcess:
-    """`manage.py lab ARGS` run by nobody, with this interpreter. When it sits under a directory nobody
-    may not enter (this machine's pyenv under /root, 0700), the command runs in a private mount
-    namespace of its own where a tmpfs over that directory holds only the interpreter's tree."""
-    prefix = Path(sys.base_prefix)
+    """`manage.py lab ARGS` run by nobody, with this interpreter (made readable to nobody by
+    `readable_interpreter` where it sits under a directory nobody may not enter)."""
     command = [
         "setpriv",
         "--reuid=nobody",
@@ -48,27 +36,7 @@ def lab_as_nobody(*args: str, stdin: str) -> subprocess.CompletedProcess:
         "lab",
         *args,
     ]
-    closed = closed_ancestor(prefix)
-    with tempfile.TemporaryDirectory(prefix="mvltest-prefix-") as stage:
-        if closed is not None:
-            script = (
-                'mount --bind "$1" "$2" && mount -t tmpfs -o mode=0755 mvltest "$3" && mkdir -p "$1" '
-                '&& mount --bind "$2" "$1" && shift 3 && exec "$@"'
-            )
-            command = [
-                "unshare",
-                "--mount",
-                "--propagation",
-                "private",
-                "sh",
-                "-c",
-                script,
-                "sh",
-                str(prefix),
-                stage,
-                str(closed),
-                *command,
-            ]
+    with readable_interpreter(command) as command:
         return subprocess.run(command, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=240)
 
 

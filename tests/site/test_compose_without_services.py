@@ -3,29 +3,15 @@ and by `lab export`, naming the host and what to run on it instead, before any f
 (A file of no services is one Compose 1.29 refuses, or, given a `version:`, one that runs nothing:
 designer.topology.compose.)"""
 
-import subprocess
-import sys
-
 import pytest
 
+from tests.lab_command import lab
 from tests.site.conftest import ROOT, example
 
 pytestmark = pytest.mark.django_db
 
 GW = "host gw runs no container or router, so it has no Compose file"
 INSTEAD = "run `sh design.sh gw up` of the shell export (lab export --to sh) on it"
-
-
-def lab_export(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "lab", "export", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_the_api_refuses_the_compose_file_of_the_routing_host_saying_what_to_run(owner):
@@ -44,18 +30,20 @@ def test_the_api_refuses_the_compose_file_of_the_routing_host_saying_what_to_run
 
 
 def test_lab_export_refuses_it_on_stderr_with_a_nonzero_status_and_writes_nothing():
-    done = lab_export(str(ROOT / "examples" / "docker-8021q-trunk.yaml"), "--to", "compose", "--host", "gw")
+    done = lab(
+        "export", str(ROOT / "examples" / "docker-8021q-trunk.yaml"), "--to", "compose", "--host", "gw"
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith(f"lab export: {GW}") and INSTEAD in done.stderr
     assert "note:" not in done.stderr  # refused before the notes of a file that is not written
 
-    asked = lab_export(str(ROOT / "examples" / "docker-8021q-trunk.yaml"), "--to", "compose")
+    asked = lab("export", str(ROOT / "examples" / "docker-8021q-trunk.yaml"), "--to", "compose")
     assert asked.returncode == 2 and "--host: one of host1, host2\n" in asked.stderr
 
 
 def test_a_design_whose_only_host_runs_nothing_says_so():
     bare = "apiVersion: mvlab/v1\nkind: Design\nname: bare\nhosts:\n  h1: {nics: [eth1]}\n"
-    done = lab_export("-", "--to", "compose", stdin=bare)
+    done = lab("export", "-", "--to", "compose", stdin=bare)
     assert done.returncode == 2 and done.stdout == ""
     assert "host h1 runs no container or router" in done.stderr
     assert "sh design.sh" not in done.stderr  # it has nothing of its own to set up either

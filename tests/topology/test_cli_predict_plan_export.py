@@ -6,7 +6,6 @@ import argparse
 import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from designer.cli import predict as predict_verb
 from designer.topology.ipam import allocate
 from designer.topology.predict import predict
 from designer.topology.yamlio import load_design
+from tests.lab_command import lab
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "two-vlans-routed.yaml"
@@ -31,18 +31,6 @@ networks:
 containers:
   c1: {host: host9, networks: {n: {}}}
 """
-
-
-def lab(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "lab", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def run_verb(module, *argv: str) -> tuple[int, str, str]:
