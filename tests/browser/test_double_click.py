@@ -24,12 +24,21 @@ def test_a_key_between_two_quick_clicks_makes_them_no_double_click(editor_page: 
     open_design(page, trunk(addresses=True))
     page.evaluate(PRESSES)
     click_element(page, "containers.c1")
-    page.keyboard.press("ArrowRight")  # nudges c1 by 10 units
-    page.mouse.click(*screen_point(page, "containers.c1"))
-    first, second = page.evaluate("window.__presses")
-    print(f"clicks {second - first:.0f} ms apart, a key between them")
-    assert second - first < DOUBLE_CLICK_MS, "the clicks were too slow to test a double click"
-    assert not page.evaluate(RENAMING), "the rename field opened after click, key, click"
+    at = screen_point(page, "containers.c1")  # still on c1 after the arrow's 10-unit nudge
+    gaps = []
+    for _ in range(5):  # a loaded machine may space the clicks wider than a double click: try again
+        page.wait_for_timeout(DOUBLE_CLICK_MS + 100)  # the click before this try's is long past
+        page.evaluate("window.__presses = []")
+        page.mouse.click(*at)
+        page.keyboard.press("ArrowRight")  # nudges c1 by 10 units
+        page.mouse.click(*at)
+        first, second = page.evaluate("window.__presses")
+        assert not page.evaluate(RENAMING), "the rename field opened after click, key, click"
+        gaps.append(round(second - first))
+        if gaps[-1] < DOUBLE_CLICK_MS:
+            break
+    print(f"clicks {gaps} ms apart, a key between them")
+    assert gaps[-1] < DOUBLE_CLICK_MS, f"the clicks were too slow to test a double click: {gaps} ms"
     assert design(page)["layout"]["containers.c1"], "the arrow key moved c1"
     # the same two clicks without the key do rename
     page.mouse.dblclick(*screen_point(page, "containers.c1"))
