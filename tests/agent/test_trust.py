@@ -37,6 +37,7 @@ from designer.topology.compile import compile_fabric, compile_plans
 from designer.topology.ipam import allocate
 from designer.topology.shape import parse_design
 from tests.agent.machines import ROOT, agent_env, join, running_agent, site_env
+from tests.celery_results import forget_results
 from tests.lab_command import lab
 from tests.live import sandbox_namespaces_of
 
@@ -141,8 +142,20 @@ def lab_agent(private_redis):
         yield name, joined, process.pid
 
 
+@pytest.fixture
+def raw_site(private_redis):
+    """A Celery app on the test's own Redis with the site's full access (and no signing key); its
+    result consumer stopped before that Redis goes."""
+    sock, _client = private_redis
+    app = Celery("raw", broker=f"redis+socket://{sock}", backend=f"redis+socket://{sock}")
+    yield app
+    forget_results(app)
+
+
 @pytest.mark.kernel
-def test_forged_plans_are_refused_with_an_event_saying_so_and_nothing_is_applied(private_redis, lab_agent):
+def test_forged_plans_are_refused_with_an_event_saying_so_and_nothing_is_applied(
+    private_redis, lab_agent, raw_site
+):
     sock, client = private_redis
     name, joined, pid = lab_agent
     secret = joined["MVLAB_AGENT_SECRET"]
@@ -152,7 +165,7 @@ def test_forged_plans_are_refused_with_an_event_saying_so_and_nothing_is_applied
     compiled = compile_plans(design, allocate(design), deployment)
     plans = {h: p.model_dump(mode="json") for h, p in compiled.items()}
     task, args = "mvlab.agent.sandbox_up", [fabric, plans]
-    raw = Celery("raw", broker=f"redis+socket://{sock}", backend=f"redis+socket://{sock}")  # no key
+    raw = raw_site  # no key
     stolen = Celery("stolen", broker=joined["MVLAB_BROKER_URL"])  # the agent's own credential, no key
 
     unsigned = raw.send_task(task, args=args, queue=f"agent.{name}", task_id=new_task_id(name))
@@ -219,13 +232,15 @@ def _refusals(client: redis.Redis, deployment: str, agent: str, key: bytes) -> l
 
 
 @pytest.mark.kernel
-def test_a_signed_task_replayed_onto_the_agents_queue_is_refused_and_runs_once(private_redis, lab_agent):
-    sock, client = private_redis
+def test_a_signed_task_replayed_onto_the_agents_queue_is_refused_and_runs_once(
+    private_redis, lab_agent, raw_site
+):
+    _sock, client = private_redis
     name, joined, _pid = lab_agent
     secret = joined["MVLAB_AGENT_SECRET"]
     deployment = "r" + secrets.token_hex(5)
     task = "mvlab.agent.sandbox_down"
-    raw = Celery("raw", broker=f"redis+socket://{sock}", backend=f"redis+socket://{sock}")
+    raw = raw_site
     stolen = Celery("stolen", broker=joined["MVLAB_BROKER_URL"])  # the agent's own credential, no key
     options = signed_task(signing_key(secret), name, task, [deployment], 60)
     first = raw.send_task(task, args=[deployment], queue=f"agent.{name}", **options)

@@ -20,6 +20,7 @@ from django.test import Client
 
 from contract.agents import Heartbeat, heartbeat_key
 from mvlab.celery import app as celery_app
+from tests.celery_results import forget_results
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -106,12 +107,7 @@ def _point_celery_at(url: str) -> None:
     reads Django's settings under the CELERY namespace, whose keys win over the plain ones,
     so the namespaced keys are the ones set.
     """
-    consumer = getattr(celery_app._backend, "result_consumer", None)
-    if consumer is not None and consumer._pubsub is not None:
-        # results of the old URL that are collected later unsubscribe through this pubsub: with
-        # its Redis gone (a test's own), each would retry 20 s, outliving a heartbeat's TTL
-        consumer.stop()
-        consumer._pubsub = None
+    forget_results(celery_app)  # the old URL's Redis may be a test's own, soon gone
     celery_app.conf.update(CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url)
     assert celery_app.conf.broker_url == celery_app.conf.result_backend == url
     celery_app._after_fork()
