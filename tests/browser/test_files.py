@@ -67,25 +67,7 @@ def test_import_with_the_button_and_export_identically(editor_page: Page, live_s
         assert files[f"two-vlans-routed-{host}.compose.yaml"] == expected
 
 
-COMPOSE = """\
-# the shop's macvlan setup
-name: shop
-services:
-  web:
-    image: nginx
-    networks:
-      lan: {ipv4_address: 192.168.1.10}
-  db:
-    image: postgres
-    networks: [lan]
-networks:
-  lan:
-    driver: macvlan
-    driver_opts: {parent: eno1}
-    ipam:
-      config:
-        - {subnet: 192.168.1.0/24, gateway: 192.168.1.1}
-"""
+COMPOSE = (Path(__file__).parents[1] / "samples" / "shop.compose.yaml").read_text()  # as the API tests'
 
 
 def import_compose(page: Page, source: Path, host: str | None = None) -> None:
@@ -105,7 +87,7 @@ def test_import_a_compose_file_as_a_design(editor_page: Page, tmp_path: Path):
     import_compose(page, source, "nas")
     expect(page.locator("#status")).to_contain_text("imported docker-compose.yml as shop")
     imported = design(page)
-    assert imported["networks"]["lan"]["parent"] == "eno1"
+    assert imported["networks"]["lan"]["parent"] == "eno1.30"
     assert imported["containers"]["web"]["networks"] == {"lan": {"ip": "192.168.1.10"}}
     assert {"hosts.nas", "networks.lan", "containers.web", "containers.db"} <= node_ids(page)
 
@@ -140,10 +122,11 @@ def test_a_compose_file_is_imported_for_the_host_the_user_names(editor_page: Pag
 def test_a_compose_file_that_does_not_load_shows_its_line_and_hint(editor_page: Page, tmp_path: Path):
     page = editor_page
     source = tmp_path / "docker-compose.yml"
-    source.write_text(COMPOSE.replace("driver_opts: {parent: eno1}", "driver_opts: {}"))
+    unparented = COMPOSE.replace("driver_opts: {parent: eno1.30, macvlan_mode: bridge}", "driver_opts: {}")
+    source.write_text(unparented)
     import_compose(page, source)
     errors = page.locator("#import-errors")
-    expect(errors).to_contain_text("line 14 · networks.lan.driver_opts")
+    expect(errors).to_contain_text("line 18 · networks.lan.driver_opts")
     expect(errors).to_contain_text("add driver_opts: {parent: eth0}")
 
 

@@ -208,29 +208,7 @@ def test_a_compose_export_imported_again_predicts_the_same(owner, name):
     assert _predicted_between_endpoints(imported) == _predicted_between_endpoints(design)
 
 
-COMPOSE = """\
-# my macvlan lab
-name: shop
-services:
-  web:
-    image: nginx
-    networks:
-      lan: {ipv4_address: 192.168.1.10}
-  db:
-    image: postgres
-    mac_address: "02:00:00:00:00:20"
-    networks: [lan]
-  cache:
-    image: redis
-    networks: [default]
-networks:
-  lan:
-    driver: macvlan
-    driver_opts: {parent: eno1.30, macvlan_mode: bridge}
-    ipam:
-      config:
-        - {subnet: 192.168.1.0/24, gateway: 192.168.1.1, ip_range: 192.168.1.128/25}
-"""
+COMPOSE = (Path(__file__).parents[1] / "samples" / "shop.compose.yaml").read_text()  # also the browser's
 
 
 def test_a_compose_file_imports_as_a_design_saying_what_it_left_out(owner):
